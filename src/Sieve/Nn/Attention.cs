@@ -1,0 +1,69 @@
+using Sieve.Tensors;
+
+namespace Sieve.Nn;
+
+/// <summary>
+/// Multi-head self-attention with a fused QKV projection ([q; k; v] rows, as timm stores it; Hugging
+/// Face's separate q/k/v projections are concatenated at load). Heads run in parallel; each head's
+/// T × T scores exist only while that head is computed.
+/// </summary>
+public sealed class Attention
+{
+    readonly Linear _qkv, _proj;
+
+    /// <summary>Model width D.</summary>
+    public int Width { get; }
+
+    /// <summary>Number of heads; head width is D / heads.</summary>
+    public int Heads { get; }
+
+    /// <param name="qkv">D → 3D projection, output rows ordered q, k, v.</param>
+    /// <param name="proj">D → D output projection.</param>
+    /// <param name="heads">Head count; must divide D.</param>
+    public Attention(Linear qkv, Linear proj, int heads)
+    {
+        if (qkv.Out != 3 * qkv.In || proj.In != qkv.In || proj.Out != qkv.In)
+            throw new ArgumentException($"attention projections do not fit width {qkv.In}: qkv {qkv.In}→{qkv.Out}, proj {proj.In}→{proj.Out}");
+        if (heads <= 0 || qkv.In % heads != 0)
+            throw new ArgumentException($"{heads} heads do not divide width {qkv.In}", nameof(heads));
+        _qkv = qkv;
+        _proj = proj;
+        Width = qkv.In;
+        Heads = heads;
+    }
+
+    /// <summary>y = Attn(x) for a sequence of <paramref name="tokens"/> rows.</summary>
+    /// <param name="causal">Token i attends only to tokens ≤ i (CLIP's text tower).</param>
+    public void Forward(ReadOnlySpan<float> x, int tokens, Span<float> y, bool causal)
+    {
+        int d = Width, dh = d / Heads;
+        var qkv = new float[tokens * 3 * d];
+        _qkv.Forward(x, tokens, qkv);
+        var context = new float[tokens * d];
+        float scale = 1f / MathF.Sqrt(dh);
+
+        Threading.For(Heads, h =>
+        {
+            var keys = new PackedMatrix();
+            var values = new PackedMatrix();
+            var scores = new float[tokens * tokens];
+            // scores = q_h · k_hᵀ: the keys of head h, rows of stride 3D, are B's output rows.
+            keys.PackOutputRows(qkv.AsSpan(d + h * dh), tokens, dh, 3 * d);
+            Gemm.Multiply(qkv.AsSpan(h * dh), 3 * d, tokens, keys, scores, tokens, parallel: false);
+            for (int i = 0; i < tokens; i++)
+            {
+                var row = scores.AsSpan(i * tokens, tokens);
+                int visible = causal ? i + 1 : tokens;
+                System.Numerics.Tensors.TensorPrimitives.Multiply(row[..visible], scale, row[..visible]);
+                Softmax.InPlace(row[..visible]);
+                row[visible..].Clear();
+            }
+            values.PackInputRows(qkv.AsSpan(2 * d + h * dh), tokens, dh, 3 * d);
+            Gemm.Multiply(scores, tokens, tokens, values, context.AsSpan(h * dh), d, parallel: false);
+        });
+        _proj.Forward(context, tokens, y);
+    }
+
+    /// <summary>Multiply-adds for <paramref name="tokens"/> tokens (projections and both attention products).</summary>
+    public long MacsFor(int tokens) => _qkv.MacsFor(tokens) + _proj.MacsFor(tokens) + 2L * tokens * tokens * Width;
+}

@@ -1,0 +1,21 @@
+using Sieve.Tensors;
+
+namespace Sieve.Nn;
+
+/// <summary>fc2(act(fc1(x))), the activation fused into fc1's GEMM.</summary>
+public sealed class Mlp(Linear fc1, Linear fc2, Activation activation)
+{
+    /// <summary>Hidden width.</summary>
+    public int Hidden => fc1.Out;
+
+    /// <summary>y = MLP(x) for <paramref name="rows"/> rows.</summary>
+    public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
+    {
+        var hidden = new float[rows * fc1.Out];
+        fc1.Forward(x, rows, hidden, activation);
+        fc2.Forward(hidden, rows, y);
+    }
+
+    /// <summary>Multiply-adds for <paramref name="rows"/> rows.</summary>
+    public long MacsFor(int rows) => fc1.MacsFor(rows) + fc2.MacsFor(rows);
+}
