@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Sieve.Data;
+using Sieve.Models;
+using Spectre.Console;
+
+namespace Sieve.Cli.Commands;
+
+/// <summary><c>sieve classify --model DIR IMAGE…</c>: top-k classes of a ViT classifier.</summary>
+internal static class ClassifyCommand
+{
+    public static Command Create()
+    {
+        var model = CliOptions.Model();
+        var top = CliOptions.Top();
+        var threads = CliOptions.Threads();
+        var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("classify", "Classify images with a timm ViT classifier (top-k with class names)") { model, top, threads, images };
+        command.SetAction(r =>
+        {
+            CliOptions.ApplyThreads(r.GetValue(threads));
+            string dir = r.GetValue(model)!;
+            if (ModelFolder.Detect(dir) != ModelFamily.Vit)
+                throw new SieveFormatException($"'{dir}' is a CLIP model; use `sieve zeroshot --labels …` to classify with it");
+            var vit = VitModel.Load(dir);
+            foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))
+            {
+                var table = new Table().Title(Markup.Escape(file)).AddColumn("#").AddColumn("class").AddColumn(new TableColumn("probability").RightAligned());
+                var predictions = vit.Classify(ImageDecoder.Decode(file), r.GetValue(top));
+                for (int i = 0; i < predictions.Length; i++)
+                    table.AddRow((i + 1).ToString(), Markup.Escape($"{predictions[i].Label} ({predictions[i].Index})"), $"{predictions[i].Probability:P2}");
+                AnsiConsole.Write(table);
+            }
+            return 0;
+        });
+        return command;
+    }
+}

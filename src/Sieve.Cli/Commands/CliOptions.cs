@@ -1,0 +1,53 @@
+using System.CommandLine;
+
+namespace Sieve.Cli.Commands;
+
+/// <summary>Options several commands share.</summary>
+internal static class CliOptions
+{
+    public static Option<string> Model() => new("--model", "-m")
+    {
+        Description = "Model folder: config.json + model.safetensors (+ vocab.json, merges.txt for CLIP text)",
+        Required = true,
+    };
+
+    public static Option<int> Top() => new("--top")
+    {
+        Description = "How many classes to show per image",
+        DefaultValueFactory = _ => 5,
+        Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); } },
+    };
+
+    public static Option<int?> Threads() => new("--threads")
+    {
+        Description = "Most threads to use (default: all cores); results do not depend on it",
+        Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be at least 1"); } },
+    };
+
+    public static void ApplyThreads(int? threads)
+    {
+        if (threads is int t) Sieve.Tensors.Threading.MaxThreads = t;
+    }
+
+    /// <summary>Expands each argument: a folder gives its images (sorted), a file is itself.</summary>
+    public static IReadOnlyList<string> ExpandImages(IEnumerable<string> inputs)
+    {
+        var files = new List<string>();
+        foreach (var input in inputs)
+        {
+            if (Directory.Exists(input))
+            {
+                var found = Directory.EnumerateFiles(input)
+                    .Where(f => ImageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                    .Order(StringComparer.Ordinal).ToList();
+                if (found.Count == 0) throw new SieveFormatException($"folder '{input}' holds no .jpg/.jpeg/.png/.bmp images");
+                files.AddRange(found);
+            }
+            else if (File.Exists(input)) files.Add(input);
+            else throw new SieveFormatException($"image '{input}' does not exist");
+        }
+        return files;
+    }
+
+    static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp"];
+}

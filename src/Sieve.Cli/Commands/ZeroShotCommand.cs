@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Sieve.Data;
+using Sieve.Models;
+using Spectre.Console;
+
+namespace Sieve.Cli.Commands;
+
+/// <summary><c>sieve zeroshot --model DIR --labels a,b,c IMAGE…</c>: CLIP zero-shot classification.</summary>
+internal static class ZeroShotCommand
+{
+    public static Command Create()
+    {
+        var model = CliOptions.Model();
+        var labels = new Option<string>("--labels", "-l") { Description = "Comma-separated class names", Required = true };
+        var templates = new Option<string[]>("--template", "-t")
+        {
+            Description = "Prompt template with {} for the class name; repeat for an ensemble (default: CLIP's 7-prompt ensemble)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var top = CliOptions.Top();
+        var threads = CliOptions.Threads();
+        var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("zeroshot", "Zero-shot classify images with CLIP against the given labels") { model, labels, templates, top, threads, images };
+        command.SetAction(r =>
+        {
+            CliOptions.ApplyThreads(r.GetValue(threads));
+            var names = r.GetValue(labels)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (names.Length == 0) throw new SieveFormatException("--labels holds no class names");
+            string dir = r.GetValue(model)!;
+            if (ModelFolder.Detect(dir) != ModelFamily.Clip)
+                throw new SieveFormatException($"'{dir}' is not a CLIP model; zero-shot needs image and text towers (use `sieve classify` for a ViT)");
+            var clip = ClipModel.Load(dir);
+            var given = r.GetValue(templates);
+            var classifier = clip.ZeroShot(names, given is { Length: > 0 } ? given : null);
+            foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))
+            {
+                var table = new Table().Title(Markup.Escape(file)).AddColumn("#").AddColumn("label").AddColumn(new TableColumn("probability").RightAligned());
+                var predictions = classifier.Classify(ImageDecoder.Decode(file), r.GetValue(top));
+                for (int i = 0; i < predictions.Length; i++)
+                    table.AddRow((i + 1).ToString(), Markup.Escape(predictions[i].Label), $"{predictions[i].Probability:P2}");
+                AnsiConsole.Write(table);
+            }
+            return 0;
+        });
+        return command;
+    }
+}

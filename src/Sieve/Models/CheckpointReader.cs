@@ -1,0 +1,62 @@
+using Sieve.Nn;
+using Sieve.Tensors;
+using Sieve.Weights;
+
+namespace Sieve.Models;
+
+/// <summary>Builds layers from named tensors of a safetensors checkpoint, checking every shape.</summary>
+internal sealed class CheckpointReader(SafetensorsFile file)
+{
+    public float[] Tensor(string name, params int[] shape) => file.ReadFloats(name, shape);
+
+    public bool Has(string name) => file.Contains(name);
+
+    public Linear Linear(string prefix, int inF, int outF, bool bias = true) =>
+        new(Tensor(prefix + ".weight", outF, inF), bias ? Tensor(prefix + ".bias", outF) : null, inF, outF);
+
+    public Nn.LayerNorm LayerNorm(string prefix, int width, float eps) =>
+        new(Tensor(prefix + ".weight", width), Tensor(prefix + ".bias", width), eps);
+
+    /// <summary>Fuses separate q/k/v projections (Hugging Face layout) into one [3D, D] projection.</summary>
+    public Linear FusedQkv(string q, string k, string v, int width)
+    {
+        var w = new float[3 * width * width];
+        var b = new float[3 * width];
+        string[] parts = [q, k, v];
+        for (int i = 0; i < 3; i++)
+        {
+            Tensor(parts[i] + ".weight", width, width).CopyTo(w, i * width * width);
+            Tensor(parts[i] + ".bias", width).CopyTo(b, i * width);
+        }
+        return new Linear(w, b, width, 3 * width);
+    }
+
+    public PatchEmbedding PatchEmbedding(string prefix, int width, int channels, int patch, bool bias)
+    {
+        var w = Tensor(prefix + ".weight", width, channels, patch, patch);
+        return new PatchEmbedding(new Linear(w, bias ? Tensor(prefix + ".bias", width) : null, channels * patch * patch, width), channels, patch);
+    }
+
+    public TransformerBlock Block(BlockNames names, int width, int heads, int hidden, float eps, Activation activation)
+    {
+        var qkv = names.Qkv != null
+            ? Linear(names.Qkv, width, 3 * width)
+            : FusedQkv(names.Q!, names.K!, names.V!, width);
+        return new TransformerBlock(
+            LayerNorm(names.Norm1, width, eps),
+            new Attention(qkv, Linear(names.Proj, width, width), heads),
+            LayerNorm(names.Norm2, width, eps),
+            new Mlp(Linear(names.Fc1, width, hidden), Linear(names.Fc2, hidden, width), activation));
+    }
+}
+
+/// <summary>Tensor name prefixes of one transformer block in a given checkpoint layout.</summary>
+internal sealed record BlockNames(string Norm1, string? Qkv, string? Q, string? K, string? V, string Proj, string Norm2, string Fc1, string Fc2)
+{
+    public static BlockNames Timm(int i) =>
+        new($"blocks.{i}.norm1", $"blocks.{i}.attn.qkv", null, null, null, $"blocks.{i}.attn.proj", $"blocks.{i}.norm2", $"blocks.{i}.mlp.fc1", $"blocks.{i}.mlp.fc2");
+
+    public static BlockNames HuggingFace(string layer) =>
+        new($"{layer}.layer_norm1", null, $"{layer}.self_attn.q_proj", $"{layer}.self_attn.k_proj", $"{layer}.self_attn.v_proj",
+            $"{layer}.self_attn.out_proj", $"{layer}.layer_norm2", $"{layer}.mlp.fc1", $"{layer}.mlp.fc2");
+}

@@ -1,0 +1,55 @@
+using Sieve.Tensors;
+using Sieve.Weights;
+
+namespace Sieve.Models;
+
+/// <summary>One CLIP tower's transformer shape (Hugging Face <c>text_config</c> / <c>vision_config</c>).</summary>
+public sealed record ClipTowerConfig(int Width, int Layers, int Heads, int MlpHidden, float LayerNormEps, Activation Activation)
+{
+    internal static ClipTowerConfig Read(JsonConfig c, int width, int layers, int heads, int hidden)
+    {
+        var tower = new ClipTowerConfig(
+            c.Int("hidden_size", width), c.Int("num_hidden_layers", layers), c.Int("num_attention_heads", heads),
+            c.Int("intermediate_size", hidden), (float)c.Number("layer_norm_eps", 1e-5),
+            c.String("hidden_act", "quick_gelu") switch
+            {
+                "quick_gelu" => Activation.QuickGelu,
+                "gelu" => Activation.Gelu,
+                var other => throw c.Error("hidden_act", $"is \"{other}\"; supported: \"quick_gelu\", \"gelu\""),
+            });
+        if (tower.Width <= 0 || tower.Heads <= 0 || tower.Width % tower.Heads != 0 || tower.Layers <= 0 || tower.MlpHidden <= 0)
+            throw c.Error("hidden_size", $"{tower.Width} with {tower.Heads} heads, {tower.Layers} layers, MLP {tower.MlpHidden}: sizes must be positive and heads must divide the width");
+        return tower;
+    }
+}
+
+/// <summary>Shape of a Hugging Face <c>CLIPModel</c>, read from its <c>config.json</c> (missing fields take Hugging Face's defaults).</summary>
+public sealed record ClipConfig(
+    ClipTowerConfig Vision, int ImageSize, int PatchSize,
+    ClipTowerConfig Text, int VocabSize, int MaxPositions, int EosTokenId,
+    int ProjectionDim)
+{
+    /// <summary>Patches along one side of the image.</summary>
+    public int Grid => ImageSize / PatchSize;
+
+    /// <summary>Parses <c>config.json</c> of a <c>CLIPModel</c>.</summary>
+    public static ClipConfig FromHuggingFace(JsonConfig config)
+    {
+        var v = config.Section("vision_config", optional: true);
+        var t = config.Section("text_config", optional: true);
+        var vision = ClipTowerConfig.Read(v, 768, 12, 12, 3072);
+        var text = ClipTowerConfig.Read(t, 512, 12, 8, 2048);
+        int vocab = t.Int("vocab_size", 49408);
+        // eos_token_id 2 is the legacy default that means "pool at the highest id", i.e. <|endoftext|> = vocab − 1.
+        int eos = t.Int("eos_token_id", 2);
+        var clip = new ClipConfig(vision, v.Int("image_size", 224), v.Int("patch_size", 32),
+            text, vocab, t.Int("max_position_embeddings", 77), eos == 2 ? vocab - 1 : eos,
+            config.Int("projection_dim", 512));
+        if (clip.PatchSize <= 0 || clip.ImageSize % clip.PatchSize != 0)
+            throw v.Error("image_size", $"{clip.ImageSize} is not a multiple of patch_size {clip.PatchSize}");
+        if (clip.EosTokenId < 0 || clip.EosTokenId >= vocab)
+            throw t.Error("eos_token_id", $"{clip.EosTokenId} is outside the vocabulary of {vocab}");
+        if (clip.ProjectionDim <= 0) throw config.Error("projection_dim", "must be positive");
+        return clip;
+    }
+}

@@ -1,0 +1,72 @@
+using Sieve.Data;
+using Sieve.Weights;
+
+namespace Sieve.Models;
+
+/// <summary>
+/// A Hugging Face <c>CLIPModel</c>: image and text towers into one joint space, with the tokenizer
+/// (<c>vocab.json</c> + <c>merges.txt</c>) and image preprocessing (<c>preprocessor_config.json</c>,
+/// or CLIP's defaults) from the same folder.
+/// </summary>
+public sealed class ClipModel : IImageEncoder
+{
+    readonly ImagePreprocessor _preprocessor;
+    readonly ClipTokenizer? _tokenizer;
+    readonly string _directory;
+
+    /// <summary>The model's shape.</summary>
+    public ClipConfig Config { get; }
+
+    /// <summary>The image tower.</summary>
+    public ClipVisionTower Vision { get; }
+
+    /// <summary>The text tower.</summary>
+    public ClipTextTower Text { get; }
+
+    /// <summary>exp(<c>logit_scale</c>): the temperature that turns cosine similarities into logits.</summary>
+    public float LogitScale { get; }
+
+    /// <inheritdoc />
+    public int EmbeddingSize => Config.ProjectionDim;
+
+    ClipModel(string directory, ClipConfig config, CheckpointReader weights, ClipTokenizer? tokenizer, PreprocessOptions preprocess)
+    {
+        _directory = directory;
+        Config = config;
+        Vision = new ClipVisionTower(config, weights);
+        Text = new ClipTextTower(config, weights);
+        LogitScale = MathF.Exp(weights.Tensor("logit_scale")[0]);
+        _tokenizer = tokenizer;
+        _preprocessor = new ImagePreprocessor(preprocess);
+    }
+
+    /// <summary>Loads a Hugging Face CLIP folder. The tokenizer files are optional until text is encoded.</summary>
+    public static ClipModel Load(string directory)
+    {
+        var config = ClipConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json")));
+        var tokenizer = File.Exists(Path.Combine(directory, "vocab.json")) || File.Exists(Path.Combine(directory, "merges.txt"))
+            ? ClipTokenizer.FromDirectory(directory, config.MaxPositions)
+            : null;
+        var preprocessorConfig = Path.Combine(directory, "preprocessor_config.json");
+        var preprocess = PreprocessOptions.ForClip(File.Exists(preprocessorConfig) ? preprocessorConfig : null, config.ImageSize);
+        using var file = SafetensorsFile.Open(Path.Combine(directory, "model.safetensors"));
+        return new ClipModel(directory, config, new CheckpointReader(file), tokenizer, preprocess);
+    }
+
+    /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>
+    public ClipTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(
+        $"{_directory}: no tokenizer; text needs vocab.json and merges.txt beside the model");
+
+    /// <summary>The model's input tensor [3, S, S] for an image.</summary>
+    public float[] Preprocess(RgbImage image) => _preprocessor.Process(image);
+
+    /// <summary>Projected image embedding (not normalised).</summary>
+    public float[] EncodeImage(RgbImage image) => Vision.Encode(Preprocess(image));
+
+    /// <summary>Projected text embedding (not normalised).</summary>
+    public float[] EncodeText(string text) => Text.Encode(Tokenizer.Encode(text));
+
+    /// <summary>A zero-shot classifier over <paramref name="labels"/>, each embedded through every template.</summary>
+    public ZeroShotClassifier ZeroShot(IReadOnlyList<string> labels, IReadOnlyList<string>? templates = null) =>
+        new(this, labels, templates ?? ZeroShotClassifier.DefaultTemplates);
+}

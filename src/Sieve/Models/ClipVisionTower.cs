@@ -1,0 +1,58 @@
+using System.Numerics.Tensors;
+using Sieve.Nn;
+
+namespace Sieve.Models;
+
+/// <summary>
+/// CLIP's image tower (Hugging Face <c>vision_model</c> + <c>visual_projection</c>): patch embedding
+/// without bias, class embedding, position embeddings, <c>pre_layrnorm</c>, encoder, and
+/// <c>post_layernorm</c> on the class token, projected to the joint space.
+/// </summary>
+public sealed class ClipVisionTower
+{
+    readonly PatchEmbedding _patchEmbed;
+    readonly float[] _classEmbedding, _positions;
+    readonly Nn.LayerNorm _preNorm, _postNorm;
+    readonly Encoder _encoder;
+    readonly Linear _projection;
+    readonly ClipConfig _config;
+
+    internal ClipVisionTower(ClipConfig config, CheckpointReader w)
+    {
+        _config = config;
+        var c = config.Vision;
+        int d = c.Width, tokens = Tokens;
+        _patchEmbed = w.PatchEmbedding("vision_model.embeddings.patch_embedding", d, 3, config.PatchSize, bias: false);
+        _classEmbedding = w.Tensor("vision_model.embeddings.class_embedding", d);
+        _positions = w.Tensor("vision_model.embeddings.position_embedding.weight", tokens, d);
+        _preNorm = w.LayerNorm("vision_model.pre_layrnorm", d, c.LayerNormEps);
+        _encoder = new Encoder(Enumerable.Range(0, c.Layers)
+            .Select(i => w.Block(BlockNames.HuggingFace($"vision_model.encoder.layers.{i}"), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation))
+            .ToArray());
+        _postNorm = w.LayerNorm("vision_model.post_layernorm", d, c.LayerNormEps);
+        _projection = w.Linear("visual_projection", d, config.ProjectionDim, bias: false);
+    }
+
+    /// <summary>Tokens in the sequence: patches plus the class token.</summary>
+    public int Tokens => _config.Grid * _config.Grid + 1;
+
+    /// <summary>Projected (not normalised) embedding of a preprocessed [3, S, S] image.</summary>
+    public float[] Encode(ReadOnlySpan<float> pixels)
+    {
+        int d = _config.Vision.Width, tokens = Tokens, s = _config.ImageSize;
+        var x = new float[tokens * d];
+        _classEmbedding.CopyTo(x, 0);
+        _patchEmbed.Forward(pixels, s, s, x.AsSpan(d));
+        TensorPrimitives.Add(x, _positions, x);
+        _preNorm.Forward(x, x, tokens);
+        _encoder.Forward(x, tokens);
+        var pooled = new float[d];
+        _postNorm.Forward(x.AsSpan(0, d), pooled, 1);
+        var embedding = new float[_config.ProjectionDim];
+        _projection.Forward(pooled, 1, embedding);
+        return embedding;
+    }
+
+    /// <summary>Multiply-adds of one dense image encoding.</summary>
+    public long Macs => _patchEmbed.MacsFor(Tokens - 1) + _encoder.MacsFor(Tokens) + _projection.MacsFor(1);
+}

@@ -1,0 +1,13 @@
+using Sieve.Data;
+
+namespace Sieve.Models;
+
+/// <summary>A model that turns an image into one embedding vector.</summary>
+public interface IImageEncoder
+{
+    /// <summary>Length of the vectors <see cref="EncodeImage"/> returns.</summary>
+    int EmbeddingSize { get; }
+
+    /// <summary>Preprocesses the image as the model expects and returns its embedding.</summary>
+    float[] EncodeImage(RgbImage image);
+}

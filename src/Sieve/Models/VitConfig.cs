@@ -1,0 +1,72 @@
+using System.Text.RegularExpressions;
+using Sieve.Data;
+using Sieve.Weights;
+
+namespace Sieve.Models;
+
+/// <summary>Shape and preprocessing of a timm Vision Transformer, read from timm's <c>config.json</c>.</summary>
+public sealed partial record VitConfig
+{
+    public required int ImageSize { get; init; }
+    public required int PatchSize { get; init; }
+    public required int Width { get; init; }
+    public required int Depth { get; init; }
+    public required int Heads { get; init; }
+    public required int MlpHidden { get; init; }
+    public required int NumClasses { get; init; }
+    public float LayerNormEps { get; init; } = 1e-6f;
+    /// <summary>Class names by index, when the config has <c>id2label</c> or <c>label_names</c>.</summary>
+    public string[]? Labels { get; init; }
+    public required PreprocessOptions Preprocess { get; init; }
+
+    /// <summary>Patches along one side.</summary>
+    public int Grid => ImageSize / PatchSize;
+
+    /// <summary>Tokens in the sequence: patches plus the class token.</summary>
+    public int Tokens => Grid * Grid + 1;
+
+    // timm's ViT family: name → (width, depth, heads); head width 64 except tiny's 3 × 64.
+    static readonly Dictionary<string, (int Width, int Depth, int Heads)> Sizes = new()
+    {
+        ["tiny"] = (192, 12, 3), ["small"] = (384, 12, 6), ["base"] = (768, 12, 12), ["large"] = (1024, 24, 16),
+    };
+
+    [GeneratedRegex(@"^vit_(tiny|small|base|large)_patch(\d+)_(\d+)(?:\.|$)")]
+    private static partial Regex ArchitecturePattern();
+
+    /// <summary>Reads a timm <c>config.json</c> (<c>architecture</c>, <c>num_classes</c>, <c>pretrained_cfg</c>, optional <c>model_args</c>).</summary>
+    public static VitConfig FromTimm(JsonConfig config)
+    {
+        string arch = config.String("architecture");
+        var match = ArchitecturePattern().Match(arch);
+        var args = config.Section("model_args", optional: true);
+        if (!match.Success && !args.Has("embed_dim"))
+            throw config.Error("architecture", $"is \"{arch}\"; Sieve runs timm ViTs named vit_{{tiny|small|base|large}}_patch{{P}}_{{S}}, or any ViT whose config gives model_args (embed_dim, depth, num_heads, patch_size, img_size)");
+        var size = match.Success ? Sizes[match.Groups[1].Value] : default;
+        var pretrained = config.Section("pretrained_cfg");
+        if (config.String("global_pool", "token") != "token")
+            throw config.Error("global_pool", "must be \"token\" (class-token pooling); other pooling is not supported");
+
+        int width = args.Int("embed_dim", size.Width);
+        int imageSize = args.Int("img_size", match.Success ? int.Parse(match.Groups[3].Value) : 224);
+        var vit = new VitConfig
+        {
+            Width = width,
+            Depth = args.Int("depth", size.Depth),
+            Heads = args.Int("num_heads", size.Heads),
+            PatchSize = args.Int("patch_size", match.Success ? int.Parse(match.Groups[2].Value) : 16),
+            ImageSize = imageSize,
+            MlpHidden = (int)Math.Round(width * args.Number("mlp_ratio", 4.0)),
+            NumClasses = config.Int("num_classes"),
+            Labels = config.Labels() ?? config.Labels("label_names"),
+            Preprocess = PreprocessOptions.FromTimmConfig(pretrained.Element),
+        };
+        if (vit.Width <= 0 || vit.Depth <= 0 || vit.Heads <= 0 || vit.Width % vit.Heads != 0)
+            throw config.Error("model_args", $"gives width {vit.Width}, depth {vit.Depth}, heads {vit.Heads}; width must be a positive multiple of heads");
+        if (vit.PatchSize <= 0 || vit.ImageSize % vit.PatchSize != 0)
+            throw config.Error("model_args", $"image size {vit.ImageSize} is not a multiple of patch size {vit.PatchSize}");
+        if (vit.Preprocess.CropWidth != imageSize || vit.Preprocess.CropHeight != imageSize)
+            throw config.Error("pretrained_cfg.input_size", $"crop {vit.Preprocess.CropWidth}×{vit.Preprocess.CropHeight} does not match the model's image size {imageSize}");
+        return vit;
+    }
+}

@@ -1,0 +1,85 @@
+using Sieve.Data;
+using Sieve.Nn;
+using Sieve.Tensors;
+using Sieve.Weights;
+
+namespace Sieve.Models;
+
+/// <summary>
+/// A timm Vision Transformer classifier (<c>vit_*_patch*_*</c>): patch embedding, class token, learned
+/// position embeddings, pre-norm blocks, final LayerNorm and a linear head on the class token.
+/// </summary>
+public sealed class VitModel : IImageEncoder
+{
+    readonly PatchEmbedding _patchEmbed;
+    readonly float[] _classToken, _positions;
+    readonly Encoder _encoder;
+    readonly Nn.LayerNorm _norm;
+    readonly Linear _head;
+    readonly ImagePreprocessor _preprocessor;
+
+    /// <summary>The model's shape, labels and preprocessing.</summary>
+    public VitConfig Config { get; }
+
+    /// <inheritdoc />
+    public int EmbeddingSize => Config.Width;
+
+    VitModel(VitConfig config, CheckpointReader weights)
+    {
+        Config = config;
+        int d = config.Width;
+        _patchEmbed = weights.PatchEmbedding("patch_embed.proj", d, 3, config.PatchSize, bias: true);
+        _classToken = weights.Tensor("cls_token", 1, 1, d);
+        _positions = weights.Tensor("pos_embed", 1, config.Tokens, d);
+        if (weights.Has($"blocks.{config.Depth}.norm1.weight"))
+            throw new SieveFormatException($"checkpoint has more than the {config.Depth} blocks its config.json describes");
+        _encoder = new Encoder(Enumerable.Range(0, config.Depth)
+            .Select(i => weights.Block(BlockNames.Timm(i), d, config.Heads, config.MlpHidden, config.LayerNormEps, Activation.Gelu))
+            .ToArray());
+        _norm = weights.LayerNorm("norm", d, config.LayerNormEps);
+        _head = weights.Linear("head", d, config.NumClasses);
+        _preprocessor = new ImagePreprocessor(config.Preprocess);
+    }
+
+    /// <summary>Loads <c>config.json</c> and <c>model.safetensors</c> from a timm model folder.</summary>
+    public static VitModel Load(string directory)
+    {
+        var config = VitConfig.FromTimm(JsonConfig.Load(Path.Combine(directory, "config.json")));
+        using var file = SafetensorsFile.Open(Path.Combine(directory, "model.safetensors"));
+        return new VitModel(config, new CheckpointReader(file));
+    }
+
+    /// <summary>The model's input tensor [3, S, S] for an image.</summary>
+    public float[] Preprocess(RgbImage image) => _preprocessor.Process(image);
+
+    /// <summary>Final-normed class token (the head's input) for a preprocessed image.</summary>
+    public float[] Features(ReadOnlySpan<float> pixels)
+    {
+        int d = Config.Width, tokens = Config.Tokens, s = Config.ImageSize;
+        var x = new float[tokens * d];
+        _classToken.CopyTo(x, 0);
+        _patchEmbed.Forward(pixels, s, s, x.AsSpan(d));
+        System.Numerics.Tensors.TensorPrimitives.Add(x, _positions, x);
+        _encoder.Forward(x, tokens);
+        var cls = new float[d];
+        _norm.Forward(x.AsSpan(0, d), cls, 1);
+        return cls;
+    }
+
+    /// <summary>Class logits for a preprocessed image.</summary>
+    public float[] Logits(ReadOnlySpan<float> pixels)
+    {
+        var logits = new float[Config.NumClasses];
+        _head.Forward(Features(pixels), 1, logits);
+        return logits;
+    }
+
+    /// <summary>The <paramref name="top"/> most probable classes of an image.</summary>
+    public Prediction[] Classify(RgbImage image, int top = 5) => Prediction.TopK(Logits(Preprocess(image)), Config.Labels, top);
+
+    /// <inheritdoc />
+    public float[] EncodeImage(RgbImage image) => Features(Preprocess(image));
+
+    /// <summary>Multiply-adds of one dense forward (GMACs × 1e9), as fvcore counts them.</summary>
+    public long Macs => _patchEmbed.MacsFor(Config.Tokens - 1) + _encoder.MacsFor(Config.Tokens) + _head.MacsFor(1);
+}

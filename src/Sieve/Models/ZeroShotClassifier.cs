@@ -1,0 +1,66 @@
+using System.Numerics.Tensors;
+using Sieve.Data;
+
+namespace Sieve.Models;
+
+/// <summary>
+/// CLIP zero-shot classification as in CLIP's ImageNet evaluation: each class embedding is the
+/// normalised mean of its normalised prompt embeddings; logits = exp(logit_scale) · cosine.
+/// </summary>
+public sealed class ZeroShotClassifier
+{
+    /// <summary>CLIP's recommended 7-prompt ensemble; "{}" stands for the class name.</summary>
+    public static IReadOnlyList<string> DefaultTemplates { get; } =
+    [
+        "itap of a {}.", "a bad photo of the {}.", "a origami {}.", "a photo of the large {}.",
+        "a {} in a video game.", "art of the {}.", "a photo of the small {}.",
+    ];
+
+    readonly ClipModel _model;
+    readonly float[][] _classEmbeddings;
+
+    /// <summary>Class names, in logit order.</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    internal ZeroShotClassifier(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates)
+    {
+        if (labels.Count == 0) throw new ArgumentException("zero-shot classification needs at least one label", nameof(labels));
+        if (templates.Count == 0) throw new ArgumentException("at least one prompt template is needed", nameof(templates));
+        foreach (var t in templates)
+            if (!t.Contains("{}")) throw new ArgumentException($"template \"{t}\" has no {{}} placeholder for the class name", nameof(templates));
+        _model = model;
+        Labels = labels.ToArray();
+        _classEmbeddings = new float[labels.Count][];
+        Tensors.Threading.For(labels.Count, c =>
+        {
+            var sum = new float[model.EmbeddingSize];
+            foreach (var template in templates)
+            {
+                var e = model.EncodeText(template.Replace("{}", labels[c]));
+                TensorPrimitives.Add(sum, Normalized(e), sum);
+            }
+            _classEmbeddings[c] = Normalized(sum);
+        });
+    }
+
+    /// <summary>Logits exp(s)·cos(image, class) for every class.</summary>
+    public float[] Logits(RgbImage image) => LogitsForEmbedding(_model.EncodeImage(image));
+
+    /// <summary>Logits for an already computed image embedding.</summary>
+    public float[] LogitsForEmbedding(ReadOnlySpan<float> imageEmbedding)
+    {
+        var image = Normalized(imageEmbedding);
+        return _classEmbeddings.Select(c => _model.LogitScale * TensorPrimitives.Dot(image, c)).ToArray();
+    }
+
+    /// <summary>The <paramref name="top"/> most probable labels for an image.</summary>
+    public Prediction[] Classify(RgbImage image, int top = 5) => Prediction.TopK(Logits(image), Labels, Math.Min(top, Labels.Count));
+
+    /// <summary>x / ‖x‖ (ε = 1e-12 guards the zero vector).</summary>
+    public static float[] Normalized(ReadOnlySpan<float> x)
+    {
+        var y = new float[x.Length];
+        TensorPrimitives.Divide(x, MathF.Max(TensorPrimitives.Norm(x), 1e-12f), y);
+        return y;
+    }
+}

@@ -1,0 +1,65 @@
+namespace Sieve.Tests.Reference;
+
+/// <summary>Float64 Hugging Face CLIP towers written from the transformers definition, over raw named weights.</summary>
+public static class ClipReference
+{
+    static double[] Encoder(Func<string, double[]> w, string prefix, double[] x, int t, int d, int layers, int heads, int hidden, bool quickGelu, bool causal, double eps)
+    {
+        for (int l = 0; l < layers; l++)
+        {
+            string p = $"{prefix}.encoder.layers.{l}.";
+            var h = Ref64.LayerNorm(x, t, w(p + "layer_norm1.weight"), w(p + "layer_norm1.bias"), eps);
+            var qkvW = w(p + "self_attn.q_proj.weight").Concat(w(p + "self_attn.k_proj.weight")).Concat(w(p + "self_attn.v_proj.weight")).ToArray();
+            var qkvB = w(p + "self_attn.q_proj.bias").Concat(w(p + "self_attn.k_proj.bias")).Concat(w(p + "self_attn.v_proj.bias")).ToArray();
+            var a = Ref64.Attention(h, t, d, heads, qkvW, qkvB, w(p + "self_attn.out_proj.weight"), w(p + "self_attn.out_proj.bias"), causal);
+            for (int i = 0; i < x.Length; i++) x[i] += a[i];
+            h = Ref64.LayerNorm(x, t, w(p + "layer_norm2.weight"), w(p + "layer_norm2.bias"), eps);
+            var f = Ref64.Linear(h, t, w(p + "mlp.fc1.weight"), w(p + "mlp.fc1.bias"), d, hidden);
+            for (int i = 0; i < f.Length; i++) f[i] = quickGelu ? Ref64.QuickGelu(f[i]) : Ref64.Gelu(f[i]);
+            var m = Ref64.Linear(f, t, w(p + "mlp.fc2.weight"), w(p + "mlp.fc2.bias"), hidden, d);
+            for (int i = 0; i < x.Length; i++) x[i] += m[i];
+        }
+        return x;
+    }
+
+    public static double[] Image(Func<string, double[]> w, double[] pixels, int image, int patch, int d, int layers, int heads, int hidden, int proj, bool quickGelu, double eps = 1e-5)
+    {
+        int grid = image / patch, t = grid * grid + 1;
+        var x = new double[t * d];
+        var pw = w("vision_model.embeddings.patch_embedding.weight");
+        var cls = w("vision_model.embeddings.class_embedding");
+        var pos = w("vision_model.embeddings.position_embedding.weight");
+        for (int c = 0; c < d; c++) x[c] = cls[c] + pos[c];
+        for (int py = 0; py < grid; py++)
+            for (int px = 0; px < grid; px++)
+                for (int o = 0; o < d; o++)
+                {
+                    double s = 0;
+                    for (int ch = 0; ch < 3; ch++)
+                        for (int ky = 0; ky < patch; ky++)
+                            for (int kx = 0; kx < patch; kx++)
+                                s += pw[((o * 3 + ch) * patch + ky) * patch + kx] * pixels[(ch * image + py * patch + ky) * image + px * patch + kx];
+                    int token = 1 + py * grid + px;
+                    x[token * d + o] = s + pos[token * d + o];
+                }
+        x = Ref64.LayerNorm(x, t, w("vision_model.pre_layrnorm.weight"), w("vision_model.pre_layrnorm.bias"), eps);
+        x = Encoder(w, "vision_model", x, t, d, layers, heads, hidden, quickGelu, causal: false, eps);
+        var pooled = Ref64.LayerNorm(x[..d], 1, w("vision_model.post_layernorm.weight"), w("vision_model.post_layernorm.bias"), eps);
+        return Ref64.Linear(pooled, 1, w("visual_projection.weight"), null, d, proj);
+    }
+
+    /// <summary>Runs all given ids (padding included, as transformers does) and pools at the first <paramref name="eos"/>.</summary>
+    public static double[] Text(Func<string, double[]> w, int[] ids, int eos, int d, int layers, int heads, int hidden, int proj, bool quickGelu, double eps = 1e-5)
+    {
+        int t = ids.Length;
+        var x = new double[t * d];
+        var tok = w("text_model.embeddings.token_embedding.weight");
+        var pos = w("text_model.embeddings.position_embedding.weight");
+        for (int i = 0; i < t; i++)
+            for (int c = 0; c < d; c++) x[i * d + c] = tok[ids[i] * d + c] + pos[i * d + c];
+        x = Encoder(w, "text_model", x, t, d, layers, heads, hidden, quickGelu, causal: true, eps);
+        x = Ref64.LayerNorm(x, t, w("text_model.final_layer_norm.weight"), w("text_model.final_layer_norm.bias"), eps);
+        int at = Array.IndexOf(ids, eos);
+        return Ref64.Linear(x[(at * d)..((at + 1) * d)], 1, w("text_projection.weight"), null, d, proj);
+    }
+}
