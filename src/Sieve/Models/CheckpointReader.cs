@@ -4,12 +4,44 @@ using Sieve.Weights;
 
 namespace Sieve.Models;
 
-/// <summary>Builds layers from named tensors of a safetensors checkpoint, checking every shape.</summary>
-internal sealed class CheckpointReader(SafetensorsFile file)
+/// <summary>
+/// Builds layers from named tensors, checking every shape. The tensors come from a safetensors
+/// checkpoint, or from a seeded generator for randomly initialised models (benchmarks).
+/// </summary>
+internal sealed class CheckpointReader
 {
-    public float[] Tensor(string name, params int[] shape) => file.ReadFloats(name, shape);
+    readonly Func<string, int[], float[]> _read;
+    readonly Func<string, bool> _has;
 
-    public bool Has(string name) => file.Contains(name);
+    public CheckpointReader(SafetensorsFile file) : this(file.ReadFloats, file.Contains) { }
+
+    CheckpointReader(Func<string, int[], float[]> read, Func<string, bool> has)
+    {
+        _read = read;
+        _has = has;
+    }
+
+    /// <summary>
+    /// Random weights for any requested tensor: N(0, 0.02²) like the usual transformer init, with
+    /// LayerNorm scales 1 and biases 0 so activations stay in a realistic range.
+    /// </summary>
+    public static CheckpointReader Random(int seed)
+    {
+        var rng = new System.Random(seed);
+        return new CheckpointReader((name, shape) =>
+        {
+            var x = new float[shape.Aggregate(1, (a, b) => checked(a * b))];
+            bool norm = name.Contains("norm") || name.Contains("layrnorm");
+            if (norm && name.EndsWith(".weight")) Array.Fill(x, 1f);
+            else if (!name.EndsWith(".bias") && !norm)
+                for (int i = 0; i < x.Length; i++) x[i] = (float)((rng.NextDouble() + rng.NextDouble() + rng.NextDouble() - 1.5) * 0.04);
+            return x;
+        }, _ => false);
+    }
+
+    public float[] Tensor(string name, params int[] shape) => _read(name, shape);
+
+    public bool Has(string name) => _has(name);
 
     public Linear Linear(string prefix, int inF, int outF, bool bias = true) =>
         new(Tensor(prefix + ".weight", outF, inF), bias ? Tensor(prefix + ".bias", outF) : null, inF, outF);

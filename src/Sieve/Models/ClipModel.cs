@@ -47,8 +47,15 @@ public sealed class ClipModel : IImageEncoder
         var tokenizer = File.Exists(Path.Combine(directory, "vocab.json")) || File.Exists(Path.Combine(directory, "merges.txt"))
             ? ClipTokenizer.FromDirectory(directory, config.MaxPositions)
             : null;
-        var preprocessorConfig = Path.Combine(directory, "preprocessor_config.json");
-        var preprocess = PreprocessOptions.ForClip(File.Exists(preprocessorConfig) ? preprocessorConfig : null, config.ImageSize);
+        var preprocess = PreprocessOptions.ForClip(directory);
+        if (!File.Exists(Path.Combine(directory, "preprocessor_config.json")) && config.ImageSize != preprocess.CropWidth)
+        {
+            // No processor config: CLIP's defaults at the model's own resolution.
+            int s = config.ImageSize;
+            preprocess = new PreprocessOptions(s, s, s, preprocess.Mean, preprocess.Std, preprocess.Rounding);
+        }
+        if (preprocess.CropWidth != config.ImageSize || preprocess.CropHeight != config.ImageSize)
+            throw new SieveFormatException($"{directory}: preprocessor_config.json crops {preprocess.CropWidth}×{preprocess.CropHeight}, but the model takes {config.ImageSize}×{config.ImageSize} images");
         using var file = SafetensorsFile.Open(Path.Combine(directory, "model.safetensors"));
         return new ClipModel(directory, config, new CheckpointReader(file), tokenizer, preprocess);
     }

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Text.Json;
+using Sieve.Data;
+using Sieve.Models;
+using Sieve.Weights;
+using Spectre.Console;
+
+namespace Sieve.Cli.Commands;
+
+/// <summary>
+/// <c>sieve embed --model DIR --images DIR|FILE… | --texts FILE --out FILE</c>: embeddings of images
+/// (ViT features or CLIP image embeddings) or of texts (CLIP), written as safetensors or JSON.
+/// </summary>
+internal static class EmbedCommand
+{
+    public static Command Create()
+    {
+        var model = CliOptions.Model();
+        var images = new Option<string[]>("--images", "-i") { Description = "Image files or folders of images", AllowMultipleArgumentsPerToken = true };
+        var texts = new Option<string>("--texts") { Description = "Text file, one text per line (CLIP only)" };
+        var output = new Option<string>("--out", "-o")
+        {
+            Description = "Output file: .safetensors (tensor 'embeddings' [n, dim], names in metadata) or .json",
+            Required = true,
+        };
+        var normalize = new Option<bool>("--normalize") { Description = "L2-normalise every embedding" };
+        var threads = CliOptions.Threads();
+        var command = new Command("embed", "Embed images or texts into vectors") { model, images, texts, output, normalize, threads };
+        command.SetAction(r =>
+        {
+            CliOptions.ApplyThreads(r.GetValue(threads));
+            var imageInputs = r.GetValue(images);
+            string? textFile = r.GetValue(texts);
+            if ((imageInputs is { Length: > 0 }) == (textFile != null))
+                throw new SieveFormatException("give exactly one of --images or --texts");
+            string outPath = r.GetValue(output)!;
+            string ext = Path.GetExtension(outPath).ToLowerInvariant();
+            if (ext is not (".safetensors" or ".json"))
+                throw new SieveFormatException($"--out '{outPath}': the extension must be .safetensors or .json");
+
+            string dir = r.GetValue(model)!;
+            var encoder = ModelFolder.Load(dir);
+            IReadOnlyList<string> names;
+            Func<string, float[]> embed;
+            if (textFile != null)
+            {
+                if (encoder is not ClipModel clip) throw new SieveFormatException($"'{dir}' has no text tower; --texts needs a CLIP model");
+                if (!File.Exists(textFile)) throw new SieveFormatException($"--texts '{textFile}' does not exist");
+                names = File.ReadAllLines(textFile).Where(l => l.Trim().Length > 0).ToList();
+                if (names.Count == 0) throw new SieveFormatException($"--texts '{textFile}' holds no text");
+                _ = clip.Tokenizer; // fail before the progress bar when the tokenizer is missing
+                embed = clip.EncodeText;
+            }
+            else
+            {
+                names = CliOptions.ExpandImages(imageInputs!);
+                embed = file => encoder.EncodeImage(ImageDecoder.Decode(file));
+            }
+
+            var vectors = new float[names.Count][];
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask($"embedding {names.Count} {(textFile != null ? "texts" : "images")}", maxValue: names.Count);
+                    for (int i = 0; i < names.Count; i++)
+                    {
+                        var v = embed(names[i]);
+                        vectors[i] = r.GetValue(normalize) ? ZeroShotClassifier.Normalized(v) : v;
+                        task.Increment(1);
+                    }
+                });
+            Write(outPath, names, vectors);
+            AnsiConsole.MarkupLineInterpolated($"wrote {names.Count} × {encoder.EmbeddingSize} embeddings to [green]{outPath}[/]");
+            return 0;
+        });
+        return command;
+    }
+
+    static void Write(string path, IReadOnlyList<string> names, float[][] vectors)
+    {
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            var items = names.Select((n, i) => new { name = n, embedding = vectors[i] });
+            File.WriteAllText(path, JsonSerializer.Serialize(items));
+            return;
+        }
+        int dim = vectors[0].Length;
+        var flat = new float[names.Count * dim];
+        for (int i = 0; i < vectors.Length; i++) vectors[i].CopyTo(flat, i * dim);
+        new SafetensorsWriter()
+            .Add("embeddings", [names.Count, dim], flat)
+            .AddMetadata("names", JsonSerializer.Serialize(names))
+            .Save(path);
+    }
+}
