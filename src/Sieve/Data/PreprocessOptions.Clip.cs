@@ -1,0 +1,105 @@
+using System.Text.Json;
+
+namespace Sieve.Data;
+
+public sealed partial record PreprocessOptions
+{
+    const string ClipConfigFile = "preprocessor_config.json";
+    const int PilBicubic = 3;
+
+    /// <summary>
+    /// OpenAI CLIP's preprocessing, as Hugging Face's <c>CLIPImageProcessor</c> does it by default:
+    /// shortest edge to 224 (long side truncated), centre 224 × 224, CLIP's mean and std.
+    /// </summary>
+    public static PreprocessOptions ClipDefaults { get; } = new(
+        224, 224, 224,
+        (0.48145466f, 0.4578275f, 0.40821073f),
+        (0.26862954f, 0.26130258f, 0.27577711f),
+        ResizeRounding.Truncate);
+
+    /// <summary>
+    /// The preprocessing of a Hugging Face CLIP model, from the <c>preprocessor_config.json</c> in
+    /// <paramref name="modelDirectory"/>, or <see cref="ClipDefaults"/> where there is no such file.
+    /// </summary>
+    /// <exception cref="SieveFormatException">The file is not valid JSON, or see <see cref="ForClip(JsonElement, string)"/>.</exception>
+    public static PreprocessOptions ForClip(string modelDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(modelDirectory);
+        string path = Path.Combine(modelDirectory, ClipConfigFile);
+        if (!File.Exists(path)) return ClipDefaults;
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(path));
+            return ForClip(json.RootElement, path);
+        }
+        catch (JsonException e)
+        {
+            throw new SieveFormatException($"{path}: expected a JSON object, found malformed JSON ({e.Message})", e);
+        }
+    }
+
+    /// <summary>
+    /// The preprocessing described by a Hugging Face <c>CLIPImageProcessor</c> config. Read are
+    /// <c>size</c> (an integer or <c>{"shortest_edge": n}</c>), <c>crop_size</c> (an integer or
+    /// <c>{"height": h, "width": w}</c>), <c>image_mean</c>, <c>image_std</c>, <c>do_normalize</c>,
+    /// <c>rescale_factor</c>; missing fields take the processor's defaults (<see cref="ClipDefaults"/>).
+    /// </summary>
+    /// <remarks>
+    /// Like Hugging Face, the long side is truncated (<see cref="ResizeRounding.Truncate"/>). Only the
+    /// usual pipeline is supported: <c>resample</c> 3 (bicubic), and <c>do_resize</c>,
+    /// <c>do_center_crop</c> and <c>do_rescale</c> true, with a rescale factor of 1/255.
+    /// </remarks>
+    /// <param name="preprocessorConfig">The config's top-level JSON object.</param>
+    /// <param name="sourceName">The file it was read from, named in error messages.</param>
+    /// <exception cref="SieveFormatException">A field is malformed or asks for something unsupported.</exception>
+    public static PreprocessOptions ForClip(JsonElement preprocessorConfig, string sourceName = ClipConfigFile)
+    {
+        var cfg = new ConfigObject(preprocessorConfig, sourceName, "");
+        var defaults = ClipDefaults;
+        foreach (string step in new[] { "do_resize", "do_center_crop", "do_rescale" })
+        {
+            if (!cfg.Bool(step, true))
+                throw cfg.Error(step, "true (Sieve always resizes, centre-crops and rescales)", cfg.Find(step)!.Value);
+        }
+        if (cfg.Find("resample") is { } resample
+            && !(resample.ValueKind == JsonValueKind.Number && resample.TryGetInt32(out int filter) && filter == PilBicubic))
+            throw cfg.Error("resample", $"{PilBicubic} (bicubic, the only resampling Sieve implements)", resample);
+        if (cfg.Find("rescale_factor") is { } factor
+            && Math.Abs(cfg.PositiveNumber("rescale_factor", factor) * 255 - 1) > 1e-6)
+            throw cfg.Error("rescale_factor", "1/255 = 0.00392156862745098", factor);
+
+        int shortestEdge = defaults.ResizeShorterSide;
+        if (cfg.Find("size") is { } size)
+        {
+            // A {"height", "width"} size (resize ignoring the aspect ratio) is not CLIP's and not supported.
+            shortestEdge = size.ValueKind == JsonValueKind.Object
+                ? cfg.Nested("size", size).PositiveInt("shortest_edge")
+                : cfg.PositiveInt("size", size);
+        }
+
+        (int width, int height) crop = (defaults.CropWidth, defaults.CropHeight);
+        if (cfg.Find("crop_size") is { } cropSize)
+        {
+            if (cropSize.ValueKind == JsonValueKind.Object)
+            {
+                var box = cfg.Nested("crop_size", cropSize);
+                crop = (box.PositiveInt("width"), box.PositiveInt("height"));
+            }
+            else
+            {
+                int side = cfg.PositiveInt("crop_size", cropSize);
+                crop = (side, side);
+            }
+        }
+
+        var (mean, std) = (defaults.Mean, defaults.Std);
+        if (!cfg.Bool("do_normalize", true))
+            (mean, std) = ((0f, 0f, 0f), (1f, 1f, 1f));
+        else
+        {
+            if (cfg.Find("image_mean") is { } m) mean = cfg.Rgb("image_mean", m, positive: false);
+            if (cfg.Find("image_std") is { } s) std = cfg.Rgb("image_std", s, positive: true);
+        }
+        return new PreprocessOptions(shortestEdge, crop.width, crop.height, mean, std, ResizeRounding.Truncate);
+    }
+}
