@@ -22,8 +22,8 @@ internal sealed class CheckpointReader
     }
 
     /// <summary>
-    /// Random weights for any requested tensor: N(0, 0.02²) like the usual transformer init, with
-    /// LayerNorm scales 1 and biases 0 so activations stay in a realistic range.
+    /// Random weights for any requested tensor: uniform with standard deviation 0.02 like the usual
+    /// transformer init, with LayerNorm scales 1 and biases 0 so activations stay in a realistic range.
     /// </summary>
     public static CheckpointReader Random(int seed)
     {
@@ -34,7 +34,7 @@ internal sealed class CheckpointReader
             bool norm = name.Contains("norm") || name.Contains("layrnorm");
             if (norm && name.EndsWith(".weight")) Array.Fill(x, 1f);
             else if (!name.EndsWith(".bias") && !norm)
-                for (int i = 0; i < x.Length; i++) x[i] = (float)((rng.NextDouble() + rng.NextDouble() + rng.NextDouble() - 1.5) * 0.04);
+                for (int i = 0; i < x.Length; i++) x[i] = (rng.NextSingle() - 0.5f) * 0.0693f; // √12 · 0.02
             return x;
         }, _ => false);
     }

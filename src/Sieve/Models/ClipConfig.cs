@@ -29,6 +29,11 @@ public sealed record ClipConfig(
     ClipTowerConfig Text, int VocabSize, int MaxPositions, int EosTokenId,
     int ProjectionDim)
 {
+    /// <summary>OpenAI CLIP ViT-B/16: vision 768 wide, 12 layers, 224 px, patch 16; text 512 wide, 77 tokens; joint space 512.</summary>
+    public static ClipConfig VitB16 { get; } = new(
+        new ClipTowerConfig(768, 12, 12, 3072, 1e-5f, Activation.QuickGelu), 224, 16,
+        new ClipTowerConfig(512, 12, 8, 2048, 1e-5f, Activation.QuickGelu), 49408, 77, 49407, 512);
+
     /// <summary>Patches along one side of the image.</summary>
     public int Grid => ImageSize / PatchSize;
 

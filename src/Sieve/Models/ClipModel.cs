@@ -60,6 +60,18 @@ public sealed class ClipModel : IImageEncoder
         return new ClipModel(directory, config, new CheckpointReader(file), tokenizer, preprocess);
     }
 
+    /// <summary>
+    /// A model of the given shape with seeded random weights and no tokenizer: for timing and memory
+    /// measurements, which do not depend on the weight values.
+    /// </summary>
+    public static ClipModel CreateRandom(ClipConfig config, int seed = 0)
+    {
+        int s = config.ImageSize;
+        var clipDefaults = PreprocessOptions.ClipDefaults;
+        var preprocess = new PreprocessOptions(s, s, s, clipDefaults.Mean, clipDefaults.Std, clipDefaults.Rounding);
+        return new ClipModel("(randomly initialised model)", config, CheckpointReader.Random(seed), null, preprocess);
+    }
+
     /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>
     public ClipTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(
         $"{_directory}: no tokenizer; text needs vocab.json and merges.txt beside the model");
