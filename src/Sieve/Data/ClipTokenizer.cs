@@ -7,9 +7,9 @@ namespace Sieve.Data;
 
 /// <summary>
 /// CLIP's byte-level BPE tokenizer, producing the same ids as OpenAI's <c>simple_tokenizer.py</c> and
-/// Hugging Face's <c>CLIPTokenizer</c> (vocab.json + merges.txt). Text is whitespace-collapsed,
-/// trimmed and lower-cased; there is no ftfy fix-up, HTML unescaping or NFC normalisation (the
-/// library runs with invariant globalization), so decomposed accents tokenise differently from CLIP.
+/// Hugging Face's <c>CLIPTokenizer</c> (vocab.json + merges.txt). Text is NFC-normalised (as ftfy
+/// leaves it), whitespace-collapsed, trimmed and lower-cased; ftfy's other mojibake fix-ups and HTML
+/// unescaping are not done (Hugging Face does neither).
 /// Literal <c>&lt;|startoftext|&gt;</c> / <c>&lt;|endoftext|&gt;</c> in the text become their ids, as in CLIP.
 /// Immutable and safe to share between threads; it caches the BPE of every distinct word it meets.
 /// </summary>
@@ -83,7 +83,7 @@ public sealed class ClipTokenizer
     public int[] Encode(string text)
     {
         var ids = new List<int>(ContextLength) { StartOfText };
-        var cleaned = Whitespace.Replace(text, " ").Trim().ToLowerInvariant();
+        var cleaned = Whitespace.Replace(text.Normalize(System.Text.NormalizationForm.FormC), " ").Trim().ToLowerInvariant();
         for (var m = Pieces.Match(cleaned); m.Success && ids.Count < ContextLength; m = m.NextMatch())
             ids.AddRange(_cache.GetOrAdd(m.Value, Bpe));
         if (ids.Count > ContextLength - 1) ids.RemoveRange(ContextLength - 1, ids.Count - (ContextLength - 1));

@@ -140,6 +140,14 @@ public sealed class ClipTokenizerTests : IDisposable
     }
 
     [SharedDataFact]
+    public void Encode_DecomposedAccents_NormalisedToComposed_RealVocab()
+    {
+        var tok = Real();
+        // "e" + U+0301 COMBINING ACUTE must tokenise as the precomposed "é" (ftfy's NFC in CLIP).
+        Assert.Equal(tok.Encode("caf\u00e9 na\u00efve"), tok.Encode("cafe\u0301 nai\u0308ve"));
+    }
+
+    [SharedDataFact]
     public void Properties_RealVocab()
     {
         var tok = Real();
