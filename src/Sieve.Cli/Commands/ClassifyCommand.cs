@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Sieve.Data;
 using Sieve.Models;
-using Spectre.Console;
 
 namespace Sieve.Cli.Commands;
 
@@ -24,11 +23,7 @@ internal static class ClassifyCommand
             var vit = VitModel.Load(dir);
             foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))
             {
-                var table = new Table().Title(Markup.Escape(file)).AddColumn("#").AddColumn("class").AddColumn(new TableColumn("probability").RightAligned());
-                var predictions = vit.Classify(ImageDecoder.Decode(file), r.GetValue(top));
-                for (int i = 0; i < predictions.Length; i++)
-                    table.AddRow((i + 1).ToString(), Markup.Escape($"{predictions[i].Label} ({predictions[i].Index})"), $"{predictions[i].Probability:P2}");
-                AnsiConsole.Write(table);
+                PredictionTable.Write(file, vit.Classify(ImageDecoder.Decode(file), r.GetValue(top)), true);
             }
             return 0;
         });

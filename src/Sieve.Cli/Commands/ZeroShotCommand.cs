@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Sieve.Data;
 using Sieve.Models;
-using Spectre.Console;
 
 namespace Sieve.Cli.Commands;
 
@@ -34,11 +33,7 @@ internal static class ZeroShotCommand
             var classifier = clip.ZeroShot(names, given is { Length: > 0 } ? given : null);
             foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))
             {
-                var table = new Table().Title(Markup.Escape(file)).AddColumn("#").AddColumn("label").AddColumn(new TableColumn("probability").RightAligned());
-                var predictions = classifier.Classify(ImageDecoder.Decode(file), r.GetValue(top));
-                for (int i = 0; i < predictions.Length; i++)
-                    table.AddRow((i + 1).ToString(), Markup.Escape(predictions[i].Label), $"{predictions[i].Probability:P2}");
-                AnsiConsole.Write(table);
+                PredictionTable.Write(file, classifier.Classify(ImageDecoder.Decode(file), r.GetValue(top)), false);
             }
             return 0;
         });
