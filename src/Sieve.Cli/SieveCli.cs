@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Sieve.Cli.Commands;
-using Spectre.Console;
 
 namespace Sieve.Cli;
 
@@ -33,7 +32,8 @@ public static class SieveCli
         }
         catch (Exception e) when (e is SieveFormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            // Plain text on stderr: no markup, no wrapping, easy to grep.
+            (console ?? Console.Error).WriteLine($"error: {e.Message}");
             return InputError;
         }
     }

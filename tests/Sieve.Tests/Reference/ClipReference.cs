@@ -24,24 +24,12 @@ public static class ClipReference
 
     public static double[] Image(Func<string, double[]> w, double[] pixels, int image, int patch, int d, int layers, int heads, int hidden, int proj, bool quickGelu, double eps = 1e-5)
     {
-        int grid = image / patch, t = grid * grid + 1;
-        var x = new double[t * d];
-        var pw = w("vision_model.embeddings.patch_embedding.weight");
+        int t = (image / patch) * (image / patch) + 1;
+        var x = Ref64.PatchEmbedWithClassRow(pixels, image, patch, w("vision_model.embeddings.patch_embedding.weight"), null, d);
         var cls = w("vision_model.embeddings.class_embedding");
         var pos = w("vision_model.embeddings.position_embedding.weight");
-        for (int c = 0; c < d; c++) x[c] = cls[c] + pos[c];
-        for (int py = 0; py < grid; py++)
-            for (int px = 0; px < grid; px++)
-                for (int o = 0; o < d; o++)
-                {
-                    double s = 0;
-                    for (int ch = 0; ch < 3; ch++)
-                        for (int ky = 0; ky < patch; ky++)
-                            for (int kx = 0; kx < patch; kx++)
-                                s += pw[((o * 3 + ch) * patch + ky) * patch + kx] * pixels[(ch * image + py * patch + ky) * image + px * patch + kx];
-                    int token = 1 + py * grid + px;
-                    x[token * d + o] = s + pos[token * d + o];
-                }
+        for (int c = 0; c < d; c++) x[c] = cls[c];
+        for (int i = 0; i < x.Length; i++) x[i] += pos[i];
         x = Ref64.LayerNorm(x, t, w("vision_model.pre_layrnorm.weight"), w("vision_model.pre_layrnorm.bias"), eps);
         x = Encoder(w, "vision_model", x, t, d, layers, heads, hidden, quickGelu, causal: false, eps);
         var pooled = Ref64.LayerNorm(x[..d], 1, w("vision_model.post_layernorm.weight"), w("vision_model.post_layernorm.bias"), eps);

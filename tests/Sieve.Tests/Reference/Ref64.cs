@@ -22,6 +22,28 @@ public static class Ref64
         return y;
     }
 
+    /// <summary>
+    /// Stride-p, p×p convolution of a [3, S, S] image written as the conv sum; returns [1 + patches, D]
+    /// with row 0 left zero for the class token.
+    /// </summary>
+    public static double[] PatchEmbedWithClassRow(double[] pixels, int image, int patch, double[] w, double[]? b, int d)
+    {
+        int grid = image / patch;
+        var x = new double[(grid * grid + 1) * d];
+        for (int py = 0; py < grid; py++)
+            for (int px = 0; px < grid; px++)
+                for (int o = 0; o < d; o++)
+                {
+                    double s = b?[o] ?? 0;
+                    for (int ch = 0; ch < 3; ch++)
+                        for (int ky = 0; ky < patch; ky++)
+                            for (int kx = 0; kx < patch; kx++)
+                                s += w[((o * 3 + ch) * patch + ky) * patch + kx] * pixels[(ch * image + py * patch + ky) * image + px * patch + kx];
+                    x[(1 + py * grid + px) * d + o] = s;
+                }
+        return x;
+    }
+
     public static double[] LayerNorm(double[] x, int rows, double[] g, double[] b, double eps)
     {
         int d = g.Length;

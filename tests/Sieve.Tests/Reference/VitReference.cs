@@ -5,25 +5,12 @@ public static class VitReference
 {
     public static double[] Logits(Func<string, double[]> w, double[] pixels, int image, int patch, int d, int depth, int heads, int hidden, int classes, double eps = 1e-6)
     {
-        int grid = image / patch, t = grid * grid + 1;
-        var x = new double[t * d];
-        var pw = w("patch_embed.proj.weight"); // [D, 3, p, p]
-        var pb = w("patch_embed.proj.bias");
+        int t = (image / patch) * (image / patch) + 1;
+        var x = Ref64.PatchEmbedWithClassRow(pixels, image, patch, w("patch_embed.proj.weight"), w("patch_embed.proj.bias"), d);
         var cls = w("cls_token");
         var pos = w("pos_embed");
-        for (int c = 0; c < d; c++) x[c] = cls[c] + pos[c];
-        for (int py = 0; py < grid; py++)
-            for (int px = 0; px < grid; px++)
-                for (int o = 0; o < d; o++)
-                {
-                    double s = pb[o];
-                    for (int ch = 0; ch < 3; ch++)
-                        for (int ky = 0; ky < patch; ky++)
-                            for (int kx = 0; kx < patch; kx++)
-                                s += pw[((o * 3 + ch) * patch + ky) * patch + kx] * pixels[(ch * image + py * patch + ky) * image + px * patch + kx];
-                    int token = 1 + py * grid + px;
-                    x[token * d + o] = s + pos[token * d + o];
-                }
+        for (int c = 0; c < d; c++) x[c] = cls[c];
+        for (int i = 0; i < x.Length; i++) x[i] += pos[i];
         for (int l = 0; l < depth; l++)
         {
             string p = $"blocks.{l}.";
