@@ -37,22 +37,24 @@ public sealed class Attention
     public void Forward(ReadOnlySpan<float> x, int tokens, Span<float> y, bool causal)
     {
         int d = Width, dh = d / Heads;
-        var qkv = new float[tokens * 3 * d];
+        using var qkvBuffer = new Scratch(tokens * 3 * d);
+        using var contextBuffer = new Scratch(tokens * d);
+        float[] qkv = qkvBuffer.Array, context = contextBuffer.Array;
         _qkv.Forward(x, tokens, qkv);
-        var context = new float[tokens * d];
         float scale = 1f / MathF.Sqrt(dh);
 
         Threading.For(Heads, h =>
         {
             var keys = new PackedMatrix();
             var values = new PackedMatrix();
-            var scores = new float[tokens * tokens];
+            using var scoresBuffer = new Scratch(tokens * tokens);
+            var scores = scoresBuffer.Span;
             // scores = q_h · k_hᵀ: the keys of head h, rows of stride 3D, are B's output rows.
             keys.PackOutputRows(qkv.AsSpan(d + h * dh), tokens, dh, 3 * d);
             Gemm.Multiply(qkv.AsSpan(h * dh), 3 * d, tokens, keys, scores, tokens, parallel: false);
             for (int i = 0; i < tokens; i++)
             {
-                var row = scores.AsSpan(i * tokens, tokens);
+                var row = scores.Slice(i * tokens, tokens);
                 int visible = causal ? i + 1 : tokens;
                 System.Numerics.Tensors.TensorPrimitives.Multiply(row[..visible], scale, row[..visible]);
                 Softmax.InPlace(row[..visible]);
@@ -61,7 +63,7 @@ public sealed class Attention
             values.PackInputRows(qkv.AsSpan(2 * d + h * dh), tokens, dh, 3 * d);
             Gemm.Multiply(scores, tokens, tokens, values, context.AsSpan(h * dh), d, parallel: false);
         });
-        _proj.Forward(context, tokens, y);
+        _proj.Forward(contextBuffer.Span, tokens, y);
     }
 
     /// <summary>Multiply-adds for <paramref name="tokens"/> tokens (projections and both attention products).</summary>

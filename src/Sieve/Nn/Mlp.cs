@@ -11,9 +11,9 @@ public sealed class Mlp(Linear fc1, Linear fc2, Activation activation)
     /// <summary>y = MLP(x) for <paramref name="rows"/> rows.</summary>
     public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
     {
-        var hidden = new float[rows * fc1.Out];
-        fc1.Forward(x, rows, hidden, activation);
-        fc2.Forward(hidden, rows, y);
+        using var hidden = new Scratch(rows * fc1.Out);
+        fc1.Forward(x, rows, hidden.Span, activation);
+        fc2.Forward(hidden.Span, rows, y);
     }
 
     /// <summary>Multiply-adds for <paramref name="rows"/> rows.</summary>

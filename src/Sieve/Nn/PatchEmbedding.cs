@@ -1,3 +1,5 @@
+using Sieve.Tensors;
+
 namespace Sieve.Nn;
 
 /// <summary>
@@ -19,11 +21,12 @@ public sealed class PatchEmbedding(Linear projection, int channels, int patchSiz
         int p = patchSize, gh = height / p, gw = width / p, cols = channels * p * p;
         if (pixels.Length != channels * height * width)
             throw new ArgumentException($"image tensor has {pixels.Length} values, expected {channels}×{height}×{width}", nameof(pixels));
-        var patches = new float[gh * gw * cols];
+        using var buffer = new Scratch(gh * gw * cols);
+        var patches = buffer.Span;
         for (int py = 0; py < gh; py++)
             for (int px = 0; px < gw; px++)
             {
-                var row = patches.AsSpan((py * gw + px) * cols, cols);
+                var row = patches.Slice((py * gw + px) * cols, cols);
                 for (int c = 0; c < channels; c++)
                     for (int y = 0; y < p; y++)
                         pixels.Slice(c * height * width + (py * p + y) * width + px * p, p).CopyTo(row.Slice(c * p * p + y * p, p));

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Sieve.Tensors;
 
 namespace Sieve.Nn;
 
@@ -12,8 +13,9 @@ public sealed class TransformerBlock(LayerNorm norm1, Attention attention, Layer
     public void Forward(Span<float> x, int tokens, bool causal = false)
     {
         int n = tokens * Width;
-        var normed = new float[n];
-        var update = new float[n];
+        using var normedBuffer = new Scratch(n);
+        using var updateBuffer = new Scratch(n);
+        Span<float> normed = normedBuffer.Span, update = updateBuffer.Span;
         norm1.Forward(x, normed, tokens);
         attention.Forward(normed, tokens, update, causal);
         TensorPrimitives.Add(x[..n], update, x[..n]);
