@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sieve.Weights;
 
 namespace Sieve.Data;
 
@@ -26,16 +27,7 @@ public sealed partial record PreprocessOptions
     {
         ArgumentNullException.ThrowIfNull(modelDirectory);
         string path = Path.Combine(modelDirectory, ClipConfigFile);
-        if (!File.Exists(path)) return ClipDefaults;
-        try
-        {
-            using var json = JsonDocument.Parse(File.ReadAllBytes(path));
-            return ForClip(json.RootElement, path);
-        }
-        catch (JsonException e)
-        {
-            throw new SieveFormatException($"{path}: expected a JSON object, found malformed JSON ({e.Message})", e);
-        }
+        return File.Exists(path) ? ForClip(JsonConfig.Load(path)) : ClipDefaults;
     }
 
     /// <summary>
@@ -52,9 +44,11 @@ public sealed partial record PreprocessOptions
     /// <param name="preprocessorConfig">The config's top-level JSON object.</param>
     /// <param name="sourceName">The file it was read from, named in error messages.</param>
     /// <exception cref="SieveFormatException">A field is malformed or asks for something unsupported.</exception>
-    public static PreprocessOptions ForClip(JsonElement preprocessorConfig, string sourceName = ClipConfigFile)
+    public static PreprocessOptions ForClip(JsonElement preprocessorConfig, string sourceName = ClipConfigFile) =>
+        ForClip(JsonConfig.FromElement(preprocessorConfig, sourceName));
+
+    static PreprocessOptions ForClip(JsonConfig cfg)
     {
-        var cfg = new ConfigObject(preprocessorConfig, sourceName, "");
         var defaults = ClipDefaults;
         foreach (string step in new[] { "do_resize", "do_center_crop", "do_rescale" })
         {
@@ -73,7 +67,7 @@ public sealed partial record PreprocessOptions
         {
             // A {"height", "width"} size (resize ignoring the aspect ratio) is not CLIP's and not supported.
             shortestEdge = size.ValueKind == JsonValueKind.Object
-                ? cfg.Nested("size", size).PositiveInt("shortest_edge")
+                ? cfg.Section("size").PositiveInt("shortest_edge")
                 : cfg.PositiveInt("size", size);
         }
 
@@ -82,7 +76,7 @@ public sealed partial record PreprocessOptions
         {
             if (cropSize.ValueKind == JsonValueKind.Object)
             {
-                var box = cfg.Nested("crop_size", cropSize);
+                var box = cfg.Section("crop_size");
                 crop = (box.PositiveInt("width"), box.PositiveInt("height"));
             }
             else

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sieve.Weights;
 
 namespace Sieve.Data;
 
@@ -22,9 +23,12 @@ public sealed partial record PreprocessOptions
     /// <param name="pretrainedCfg">The <c>pretrained_cfg</c> JSON object.</param>
     /// <param name="sourceName">The file it was read from, named in error messages.</param>
     /// <exception cref="SieveFormatException">A field is missing, malformed or unsupported.</exception>
-    public static PreprocessOptions FromTimmConfig(JsonElement pretrainedCfg, string sourceName = "config.json")
+    public static PreprocessOptions FromTimmConfig(JsonElement pretrainedCfg, string sourceName = "config.json") =>
+        FromTimmConfig(JsonConfig.FromElement(pretrainedCfg, sourceName, "pretrained_cfg"));
+
+    /// <summary>As <see cref="FromTimmConfig(JsonElement, string)"/>, for the <c>pretrained_cfg</c> section of a loaded config.</summary>
+    public static PreprocessOptions FromTimmConfig(JsonConfig cfg)
     {
-        var cfg = new ConfigObject(pretrainedCfg, sourceName, "pretrained_cfg");
         cfg.RequireIfPresent("interpolation", "bicubic", "the only interpolation Sieve implements");
         cfg.RequireIfPresent("crop_mode", "center", "the only crop mode Sieve implements");
 

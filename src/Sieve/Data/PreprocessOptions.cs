@@ -7,7 +7,7 @@ namespace Sieve.Data;
 /// as (x − <see cref="Mean"/>) / <see cref="Std"/>. Immutable; every instance is valid.
 /// </summary>
 /// <remarks>
-/// Build one from a model's config with <see cref="FromTimmConfig"/> or <see cref="ForClip(System.Text.Json.JsonElement, string)"/>,
+/// Build one from a model's config with <see cref="FromTimmConfig(Sieve.Weights.JsonConfig)"/> or <see cref="ForClip(System.Text.Json.JsonElement, string)"/>,
 /// which report bad values as <see cref="SieveFormatException"/>s naming the file and field.
 /// </remarks>
 public sealed partial record PreprocessOptions

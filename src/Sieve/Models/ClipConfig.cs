@@ -15,10 +15,10 @@ public sealed record ClipTowerConfig(int Width, int Layers, int Heads, int MlpHi
             {
                 "quick_gelu" => Activation.QuickGelu,
                 "gelu" => Activation.Gelu,
-                var other => throw c.Error("hidden_act", $"is \"{other}\"; supported: \"quick_gelu\", \"gelu\""),
+                var other => throw c.Problem("hidden_act", $"is \"{other}\"; supported: \"quick_gelu\", \"gelu\""),
             });
         if (tower.Width <= 0 || tower.Heads <= 0 || tower.Width % tower.Heads != 0 || tower.Layers <= 0 || tower.MlpHidden <= 0)
-            throw c.Error("hidden_size", $"{tower.Width} with {tower.Heads} heads, {tower.Layers} layers, MLP {tower.MlpHidden}: sizes must be positive and heads must divide the width");
+            throw c.Problem("hidden_size", $"{tower.Width} with {tower.Heads} heads, {tower.Layers} layers, MLP {tower.MlpHidden}: sizes must be positive and heads must divide the width");
         return tower;
     }
 }
@@ -51,10 +51,10 @@ public sealed record ClipConfig(
             text, vocab, t.Int("max_position_embeddings", 77), eos == 2 ? vocab - 1 : eos,
             config.Int("projection_dim", 512));
         if (clip.PatchSize <= 0 || clip.ImageSize % clip.PatchSize != 0)
-            throw v.Error("image_size", $"{clip.ImageSize} is not a multiple of patch_size {clip.PatchSize}");
+            throw v.Problem("image_size", $"{clip.ImageSize} is not a multiple of patch_size {clip.PatchSize}");
         if (clip.EosTokenId < 0 || clip.EosTokenId >= vocab)
-            throw t.Error("eos_token_id", $"{clip.EosTokenId} is outside the vocabulary of {vocab}");
-        if (clip.ProjectionDim <= 0) throw config.Error("projection_dim", "must be positive");
+            throw t.Problem("eos_token_id", $"{clip.EosTokenId} is outside the vocabulary of {vocab}");
+        if (clip.ProjectionDim <= 0) throw config.Problem("projection_dim", "must be positive");
         return clip;
     }
 }

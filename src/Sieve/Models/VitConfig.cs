@@ -41,11 +41,11 @@ public sealed partial record VitConfig
         var match = ArchitecturePattern().Match(arch);
         var args = config.Section("model_args", optional: true);
         if (!match.Success && !args.Has("embed_dim"))
-            throw config.Error("architecture", $"is \"{arch}\"; Sieve runs timm ViTs named vit_{{tiny|small|base|large}}_patch{{P}}_{{S}}, or any ViT whose config gives model_args (embed_dim, depth, num_heads, patch_size, img_size)");
+            throw config.Problem("architecture", $"is \"{arch}\"; Sieve runs timm ViTs named vit_{{tiny|small|base|large}}_patch{{P}}_{{S}}, or any ViT whose config gives model_args (embed_dim, depth, num_heads, patch_size, img_size)");
         var size = match.Success ? Sizes[match.Groups[1].Value] : default;
         var pretrained = config.Section("pretrained_cfg");
         if (config.String("global_pool", "token") != "token")
-            throw config.Error("global_pool", "must be \"token\" (class-token pooling); other pooling is not supported");
+            throw config.Problem("global_pool", "must be \"token\" (class-token pooling); other pooling is not supported");
 
         int width = args.Int("embed_dim", size.Width);
         int imageSize = args.Int("img_size", match.Success ? int.Parse(match.Groups[3].Value) : 224);
@@ -59,14 +59,14 @@ public sealed partial record VitConfig
             MlpHidden = (int)Math.Round(width * args.Number("mlp_ratio", 4.0)),
             NumClasses = config.Int("num_classes"),
             Labels = config.Labels() ?? config.Labels("label_names"),
-            Preprocess = PreprocessOptions.FromTimmConfig(pretrained.Element),
+            Preprocess = PreprocessOptions.FromTimmConfig(pretrained),
         };
         if (vit.Width <= 0 || vit.Depth <= 0 || vit.Heads <= 0 || vit.Width % vit.Heads != 0)
-            throw config.Error("model_args", $"gives width {vit.Width}, depth {vit.Depth}, heads {vit.Heads}; width must be a positive multiple of heads");
+            throw config.Problem("model_args", $"gives width {vit.Width}, depth {vit.Depth}, heads {vit.Heads}; width must be a positive multiple of heads");
         if (vit.PatchSize <= 0 || vit.ImageSize % vit.PatchSize != 0)
-            throw config.Error("model_args", $"image size {vit.ImageSize} is not a multiple of patch size {vit.PatchSize}");
+            throw config.Problem("model_args", $"image size {vit.ImageSize} is not a multiple of patch size {vit.PatchSize}");
         if (vit.Preprocess.CropWidth != imageSize || vit.Preprocess.CropHeight != imageSize)
-            throw config.Error("pretrained_cfg.input_size", $"crop {vit.Preprocess.CropWidth}×{vit.Preprocess.CropHeight} does not match the model's image size {imageSize}");
+            throw config.Problem("pretrained_cfg.input_size", $"crop {vit.Preprocess.CropWidth}×{vit.Preprocess.CropHeight} does not match the model's image size {imageSize}");
         return vit;
     }
 }

@@ -33,6 +33,9 @@ public sealed class Attention
     }
 
     /// <summary>y = Attn(x) for a sequence of <paramref name="tokens"/> rows.</summary>
+    /// <param name="x">Normalised input, [tokens, D].</param>
+    /// <param name="tokens">Sequence length.</param>
+    /// <param name="y">Output, [tokens, D]; overwritten.</param>
     /// <param name="causal">Token i attends only to tokens ≤ i (CLIP's text tower).</param>
     public void Forward(ReadOnlySpan<float> x, int tokens, Span<float> y, bool causal)
     {
