@@ -12,12 +12,11 @@ namespace Sieve.Tests.Cli;
 /// <summary>The <c>sieve</c> commands end to end on generated models and images (one class: the console is global).</summary>
 public sealed class CliTests : IDisposable
 {
-    readonly string _work = Path.Combine(Path.GetTempPath(), "sieve-cli-" + Guid.NewGuid().ToString("N"));
+    readonly TempFolder _temp = new("sieve-cli-");
     readonly StringWriter _out = new();
 
     public CliTests()
     {
-        Directory.CreateDirectory(_work);
         AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(_out), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No, ColorSystem = ColorSystemSupport.NoColors,
@@ -25,10 +24,7 @@ public sealed class CliTests : IDisposable
         AnsiConsole.Console.Profile.Width = 400; // no wrapping inside the messages the tests look for
     }
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_work, true); } catch (IOException) { }
-    }
+    public void Dispose() => _temp.Dispose();
 
     (int Code, string Output) Run(params string[] args)
     {
@@ -42,7 +38,7 @@ public sealed class CliTests : IDisposable
         var rng = new Random(seed);
         var samples = new byte[size * size * 3];
         rng.NextBytes(samples);
-        string path = Path.Combine(_work, name);
+        string path = Path.Combine(_temp.Path, name);
         File.WriteAllBytes(path, TestPng.Encode(size, size, TestPng.ColorType.Rgb, samples));
         return path;
     }
@@ -77,10 +73,10 @@ public sealed class CliTests : IDisposable
     public void EmbedWritesImageEmbeddingsOfAFolder()
     {
         using var ck = TinyModels.Vit(53, DType.F16);
-        string folder = Path.Combine(_work, "images");
+        string folder = Path.Combine(_temp.Path, "images");
         Directory.CreateDirectory(folder);
         for (int i = 0; i < 3; i++) File.Move(WriteImage($"{i}.png", 10 + i), Path.Combine(folder, $"{i}.png"));
-        string outFile = Path.Combine(_work, "emb.safetensors");
+        string outFile = Path.Combine(_temp.Path, "emb.safetensors");
         var (code, output) = Run("embed", "--model", ck.Directory, "--images", folder, "--out", outFile);
         Assert.True(code == 0, output);
         Assert.Contains("wrote 3", output);
@@ -97,9 +93,9 @@ public sealed class CliTests : IDisposable
     {
         using var ck = TinyModels.Clip(54, DType.BF16);
         TinyClipVocab.WriteTo(ck.Directory);
-        string texts = Path.Combine(_work, "texts.txt");
+        string texts = Path.Combine(_temp.Path, "texts.txt");
         File.WriteAllLines(texts, ["a cat", "", "the dog"]);
-        string outFile = Path.Combine(_work, "t.json");
+        string outFile = Path.Combine(_temp.Path, "t.json");
         var (code, output) = Run("embed", "--model", ck.Directory, "--texts", texts, "--out", outFile, "--normalize");
         Assert.True(code == 0, output);
         var items = JsonDocument.Parse(File.ReadAllText(outFile)).RootElement.EnumerateArray().ToArray();
@@ -112,7 +108,7 @@ public sealed class CliTests : IDisposable
     public void BadInputGivesOneClearErrorAndExitCode2()
     {
         using var vit = TinyModels.Vit(55, DType.F32);
-        string corrupt = Path.Combine(_work, "broken.jpg");
+        string corrupt = Path.Combine(_temp.Path, "broken.jpg");
         File.WriteAllBytes(corrupt, [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]);
 
         var (code, output) = Run("classify", "--model", vit.Directory, corrupt);
@@ -120,7 +116,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("broken.jpg", output);
         Assert.DoesNotContain("   at ", output); // no stack trace
 
-        (code, output) = Run("classify", "--model", Path.Combine(_work, "nope"), corrupt);
+        (code, output) = Run("classify", "--model", Path.Combine(_temp.Path, "nope"), corrupt);
         Assert.Equal(SieveCli.InputError, code);
         Assert.Contains("does not exist", output);
 
@@ -129,12 +125,12 @@ public sealed class CliTests : IDisposable
         Assert.Contains("not a CLIP model", output);
 
         using var clip = TinyModels.Clip(56, DType.F32); // no vocab.json / merges.txt written
-        string texts = Path.Combine(_work, "t.txt");
+        string texts = Path.Combine(_temp.Path, "t.txt");
         File.WriteAllText(texts, "a cat");
-        (code, output) = Run("embed", "--model", clip.Directory, "--texts", texts, "--out", Path.Combine(_work, "x.json"));
+        (code, output) = Run("embed", "--model", clip.Directory, "--texts", texts, "--out", Path.Combine(_temp.Path, "x.json"));
         Assert.Equal(SieveCli.InputError, code);
         Assert.Contains("vocab.json", output);
-        Assert.False(File.Exists(Path.Combine(_work, "x.json")));
+        Assert.False(File.Exists(Path.Combine(_temp.Path, "x.json")));
     }
 
     [Fact]

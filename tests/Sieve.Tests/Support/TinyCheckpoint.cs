@@ -15,7 +15,9 @@ public sealed class TinyCheckpoint(int seed, DType dtype) : IDisposable
 
     public Dictionary<string, double[]> Values { get; } = [];
     public Dictionary<string, float[]> Stored { get; } = [];
-    public string Directory { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "sieve-test-" + Guid.NewGuid().ToString("N"));
+    readonly TempFolder _folder = new("sieve-checkpoint-");
+
+    public string Directory => _folder.Path;
 
     public double[] this[string name] => Values[name];
 
@@ -45,7 +47,6 @@ public sealed class TinyCheckpoint(int seed, DType dtype) : IDisposable
 
     public string Save(object config, string file = "model.safetensors")
     {
-        System.IO.Directory.CreateDirectory(Directory);
         var writer = new SafetensorsWriter();
         foreach (var (name, shape) in _order) writer.Add(name, shape, Stored[name], dtype);
         writer.Save(System.IO.Path.Combine(Directory, file));
@@ -53,8 +54,5 @@ public sealed class TinyCheckpoint(int seed, DType dtype) : IDisposable
         return Directory;
     }
 
-    public void Dispose()
-    {
-        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _folder.Dispose();
 }

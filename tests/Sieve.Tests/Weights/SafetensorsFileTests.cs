@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Sieve.Tests.Support;
 using Sieve.Weights;
 using static Sieve.Tests.Weights.SafetensorsBytes;
 
@@ -6,7 +7,7 @@ namespace Sieve.Tests.Weights;
 
 public sealed class SafetensorsFileTests : IDisposable
 {
-    readonly TempFolder _temp = new();
+    readonly TempFolder _temp = new("sieve-weights-");
 
     public void Dispose() => _temp.Dispose();
 

@@ -1,13 +1,14 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using Sieve.Tests.Support;
 using Sieve.Weights;
 
 namespace Sieve.Tests.Weights;
 
 public sealed class SafetensorsWriterTests : IDisposable
 {
-    readonly TempFolder _temp = new();
+    readonly TempFolder _temp = new("sieve-weights-");
 
     public void Dispose() => _temp.Dispose();
 

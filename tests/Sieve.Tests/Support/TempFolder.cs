@@ -1,9 +1,9 @@
-namespace Sieve.Tests.Weights;
+namespace Sieve.Tests.Support;
 
 /// <summary>A fresh folder under the system temp path, deleted with its contents on dispose.</summary>
-public sealed class TempFolder : IDisposable
+public sealed class TempFolder(string prefix = "sieve-test-") : IDisposable
 {
-    public string Path { get; } = Directory.CreateTempSubdirectory("sieve-weights-").FullName;
+    public string Path { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
