@@ -50,19 +50,14 @@ internal static class BenchCommand
                 // Loading leaves the unpacked weights as garbage; collect it now, not inside the timed runs.
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             });
-            var (pixels, imageMacs) = encoder switch
+            var (imageSize, imageMacs, image) = encoder switch
             {
-                VitModel vit => (new float[3 * vit.Config.ImageSize * vit.Config.ImageSize], vit.Macs),
-                ClipModel clip => (new float[3 * clip.Config.ImageSize * clip.Config.ImageSize], clip.Vision.Macs),
-                _ => throw new InvalidOperationException(),
+                VitModel vit => (vit.Config.ImageSize, vit.Macs, (Func<float[], float[]>)(p => vit.Features(p))),
+                ClipModel clip => (clip.Config.ImageSize, clip.Vision.Macs, p => clip.Vision.Encode(p)),
+                _ => throw new InvalidOperationException($"no benchmark for {encoder.GetType().Name}"),
             };
+            var pixels = new float[3 * imageSize * imageSize];
             for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.37f); // deterministic, image-like range
-            Func<float[], float[]> image = encoder switch
-            {
-                VitModel vit => p => vit.Features(p),
-                ClipModel clip => p => clip.Vision.Encode(p),
-                _ => throw new InvalidOperationException(),
-            };
 
             Stage("image encoding, batch 1", () =>
             {

@@ -57,6 +57,7 @@ internal static class EmbedCommand
                 embed = file => encoder.EncodeImage(ImageDecoder.Decode(file));
             }
 
+            bool unitLength = r.GetValue(normalize);
             var vectors = new float[names.Count][];
             AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
@@ -66,7 +67,7 @@ internal static class EmbedCommand
                     for (int i = 0; i < names.Count; i++)
                     {
                         var v = embed(names[i]);
-                        vectors[i] = r.GetValue(normalize) ? ZeroShotClassifier.Normalized(v) : v;
+                        vectors[i] = unitLength ? ZeroShotClassifier.Normalized(v) : v;
                         task.Increment(1);
                     }
                 });

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Sieve.Tensors;
 
@@ -17,50 +18,50 @@ public static class Activations
     }
 
     /// <summary>Exact GELU: 0.5·x·(1 + erf(x/√2)); erf to about 2e-7 absolute.</summary>
-    public static void Gelu(Span<float> x)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var xs = System.Runtime.InteropServices.MemoryMarshal.Cast<float, Vector<float>>(x);
-            for (int v = 0; v < xs.Length; v++) xs[v] = Gelu(xs[v]);
-            i = xs.Length * Vector<float>.Count;
-        }
-        for (; i < x.Length; i++) x[i] = Gelu(new Vector<float>(x[i]))[0];
-    }
+    public static void Gelu(Span<float> x) => Map<GeluFunction>(x);
 
     /// <summary>QuickGELU: x·σ(1.702·x).</summary>
-    public static void QuickGelu(Span<float> x)
+    public static void QuickGelu(Span<float> x) => Map<QuickGeluFunction>(x);
+
+    interface IVectorFunction
     {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var xs = System.Runtime.InteropServices.MemoryMarshal.Cast<float, Vector<float>>(x);
-            for (int v = 0; v < xs.Length; v++) xs[v] = QuickGelu(xs[v]);
-            i = xs.Length * Vector<float>.Count;
-        }
-        for (; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-1.702f * x[i]));
+        static abstract Vector<float> Apply(Vector<float> x);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector<float> QuickGelu(Vector<float> x) =>
-        x / (Vector<float>.One + Vector.Exp(x * new Vector<float>(-1.702f)));
+    // Whole vectors in place; the tail goes through the same vector code one element at a time, so every
+    // element gets the same formula wherever it sits.
+    static void Map<TFunction>(Span<float> x) where TFunction : IVectorFunction
+    {
+        var vectors = MemoryMarshal.Cast<float, Vector<float>>(x);
+        for (int v = 0; v < vectors.Length; v++) vectors[v] = TFunction.Apply(vectors[v]);
+        for (int i = vectors.Length * Vector<float>.Count; i < x.Length; i++) x[i] = TFunction.Apply(new Vector<float>(x[i]))[0];
+    }
+
+    readonly struct QuickGeluFunction : IVectorFunction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector<float> Apply(Vector<float> x) =>
+            x / (Vector<float>.One + Vector.Exp(x * new Vector<float>(-1.702f)));
+    }
 
     // erf(z) = 1 − (a1·t + … + a5·t⁵)·exp(−z²), t = 1/(1 + p·z), z ≥ 0 (Abramowitz & Stegun 7.1.26,
     // |error| ≤ 1.5e-7). With z = |x|/√2, exp(−z²) = exp(−x²/2).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector<float> Gelu(Vector<float> x)
+    readonly struct GeluFunction : IVectorFunction
     {
-        var z = Vector.Abs(x) * new Vector<float>(0.70710678f);
-        var t = Vector<float>.One / (Vector<float>.One + new Vector<float>(0.3275911f) * z);
-        var poly = new Vector<float>(1.061405429f);
-        poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(-1.453152027f));
-        poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(1.421413741f));
-        poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(-0.284496736f));
-        poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(0.254829592f));
-        poly *= t;
-        var erfAbs = Vector<float>.One - poly * Vector.Exp(-z * z);
-        var erf = Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -erfAbs, erfAbs);
-        return new Vector<float>(0.5f) * x * (Vector<float>.One + erf);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector<float> Apply(Vector<float> x)
+        {
+            var z = Vector.Abs(x) * new Vector<float>(0.70710678f);
+            var t = Vector<float>.One / (Vector<float>.One + new Vector<float>(0.3275911f) * z);
+            var poly = new Vector<float>(1.061405429f);
+            poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(-1.453152027f));
+            poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(1.421413741f));
+            poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(-0.284496736f));
+            poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(0.254829592f));
+            poly *= t;
+            var erfAbs = Vector<float>.One - poly * Vector.Exp(-z * z);
+            var erf = Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -erfAbs, erfAbs);
+            return new Vector<float>(0.5f) * x * (Vector<float>.One + erf);
+        }
     }
 }
