@@ -18,16 +18,22 @@ public sealed partial record PreprocessOptions
         (0.26862954f, 0.26130258f, 0.27577711f),
         ResizeRounding.Truncate);
 
+    /// <summary>CLIP's default preprocessing at another resolution: shortest edge and crop <paramref name="imageSize"/>.</summary>
+    public static PreprocessOptions ClipDefaultsAt(int imageSize) => imageSize == ClipDefaults.CropWidth
+        ? ClipDefaults
+        : new(imageSize, imageSize, imageSize, ClipDefaults.Mean, ClipDefaults.Std, ClipDefaults.Rounding);
+
     /// <summary>
     /// The preprocessing of a Hugging Face CLIP model, from the <c>preprocessor_config.json</c> in
-    /// <paramref name="modelDirectory"/>, or <see cref="ClipDefaults"/> where there is no such file.
+    /// <paramref name="modelDirectory"/>, or CLIP's defaults at <paramref name="imageSize"/> where there
+    /// is no such file.
     /// </summary>
     /// <exception cref="SieveFormatException">The file is not valid JSON, or see <see cref="ForClip(JsonElement, string)"/>.</exception>
-    public static PreprocessOptions ForClip(string modelDirectory)
+    public static PreprocessOptions ForClip(string modelDirectory, int imageSize = 224)
     {
         ArgumentNullException.ThrowIfNull(modelDirectory);
         string path = Path.Combine(modelDirectory, ClipConfigFile);
-        return File.Exists(path) ? ForClip(JsonConfig.Load(path)) : ClipDefaults;
+        return File.Exists(path) ? ForClip(JsonConfig.Load(path)) : ClipDefaultsAt(imageSize);
     }
 
     /// <summary>

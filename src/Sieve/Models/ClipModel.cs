@@ -47,13 +47,7 @@ public sealed class ClipModel : IImageEncoder
         var tokenizer = File.Exists(Path.Combine(directory, "vocab.json")) || File.Exists(Path.Combine(directory, "merges.txt"))
             ? ClipTokenizer.FromDirectory(directory, config.MaxPositions)
             : null;
-        var preprocess = PreprocessOptions.ForClip(directory);
-        if (!File.Exists(Path.Combine(directory, "preprocessor_config.json")) && config.ImageSize != preprocess.CropWidth)
-        {
-            // No processor config: CLIP's defaults at the model's own resolution.
-            int s = config.ImageSize;
-            preprocess = new PreprocessOptions(s, s, s, preprocess.Mean, preprocess.Std, preprocess.Rounding);
-        }
+        var preprocess = PreprocessOptions.ForClip(directory, config.ImageSize);
         if (preprocess.CropWidth != config.ImageSize || preprocess.CropHeight != config.ImageSize)
             throw new SieveFormatException($"{directory}: preprocessor_config.json crops {preprocess.CropWidth}×{preprocess.CropHeight}, but the model takes {config.ImageSize}×{config.ImageSize} images");
         using var file = SafetensorsFile.Open(Path.Combine(directory, "model.safetensors"));
@@ -66,10 +60,8 @@ public sealed class ClipModel : IImageEncoder
     /// </summary>
     public static ClipModel CreateRandom(ClipConfig config, int seed = 0)
     {
-        int s = config.ImageSize;
-        var clipDefaults = PreprocessOptions.ClipDefaults;
-        var preprocess = new PreprocessOptions(s, s, s, clipDefaults.Mean, clipDefaults.Std, clipDefaults.Rounding);
-        return new ClipModel("(randomly initialised model)", config, CheckpointReader.Random(seed), null, preprocess);
+        return new ClipModel("(randomly initialised model)", config, CheckpointReader.Random(seed), null,
+            PreprocessOptions.ClipDefaultsAt(config.ImageSize));
     }
 
     /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>
