@@ -5,9 +5,16 @@ namespace Sieve.Tensors;
 /// images) and each item is computed by exactly one thread in a fixed order, so results are bit-for-bit
 /// the same whatever the thread count.
 /// </summary>
+/// <remarks>
+/// Two execution modes share it. Latency: one input, and <see cref="For"/> splits each kernel across
+/// cores. Throughput: <see cref="ForEachSample"/> gives each core whole inputs, and every
+/// <see cref="For"/> inside a sample runs on that sample's thread, without synchronisation.
+/// </remarks>
 public static class Threading
 {
     static int _maxThreads = Environment.ProcessorCount;
+
+    [ThreadStatic] static bool _insideSample;
 
     /// <summary>Most threads a kernel may use; defaults to the number of cores.</summary>
     public static int MaxThreads
@@ -22,11 +29,32 @@ public static class Threading
     public static void For(int count, Action<int> body)
     {
         if (count <= 0) return;
-        if (count == 1 || _maxThreads == 1)
+        if (count == 1 || _maxThreads == 1 || _insideSample)
         {
             for (int i = 0; i < count; i++) body(i);
             return;
         }
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = _maxThreads }, body);
+    }
+
+    /// <summary>
+    /// Throughput mode: runs <paramref name="body"/> for every sample in [0, count), whole samples spread
+    /// across cores, each sample's kernels single-threaded. A sample's result does not depend on which
+    /// thread ran it or on the other samples.
+    /// </summary>
+    public static void ForEachSample(int count, Action<int> body)
+    {
+        if (count <= 0) return;
+        if (count == 1 || _maxThreads == 1 || _insideSample)
+        {
+            for (int i = 0; i < count; i++) body(i);
+            return;
+        }
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = _maxThreads }, i =>
+        {
+            _insideSample = true;
+            try { body(i); }
+            finally { _insideSample = false; }
+        });
     }
 }
