@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
+using Sieve.Eval;
 using Sieve.Nn;
+using Sieve.Reduction;
 
 namespace Sieve.Models;
 
@@ -31,9 +33,16 @@ public sealed class ClipTextTower
         _projection = w.Linear("text_projection", d, config.ProjectionDim, bias: false);
     }
 
+    /// <summary>The encoder's shape, for binding a token reducer.</summary>
+    public TowerInfo Tower => new("text", Modality.Text, _config.Text.Layers, _config.Text.Width, _config.Text.Heads);
+
     /// <summary>Projected (not normalised) embedding of a token sequence (start token … end token).</summary>
-    public float[] Encode(ReadOnlySpan<int> ids)
+    /// <param name="ids">Token ids; anything after the first end-of-text is ignored.</param>
+    /// <param name="reducer">Null for the dense tower, or a reducer bound to <see cref="Tower"/>.</param>
+    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    public float[] Encode(ReadOnlySpan<int> ids, TokenReducer? reducer = null, ForwardTrace? trace = null)
     {
+        TowerCheck.Reducer(reducer, Tower);
         if (ids.IsEmpty) throw new ArgumentException("token sequence is empty", nameof(ids));
         if (ids.Length > _config.MaxPositions)
             throw new ArgumentException($"{ids.Length} tokens exceed the model's {_config.MaxPositions} positions", nameof(ids));
@@ -41,17 +50,23 @@ public sealed class ClipTextTower
         // Tokens after the first end-of-text cannot influence it (causal mask): drop them.
         int tokens = eos >= 0 ? eos + 1 : ids.Length;
         int d = _config.Text.Width;
-        var x = new float[tokens * d];
+        using var set = new TokenSet(Modality.Text, tokens, d, tokens + 1);
+        var x = set.Features;
         for (int i = 0; i < tokens; i++)
         {
             int id = ids[i];
             if ((uint)id >= (uint)_config.VocabSize)
                 throw new ArgumentException($"token id {id} at position {i} is outside the vocabulary of {_config.VocabSize}", nameof(ids));
-            TensorPrimitives.Add(_tokenEmbedding.AsSpan(id * d, d), _positions.AsSpan(i * d, d), x.AsSpan(i * d, d));
+            TensorPrimitives.Add(_tokenEmbedding.AsSpan(id * d, d), _positions.AsSpan(i * d, d), x.Slice(i * d, d));
         }
-        _encoder.Forward(x, tokens, causal: true);
+        // Start and end-of-text are text's class tokens: never merged; end-of-text guides and is pooled.
+        set.Protect(0);
+        set.Protect(tokens - 1);
+        set.Guide = tokens - 1;
+        trace?.AddMacs(_projection.MacsFor(1));
+        _encoder.Forward(set, causal: true, reducer, trace);
         var pooled = new float[d];
-        _finalNorm.Forward(x.AsSpan((tokens - 1) * d, d), pooled, 1);
+        _finalNorm.Forward(set.Row(set.Source[tokens - 1]), pooled, 1);
         var embedding = new float[_config.ProjectionDim];
         _projection.Forward(pooled, 1, embedding);
         return embedding;

@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
+using Sieve.Eval;
 using Sieve.Nn;
+using Sieve.Reduction;
 
 namespace Sieve.Models;
 
@@ -36,18 +38,29 @@ public sealed class ClipVisionTower
     /// <summary>Tokens in the sequence: patches plus the class token.</summary>
     public int Tokens => _config.Grid * _config.Grid + 1;
 
+    /// <summary>The encoder's shape, for binding a token reducer.</summary>
+    public TowerInfo Tower => new("vision", Modality.Image, _config.Vision.Layers, _config.Vision.Width, _config.Vision.Heads);
+
     /// <summary>Projected (not normalised) embedding of a preprocessed [3, S, S] image.</summary>
-    public float[] Encode(ReadOnlySpan<float> pixels)
+    /// <param name="pixels">Preprocessed image [3, S, S].</param>
+    /// <param name="reducer">Null for the dense tower, or a reducer bound to <see cref="Tower"/>.</param>
+    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    public float[] Encode(ReadOnlySpan<float> pixels, TokenReducer? reducer = null, ForwardTrace? trace = null)
     {
-        int d = _config.Vision.Width, tokens = Tokens, s = _config.ImageSize;
-        var x = new float[tokens * d];
-        _classEmbedding.CopyTo(x, 0);
-        _patchEmbed.Forward(pixels, s, s, x.AsSpan(d));
+        TowerCheck.Reducer(reducer, Tower);
+        int d = _config.Vision.Width, count = Tokens, s = _config.ImageSize;
+        using var tokens = new TokenSet(Modality.Image, count, d, count + 1);
+        var x = tokens.Features;
+        _classEmbedding.CopyTo(x);
+        _patchEmbed.Forward(pixels, s, s, x[d..]);
         TensorPrimitives.Add(x, _positions, x);
-        _preNorm.Forward(x, x, tokens);
-        _encoder.Forward(x, tokens);
+        _preNorm.Forward(x, x, count);
+        tokens.Protect(0);
+        tokens.Guide = 0;
+        trace?.AddMacs(_patchEmbed.MacsFor(count - 1) + _projection.MacsFor(1));
+        _encoder.Forward(tokens, causal: false, reducer, trace);
         var pooled = new float[d];
-        _postNorm.Forward(x.AsSpan(0, d), pooled, 1);
+        _postNorm.Forward(tokens.Row(0), pooled, 1);
         var embedding = new float[_config.ProjectionDim];
         _projection.Forward(pooled, 1, embedding);
         return embedding;

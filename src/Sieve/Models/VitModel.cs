@@ -1,4 +1,6 @@
 using Sieve.Data;
+using Sieve.Eval;
+using Sieve.Reduction;
 using Sieve.Nn;
 using Sieve.Tensors;
 using Sieve.Weights;
@@ -52,25 +54,39 @@ public sealed class VitModel : IImageEncoder
     /// <summary>The model's input tensor [3, S, S] for an image.</summary>
     public float[] Preprocess(RgbImage image) => _preprocessor.Process(image);
 
+    /// <summary>The encoder's shape, for binding a token reducer.</summary>
+    public TowerInfo Tower => new("vision", Modality.Image, Config.Depth, Config.Width, Config.Heads);
+
     /// <summary>Final-normed class token (the head's input) for a preprocessed image.</summary>
-    public float[] Features(ReadOnlySpan<float> pixels)
+    /// <param name="pixels">Preprocessed image [3, S, S].</param>
+    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
+    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    public float[] Features(ReadOnlySpan<float> pixels, TokenReducer? reducer = null, ForwardTrace? trace = null)
     {
-        int d = Config.Width, tokens = Config.Tokens, s = Config.ImageSize;
-        var x = new float[tokens * d];
-        _classToken.CopyTo(x, 0);
-        _patchEmbed.Forward(pixels, s, s, x.AsSpan(d));
+        TowerCheck.Reducer(reducer, Tower);
+        int d = Config.Width, count = Config.Tokens, s = Config.ImageSize;
+        using var tokens = new TokenSet(Modality.Image, count, d, count + 1);
+        var x = tokens.Features;
+        _classToken.CopyTo(x);
+        _patchEmbed.Forward(pixels, s, s, x[d..]);
         System.Numerics.Tensors.TensorPrimitives.Add(x, _positions, x);
-        _encoder.Forward(x, tokens);
+        tokens.Protect(0);
+        tokens.Guide = 0;
+        trace?.AddMacs(_patchEmbed.MacsFor(count - 1) + _head.MacsFor(1));
+        _encoder.Forward(tokens, causal: false, reducer, trace);
         var cls = new float[d];
-        _norm.Forward(x.AsSpan(0, d), cls, 1);
+        _norm.Forward(tokens.Row(0), cls, 1);
         return cls;
     }
 
     /// <summary>Class logits for a preprocessed image.</summary>
-    public float[] Logits(ReadOnlySpan<float> pixels)
+    /// <param name="pixels">Preprocessed image [3, S, S].</param>
+    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
+    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    public float[] Logits(ReadOnlySpan<float> pixels, TokenReducer? reducer = null, ForwardTrace? trace = null)
     {
         var logits = new float[Config.NumClasses];
-        _head.Forward(Features(pixels), 1, logits);
+        _head.Forward(Features(pixels, reducer, trace), 1, logits);
         return logits;
     }
 

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Sieve.Tensors;
 
 namespace Sieve.Nn;
@@ -37,12 +38,22 @@ public sealed class Attention
     /// <param name="tokens">Sequence length.</param>
     /// <param name="y">Output, [tokens, D]; overwritten.</param>
     /// <param name="causal">Token i attends only to tokens ≤ i (CLIP's text tower).</param>
-    public void Forward(ReadOnlySpan<float> x, int tokens, Span<float> y, bool causal)
+    /// <param name="keyBias">
+    /// Null, or one value per key added to every logit after scaling: log(size) for proportional
+    /// attention, so a merged token weighs as the tokens it replaced.
+    /// </param>
+    /// <param name="capture">Null, or where to keep projections, probabilities and per-head outputs for a reducer.</param>
+    public void Forward(ReadOnlySpan<float> x, int tokens, Span<float> y, bool causal, float[]? keyBias = null, AttentionCapture? capture = null)
     {
         int d = Width, dh = d / Heads;
-        using var qkvBuffer = new Scratch(tokens * 3 * d);
-        using var contextBuffer = new Scratch(tokens * d);
-        float[] qkv = qkvBuffer.Array, context = contextBuffer.Array;
+        if (keyBias != null && keyBias.Length < tokens) throw new ArgumentException($"key bias has {keyBias.Length} values for {tokens} tokens", nameof(keyBias));
+        if (capture != null && (capture.Tokens != tokens || capture.Width != d || capture.Heads != Heads))
+            throw new ArgumentException($"capture is for {capture.Tokens} tokens × {capture.Width} × {capture.Heads} heads, call has {tokens} × {d} × {Heads}", nameof(capture));
+        using var qkvBuffer = new Scratch(capture == null ? tokens * 3 * d : 0);
+        using var contextBuffer = new Scratch(capture?.ContextArray == null ? tokens * d : 0);
+        float[] qkv = capture?.QkvArray ?? qkvBuffer.Array;
+        float[] context = capture?.ContextArray ?? contextBuffer.Array;
+        float[]? probabilities = capture?.ProbabilityArray;
         _qkv.Forward(x, tokens, qkv);
         float scale = 1f / MathF.Sqrt(dh);
 
@@ -59,14 +70,16 @@ public sealed class Attention
             {
                 var row = scores.Slice(i * tokens, tokens);
                 int visible = causal ? i + 1 : tokens;
-                System.Numerics.Tensors.TensorPrimitives.Multiply(row[..visible], scale, row[..visible]);
+                TensorPrimitives.Multiply(row[..visible], scale, row[..visible]);
+                if (keyBias != null) TensorPrimitives.Add(row[..visible], keyBias.AsSpan(0, visible), row[..visible]);
                 Softmax.InPlace(row[..visible]);
                 row[visible..].Clear();
             }
+            if (probabilities != null) scores.CopyTo(probabilities.AsSpan(h * tokens * tokens, tokens * tokens));
             values.PackInputRows(qkv.AsSpan(2 * d + h * dh), tokens, dh, 3 * d);
             Gemm.Multiply(scores, tokens, tokens, values, context.AsSpan(h * dh), d, parallel: false);
         });
-        _proj.Forward(contextBuffer.Span, tokens, y);
+        _proj.Forward(context.AsSpan(0, tokens * d), tokens, y);
     }
 
     /// <summary>Multiply-adds for <paramref name="tokens"/> tokens (projections and both attention products).</summary>

@@ -1,29 +1,58 @@
+using System.Buffers;
 using System.Numerics.Tensors;
+using Sieve.Reduction;
 using Sieve.Tensors;
 
 namespace Sieve.Nn;
 
-/// <summary>Pre-norm transformer block: x ← x + Attn(LN1(x)); x ← x + MLP(LN2(x)).</summary>
+/// <summary>
+/// Pre-norm transformer block: x ← x + Attn(LN1(x)); then the reducer, if any (ALGORITHMS.md's hook
+/// point); then x ← x + MLP(LN2(x)) on the tokens that are left.
+/// </summary>
 public sealed class TransformerBlock(LayerNorm norm1, Attention attention, LayerNorm norm2, Mlp mlp)
 {
     /// <summary>Model width.</summary>
     public int Width => attention.Width;
 
-    /// <summary>Updates the <paramref name="tokens"/> rows of <paramref name="x"/> in place.</summary>
-    public void Forward(Span<float> x, int tokens, bool causal = false)
+    /// <summary>Attention heads.</summary>
+    public int Heads => attention.Heads;
+
+    /// <summary>Runs the block on <paramref name="tokens"/> in place; returns the reducer's multiply-adds.</summary>
+    /// <param name="tokens">The sequence; the reducer may shrink it.</param>
+    /// <param name="layer">This block's index in its tower.</param>
+    /// <param name="causal">Token i attends only to tokens ≤ i.</param>
+    /// <param name="reducer">Null for the dense block.</param>
+    public long Forward(TokenSet tokens, int layer, bool causal, TokenReducer? reducer)
     {
-        int n = tokens * Width;
+        int count = tokens.Count, n = count * Width;
+        long reducerMacs = 0;
         using var normedBuffer = new Scratch(n);
         using var updateBuffer = new Scratch(n);
         Span<float> normed = normedBuffer.Span, update = updateBuffer.Span;
-        norm1.Forward(x, normed, tokens);
-        attention.Forward(normed, tokens, update, causal);
-        TensorPrimitives.Add(x[..n], update, x[..n]);
-        norm2.Forward(x, normed, tokens);
-        mlp.Forward(normed, tokens, update);
-        TensorPrimitives.Add(x[..n], update, x[..n]);
+        float[]? logSizes = reducer is { ProportionalAttention: true } && tokens.SizesDiffer ? tokens.RentLogSizes() : null;
+        using (var capture = reducer == null ? null : new AttentionCapture(count, Width, Heads, reducer.NeedsProbabilities, reducer.NeedsHeadOutputs))
+        {
+            norm1.Forward(tokens.Features, normed, count);
+            attention.Forward(normed, count, update, causal, logSizes, capture);
+            TensorPrimitives.Add(tokens.Features, update, tokens.Features);
+            if (reducer != null) reducerMacs = reducer.Reduce(layer, tokens, capture!);
+        }
+        if (logSizes != null) ArrayPool<float>.Shared.Return(logSizes);
+
+        count = tokens.Count;
+        n = count * Width;
+        norm2.Forward(tokens.Features, normed, count);
+        mlp.Forward(normed[..n], count, update[..n]);
+        TensorPrimitives.Add(tokens.Features, update[..n], tokens.Features);
+        return reducerMacs;
     }
 
-    /// <summary>Multiply-adds of one forward over <paramref name="tokens"/> tokens.</summary>
+    /// <summary>Multiply-adds of the attention over <paramref name="tokens"/> tokens.</summary>
+    public long AttentionMacsFor(int tokens) => attention.MacsFor(tokens);
+
+    /// <summary>Multiply-adds of the MLP over <paramref name="tokens"/> tokens.</summary>
+    public long MlpMacsFor(int tokens) => mlp.MacsFor(tokens);
+
+    /// <summary>Multiply-adds of one dense forward over <paramref name="tokens"/> tokens.</summary>
     public long MacsFor(int tokens) => attention.MacsFor(tokens) + mlp.MacsFor(tokens);
 }

@@ -1,0 +1,43 @@
+namespace Sieve.Reduction;
+
+/// <summary>
+/// ToMe's bipartite soft matching (ALGORITHMS.md §1): candidates split alternately into A and B, each
+/// a ∈ A picks its most similar b ∈ B, and the r best-matched a merge into their partners.
+/// </summary>
+public static class BipartiteMatcher
+{
+    /// <summary>Plans merging <paramref name="r"/> tokens; returns per-token targets for <see cref="MergePlan.FromTargets"/>.</summary>
+    /// <param name="metric">Normalised metric rows [N, width].</param>
+    /// <param name="width">Metric width.</param>
+    /// <param name="isProtected">Tokens that take no part.</param>
+    /// <param name="r">Tokens to merge; at most ⌊candidates / 2⌋.</param>
+    public static int[] Match(ReadOnlySpan<float> metric, int width, ReadOnlySpan<bool> isProtected, int r)
+    {
+        int n = isProtected.Length;
+        var target = Enumerable.Range(0, n).ToArray();
+        var candidates = Ranking.Unprotected(isProtected);
+        if (r > candidates.Length / 2) throw new ArgumentOutOfRangeException(nameof(r), r, $"cannot merge {r} of {candidates.Length} candidates bipartitely");
+        if (r == 0) return target;
+        int[] a = candidates.Where((_, p) => p % 2 == 0).ToArray(), b = candidates.Where((_, p) => p % 2 == 1).ToArray();
+        var cos = KeyMetric.Dots(Gather(metric, width, a), Gather(metric, width, b), width);
+
+        var partner = new int[n];
+        var score = new float[n];
+        for (int p = 0; p < a.Length; p++)
+        {
+            int row = p;
+            int best = Ranking.ArgMax(Enumerable.Range(0, b.Length), q => cos[row * b.Length + q]);
+            partner[a[p]] = b[best];
+            score[a[p]] = cos[p * b.Length + best];
+        }
+        foreach (int source in Ranking.Descending(a, score).Take(r)) target[source] = partner[source];
+        return target;
+    }
+
+    static float[] Gather(ReadOnlySpan<float> metric, int width, int[] rows)
+    {
+        var g = new float[rows.Length * width];
+        for (int i = 0; i < rows.Length; i++) metric.Slice(rows[i] * width, width).CopyTo(g.AsSpan(i * width));
+        return g;
+    }
+}

@@ -1,0 +1,54 @@
+namespace Sieve.Reduction;
+
+/// <summary>
+/// CrossGET's complete-graph soft matching (ALGORITHMS.md §2a): every candidate may pair with every
+/// other; a rank mask keeps only the higher-ranked end of a similar pair as a possible source, so the
+/// merges form stars, never chains; importance lowers a token's chance of being a source.
+/// </summary>
+public static class CompleteGraphMatcher
+{
+    /// <summary>Plans merging <paramref name="r"/> tokens; returns per-token targets for <see cref="MergePlan.FromTargets"/>.</summary>
+    /// <param name="metric">Normalised keys [N, width].</param>
+    /// <param name="width">Metric width.</param>
+    /// <param name="isProtected">Tokens that take no part.</param>
+    /// <param name="importance">Empty, or I_i per token (subtracted from the source score).</param>
+    /// <param name="r">Tokens to merge; at most ⌊candidates / 2⌋.</param>
+    public static int[] Match(ReadOnlySpan<float> metric, int width, ReadOnlySpan<bool> isProtected, ReadOnlySpan<float> importance, int r)
+    {
+        int n = isProtected.Length;
+        var target = Enumerable.Range(0, n).ToArray();
+        var candidates = Ranking.Unprotected(isProtected);
+        if (r > candidates.Length / 2) throw new ArgumentOutOfRangeException(nameof(r), r, $"cannot merge {r} of {candidates.Length} candidates");
+        if (!importance.IsEmpty && importance.Length != n) throw new ArgumentException($"{importance.Length} importances for {n} tokens", nameof(importance));
+        if (r == 0) return target;
+
+        // S over all tokens; protected rows/columns and the diagonal never take part.
+        var s = KeyMetric.Dots(metric, metric, width);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (i == j || isProtected[i] || isProtected[j]) s[i * n + j] = float.NegativeInfinity;
+
+        var best = new float[n];
+        foreach (int i in candidates) best[i] = Max(s.AsSpan(i * n, n), candidates);
+        var rank = Ranking.Descending(candidates, best);
+
+        var score = new float[n];
+        for (int p = 0; p < rank.Length; p++)
+        {
+            int i = rank[p];
+            float masked = Max(s.AsSpan(i * n, n), rank.AsSpan(p + 1));
+            score[i] = masked - (importance.IsEmpty ? 0 : importance[i]);
+        }
+        var sources = Ranking.Descending(candidates.Where(i => float.IsFinite(score[i])), score).Take(r).ToHashSet();
+        var destinations = candidates.Where(i => !sources.Contains(i)).ToArray();
+        foreach (int i in sources) target[i] = Ranking.ArgMax(destinations, j => s[i * n + j]);
+        return target;
+    }
+
+    static float Max(ReadOnlySpan<float> row, ReadOnlySpan<int> columns)
+    {
+        float m = float.NegativeInfinity;
+        foreach (int j in columns) m = MathF.Max(m, row[j]);
+        return m;
+    }
+}

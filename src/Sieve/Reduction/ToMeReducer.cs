@@ -1,0 +1,35 @@
+using Sieve.Nn;
+
+namespace Sieve.Reduction;
+
+/// <summary>
+/// ToMe (ALGORITHMS.md §1): bipartite soft matching on head-mean keys, size-weighted merge.
+/// </summary>
+public sealed class ToMeReducer : TokenReducer
+{
+    /// <param name="tower">The tower it runs in.</param>
+    /// <param name="schedule">Tokens merged per block.</param>
+    /// <param name="proportionalAttention">Add log(size) to key logits once sizes differ.</param>
+    public ToMeReducer(TowerInfo tower, MergeSchedule schedule, bool proportionalAttention = true) : base(tower, proportionalAttention)
+    {
+        schedule.Validate(tower.Layers, tower.Name);
+        Schedule = schedule;
+    }
+
+    /// <summary>Tokens merged per block.</summary>
+    public MergeSchedule Schedule { get; }
+
+    /// <inheritdoc />
+    public override long Reduce(int layer, TokenSet tokens, AttentionCapture attention)
+    {
+        int candidates = tokens.Candidates;
+        int r = Schedule.For(layer, Tower.Layers, candidates);
+        if (r == 0) return 0;
+        int n = tokens.Count, dh = tokens.Width / attention.Heads;
+        var metric = KeyMetric.NormalizedKeys(attention, headMean: true);
+        var target = BipartiteMatcher.Match(metric, dh, tokens.Protected, r);
+        tokens.Apply(MergePlan.FromTargets(target, tokens.Sizes));
+        // Cosines between the halves, then the weighted averages.
+        return (long)((candidates + 1) / 2) * (candidates / 2) * dh + (long)n * tokens.Width;
+    }
+}

@@ -1,0 +1,165 @@
+using System.Buffers;
+
+namespace Sieve.Reduction;
+
+/// <summary>
+/// The tokens of one sequence inside a tower: features [Count, Width], sizes (how many original tokens
+/// each stands for), protected flags (never merged or pruned), the source map (which current token
+/// each original token now belongs to) and the guide token. Reducers change it only through
+/// <see cref="Apply"/>, which keeps all of these consistent.
+/// </summary>
+public sealed class TokenSet : IDisposable
+{
+    float[] _x;
+    float[] _sizes;
+    bool[] _protected;
+    readonly int[] _source;
+    readonly int _capacity;
+
+    /// <param name="modality">Kind of tokens.</param>
+    /// <param name="count">Initial number of tokens (all of size 1).</param>
+    /// <param name="width">Feature width D.</param>
+    /// <param name="capacity">Most tokens the set will ever hold (initial count plus appended cross tokens).</param>
+    public TokenSet(Modality modality, int count, int width, int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, count);
+        Modality = modality;
+        Count = count;
+        Width = width;
+        _capacity = capacity;
+        _x = ArrayPool<float>.Shared.Rent(capacity * width);
+        _sizes = new float[capacity];
+        _sizes.AsSpan().Fill(1f);
+        _protected = new bool[capacity];
+        _source = new int[count];
+        for (int i = 0; i < count; i++) _source[i] = i;
+    }
+
+    /// <summary>Kind of tokens.</summary>
+    public Modality Modality { get; }
+
+    /// <summary>Current number of tokens.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Feature width D.</summary>
+    public int Width { get; }
+
+    /// <summary>Features [Count, Width], row-major.</summary>
+    public Span<float> Features => _x.AsSpan(0, Count * Width);
+
+    /// <summary>The feature buffer itself (for kernels that need an array); rows past <see cref="Count"/> are scratch.</summary>
+    internal float[] FeatureArray => _x;
+
+    /// <summary>Features of token <paramref name="i"/>.</summary>
+    public Span<float> Row(int i) => _x.AsSpan(i * Width, Width);
+
+    /// <summary>Sizes [Count]: how many original tokens each current token stands for.</summary>
+    public ReadOnlySpan<float> Sizes => _sizes.AsSpan(0, Count);
+
+    /// <summary>Protected flags [Count].</summary>
+    public ReadOnlySpan<bool> Protected => _protected.AsSpan(0, Count);
+
+    /// <summary>For each original token, the index of the current token it belongs to.</summary>
+    public ReadOnlySpan<int> Source => _source;
+
+    /// <summary>Current index of the guide token (class token, end-of-text or cross token); −1 if none.</summary>
+    public int Guide { get; set; } = -1;
+
+    /// <summary>Index of the appended cross token, or −1.</summary>
+    public int CrossToken { get; private set; } = -1;
+
+    /// <summary>Whether sizes are no longer all 1, so attention should add log(size) to key logits.</summary>
+    public bool SizesDiffer { get; private set; }
+
+    /// <summary>Marks token <paramref name="i"/> as never merged or pruned.</summary>
+    public void Protect(int i) => _protected[CheckIndex(i)] = true;
+
+    /// <summary>Number of tokens a reducer may merge or prune.</summary>
+    public int Candidates
+    {
+        get
+        {
+            int n = 0;
+            foreach (bool p in Protected) if (!p) n++;
+            return n;
+        }
+    }
+
+    /// <summary>Appends a protected copy of token <paramref name="of"/> as the cross token (before any reduction).</summary>
+    public int AppendCrossToken(int of)
+    {
+        if (CrossToken >= 0) throw new InvalidOperationException("the set already has a cross token");
+        if (Count == _capacity) throw new InvalidOperationException($"token set is full ({_capacity} tokens)");
+        Row(CheckIndex(of)).CopyTo(_x.AsSpan(Count * Width, Width));
+        CrossToken = Count++;
+        _protected[CrossToken] = true;
+        return CrossToken;
+    }
+
+    /// <summary>log(size) per token, for proportional attention; rented from the pool.</summary>
+    internal float[] RentLogSizes()
+    {
+        var log = ArrayPool<float>.Shared.Rent(Count);
+        System.Numerics.Tensors.TensorPrimitives.Log(Sizes, log.AsSpan(0, Count));
+        return log;
+    }
+
+    /// <summary>
+    /// Carries out a plan: each output token is the weighted average of its members' features, its size
+    /// is the sum of theirs; single-member slots are copied exactly. Protected tokens must stay alone.
+    /// </summary>
+    public void Apply(MergePlan plan)
+    {
+        int n = Count, d = Width, m = plan.OutputCount;
+        if (plan.Slot.Count != n) throw new ArgumentException($"plan is for {plan.Slot.Count} tokens, set has {n}", nameof(plan));
+        var members = new int[m];
+        for (int i = 0; i < n; i++) members[plan.Slot[i]]++;
+        for (int i = 0; i < n; i++)
+            if (_protected[i] && members[plan.Slot[i]] != 1)
+                throw new InvalidOperationException($"plan merges protected token {i}");
+
+        var x = ArrayPool<float>.Shared.Rent(_capacity * d);
+        var sizes = new float[_capacity];
+        var isProtected = new bool[_capacity];
+        var weightSum = new double[m];
+        x.AsSpan(0, m * d).Clear();
+        // Accumulate in token order: the same sums on every run and thread count.
+        for (int i = 0; i < n; i++)
+        {
+            int j = plan.Slot[i];
+            var dst = x.AsSpan(j * d, d);
+            if (members[j] == 1) Row(i).CopyTo(dst);
+            else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(Row(i), plan.Weight[i], dst, dst);
+            sizes[j] += _sizes[i];
+            isProtected[j] = _protected[i];
+            weightSum[j] += plan.Weight[i];
+        }
+        for (int j = 0; j < m; j++)
+        {
+            if (members[j] == 1) continue;
+            if (!(weightSum[j] > 0)) throw new InvalidOperationException($"merge weights of output token {j} sum to {weightSum[j]}");
+            System.Numerics.Tensors.TensorPrimitives.Multiply(x.AsSpan(j * d, d), (float)(1 / weightSum[j]), x.AsSpan(j * d, d));
+        }
+
+        ArrayPool<float>.Shared.Return(_x);
+        _x = x;
+        _sizes = sizes;
+        _protected = isProtected;
+        for (int o = 0; o < _source.Length; o++) _source[o] = plan.Slot[_source[o]];
+        if (Guide >= 0) Guide = plan.Slot[Guide];
+        if (CrossToken >= 0) CrossToken = plan.Slot[CrossToken];
+        if (m != n) SizesDiffer = true;
+        Count = m;
+    }
+
+    int CheckIndex(int i) => (uint)i < (uint)Count ? i : throw new ArgumentOutOfRangeException(nameof(i), i, $"token index outside 0…{Count - 1}");
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_x.Length > 0) ArrayPool<float>.Shared.Return(_x);
+        _x = [];
+    }
+}
