@@ -56,7 +56,7 @@ public sealed class CrossGetReducer : TokenReducer
     {
         int r = Schedule.For(layer, Tower.Layers, tokens.Candidates);
         if (r == 0) return 0;
-        int n = tokens.Count, d = tokens.Width;
+        int n = tokens.Count, d = attention.Width;
         var keys = KeyMetric.NormalizedKeys(attention, headMean: false);
         var importance = Importance(tokens.Guide, keys, attention);
         var target = CompleteGraphMatcher.Match(keys, d, tokens.Protected, importance, r);

@@ -11,12 +11,16 @@ public sealed class MergeSchedule
 {
     readonly int[]? _list;
 
-    MergeSchedule(string text, Func<int, int, int, double> raw, int[]? list = null)
+    MergeSchedule(string text, Func<int, int, int, double> raw, int[]? list = null, bool isRatio = false)
     {
         Text = text;
         Raw = raw;
         _list = list;
+        IsRatio = isRatio;
     }
+
+    /// <summary>Whether r is a ratio of the current candidates.</summary>
+    public bool IsRatio { get; }
 
     Func<int, int, int, double> Raw { get; }
 
@@ -45,7 +49,7 @@ public sealed class MergeSchedule
     /// <summary>round(ratio × current candidates) in every layer.</summary>
     public static MergeSchedule Ratio(double ratio) =>
         ratio is >= 0 and < 1
-            ? new(ratio.ToString(CultureInfo.InvariantCulture), (_, _, candidates) => Math.Round(ratio * candidates, MidpointRounding.ToEven))
+            ? new(ratio.ToString(CultureInfo.InvariantCulture), (_, _, candidates) => Math.Round(ratio * candidates, MidpointRounding.ToEven), isRatio: true)
             : throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "merge ratio must be in [0, 1)");
 
     /// <summary>Checks the schedule fits a tower of <paramref name="layers"/> blocks.</summary>

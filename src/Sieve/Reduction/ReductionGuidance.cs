@@ -1,0 +1,65 @@
+using Sieve.Weights;
+
+namespace Sieve.Reduction;
+
+/// <summary>
+/// Fitted guidance loaded next to a model (a small safetensors file): CrossGET cross-token offsets
+/// <c>crossget.{tower}.offsets</c> [layers, width] and MADTP alignment tokens <c>madtp.tokens</c>
+/// [M, D_s] with optional per-layer maps <c>madtp.{tower}.maps</c> [layers, D_s, width].
+/// </summary>
+public sealed class ReductionGuidance
+{
+    readonly Dictionary<string, (int[] Shape, float[] Data)> _tensors;
+
+    ReductionGuidance(string path, Dictionary<string, (int[], float[])> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
+        Path = path;
+        _tensors = tensors;
+        Metadata = metadata;
+    }
+
+    /// <summary>Where it was loaded from (for messages).</summary>
+    public string Path { get; }
+
+    /// <summary>The file's metadata (model name, fitting hyper-parameters).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>Loads a guidance file; tensors other than the ones above are refused by name.</summary>
+    public static ReductionGuidance Load(string path)
+    {
+        using var file = SafetensorsFile.Open(path);
+        var tensors = new Dictionary<string, (int[], float[])>();
+        foreach (var (name, info) in file.Tensors)
+        {
+            bool known = name is "madtp.tokens" || (name.StartsWith("crossget.", StringComparison.Ordinal) && name.EndsWith(".offsets", StringComparison.Ordinal))
+                || (name.StartsWith("madtp.", StringComparison.Ordinal) && name.EndsWith(".maps", StringComparison.Ordinal));
+            if (!known) throw new SieveFormatException($"{path}: tensor '{name}' is not guidance (expected crossget.<tower>.offsets, madtp.tokens, madtp.<tower>.maps)");
+            tensors[name] = (info.Shape.ToArray(), file.ReadFloats(name));
+        }
+        return new ReductionGuidance(path, tensors, file.Metadata);
+    }
+
+    /// <summary>Builds guidance in memory (tests, fitting).</summary>
+    public static ReductionGuidance FromTensors(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> tensors, string name = "(in memory)") =>
+        new(name, tensors.ToDictionary(p => p.Key, p => (p.Value.Shape, p.Value.Data)), new Dictionary<string, string>());
+
+    /// <summary>The tower's fitted cross-token offsets [layers × width], or null when the file has none.</summary>
+    public float[]? CrossTokenOffsets(TowerInfo tower) => Find($"crossget.{tower.Name}.offsets", tower.Layers, tower.Width);
+
+    /// <summary>The alignment tokens, or null when the file has none.</summary>
+    public MagTokens? MagTokens => _tensors.TryGetValue("madtp.tokens", out var t)
+        ? t.Shape.Length == 2 ? new MagTokens(t.Data, t.Shape[0], t.Shape[1]) : throw Shape("madtp.tokens", t.Shape, "[M, D_s]")
+        : null;
+
+    /// <summary>The tower's maps to the alignment width, or null.</summary>
+    public float[]? MagMaps(TowerInfo tower) => MagTokens is { } mag ? Find($"madtp.{tower.Name}.maps", tower.Layers, mag.Width, tower.Width) : null;
+
+    float[]? Find(string name, params int[] shape)
+    {
+        if (!_tensors.TryGetValue(name, out var t)) return null;
+        return t.Shape.AsSpan().SequenceEqual(shape) ? t.Data : throw Shape(name, t.Shape, $"[{string.Join(", ", shape)}]");
+    }
+
+    SieveFormatException Shape(string name, int[] shape, string expected) =>
+        new($"{Path}: guidance tensor '{name}' has shape [{string.Join(", ", shape)}], expected {expected} for this model");
+}

@@ -1,0 +1,135 @@
+using Sieve.Nn;
+using Sieve.Reduction;
+
+namespace Sieve.Tests.Reduction;
+
+/// <summary>Small cases for each matcher and merge rule, with expected values worked out by hand.</summary>
+public class HandCases
+{
+    // Five 2-D unit metrics; token 0 is protected. cos(1,2) = 0.8, cos(1,4) = 0.6, cos(3,2) = 0.6, cos(3,4) = 0.8.
+    static readonly float[] BipartiteMetric = [1, 0, 1, 0, 0.8f, 0.6f, 0, 1, 0.6f, 0.8f];
+    static readonly bool[] ClsProtected = [true, false, false, false, false];
+
+    [Fact]
+    public void BipartiteSplitsAlternatelyAndBreaksTiesByLowerIndex()
+    {
+        // A = {1, 3}, B = {2, 4}; both a's score 0.8 (1→2, 3→4): the tie goes to token 1.
+        Assert.Equal([0, 2, 2, 3, 4], BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 1));
+        Assert.Equal([0, 2, 2, 4, 4], BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 2));
+        Assert.Equal([0, 1, 2, 3, 4], BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 3));
+    }
+
+    // Unit keys: cos(1,2) = 0.96, cos(3,4) = 0.8, cos(2,3) = 0.28, cos(2,4) = 0.224, cos(1,3) = cos(1,4) = 0.
+    static readonly float[] GraphMetric = [0, 0, 1, 1, 0, 0, 0.96f, 0.28f, 0, 0, 1, 0, 0, 0.8f, 0.6f];
+
+    [Fact]
+    public void CompleteGraphRankMaskKeepsOnlyTheHigherEndOfAPair()
+    {
+        // m = [0.96, 0.96, 0.8, 0.8] → rank 1, 2, 3, 4. Rank-masked best: m̃1 = 0.96, m̃2 = max(S23, S24) = 0.28,
+        // m̃3 = S34 = 0.8, m̃4 = −∞. Token 2 is not a source although its best cosine is 0.96.
+        Assert.Equal([0, 2, 2, 3, 4], CompleteGraphMatcher.Match(GraphMetric, 3, ClsProtected, default, 1));
+        Assert.Equal([0, 2, 2, 4, 4], CompleteGraphMatcher.Match(GraphMetric, 3, ClsProtected, default, 2));
+    }
+
+    [Fact]
+    public void CompleteGraphImportanceProtectsAttendedTokens()
+    {
+        // σ = m̃ − I: token 1 drops to 0.96 − 0.5 = 0.46 < σ3 = 0.8, so token 3 merges first (into 4).
+        float[] importance = [0, 0.5f, 0, 0, 0];
+        Assert.Equal([0, 1, 2, 4, 4], CompleteGraphMatcher.Match(GraphMetric, 3, ClsProtected, importance, 1));
+    }
+
+    [Fact]
+    public void SizeWeightedMergeAveragesBySizeAndAddsSizes()
+    {
+        using var tokens = new TokenSet(Modality.Image, 3, 1, 3);
+        tokens.Features.CopyFrom([7f, 2f, 6f]);
+        tokens.Protect(0);
+        tokens.Apply(MergePlan.FromTargets([0, 2, 2], [1, 1, 3]));
+        // x = (1·2 + 3·6) / 4 = 5; size 1 + 1 = 2 (sizes were all 1; the weights came from the caller).
+        Assert.Equal([7f, 5f], tokens.Features.ToArray());
+        Assert.Equal([1f, 2f], tokens.Sizes.ToArray());
+        Assert.Equal([0, 1, 1], tokens.Source.ToArray());
+        Assert.True(tokens.SizesDiffer);
+    }
+
+    [Fact]
+    public void CrossGetReducerMatchesHandComputedImportanceAndEnsemble()
+    {
+        // One head, width 3: keys as in GraphMetric, the class token's query (1, 0, 0) is the guide.
+        // I = cos(q0, k) = [0, 1, 0.96, 0, 0]; σ1 = 0.96 − 1 = −0.04, σ2 = 0.28 − 0.96 = −0.68, σ3 = 0.8.
+        var tower = new TowerInfo("vision", Modality.Image, 1, 3, 1);
+        using var tokens = Tokens(tower, [0, 1, 2, 3, 4]);
+        using var capture = new AttentionCapture(5, 3, 1, false, false);
+        for (int i = 0; i < 5; i++) GraphMetric.AsSpan(i * 3, 3).CopyTo(capture.Qkv.Slice(i * 9 + 3, 3));
+        capture.Qkv[0] = 1;
+
+        new CrossGetReducer(tower, MergeSchedule.Constant(1)).Reduce(0, tokens, capture);
+        // r = 1: source 3 → 4 (S34 = 0.8), equal importances: plain mean of 3 and 4.
+        Assert.Equal([0f, 1f, 2f, 3.5f], tokens.Features.ToArray());
+
+        using var again = Tokens(tower, [0, 1, 2, 3, 4]);
+        new CrossGetReducer(tower, MergeSchedule.Constant(2)).Reduce(0, again, capture);
+        // r = 2: sources 3 (σ 0.8) and 1 (σ −0.04 > −0.68) → 1 goes to 2 with weights e^1 : e^0.96.
+        Assert.Equal(0.5099986668799655 * 1 + (1 - 0.5099986668799655) * 2, again.Features[1], tolerance: 1e-5);
+        Assert.Equal(3.5f, again.Features[2]);
+    }
+
+    [Fact]
+    public void CrossGetEnsembleIsSoftmaxOfImportanceForOneSource()
+    {
+        using var tokens = new TokenSet(Modality.Image, 2, 1, 2);
+        tokens.Features.CopyFrom([1f, 0f]);
+        tokens.Apply(MergePlan.FromTargets([1, 1], [MathF.Exp(0.2f), MathF.Exp(-0.1f)]));
+        Assert.Equal(0.574442516811659, tokens.Features[0], tolerance: 1e-6); // e^0.2 / (e^0.2 + e^−0.1)
+    }
+
+    [Fact]
+    public void MadtpMatchesHandComputedImportanceThresholdAndFusion()
+    {
+        // Class token + 3 candidates, one head, width 2, one alignment token S = (1, 0).
+        var tower = new TowerInfo("vision", Modality.Image, 1, 2, 1);
+        using var tokens = new TokenSet(Modality.Image, 4, 2, 4);
+        tokens.Features.CopyFrom([9f, 9f, 2f, 0f, 1f, 5f, 0f, 1f]);
+        tokens.Protect(0);
+        tokens.Guide = 0;
+        using var capture = new AttentionCapture(4, 2, 1, true, true);
+        capture.Probabilities.CopyFrom([
+            0.1f, 0.5f, 0.3f, 0.1f,
+            0.1f, 0.6f, 0.2f, 0.1f,
+            0.1f, 0.2f, 0.6f, 0.1f,
+            0.1f, 0.3f, 0.3f, 0.3f]);
+        capture.HeadOutputs.Fill(1);
+        var mag = new MagTokens([1f, 0f], 1, 2);
+        // A = [1.1, 1.1, 0.5] / 2.7, G = [2, 1, 0] / 3, C = [0.5, 0.3, 0.1] → I = [0.524691, 0.346914, 0.095062].
+        // T = 1: θ = softmax([2, 1, 0])·I = 0.442504 → keep token 1, fuse 2 and 3 by I: (0.784916, 4.139665).
+        new MadtpReducer(tower, 1, mag).Reduce(0, tokens, capture);
+        Assert.Equal(3, tokens.Count);
+        Assert.Equal([9f, 9f, 2f, 0f], tokens.Features[..4].ToArray());
+        Assert.Equal(0.7849162009370807, tokens.Features[4], tolerance: 1e-5);
+        Assert.Equal(4.139664803748323, tokens.Features[5], tolerance: 1e-5);
+        Assert.Equal([1f, 1f, 2f], tokens.Sizes.ToArray());
+        Assert.Equal([0, 1, 2, 2], tokens.Source.ToArray());
+
+        // T → ∞: θ → mean(I) = 0.322 keeps tokens 1 and 2; fusing one token alone would be pointless, so nothing happens.
+        using var wide = new TokenSet(Modality.Image, 4, 2, 4);
+        wide.Protect(0);
+        new MadtpReducer(tower, 1e9, mag).Reduce(0, wide, capture);
+        Assert.Equal(4, wide.Count);
+    }
+
+    static TokenSet Tokens(TowerInfo tower, float[] values)
+    {
+        var tokens = new TokenSet(tower.Modality, values.Length, 1, values.Length);
+        tokens.Features.CopyFrom(values);
+        tokens.Protect(0);
+        tokens.Guide = 0;
+        return tokens;
+    }
+}
+
+static class SpanCopy
+{
+    public static void CopyFrom(this Span<float> span, float[] values) => values.CopyTo(span);
+}
