@@ -40,7 +40,7 @@ public static class MadtpCalibration
             while (r > target)
             {
                 if (evaluations >= maxEvaluations || hi >= 1e12)
-                    throw new InvalidOperationException($"MADTP cannot reach {target:P0} of dense compute: the lowest measured was {best.Ratio:P1} at T = {best.Temperature:G3}");
+                    throw new InvalidOperationException($"MADTP cannot reach {target * 100:0.#}% of dense compute: the lowest measured was {best.Ratio * 100:0.0}% at T = {best.Temperature:G3}");
                 lo = hi;
                 hi *= 8;
                 r = Measure(hi);
