@@ -21,6 +21,7 @@ public static class SieveCli
             EmbedCommand.Create(),
             BenchCommand.Create(),
             EvalCommand.Create(),
+            SweepCommand.Create(),
         };
         try
         {
