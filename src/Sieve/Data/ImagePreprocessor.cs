@@ -34,9 +34,7 @@ public sealed class ImagePreprocessor
     /// </summary>
     public float[] Process(RgbImage image)
     {
-        ArgumentNullException.ThrowIfNull(image);
-        var (width, height) = Options.ResizedSize(image.Width, image.Height);
-        var cropped = CenterCrop.Apply(PilResize.Bicubic(image, width, height), Options.CropWidth, Options.CropHeight);
+        var cropped = View(image);
 
         ReadOnlySpan<byte> pixels = cropped.Pixels;
         int plane = Options.CropWidth * Options.CropHeight;
@@ -48,6 +46,14 @@ public sealed class ImagePreprocessor
             for (int i = 0; i < plane; i++) output[i] = levels[pixels[3 * i + c]];
         }
         return result;
+    }
+
+    /// <summary>The pixels the model sees, before normalisation: resized and centre-cropped.</summary>
+    public RgbImage View(RgbImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var (width, height) = Options.ResizedSize(image.Width, image.Height);
+        return CenterCrop.Apply(PilResize.Bicubic(image, width, height), Options.CropWidth, Options.CropHeight);
     }
 
     static float[] Levels(float mean, float std)

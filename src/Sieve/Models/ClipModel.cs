@@ -10,7 +10,6 @@ namespace Sieve.Models;
 /// </summary>
 public sealed class ClipModel : IImageEncoder
 {
-    readonly ImagePreprocessor _preprocessor;
     readonly ClipTokenizer? _tokenizer;
     readonly string _directory;
 
@@ -37,7 +36,7 @@ public sealed class ClipModel : IImageEncoder
         Text = new ClipTextTower(config, weights);
         LogitScale = MathF.Exp(weights.Tensor("logit_scale")[0]);
         _tokenizer = tokenizer;
-        _preprocessor = new ImagePreprocessor(preprocess);
+        Preprocessor = new ImagePreprocessor(preprocess);
     }
 
     /// <summary>Loads a Hugging Face CLIP folder. The tokenizer files are optional until text is encoded.</summary>
@@ -68,8 +67,11 @@ public sealed class ClipModel : IImageEncoder
     public ClipTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(
         $"{_directory}: no tokenizer; text needs vocab.json and merges.txt beside the model");
 
+    /// <inheritdoc />
+    public ImagePreprocessor Preprocessor { get; }
+
     /// <summary>The model's input tensor [3, S, S] for an image.</summary>
-    public float[] Preprocess(RgbImage image) => _preprocessor.Process(image);
+    public float[] Preprocess(RgbImage image) => Preprocessor.Process(image);
 
     /// <summary>Projected image embedding (not normalised).</summary>
     public float[] EncodeImage(RgbImage image) => Vision.Encode(Preprocess(image));

@@ -18,7 +18,6 @@ public sealed class VitModel : IImageEncoder
     readonly Encoder _encoder;
     readonly Nn.LayerNorm _norm;
     readonly Linear _head;
-    readonly ImagePreprocessor _preprocessor;
 
     /// <summary>The model's shape, labels and preprocessing.</summary>
     public VitConfig Config { get; }
@@ -40,7 +39,7 @@ public sealed class VitModel : IImageEncoder
             .ToArray());
         _norm = weights.LayerNorm("norm", d, config.LayerNormEps);
         _head = weights.Linear("head", d, config.NumClasses);
-        _preprocessor = new ImagePreprocessor(config.Preprocess);
+        Preprocessor = new ImagePreprocessor(config.Preprocess);
     }
 
     /// <summary>Loads <c>config.json</c> and <c>model.safetensors</c> from a timm model folder.</summary>
@@ -51,8 +50,11 @@ public sealed class VitModel : IImageEncoder
         return new VitModel(config, new CheckpointReader(file));
     }
 
+    /// <inheritdoc />
+    public ImagePreprocessor Preprocessor { get; }
+
     /// <summary>The model's input tensor [3, S, S] for an image.</summary>
-    public float[] Preprocess(RgbImage image) => _preprocessor.Process(image);
+    public float[] Preprocess(RgbImage image) => Preprocessor.Process(image);
 
     /// <summary>The encoder's shape, for binding a token reducer.</summary>
     public TowerInfo Tower => new("vision", Modality.Image, Config.Depth, Config.Width, Config.Heads);
