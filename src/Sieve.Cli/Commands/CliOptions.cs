@@ -29,6 +29,9 @@ internal static class CliOptions
         if (threads is int t) Sieve.Tensors.Threading.MaxThreads = t;
     }
 
+    /// <summary>Machine-readable output (JSON): straight to the console's writer, no markup, no wrapping.</summary>
+    public static void WriteRaw(string text) => Spectre.Console.AnsiConsole.Profile.Out.Writer.WriteLine(text);
+
     /// <summary>Expands each argument: a folder gives its images (sorted), a file is itself.</summary>
     public static IReadOnlyList<string> ExpandImages(IEnumerable<string> inputs)
     {

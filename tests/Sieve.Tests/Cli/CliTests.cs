@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace Sieve.Tests.Cli;
 
 /// <summary>The <c>sieve</c> commands end to end on generated models and images (one class: the console is global).</summary>
-public sealed class CliTests : IDisposable
+public sealed partial class CliTests : IDisposable
 {
     readonly TempFolder _temp = new("sieve-cli-");
     readonly StringWriter _out = new();
