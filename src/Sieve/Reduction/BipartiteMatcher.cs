@@ -25,10 +25,12 @@ public static class BipartiteMatcher
         var score = new float[n];
         for (int p = 0; p < a.Length; p++)
         {
-            int row = p;
-            int best = Ranking.ArgMax(Enumerable.Range(0, b.Length), q => cos[row * b.Length + q]);
+            var row = cos.AsSpan(p * b.Length, b.Length);
+            int best = 0;
+            for (int q = 1; q < row.Length; q++)
+                if (row[q] > row[best]) best = q; // strict: equal cosines keep the lower index
             partner[a[p]] = b[best];
-            score[a[p]] = cos[p * b.Length + best];
+            score[a[p]] = row[best];
         }
         foreach (int source in Ranking.Descending(a, score).Take(r)) target[source] = partner[source];
         return target;

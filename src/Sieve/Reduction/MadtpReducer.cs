@@ -81,14 +81,16 @@ public sealed class MadtpReducer : TokenReducer
         var p = attention.Probabilities;
 
         // Self-attention: Σ over candidate queries of the head-max probability, normalised to sum 1.
-        var a = new float[nc];
+        var columnSum = new float[n];
+        var headMax = new float[n];
         foreach (int i in candidates)
-            for (int c = 0; c < nc; c++)
-            {
-                float best = 0;
-                for (int h = 0; h < heads; h++) best = MathF.Max(best, p[(h * n + i) * n + candidates[c]]);
-                a[c] += best;
-            }
+        {
+            p.Slice(i * n, n).CopyTo(headMax);
+            for (int h = 1; h < heads; h++) TensorPrimitives.Max(headMax, p.Slice((h * n + i) * n, n), headMax);
+            TensorPrimitives.Add(columnSum, headMax, columnSum);
+        }
+        var a = new float[nc];
+        for (int c = 0; c < nc; c++) a[c] = columnSum[candidates[c]];
         Normalize(a, 0);
 
         // Alignment guidance: Q = X·Sᵀ, G_n = max_m Q[n, m], normalised by its sum.
@@ -101,9 +103,10 @@ public sealed class MadtpReducer : TokenReducer
                 for (int s = 0; s < _mag.Width; s++)
                     x[c * _mag.Width + s] = TensorPrimitives.Dot(_maps.AsSpan((layer * _mag.Width + s) * d, d), row);
         }
-        q = KeyMetric.Dots(x, _mag.Tokens, _mag.Width);
-        var g = new float[nc];
-        for (int c = 0; c < nc; c++) g[c] = TensorPrimitives.Max(q.AsSpan(c * _mag.Count, _mag.Count));
+        // Q is kept transposed, [M, nc], so each alignment token's scores are one contiguous row.
+        q = KeyMetric.Dots(_mag.Tokens, x, _mag.Width);
+        var g = q.AsSpan(0, nc).ToArray();
+        for (int k = 1; k < _mag.Count; k++) TensorPrimitives.Max(g, q.AsSpan(k * nc, nc), g);
         Normalize(g, 1e-8f);
 
         // Guide term: the guide's attention to n in head h, weighted by head h's share of n's output norm.
@@ -125,23 +128,16 @@ public sealed class MadtpReducer : TokenReducer
         return importance;
     }
 
-    /// <summary>θ = min over alignment tokens m of Σ_n softmax_n(Q[n, m] / T) · I_n.</summary>
+    /// <summary>θ = min over alignment tokens m of Σ_n softmax_n(Q[m, n] / T) · I_n (Q transposed, [M, nc]).</summary>
     double Threshold(float[] q, int nc, int m, float[] importance)
     {
         double theta = double.PositiveInfinity;
-        var logits = new double[nc];
+        var weights = new float[nc];
         for (int k = 0; k < m; k++)
         {
-            double max = double.NegativeInfinity;
-            for (int c = 0; c < nc; c++) max = Math.Max(max, logits[c] = q[c * m + k] / Temperature);
-            double sum = 0, weighted = 0;
-            for (int c = 0; c < nc; c++)
-            {
-                double e = Math.Exp(logits[c] - max);
-                sum += e;
-                weighted += e * importance[c];
-            }
-            theta = Math.Min(theta, weighted / sum);
+            TensorPrimitives.Multiply(q.AsSpan(k * nc, nc), (float)(1 / Temperature), weights);
+            TensorPrimitives.SoftMax(weights, weights);
+            theta = Math.Min(theta, TensorPrimitives.Dot(weights, importance));
         }
         return theta;
     }
