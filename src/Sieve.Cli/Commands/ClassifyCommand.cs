@@ -12,18 +12,22 @@ internal static class ClassifyCommand
         var model = CliOptions.Model();
         var top = CliOptions.Top();
         var threads = CliOptions.Threads();
+        var reducer = CliOptions.Reducer();
+        var guidance = EvalSession.Guidance();
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("classify", "Classify images with a timm ViT classifier (top-k with class names)") { model, top, threads, images };
+        var command = new Command("classify", "Classify images with a timm ViT classifier (top-k with class names)") { model, top, reducer, guidance, threads, images };
         command.SetAction(r =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             string dir = r.GetValue(model)!;
             if (ModelFolder.Detect(dir) != ModelFamily.Vit)
                 throw new SieveFormatException($"'{dir}' is a CLIP model; use `sieve zeroshot --labels …` to classify with it");
+            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance));
             var vit = VitModel.Load(dir);
+            var imageReducer = spec.Bind(vit.Tower, guide);
             foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))
             {
-                PredictionTable.Write(file, vit.Classify(ImageDecoder.Decode(file), r.GetValue(top)), true);
+                PredictionTable.Write(file, vit.Classify(ImageDecoder.Decode(file), r.GetValue(top), imageReducer), true);
             }
             return 0;
         });

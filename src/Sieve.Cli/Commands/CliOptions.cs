@@ -24,6 +24,23 @@ internal static class CliOptions
         Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be at least 1"); } },
     };
 
+    /// <summary><c>--reducer SPEC</c>: token reduction for every command that runs a model.</summary>
+    public static Option<string> Reducer() => new("--reducer", "-r")
+    {
+        Description = "Token reducer: none, tome:r=13, crossget:r=16, madtp:t=…, or vision=…;text=… per tower",
+        DefaultValueFactory = _ => "none",
+    };
+
+    /// <summary>Parses <c>--reducer</c> and loads <c>--guidance</c>; MADTP needs an explicit temperature outside eval/sweep.</summary>
+    public static (Sieve.Reduction.ReductionSpec Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance)
+    {
+        var parsed = Sieve.Reduction.ReductionSpec.Parse(spec);
+        foreach (var tower in new[] { parsed.Vision, parsed.Text })
+            if (tower.NeedsCalibration)
+                throw new ArgumentException($"--reducer '{tower}': a compute target needs calibration on a labelled set (sieve eval); give a temperature here, madtp:t=…");
+        return (parsed, guidance == null ? null : Sieve.Reduction.ReductionGuidance.Load(guidance));
+    }
+
     public static void ApplyThreads(int? threads)
     {
         if (threads is int t) Sieve.Tensors.Threading.MaxThreads = t;

@@ -25,7 +25,9 @@ internal static class EmbedCommand
         };
         var normalize = new Option<bool>("--normalize") { Description = "L2-normalise every embedding" };
         var threads = CliOptions.Threads();
-        var command = new Command("embed", "Embed images or texts into vectors") { model, images, texts, output, normalize, threads };
+        var reducer = CliOptions.Reducer();
+        var guidance = EvalSession.Guidance();
+        var command = new Command("embed", "Embed images or texts into vectors") { model, images, texts, output, normalize, reducer, guidance, threads };
         command.SetAction(r =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
@@ -39,6 +41,7 @@ internal static class EmbedCommand
                 throw new SieveFormatException($"--out '{outPath}': the extension must be .safetensors or .json");
 
             string dir = r.GetValue(model)!;
+            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance));
             var encoder = ModelFolder.Load(dir);
             IReadOnlyList<string> names;
             Func<string, float[]> embed;
@@ -49,12 +52,14 @@ internal static class EmbedCommand
                 names = File.ReadAllLines(textFile).Where(l => l.Trim().Length > 0).ToList();
                 if (names.Count == 0) throw new SieveFormatException($"--texts '{textFile}' holds no text");
                 _ = clip.Tokenizer; // fail before the progress bar when the tokenizer is missing
-                embed = clip.EncodeText;
+                var textReducer = spec.Bind(clip.Text.Tower, guide);
+                embed = text => clip.EncodeText(text, textReducer);
             }
             else
             {
                 names = CliOptions.ExpandImages(imageInputs!);
-                embed = file => encoder.EncodeImage(ImageDecoder.Decode(file));
+                var imageReducer = spec.Bind(encoder.ImageTower, guide);
+                embed = file => encoder.EncodeImage(ImageDecoder.Decode(file), imageReducer);
             }
 
             bool unitLength = r.GetValue(normalize);

@@ -18,8 +18,10 @@ internal static class ZeroShotCommand
         };
         var top = CliOptions.Top();
         var threads = CliOptions.Threads();
+        var reducer = CliOptions.Reducer();
+        var guidance = EvalSession.Guidance();
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("zeroshot", "Zero-shot classify images with CLIP against the given labels") { model, labels, templates, top, threads, images };
+        var command = new Command("zeroshot", "Zero-shot classify images with CLIP against the given labels") { model, labels, templates, top, reducer, guidance, threads, images };
         command.SetAction(r =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
@@ -28,12 +30,14 @@ internal static class ZeroShotCommand
             string dir = r.GetValue(model)!;
             if (ModelFolder.Detect(dir) != ModelFamily.Clip)
                 throw new SieveFormatException($"'{dir}' is not a CLIP model; zero-shot needs image and text towers (use `sieve classify` for a ViT)");
+            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance));
             var clip = ClipModel.Load(dir);
             var given = r.GetValue(templates);
-            var classifier = clip.ZeroShot(names, given is { Length: > 0 } ? given : null);
+            var classifier = clip.ZeroShot(names, given is { Length: > 0 } ? given : null, spec.Bind(clip.Text.Tower, guide));
+            var imageReducer = spec.Bind(clip.Vision.Tower, guide);
             foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))
             {
-                PredictionTable.Write(file, classifier.Classify(ImageDecoder.Decode(file), r.GetValue(top)), false);
+                PredictionTable.Write(file, classifier.Classify(ImageDecoder.Decode(file), r.GetValue(top), imageReducer), false);
             }
             return 0;
         });

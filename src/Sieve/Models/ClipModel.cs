@@ -1,4 +1,5 @@
 using Sieve.Data;
+using Sieve.Reduction;
 using Sieve.Weights;
 
 namespace Sieve.Models;
@@ -73,13 +74,23 @@ public sealed class ClipModel : IImageEncoder
     /// <summary>The model's input tensor [3, S, S] for an image.</summary>
     public float[] Preprocess(RgbImage image) => Preprocessor.Process(image);
 
+    /// <inheritdoc />
+    public TowerInfo ImageTower => Vision.Tower;
+
     /// <summary>Projected image embedding (not normalised).</summary>
-    public float[] EncodeImage(RgbImage image) => Vision.Encode(Preprocess(image));
+    /// <param name="image">The image.</param>
+    /// <param name="reducer">Null for the dense tower, or a reducer bound to <see cref="ClipVisionTower.Tower"/>.</param>
+    public float[] EncodeImage(RgbImage image, TokenReducer? reducer = null) => Vision.Encode(Preprocess(image), reducer);
 
     /// <summary>Projected text embedding (not normalised).</summary>
-    public float[] EncodeText(string text) => Text.Encode(Tokenizer.Encode(text));
+    /// <param name="text">The text.</param>
+    /// <param name="reducer">Null for the dense tower, or a reducer bound to <see cref="ClipTextTower.Tower"/>.</param>
+    public float[] EncodeText(string text, TokenReducer? reducer = null) => Text.Encode(Tokenizer.Encode(text), reducer);
 
     /// <summary>A zero-shot classifier over <paramref name="labels"/>, each embedded through every template.</summary>
-    public ZeroShotClassifier ZeroShot(IReadOnlyList<string> labels, IReadOnlyList<string>? templates = null) =>
-        new(this, labels, templates ?? ZeroShotClassifier.DefaultTemplates);
+    /// <param name="labels">Class names.</param>
+    /// <param name="templates">Prompt templates with "{}" (default: CLIP's 7-prompt ensemble).</param>
+    /// <param name="textReducer">Null, or a reducer for the text tower while embedding the prompts.</param>
+    public ZeroShotClassifier ZeroShot(IReadOnlyList<string> labels, IReadOnlyList<string>? templates = null, TokenReducer? textReducer = null) =>
+        new(this, labels, templates ?? ZeroShotClassifier.DefaultTemplates, textReducer);
 }

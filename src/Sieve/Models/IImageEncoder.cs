@@ -1,4 +1,5 @@
 using Sieve.Data;
+using Sieve.Reduction;
 
 namespace Sieve.Models;
 
@@ -11,6 +12,11 @@ public interface IImageEncoder
     /// <summary>How the model turns an image into its input tensor.</summary>
     ImagePreprocessor Preprocessor { get; }
 
+    /// <summary>The image tower's shape, for binding a token reducer (<see cref="ReductionSpec.Bind"/>).</summary>
+    TowerInfo ImageTower { get; }
+
     /// <summary>Preprocesses the image as the model expects and returns its embedding.</summary>
-    float[] EncodeImage(RgbImage image);
+    /// <param name="image">The image.</param>
+    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="ImageTower"/>.</param>
+    float[] EncodeImage(RgbImage image, TokenReducer? reducer = null);
 }

@@ -93,10 +93,17 @@ public sealed class VitModel : IImageEncoder
     }
 
     /// <summary>The <paramref name="top"/> most probable classes of an image.</summary>
-    public Prediction[] Classify(RgbImage image, int top = 5) => Prediction.TopK(Logits(Preprocess(image)), Config.Labels, top);
+    /// <param name="image">The image.</param>
+    /// <param name="top">How many classes.</param>
+    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
+    public Prediction[] Classify(RgbImage image, int top = 5, TokenReducer? reducer = null) =>
+        Prediction.TopK(Logits(Preprocess(image), reducer), Config.Labels, top);
 
     /// <inheritdoc />
-    public float[] EncodeImage(RgbImage image) => Features(Preprocess(image));
+    public TowerInfo ImageTower => Tower;
+
+    /// <inheritdoc />
+    public float[] EncodeImage(RgbImage image, TokenReducer? reducer = null) => Features(Preprocess(image), reducer);
 
     /// <summary>Multiply-adds of one dense forward (GMACs × 1e9), as fvcore counts them.</summary>
     public long Macs => _patchEmbed.MacsFor(Config.Tokens - 1) + _encoder.MacsFor(Config.Tokens) + _head.MacsFor(1);

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Sieve.Data;
+using Sieve.Reduction;
 
 namespace Sieve.Models;
 
@@ -22,7 +23,7 @@ public sealed class ZeroShotClassifier
     /// <summary>Class names, in logit order.</summary>
     public IReadOnlyList<string> Labels { get; }
 
-    internal ZeroShotClassifier(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates)
+    internal ZeroShotClassifier(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, TokenReducer? textReducer)
     {
         if (labels.Count == 0) throw new ArgumentException("zero-shot classification needs at least one label", nameof(labels));
         if (templates.Count == 0) throw new ArgumentException("at least one prompt template is needed", nameof(templates));
@@ -36,7 +37,7 @@ public sealed class ZeroShotClassifier
             var sum = new float[model.EmbeddingSize];
             foreach (var template in templates)
             {
-                var e = model.EncodeText(template.Replace("{}", labels[c]));
+                var e = model.EncodeText(template.Replace("{}", labels[c]), textReducer);
                 TensorPrimitives.Add(sum, Normalized(e), sum);
             }
             _classEmbeddings[c] = Normalized(sum);
@@ -44,7 +45,9 @@ public sealed class ZeroShotClassifier
     }
 
     /// <summary>Logits exp(s)·cos(image, class) for every class.</summary>
-    public float[] Logits(RgbImage image) => LogitsForEmbedding(_model.EncodeImage(image));
+    /// <param name="image">The image.</param>
+    /// <param name="reducer">Null, or a reducer for the image tower.</param>
+    public float[] Logits(RgbImage image, TokenReducer? reducer = null) => LogitsForEmbedding(_model.EncodeImage(image, reducer));
 
     /// <summary>Logits for an already computed image embedding.</summary>
     public float[] LogitsForEmbedding(ReadOnlySpan<float> imageEmbedding)
@@ -54,7 +57,11 @@ public sealed class ZeroShotClassifier
     }
 
     /// <summary>The <paramref name="top"/> most probable labels for an image.</summary>
-    public Prediction[] Classify(RgbImage image, int top = 5) => Prediction.TopK(Logits(image), Labels, Math.Min(top, Labels.Count));
+    /// <param name="image">The image.</param>
+    /// <param name="top">How many labels.</param>
+    /// <param name="reducer">Null, or a reducer for the image tower.</param>
+    public Prediction[] Classify(RgbImage image, int top = 5, TokenReducer? reducer = null) =>
+        Prediction.TopK(Logits(image, reducer), Labels, Math.Min(top, Labels.Count));
 
     /// <summary>x / ‖x‖ (ε = 1e-12 guards the zero vector).</summary>
     public static float[] Normalized(ReadOnlySpan<float> x)

@@ -79,4 +79,27 @@ public sealed partial class CliTests
         Assert.Contains("is not a layer in 1…2", Run("visualize", "--model", ck.Directory, "--reducer", "tome:r=3", "--layers", "5", "--out", png, WriteImage("w.png", 8)).Output);
         Assert.Contains("must be a .png file", Run("visualize", "--model", ck.Directory, "--reducer", "tome:r=3", "--out", "x.jpg", WriteImage("u.png", 9)).Output);
     }
+
+    [Fact]
+    public void EveryModelCommandTakesAReducer()
+    {
+        using var vit = TinyModels.Vit(65, DType.F32);
+        string image = WriteImage("r.png", 11);
+        var (code, output) = Run("classify", "--model", vit.Directory, "--reducer", "crossget:r=3", image);
+        Assert.True(code == 0, output);
+        var want = Sieve.Models.VitModel.Load(vit.Directory);
+        var expected = want.Classify(Sieve.Data.ImageDecoder.Decode(image), 5, Sieve.Reduction.ReductionSpec.Parse("crossget:r=3").Bind(want.Tower));
+        Assert.Contains($"{expected[0].Label} ({expected[0].Index})", output);
+
+        using var clip = TinyModels.Clip(66, DType.F32);
+        Sieve.Tests.Support.TinyClipVocab.WriteTo(clip.Directory);
+        (code, output) = Run("zeroshot", "--model", clip.Directory, "--labels", "cat,dog", "--template", "a {}", "--reducer", "vision=tome:r=2;text=crossget:r=1", image);
+        Assert.True(code == 0, output);
+        string embeddings = Path.Combine(_temp.Path, "e.json");
+        (code, output) = Run("embed", "--model", clip.Directory, "--images", image, "--reducer", "madtp:t=5", "--out", embeddings);
+        Assert.True(code == 0, output);
+        (code, output) = Run("embed", "--model", clip.Directory, "--images", image, "--reducer", "madtp:target=0.5", "--out", embeddings);
+        Assert.Equal(2, code);
+        Assert.Contains("give a temperature here, madtp:t=", output);
+    }
 }
