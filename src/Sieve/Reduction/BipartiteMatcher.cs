@@ -1,3 +1,5 @@
+using Sieve.Tensors;
+
 namespace Sieve.Reduction;
 
 /// <summary>
@@ -19,13 +21,15 @@ public static class BipartiteMatcher
         if (r > candidates.Length / 2) throw new ArgumentOutOfRangeException(nameof(r), r, $"cannot merge {r} of {candidates.Length} candidates bipartitely");
         if (r == 0) return target;
         int[] a = candidates.Where((_, p) => p % 2 == 0).ToArray(), b = candidates.Where((_, p) => p % 2 == 1).ToArray();
-        var cos = KeyMetric.Dots(Gather(metric, width, a), Gather(metric, width, b), width);
+        using var cosBuffer = new Scratch(a.Length * b.Length);
+        var cos = cosBuffer.Span;
+        KeyMetric.Dots(Gather(metric, width, a), Gather(metric, width, b), width, cos);
 
         var partner = new int[n];
         var score = new float[n];
         for (int p = 0; p < a.Length; p++)
         {
-            var row = cos.AsSpan(p * b.Length, b.Length);
+            var row = cos.Slice(p * b.Length, b.Length);
             int best = 0;
             for (int q = 1; q < row.Length; q++)
                 if (row[q] > row[best]) best = q; // strict: equal cosines keep the lower index

@@ -1,3 +1,5 @@
+using Sieve.Tensors;
+
 namespace Sieve.Reduction;
 
 /// <summary>
@@ -23,7 +25,9 @@ public static class CompleteGraphMatcher
         if (r == 0) return target;
 
         // S over all tokens; protected rows/columns and the diagonal never take part.
-        var s = KeyMetric.Dots(metric, metric, width);
+        using var table = new Scratch(n * n);
+        var s = table.Array;
+        KeyMetric.Dots(metric, metric, width, table.Span);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
                 if (i == j || isProtected[i] || isProtected[j]) s[i * n + j] = float.NegativeInfinity;

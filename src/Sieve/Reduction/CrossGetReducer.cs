@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Sieve.Nn;
+using Sieve.Tensors;
 
 namespace Sieve.Reduction;
 
@@ -57,9 +58,10 @@ public sealed class CrossGetReducer : TokenReducer
         int r = Schedule.For(layer, Tower.Layers, tokens.Candidates);
         if (r == 0) return 0;
         int n = tokens.Count, d = attention.Width;
-        var keys = KeyMetric.NormalizedKeys(attention, headMean: false);
-        var importance = Importance(tokens.Guide, keys, attention);
-        var target = CompleteGraphMatcher.Match(keys, d, tokens.Protected, importance, r);
+        using var keys = new Scratch(n * d);
+        KeyMetric.NormalizedKeys(attention, headMean: false, keys.Span);
+        var importance = Importance(tokens.Guide, keys.Span, attention);
+        var target = CompleteGraphMatcher.Match(keys.Span, d, tokens.Protected, importance, r);
         var weight = new float[n];
         for (int i = 0; i < n; i++) weight[i] = tokens.Sizes[i] * MathF.Exp(importance[i]);
         tokens.Apply(MergePlan.FromTargets(target, weight));
@@ -68,14 +70,14 @@ public sealed class CrossGetReducer : TokenReducer
     }
 
     /// <summary>I_i = q̂_g · k̂_i, the cosine of the guide's query with every key; zeros without a guide.</summary>
-    static float[] Importance(int guide, float[] normalizedKeys, AttentionCapture attention)
+    static float[] Importance(int guide, ReadOnlySpan<float> normalizedKeys, AttentionCapture attention)
     {
         int n = attention.Tokens, d = attention.Width;
         var importance = new float[n];
         if (guide < 0) return importance;
         var query = attention.Query(guide).ToArray();
         KeyMetric.Normalize(query);
-        for (int i = 0; i < n; i++) importance[i] = TensorPrimitives.Dot(query, normalizedKeys.AsSpan(i * d, d));
+        for (int i = 0; i < n; i++) importance[i] = TensorPrimitives.Dot(query, normalizedKeys.Slice(i * d, d));
         return importance;
     }
 }

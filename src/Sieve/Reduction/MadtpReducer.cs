@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Sieve.Nn;
+using Sieve.Tensors;
 
 namespace Sieve.Reduction;
 
@@ -51,8 +52,9 @@ public sealed class MadtpReducer : TokenReducer
         int nc = candidates.Length;
         if (nc < 3) return 0;
 
-        var importance = Importance(layer, tokens, attention, candidates, out var q);
-        double theta = Threshold(q, nc, m, importance);
+        using var q = new Scratch(m * nc);
+        var importance = Importance(layer, tokens, attention, candidates, q.Array);
+        double theta = Threshold(q.Array, nc, m, importance);
         int keep = importance.Count(v => v > theta);
         long macs = (long)nc * m * _mag.Width + (_maps != null ? (long)nc * d * _mag.Width : 0) + (long)heads * n * n + (long)nc * m;
         if (keep < 1 || nc - keep <= 1) return macs;
@@ -75,7 +77,7 @@ public sealed class MadtpReducer : TokenReducer
     }
 
     /// <summary>I_n = (A_n + G_n + C_n) / 3 over the candidates; also returns Q = X·Sᵀ [nc, M].</summary>
-    float[] Importance(int layer, TokenSet tokens, AttentionCapture attention, int[] candidates, out float[] q)
+    float[] Importance(int layer, TokenSet tokens, AttentionCapture attention, int[] candidates, float[] q)
     {
         int n = tokens.Count, d = tokens.Width, heads = attention.Heads, dh = d / heads, nc = candidates.Length;
         var p = attention.Probabilities;
@@ -94,17 +96,18 @@ public sealed class MadtpReducer : TokenReducer
         Normalize(a, 0);
 
         // Alignment guidance: Q = X·Sᵀ, G_n = max_m Q[n, m], normalised by its sum.
-        var x = new float[nc * _mag.Width];
+        using var xBuffer = new Scratch(nc * _mag.Width);
+        var x = xBuffer.Span;
         for (int c = 0; c < nc; c++)
         {
             var row = tokens.Row(candidates[c]);
-            if (_maps == null) row.CopyTo(x.AsSpan(c * d, d));
+            if (_maps == null) row.CopyTo(x.Slice(c * d, d));
             else
                 for (int s = 0; s < _mag.Width; s++)
                     x[c * _mag.Width + s] = TensorPrimitives.Dot(_maps.AsSpan((layer * _mag.Width + s) * d, d), row);
         }
         // Q is kept transposed, [M, nc], so each alignment token's scores are one contiguous row.
-        q = KeyMetric.Dots(_mag.Tokens, x, _mag.Width);
+        KeyMetric.Dots(_mag.Tokens, x, _mag.Width, q);
         var g = q.AsSpan(0, nc).ToArray();
         for (int k = 1; k < _mag.Count; k++) TensorPrimitives.Max(g, q.AsSpan(k * nc, nc), g);
         Normalize(g, 1e-8f);

@@ -1,4 +1,5 @@
 using Sieve.Nn;
+using Sieve.Tensors;
 
 namespace Sieve.Reduction;
 
@@ -26,8 +27,9 @@ public sealed class ToMeReducer : TokenReducer
         int r = Schedule.For(layer, Tower.Layers, candidates);
         if (r == 0) return 0;
         int n = tokens.Count, dh = tokens.Width / attention.Heads;
-        var metric = KeyMetric.NormalizedKeys(attention, headMean: true);
-        var target = BipartiteMatcher.Match(metric, dh, tokens.Protected, r);
+        using var metric = new Scratch(n * dh);
+        KeyMetric.NormalizedKeys(attention, headMean: true, metric.Span);
+        var target = BipartiteMatcher.Match(metric.Span, dh, tokens.Protected, r);
         tokens.Apply(MergePlan.FromTargets(target, tokens.Sizes));
         // Cosines between the halves, then the weighted averages.
         return (long)((candidates + 1) / 2) * (candidates / 2) * dh + (long)n * tokens.Width;
