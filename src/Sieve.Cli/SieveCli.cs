@@ -20,6 +20,7 @@ public static class SieveCli
             ZeroShotCommand.Create(),
             EmbedCommand.Create(),
             BenchCommand.Create(),
+            ExportOnnxCommand.Create(),
         };
         try
         {

@@ -64,7 +64,7 @@ public static class OnnxExporter
         var family = ModelFolder.Detect(directory);
         var config = JsonConfig.Load(Path.Combine(directory, "config.json"));
         if (family == ModelFamily.Vit && tower != ClipTower.Vision)
-            throw new ArgumentException($"'{directory}' holds a timm ViT, which has only an image tower; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP", nameof(tower));
+            throw new ArgumentException($"'{directory}' holds a timm ViT, which has only an image tower; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
         using var file = SafetensorsFile.Open(Path.Combine(directory, "model.safetensors"));
         var weights = new CheckpointReader(file);
         if (family == ModelFamily.Vit) return VitGraph(VitConfig.FromTimm(config), weights);
