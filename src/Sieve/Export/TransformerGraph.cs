@@ -15,9 +15,6 @@ namespace Sieve.Export;
 /// </remarks>
 internal sealed class TransformerGraph(OnnxGraph g, CheckpointReader w)
 {
-    /// <summary>The graph being built.</summary>
-    public OnnxGraph Graph => g;
-
     /// <summary>A checkpoint tensor of <paramref name="shape"/> as an initializer of the same shape.</summary>
     public string Weight(string name, params int[] shape) => Weight(name, shape, Array.ConvertAll(shape, s => (long)s));
 

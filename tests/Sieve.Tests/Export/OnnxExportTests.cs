@@ -44,6 +44,16 @@ public class OnnxExportTests
 
     static float[] Concat(IEnumerable<float[]> rows) => rows.SelectMany(r => r).ToArray();
 
+    /// <summary>Runs the images as one [batch, 3, S, S] tensor in ONNX Runtime and one by one in Sieve.</summary>
+    static void AssertImagesMatch(InferenceSession session, float[][] images, int size, Func<float[], float[]> sieve)
+    {
+        var onnx = Run(session, Concat(images), images.Length, 3, size, size);
+        Assert.InRange(RelativeError(onnx, Concat(images.Select(sieve))), 0, Tolerance);
+    }
+
+    static float[][] RandomImages(int seed, int count, int size) =>
+        Enumerable.Range(0, count).Select(i => Rand.Uniform(new Random(seed + i), 3 * size * size)).ToArray();
+
     [Theory]
     [InlineData(DType.F32)]
     [InlineData(DType.F16)]
@@ -51,12 +61,8 @@ public class OnnxExportTests
     {
         using var ck = TinyModels.Vit(61, dtype);
         var model = VitModel.Load(ck.Directory);
-        int n = 3 * TinyModels.VitImage * TinyModels.VitImage;
-        var pixels = Rand.Uniform(new Random(62), 3 * n);
         using var session = Session(ck.Directory);
-        var onnx = Run(session, pixels, 3, 3, TinyModels.VitImage, TinyModels.VitImage);
-        var sieve = Concat(Enumerable.Range(0, 3).Select(i => model.Logits(pixels.AsSpan(i * n, n))));
-        Assert.InRange(RelativeError(onnx, sieve), 0, Tolerance);
+        AssertImagesMatch(session, RandomImages(62, 3, TinyModels.VitImage), TinyModels.VitImage, p => model.Logits(p));
         Assert.Equal("Sieve", session.ModelMetadata.ProducerName);
         Assert.Equal(-1, session.InputMetadata["pixel_values"].Dimensions[0]); // symbolic batch
     }
@@ -66,11 +72,9 @@ public class OnnxExportTests
     {
         string directory = SharedData.Path("models", "vit-tiny-patch16-224");
         var model = VitModel.Load(directory);
-        var files = Directory.GetFiles(SharedData.Path("data", "imagenet-sample-dev")).Order(StringComparer.Ordinal).Take(4).ToArray();
-        var images = files.Select(f => model.Preprocess(Sieve.Data.ImageDecoder.Decode(f))).ToArray();
+        var files = Directory.GetFiles(SharedData.Path("data", "imagenet-sample-dev")).Order(StringComparer.Ordinal).Take(4);
         using var session = Session(directory);
-        var onnx = Run(session, Concat(images), images.Length, 3, 224, 224);
-        Assert.InRange(RelativeError(onnx, Concat(images.Select(i => model.Logits(i)))), 0, Tolerance);
+        AssertImagesMatch(session, files.Select(f => model.Preprocess(Sieve.Data.ImageDecoder.Decode(f))).ToArray(), 224, p => model.Logits(p));
     }
 
     [Theory]
@@ -80,12 +84,8 @@ public class OnnxExportTests
     {
         using var ck = TinyModels.Clip(63, dtype, act);
         var model = ClipModel.Load(ck.Directory);
-        int n = 3 * TinyModels.ClipImage * TinyModels.ClipImage;
-        var pixels = Rand.Uniform(new Random(64), 2 * n);
         using var session = Session(ck.Directory, ClipTower.Vision);
-        var onnx = Run(session, pixels, 2, 3, TinyModels.ClipImage, TinyModels.ClipImage);
-        var sieve = Concat(Enumerable.Range(0, 2).Select(i => model.Vision.Encode(pixels.AsSpan(i * n, n))));
-        Assert.InRange(RelativeError(onnx, sieve), 0, Tolerance);
+        AssertImagesMatch(session, RandomImages(64, 2, TinyModels.ClipImage), TinyModels.ClipImage, p => model.Vision.Encode(p));
     }
 
     [Theory]
