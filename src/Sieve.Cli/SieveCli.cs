@@ -23,6 +23,7 @@ public static class SieveCli
             EvalCommand.Create(),
             SweepCommand.Create(),
             VisualizeCommand.Create(),
+            ExportOnnxCommand.Create(),
         };
         try
         {

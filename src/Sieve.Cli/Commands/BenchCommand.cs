@@ -1,101 +1,259 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
 using Sieve.Eval;
+using Sieve.Export;
 using Sieve.Models;
+using Sieve.Tensors;
 using Spectre.Console;
 
 namespace Sieve.Cli.Commands;
 
 /// <summary>
-/// <c>sieve bench [--model DIR]</c>: dense latency (median, p90), throughput, GMACs and peak memory.
-/// Without a model it runs the built-in default, a randomly initialised CLIP ViT-B/16 (timings do not
-/// depend on weight values).
+/// <c>sieve bench [--model DIR]</c>: dense Sieve against ONNX Runtime running the same weights (exported with
+/// <see cref="OnnxExporter"/>): latency (median, p90), throughput, GMACs and peak memory. Without a model it
+/// runs the built-in default, a randomly initialised CLIP ViT-B/16 (timings do not depend on weight values).
 /// </summary>
+/// <remarks>
+/// Phases, in this order so that each memory figure is one engine's: Sieve is built, and its peak resident memory
+/// read; it is warmed up, and its peak while running read; then the ONNX models are written to a temporary folder, loaded into ONNX Runtime and
+/// warmed up, and the rise in peak memory read; then each workload's timed runs alternate Sieve and ONNX Runtime
+/// (who goes first alternates too), so both see the same machine load.
+/// </remarks>
 internal static class BenchCommand
 {
-    sealed record Row(string Workload, double GMacs, double MedianMs, double P90Ms, double ItemsPerSecond);
+    sealed record Settings(string? Model, int Runs, int Warmup, int Batch);
 
     public static Command Create()
     {
         var model = new Option<string?>("--model", "-m") { Description = "Model folder (default: random CLIP ViT-B/16, 224 px, 77 text tokens)" };
-        var runs = new Option<int>("--runs") { Description = "Timed repetitions per workload", DefaultValueFactory = _ => 20 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed repetitions first", DefaultValueFactory = _ => 3 };
-        var batch = new Option<int>("--batch") { Description = "Images per throughput batch", DefaultValueFactory = _ => 8 };
-        var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table" };
+        var runs = new Option<int>("--runs") { Description = "Timed repetitions per workload (batches: runs ÷ batch, at least 3)", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed repetitions first, per engine (at least one runs, to measure memory)", DefaultValueFactory = _ => 3 };
+        var batch = new Option<int>("--batch") { Description = "Images (and texts) per throughput batch", DefaultValueFactory = _ => 8 };
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON (no progress display)" };
+        var markdown = new Option<bool>("--markdown") { Description = "Print the results as a Markdown table (no progress display)" };
         var threads = CliOptions.Threads();
         foreach (var o in new[] { runs, batch })
             o.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"{o.Name} must be at least 1"); });
         warmup.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--warmup must not be negative"); });
-        var command = new Command("bench", "Measure dense inference speed and memory (default: random CLIP ViT-B/16)") { model, runs, warmup, batch, json, threads };
+        var command = new Command("bench", "Dense speed and memory, Sieve vs ONNX Runtime (default: random CLIP ViT-B/16)")
+        {
+            model, runs, warmup, batch, json, markdown, threads,
+        };
         command.SetAction(r =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
-            string? dir = r.GetValue(model);
-            int n = r.GetValue(runs), w = r.GetValue(warmup), b = r.GetValue(batch);
-            bool asJson = r.GetValue(json);
-            var rows = new List<Row>();
-            string name = dir ?? "CLIP ViT-B/16 (random weights)";
+            bool asJson = r.GetValue(json), asMarkdown = r.GetValue(markdown);
+            if (asJson && asMarkdown) throw new ArgumentException("give at most one of --json and --markdown");
+            var settings = new Settings(r.GetValue(model), r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch));
+            BenchReport report = null!;
+            if (asJson || asMarkdown) report = Measure(settings, new Stages(null));
+            else
+                AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                    .Start(ctx => report = Measure(settings, new Stages(ctx)));
 
-            void Stage(string label, Action work)
-            {
-                if (asJson) work();
-                else AnsiConsole.Status().Spinner(Spinner.Known.Dots).Start(label, _ => work());
-            }
-
-            IImageEncoder encoder = null!;
-            Stage($"building {name}", () =>
-            {
-                encoder = dir == null ? ClipModel.CreateRandom(ClipConfig.VitB16) : ModelFolder.Load(dir);
-                // Loading leaves the unpacked weights as garbage; collect it now, not inside the timed runs.
-                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            });
-            var (imageSize, imageMacs, image) = encoder switch
-            {
-                VitModel vit => (vit.Config.ImageSize, vit.Macs, (Func<float[], float[]>)(p => vit.Features(p))),
-                ClipModel clip => (clip.Config.ImageSize, clip.Vision.Macs, p => clip.Vision.Encode(p)),
-                _ => throw new InvalidOperationException($"no benchmark for {encoder.GetType().Name}"),
-            };
-            var pixels = new float[3 * imageSize * imageSize];
-            for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.37f); // deterministic, image-like range
-
-            Stage("image encoding, batch 1", () =>
-            {
-                var t = Timing.Measure(() => image(pixels), w, n);
-                rows.Add(new Row("image, batch 1 (latency)", imageMacs / 1e9, t.Median, t.P90, 1000 / t.Median));
-            });
-            Stage($"image encoding, batch {b}", () =>
-            {
-                var t = Timing.Measure(() => { for (int i = 0; i < b; i++) image(pixels); }, Math.Min(w, 1), Math.Max(3, n / b));
-                rows.Add(new Row($"image, batch {b} (throughput)", b * imageMacs / 1e9, t.Median, t.P90, b * 1000 / t.Median));
-            });
-            if (encoder is ClipModel c)
-            {
-                int tokens = c.Config.MaxPositions;
-                var ids = Enumerable.Range(0, tokens).Select(i => i == tokens - 1 ? c.Config.EosTokenId : 1 + i * 7919 % (c.Config.VocabSize - 2)).ToArray();
-                Stage($"text encoding, {tokens} tokens", () =>
-                {
-                    var t = Timing.Measure(() => c.Text.Encode(ids), w, n);
-                    rows.Add(new Row($"text, {tokens} tokens, batch 1", c.Text.MacsFor(tokens) / 1e9, t.Median, t.P90, 1000 / t.Median));
-                });
-            }
-            double peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
-
-            if (asJson)
-            {
-                Console.WriteLine(JsonSerializer.Serialize(new { model = name, threads = Sieve.Tensors.Threading.MaxThreads, peakMemoryMiB = peakMiB, results = rows },
-                    new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
-                return 0;
-            }
-            var table = new Table().Title($"{Markup.Escape(name)} — dense Sieve, {Sieve.Tensors.Threading.MaxThreads} threads, {Sieve.Tensors.GemmPaths.Best} GEMM")
-                .AddColumn("workload").AddColumn(new TableColumn("GMACs").RightAligned()).AddColumn(new TableColumn("median ms").RightAligned())
-                .AddColumn(new TableColumn("p90 ms").RightAligned()).AddColumn(new TableColumn("items/s").RightAligned()).AddColumn(new TableColumn("GFLOP/s").RightAligned());
-            foreach (var row in rows)
-                table.AddRow(row.Workload, $"{row.GMacs:F2}", $"{row.MedianMs:F1}", $"{row.P90Ms:F1}", $"{row.ItemsPerSecond:F1}", $"{2 * row.GMacs / (row.MedianMs / 1000):F0}");
-            AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"peak memory {peakMiB:F0} MiB · GMACs are multiply-adds (= fvcore's \"GFLOPs\"); GFLOP/s counts 2 FLOPs per MAC");
+            var output = r.InvocationConfiguration.Output;
+            if (asJson) report.WriteJson(output);
+            else if (asMarkdown) report.WriteMarkdown(output);
+            else report.WriteTable();
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Progress lines while the benchmark runs (none when <c>ctx</c> is null: --json, --markdown).</summary>
+    sealed class Stages(ProgressContext? ctx)
+    {
+        public void Run(string label, Action work)
+        {
+            var task = ctx?.AddTask(label, maxValue: 1);
+            if (task != null) task.IsIndeterminate = true;
+            work();
+            task?.Increment(1);
+            task?.StopTask();
+        }
+
+        public Action Counter(string label, int total)
+        {
+            var task = ctx?.AddTask(label, maxValue: total);
+            return () => task?.Increment(1);
+        }
+    }
+
+    static BenchReport Measure(Settings s, Stages stages)
+    {
+        string name = s.Model ?? "CLIP ViT-B/16 (random weights)";
+        const int seed = 0;
+        IImageEncoder encoder = null!;
+        stages.Run($"building {name}", () =>
+        {
+            encoder = s.Model == null ? ClipModel.CreateRandom(ClipConfig.VitB16, seed) : ModelFolder.Load(s.Model);
+            // Loading leaves the unpacked weights as garbage; collect it now, not inside the measurements.
+            CollectGarbage();
+        });
+        var cases = Cases(encoder, s);
+
+        // Loading can leave more garbage than running ever allocates: its peak is reported apart.
+        long loadPeak = ProcessMemory.Peak;
+        bool phasesSeparated = ProcessMemory.TryResetPeak();
+        var sieveWarmup = stages.Counter("Sieve warm-up", cases.Count);
+        foreach (var c in cases)
+        {
+            for (int i = 0; i < Math.Max(1, c.Warmup); i++) c.Sieve();
+            sieveWarmup();
+        }
+        long runningPeak = ProcessMemory.Peak;
+
+        var folder = Directory.CreateTempSubdirectory("sieve-bench-");
+        try
+        {
+            string imagePath = Path.Combine(folder.FullName, "image.onnx"), textPath = Path.Combine(folder.FullName, "text.onnx");
+            long parameters = 0;
+            stages.Run("exporting the same weights to ONNX", () =>
+            {
+                parameters = Export(encoder, s.Model, seed, imagePath, textPath);
+                CollectGarbage();
+            });
+
+            long before = ProcessMemory.Current;
+            ProcessMemory.TryResetPeak();
+            using var peer = new OnnxRuntimePeer(Threading.MaxThreads);
+            stages.Run("loading and warming up ONNX Runtime", () =>
+            {
+                var models = new OnnxRuntimeModels(peer, peer.Load(imagePath), encoder is ClipModel ? peer.Load(textPath) : null);
+                foreach (var c in cases.Where(c => c.BindPeer != null))
+                {
+                    c.Peer = c.BindPeer!(models);
+                    for (int i = 0; i < Math.Max(1, c.Warmup); i++) c.Peer();
+                }
+            });
+            long peerIncrease = (phasesSeparated ? ProcessMemory.Peak : ProcessMemory.Current) - before;
+
+            foreach (var c in cases) TimeInterleaved(c, stages.Counter($"timing {c.Name}", c.Runs));
+
+            const double MiB = 1048576.0;
+            var results = cases.Select(c =>
+            {
+                var sieve = EngineResult.From(c.SieveTime!, c.SieveMacs, c.Items);
+                var ort = c.PeerTime == null ? null : EngineResult.From(c.PeerTime, c.PeerMacs, c.Items);
+                return new BenchResult(c.Name, c.Items, sieve, ort, ort == null ? null : sieve.MedianMs / ort.MedianMs);
+            }).ToList();
+            return new BenchReport(name, Threading.MaxThreads, GemmPaths.Best.ToString(), OnnxRuntimePeer.Version,
+                new BenchMemory(parameters * 4 / MiB, Math.Max(loadPeak, runningPeak) / MiB, runningPeak / MiB, peerIncrease / MiB, phasesSeparated), results);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    static void CollectGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+
+    /// <summary>Writes the image (and, for CLIP, text) graph with the model's weights; returns the parameter count.</summary>
+    static long Export(IImageEncoder encoder, string? directory, int seed, string imagePath, string textPath)
+    {
+        if (directory == null)
+        {
+            using var image = File.Create(imagePath);
+            using var text = File.Create(textPath);
+            var (vision, language) = OnnxExporter.ExportRandomClip(ClipConfig.VitB16, seed, image, text);
+            return vision.Parameters + language.Parameters;
+        }
+        long parameters = OnnxExporter.Export(directory, imagePath).Parameters;
+        if (encoder is ClipModel) parameters += OnnxExporter.Export(directory, textPath, ClipTower.Text).Parameters;
+        return parameters;
+    }
+
+    /// <summary>The workloads for this model: images always, texts for CLIP.</summary>
+    static List<BenchCase> Cases(IImageEncoder encoder, Settings s)
+    {
+        int b = s.Batch, batchRuns = Math.Max(Math.Min(3, s.Runs), s.Runs / b), batchWarmup = Math.Min(s.Warmup, 1);
+        var (size, macs, encode) = encoder switch
+        {
+            VitModel vit => (vit.Config.ImageSize, vit.Macs, (Func<ReadOnlyMemory<float>, float[]>)(p => vit.Logits(p.Span))),
+            ClipModel clip => (clip.Config.ImageSize, clip.Vision.Macs, p => clip.Vision.Encode(p.Span)),
+            _ => throw new InvalidOperationException($"no benchmark for {encoder.GetType().Name}"),
+        };
+        // b different, deterministic images in an image-like range; the first one alone for batch 1.
+        int n = 3 * size * size;
+        var pixels = new float[b * n];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.37f);
+        var first = pixels[..n];
+        float[] Encode(int i) => encode(pixels.AsMemory(i * n, n));
+        var cases = new List<BenchCase>
+        {
+            new()
+            {
+                Name = "image, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = macs, PeerMacs = macs,
+                Sieve = () => Encode(0), BindPeer = m => m.Peer.Runner(m.Image, first, 1, 3, size, size),
+            },
+            new()
+            {
+                Name = $"image, batch {b} (throughput)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * macs, PeerMacs = b * macs,
+                Sieve = () => Threading.ForEachSample(b, i => Encode(i)), BindPeer = m => m.Peer.Runner(m.Image, pixels, b, 3, size, size),
+            },
+            new()
+            {
+                Name = $"image, batch {b}, sequential (Sieve latency mode)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * macs,
+                Sieve = () => { for (int i = 0; i < b; i++) Encode(i); },
+            },
+        };
+        if (encoder is ClipModel c) cases.AddRange(TextCases(c, s, batchRuns, batchWarmup));
+        return cases;
+    }
+
+    /// <summary>
+    /// A full-length text alone, and a batch of texts of growing lengths: Sieve runs each only up to its
+    /// end-of-text, ONNX Runtime takes the batch padded to the longest (end-of-text as padding, as Hugging Face's
+    /// CLIP tokenizers pad).
+    /// </summary>
+    static IEnumerable<BenchCase> TextCases(ClipModel clip, Settings s, int batchRuns, int batchWarmup)
+    {
+        var config = clip.Config;
+        int n = config.MaxPositions, eos = config.EosTokenId, b = s.Batch;
+        int[] Text(int length) => Enumerable.Range(0, length).Select(i =>
+        {
+            int id = 1 + i * 7919 % (config.VocabSize - 2); // spread over the vocabulary, never end-of-text before the end
+            return i == length - 1 ? eos : id == eos ? id + 1 : id;
+        }).ToArray();
+        long[] Padded(IEnumerable<int[]> texts) => texts.SelectMany(t => t.Concat(Enumerable.Repeat(eos, n - t.Length))).Select(id => (long)id).ToArray();
+
+        var full = Text(n);
+        int shortest = Math.Min(5, n);
+        var texts = Enumerable.Range(0, b).Select(i => Text(b == 1 ? n : shortest + (n - shortest) * i / (b - 1))).ToArray();
+        yield return new BenchCase
+        {
+            Name = $"text, {n} tokens, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs,
+            SieveMacs = clip.Text.MacsFor(n), PeerMacs = clip.Text.MacsFor(n),
+            Sieve = () => clip.Text.Encode(full), BindPeer = m => m.Peer.Runner(m.Text!, Padded([full]), 1, n),
+        };
+        yield return new BenchCase
+        {
+            Name = $"text, batch {b}, {texts[0].Length}–{n} tokens (ORT: padded to {n})", Items = b, Warmup = batchWarmup, Runs = batchRuns,
+            SieveMacs = texts.Sum(t => clip.Text.MacsFor(t.Length)), PeerMacs = b * clip.Text.MacsFor(n),
+            Sieve = () => Threading.ForEachSample(b, i => clip.Text.Encode(texts[i])), BindPeer = m => m.Peer.Runner(m.Text!, Padded(texts), b, n),
+        };
+    }
+
+    /// <summary>Times the case's runs, alternating the engines and which of them goes first.</summary>
+    static void TimeInterleaved(BenchCase c, Action tick)
+    {
+        var sieve = new double[c.Runs];
+        var peer = new double[c.Runs];
+        static double Time(Action run)
+        {
+            long start = Stopwatch.GetTimestamp();
+            run();
+            return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        for (int r = 0; r < c.Runs; r++)
+        {
+            if (c.Peer != null && r % 2 == 1) peer[r] = Time(c.Peer);
+            sieve[r] = Time(c.Sieve);
+            if (c.Peer != null && r % 2 == 0) peer[r] = Time(c.Peer);
+            tick();
+        }
+        c.SieveTime = new Timing(sieve);
+        c.PeerTime = c.Peer == null ? null : new Timing(peer);
     }
 }

@@ -8,8 +8,7 @@ namespace Sieve.Weights;
 /// <summary>
 /// Builds a safetensors file from float32 tensors, stored as F32, F16 or BF16 (rounded to nearest even).
 /// The output follows the reference implementation: tensors in ordinal name order, the header padded with
-/// spaces to a multiple of 8 bytes. <see cref="Save"/> writes a temporary file beside the target and renames
-/// it, so readers never see a partial file.
+/// spaces to a multiple of 8 bytes. <see cref="Save"/> writes through <see cref="AtomicFile"/>, so readers never see a partial file.
 /// </summary>
 /// <example><code>
 /// new SafetensorsWriter()
@@ -67,27 +66,15 @@ public sealed class SafetensorsWriter
     /// <summary>Writes the file, replacing any file at <paramref name="path"/> only once it is complete.</summary>
     public void Save(string path)
     {
-        path = Path.GetFullPath(path);
         var header = Header();
-        string temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var entry in _tensors.Values) stream.Write(entry.Bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (var entry in _tensors.Values) stream.Write(entry.Bytes);
+        });
     }
 
     /// <summary>The JSON header, padded with spaces so the data section starts 8-byte aligned.</summary>

@@ -62,6 +62,7 @@ public class HandCases
         var tower = new TowerInfo("vision", Modality.Image, 1, 3, 1);
         using var tokens = Tokens(tower, [0, 1, 2, 3, 4]);
         using var capture = new AttentionCapture(5, 3, 1, false, false);
+        capture.Qkv.Clear(); // pooled: clear what the case leaves unset
         for (int i = 0; i < 5; i++) GraphMetric.AsSpan(i * 3, 3).CopyTo(capture.Qkv.Slice(i * 9 + 3, 3));
         capture.Qkv[0] = 1;
 

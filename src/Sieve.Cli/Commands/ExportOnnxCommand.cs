@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Sieve.Export;
+
+namespace Sieve.Cli.Commands;
+
+/// <summary>
+/// <c>sieve export-onnx --model DIR --out FILE [--tower vision|text]</c>: the dense model as a standard ONNX
+/// file (opset 17, float32 weights). A ViT gives its logits; a CLIP model one tower per file, the image tower
+/// unless <c>--tower text</c> is given.
+/// </summary>
+internal static class ExportOnnxCommand
+{
+    public static Command Create()
+    {
+        var model = CliOptions.Model();
+        var output = new Option<string>("--out", "-o") { Description = "The .onnx file to write (its folder must exist)", Required = true };
+        var tower = new Option<string>("--tower")
+        {
+            Description = "CLIP only: vision (pixel_values → image_embeds) or text (input_ids → text_embeds, pooled at the first end-of-text)",
+            DefaultValueFactory = _ => "vision",
+        }.AcceptOnlyFromAmong("vision", "text");
+        var command = new Command("export-onnx", $"Export the dense model as ONNX (opset {OnnxExporter.Opset}) for other runtimes") { model, output, tower };
+        command.SetAction(r =>
+        {
+            string path = r.GetValue(output)!;
+            var info = OnnxExporter.Export(r.GetValue(model)!, path, r.GetValue(tower) == "text" ? ClipTower.Text : ClipTower.Vision);
+            r.InvocationConfiguration.Output.WriteLine(
+                $"wrote {path} ({info.Bytes / 1048576.0:F1} MiB): {info.Graph}, opset {OnnxExporter.Opset}, {info.Nodes} nodes, {info.Parameters:N0} parameters");
+            r.InvocationConfiguration.Output.WriteLine($"  {info.Signature}");
+            return 0;
+        });
+        return command;
+    }
+}

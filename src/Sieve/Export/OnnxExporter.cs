@@ -1,0 +1,162 @@
+using Sieve.Models;
+using Sieve.Weights;
+using static Sieve.Export.OnnxGraph;
+
+namespace Sieve.Export;
+
+/// <summary>
+/// Writes Sieve's dense models as standard ONNX files (opset <see cref="Opset"/>, default domain only) with
+/// the checkpoint's weights as float32 initializers (F16, BF16 and F64 checkpoints are converted), so any
+/// ONNX runtime computes what Sieve computes. Inputs are preprocessed, as Sieve's own forwards take them.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>timm ViT: <c>pixel_values</c> float32 [batch, 3, S, S] → <c>logits</c> [batch, classes] (<see cref="VitModel.Logits"/>).</item>
+/// <item>CLIP vision: <c>pixel_values</c> → <c>image_embeds</c> [batch, projection_dim], projected, not normalised (<see cref="ClipVisionTower.Encode"/>).</item>
+/// <item>CLIP text: <c>input_ids</c> int64 [batch, sequence], sequence ≤ the model's positions → <c>text_embeds</c>
+/// [batch, projection_dim], pooled per row at the first end-of-text token, or at the last position when a row has
+/// none (<see cref="ClipTextTower.Encode"/>). Rows may be padded after end-of-text with any valid ids: under the causal
+/// mask padding cannot change the pooled token.</item>
+/// </list>
+/// Attention is spelled out as MatMul, Reshape, Transpose and Softmax; GELU as its Erf formula (Gelu is not in
+/// opset 17), QuickGELU as x·Sigmoid(1.702x). A file holds at most 2 GiB (no external data files).
+/// </remarks>
+public static class OnnxExporter
+{
+    /// <summary>The ONNX operator set version of every exported graph.</summary>
+    public const int Opset = OnnxModelWriter.Opset;
+
+    /// <summary>Exports the model in <paramref name="modelDirectory"/> to the file <paramref name="outputPath"/> (replaced only once complete).</summary>
+    /// <param name="modelDirectory">A timm ViT or Hugging Face CLIP folder (config.json + model.safetensors).</param>
+    /// <param name="outputPath">The .onnx file to write; its folder must exist.</param>
+    /// <param name="tower">For CLIP, which tower; a ViT has only the image one.</param>
+    public static OnnxExportInfo Export(string modelDirectory, string outputPath, ClipTower tower = ClipTower.Vision)
+    {
+        var graph = Build(modelDirectory, tower);
+        long bytes = 0;
+        AtomicFile.Write(outputPath, stream => bytes = OnnxModelWriter.Write(graph, stream));
+        return Describe(graph, bytes);
+    }
+
+    /// <summary>Exports the model in <paramref name="modelDirectory"/> to <paramref name="output"/>.</summary>
+    public static OnnxExportInfo Export(string modelDirectory, Stream output, ClipTower tower = ClipTower.Vision)
+    {
+        var graph = Build(modelDirectory, tower);
+        return Describe(graph, OnnxModelWriter.Write(graph, output));
+    }
+
+    /// <summary>
+    /// Exports both towers of <see cref="ClipModel.CreateRandom"/>(<paramref name="config"/>, <paramref name="seed"/>),
+    /// with the same weights, for comparing runtimes on models no checkpoint exists for.
+    /// </summary>
+    public static (OnnxExportInfo Vision, OnnxExportInfo Text) ExportRandomClip(ClipConfig config, int seed, Stream vision, Stream text)
+    {
+        // The random checkpoint hands out tensors in request order; ClipModel reads the vision tower first.
+        var weights = CheckpointReader.Random(seed);
+        var visionInfo = Write(ClipVisionGraph(config, weights), vision);
+        return (visionInfo, Write(ClipTextGraph(config, weights), text));
+    }
+
+    static OnnxExportInfo Write(OnnxGraph graph, Stream stream) => Describe(graph, OnnxModelWriter.Write(graph, stream));
+
+    static OnnxGraph Build(string directory, ClipTower tower)
+    {
+        var family = ModelFolder.Detect(directory);
+        var config = JsonConfig.Load(Path.Combine(directory, "config.json"));
+        if (family == ModelFamily.Vit && tower != ClipTower.Vision)
+            throw new ArgumentException($"'{directory}' holds a timm ViT, which has only an image tower; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
+        using var file = SafetensorsFile.Open(Path.Combine(directory, "model.safetensors"));
+        var weights = new CheckpointReader(file);
+        if (family == ModelFamily.Vit) return VitGraph(VitConfig.FromTimm(config), weights);
+        var clip = ClipConfig.FromHuggingFace(config);
+        return tower == ClipTower.Vision ? ClipVisionGraph(clip, weights) : ClipTextGraph(clip, weights);
+    }
+
+    /// <summary>timm ViT: patch embedding, class token, positions, blocks, final norm on the class token, head.</summary>
+    internal static OnnxGraph VitGraph(VitConfig c, CheckpointReader weights)
+    {
+        var g = new OnnxGraph("vit");
+        var t = new TransformerGraph(g, weights);
+        int d = c.Width;
+        string pixels = g.Input("pixel_values", DataType.Float, "batch", 3, c.ImageSize, c.ImageSize);
+        string x = t.Patches(pixels, "patch_embed.proj", d, c.PatchSize, bias: true);
+        x = t.PrependClassToken(x, pixels, t.Weight("cls_token", 1, 1, d));
+        x = g.Op("Add", [x, t.Weight("pos_embed", 1, c.Tokens, d)]);
+        if (weights.Has($"blocks.{c.Depth}.norm1.weight"))
+            throw new SieveFormatException($"checkpoint has more than the {c.Depth} blocks its config.json describes");
+        for (int i = 0; i < c.Depth; i++)
+            x = t.Block(x, BlockNames.Timm(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, Tensors.Activation.Gelu);
+        string cls = t.LayerNorm(t.ClassToken(x), "norm", d, c.LayerNormEps);
+        g.Output(t.Linear(cls, "head", d, c.NumClasses, output: "logits"), DataType.Float, "batch", c.NumClasses);
+        return g;
+    }
+
+    /// <summary>CLIP vision tower: patches, class embedding, positions, pre-norm, blocks, post-norm of the class token, projection.</summary>
+    internal static OnnxGraph ClipVisionGraph(ClipConfig config, CheckpointReader weights)
+    {
+        var g = new OnnxGraph("clip_vision");
+        var t = new TransformerGraph(g, weights);
+        var c = config.Vision;
+        int d = c.Width, s = config.ImageSize;
+        string pixels = g.Input("pixel_values", DataType.Float, "batch", 3, s, s);
+        string x = t.Patches(pixels, "vision_model.embeddings.patch_embedding", d, config.PatchSize, bias: false);
+        x = t.PrependClassToken(x, pixels, t.Weight("vision_model.embeddings.class_embedding", [d], [1, 1, d]));
+        x = g.Op("Add", [x, t.Weight("vision_model.embeddings.position_embedding.weight", config.Grid * config.Grid + 1, d)]);
+        x = t.LayerNorm(x, "vision_model.pre_layrnorm", d, c.LayerNormEps);
+        for (int i = 0; i < c.Layers; i++)
+            x = t.Block(x, BlockNames.HuggingFace($"vision_model.encoder.layers.{i}"), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation);
+        string pooled = t.LayerNorm(t.ClassToken(x), "vision_model.post_layernorm", d, c.LayerNormEps);
+        g.Output(t.Linear(pooled, "visual_projection", d, config.ProjectionDim, bias: false, output: "image_embeds"),
+            DataType.Float, "batch", config.ProjectionDim);
+        return g;
+    }
+
+    /// <summary>CLIP text tower: token and position embeddings, causal blocks, pooling at end-of-text, final norm, projection.</summary>
+    internal static OnnxGraph ClipTextGraph(ClipConfig config, CheckpointReader weights)
+    {
+        var g = new OnnxGraph("clip_text");
+        var t = new TransformerGraph(g, weights);
+        var c = config.Text;
+        int d = c.Width, n = config.MaxPositions;
+        string ids = g.Input("input_ids", DataType.Int64, "batch", "sequence");
+        string length = g.Op("Shape", [ids], Attr.Of("start", 1L), Attr.Of("end", 2L));
+        // The first `length` rows of an [n, …] constant: positions, ramp.
+        string Prefix(string table) => g.Op("Slice", [table, g.Int64s(0), length, g.Int64s(0)]);
+
+        string x = g.Op("Gather", [t.Weight("text_model.embeddings.token_embedding.weight", config.VocabSize, d), ids], Attr.Of("axis", 0L));
+        x = g.Op("Add", [x, Prefix(t.Weight("text_model.embeddings.position_embedding.weight", n, d))]);
+        string mask = g.Op("Slice", [g.FloatConstant("causal_mask", CausalMask(n), n, n), g.Int64s(0, 0),
+            g.Op("Concat", [length, length], Attr.Of("axis", 0L)), g.Int64s(0, 1)]);
+        for (int i = 0; i < c.Layers; i++)
+            x = t.Block(x, BlockNames.HuggingFace($"text_model.encoder.layers.{i}"), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation, mask);
+
+        // Pool where max(is-end-of-text, j/n) peaks: end-of-text scores 1 and ArgMax takes the first of equal
+        // maxima; every other position scores j/n < 1, so a row without end-of-text pools at its last position.
+        string isEnd = g.Op("Cast", [g.Op("Equal", [ids, g.Int64Scalar(config.EosTokenId)])], Attr.Of("to", (long)DataType.Float));
+        string score = g.Op("Max", [isEnd, Prefix(g.FloatConstant("position_ramp", Ramp(n), n))]);
+        string end = g.Op("ArgMax", [score], Attr.Of("axis", 1L), Attr.Of("keepdims", 1L));
+        string pooled = g.Op("GatherND", [x, end], Attr.Of("batch_dims", 1L));
+        pooled = t.LayerNorm(pooled, "text_model.final_layer_norm", d, c.LayerNormEps);
+        g.Output(t.Linear(pooled, "text_projection", d, config.ProjectionDim, bias: false, output: "text_embeds"),
+            DataType.Float, "batch", config.ProjectionDim);
+        return g;
+    }
+
+    /// <summary>[n, n] additive mask: 0 where key j ≤ query i, −∞ above the diagonal.</summary>
+    static float[] CausalMask(int n)
+    {
+        var mask = new float[n * n];
+        for (int i = 0; i < n; i++) mask.AsSpan(i * n + i + 1, n - i - 1).Fill(float.NegativeInfinity);
+        return mask;
+    }
+
+    static float[] Ramp(int n) => Enumerable.Range(0, n).Select(j => (float)j / n).ToArray();
+
+    static OnnxExportInfo Describe(OnnxGraph graph, long bytes)
+    {
+        static string Value(Value v) =>
+            $"{v.Name} {(v.Type == DataType.Float ? "float32" : "int64")} [{string.Join(", ", v.Shape.Select(d => d.Symbol ?? d.Size.ToString()))}]";
+        string signature = $"{string.Join(", ", graph.Inputs.Select(Value))} → {string.Join(", ", graph.Outputs.Select(Value))}";
+        return new OnnxExportInfo(graph.Name, signature, graph.Nodes.Count, graph.Parameters, bytes);
+    }
+}

@@ -1,0 +1,134 @@
+using Sieve.Models;
+using Sieve.Tensors;
+using static Sieve.Export.OnnxGraph;
+
+namespace Sieve.Export;
+
+/// <summary>
+/// Emits the ONNX nodes of Sieve's transformer layers, reading each weight from the checkpoint as it goes
+/// (the same names, shape checks and float32 conversion as the models' own loading). Activations
+/// are [batch, tokens, width] throughout; batch and token counts stay symbolic.
+/// </summary>
+/// <remarks>
+/// Weights are read in the order the Sieve models read them, so a seeded random checkpoint
+/// (<see cref="CheckpointReader.Random"/>) yields the same weights here as in the model.
+/// </remarks>
+internal sealed class TransformerGraph(OnnxGraph g, CheckpointReader w)
+{
+    /// <summary>A checkpoint tensor of <paramref name="shape"/> as an initializer of the same shape.</summary>
+    public string Weight(string name, params int[] shape) => Weight(name, shape, Array.ConvertAll(shape, s => (long)s));
+
+    /// <summary>A checkpoint tensor of <paramref name="shape"/>, stored with <paramref name="dims"/> (same element count).</summary>
+    public string Weight(string name, int[] shape, long[] dims) => g.Weight(name, w.Tensor(name, shape), dims);
+
+    /// <summary>y = x·Wᵀ + b for a PyTorch [out, in] weight; <paramref name="output"/> names the result (a graph output).</summary>
+    public string Linear(string x, string prefix, int inF, int outF, bool bias = true, string? output = null)
+    {
+        var weight = w.Tensor(prefix + ".weight", outF, inF);
+        var b = bias ? w.Tensor(prefix + ".bias", outF) : null;
+        return Linear(x, prefix, weight, b, inF, outF, output);
+    }
+
+    string Linear(string x, string prefix, float[] weight, float[]? bias, int inF, int outF, string? output = null)
+    {
+        // MatMul wants [in, out]: store the transpose once rather than a Transpose node per run.
+        string y = Op(bias == null ? output : null, "MatMul", [x, g.Weight(prefix + ".weight.T", Transpose(weight, outF, inF), inF, outF)]);
+        return bias == null ? y : Op(output, "Add", [y, g.Weight(prefix + ".bias", bias, outF)]);
+    }
+
+    string Op(string? output, string opType, string[] inputs) => output == null ? g.Op(opType, inputs) : g.OpTo(output, opType, inputs);
+
+    /// <summary>LayerNormalization over the last axis with the checkpoint's γ and β.</summary>
+    public string LayerNorm(string x, string prefix, int width, float eps) =>
+        g.Op("LayerNormalization", [x, Weight(prefix + ".weight", width), Weight(prefix + ".bias", width)],
+            Attr.Of("axis", -1L), Attr.Of("epsilon", eps));
+
+    /// <summary>
+    /// Patch embedding of [batch, 3, S, S] pixels: a stride-p, p×p convolution → [batch, D, g, g], flattened
+    /// and transposed to [batch, g², D] (patches in raster order, as Sieve's <c>PatchEmbedding</c>).
+    /// </summary>
+    public string Patches(string pixels, string prefix, int width, int patch, bool bias)
+    {
+        string[] inputs = [pixels, Weight(prefix + ".weight", width, 3, patch, patch)];
+        if (bias) inputs = [.. inputs, Weight(prefix + ".bias", width)];
+        string conv = g.Op("Conv", inputs, Attr.Of("kernel_shape", patch, patch), Attr.Of("strides", patch, patch));
+        string flat = g.Op("Reshape", [conv, g.Int64s(0, width, -1)]);
+        return g.Op("Transpose", [flat], Attr.Of("perm", 0, 2, 1));
+    }
+
+    /// <summary>Puts the [1, 1, D] class token in front of every sequence of the batch.</summary>
+    public string PrependClassToken(string tokens, string pixels, string classToken)
+    {
+        // Expand broadcasts [1, 1, D] against [batch, 1, 1]; batch is the pixels' first dimension.
+        string batch = g.Op("Shape", [pixels], Attr.Of("start", 0L), Attr.Of("end", 1L));
+        string shape = g.Op("Concat", [batch, g.Int64s(1, 1)], Attr.Of("axis", 0L));
+        string classTokens = g.Op("Expand", [classToken, shape]);
+        return g.Op("Concat", [classTokens, tokens], Attr.Of("axis", 1L));
+    }
+
+    /// <summary>The class token (position 0) of every sequence: [batch, tokens, D] → [batch, D].</summary>
+    public string ClassToken(string x) => g.Op("Gather", [x, g.Int64Scalar(0)], Attr.Of("axis", 1L));
+
+    /// <summary>
+    /// A pre-norm block, x + Attn(LN1(x)) then x + MLP(LN2(x)). <paramref name="mask"/>, when given, is added to
+    /// the attention scores ([tokens, tokens], −∞ where attention is not allowed).
+    /// </summary>
+    public string Block(string x, BlockNames names, int width, int heads, int hidden, float eps, Activation activation, string? mask = null)
+    {
+        string h = LayerNorm(x, names.Norm1, width, eps);
+        x = g.Op("Add", [x, Attention(h, names, width, heads, mask)]);
+        h = LayerNorm(x, names.Norm2, width, eps);
+        string mlp = Linear(Activate(Linear(h, names.Fc1, width, hidden), activation), names.Fc2, hidden, width);
+        return g.Op("Add", [x, mlp]);
+    }
+
+    string Attention(string x, BlockNames names, int d, int heads, string? mask)
+    {
+        int dh = d / heads;
+        var (weight, bias) = QkvWeights(names, d);
+        // Hugging Face's stacked projection is named after its q_proj's module: "….self_attn.qkv".
+        string qkv = Linear(x, names.Qkv ?? names.Q![..names.Q!.LastIndexOf('.')] + ".qkv", weight, bias, d, 3 * d);
+        var parts = g.Ops("Split", [qkv, g.Int64s(d, d, d)], 3, Attr.Of("axis", 2L));
+        string headShape = g.Int64s(0, 0, heads, dh);
+        string Heads(string t, params long[] perm) => g.Op("Transpose", [g.Op("Reshape", [t, headShape])], Attr.Of("perm", perm));
+        // q, v: [batch, heads, tokens, dh]; k already transposed to [batch, heads, dh, tokens].
+        string q = Heads(parts[0], 0, 2, 1, 3), k = Heads(parts[1], 0, 2, 3, 1), v = Heads(parts[2], 0, 2, 1, 3);
+        string scores = g.Op("Mul", [g.Op("MatMul", [q, k]), g.Scalar(1f / MathF.Sqrt(dh))]);
+        if (mask != null) scores = g.Op("Add", [scores, mask]);
+        string context = g.Op("MatMul", [g.Op("Softmax", [scores], Attr.Of("axis", -1L)), v]);
+        string merged = g.Op("Reshape", [g.Op("Transpose", [context], Attr.Of("perm", 0, 2, 1, 3)), g.Int64s(0, 0, d)]);
+        return Linear(merged, names.Proj, d, d);
+    }
+
+    /// <summary>The fused [3D, D] q/k/v projection: timm stores it; Hugging Face's three are stacked (q, k, v rows).</summary>
+    (float[] Weight, float[] Bias) QkvWeights(BlockNames names, int d)
+    {
+        if (names.Qkv != null) return (w.Tensor(names.Qkv + ".weight", 3 * d, d), w.Tensor(names.Qkv + ".bias", 3 * d));
+        var weight = new float[3 * d * d];
+        var bias = new float[3 * d];
+        string[] parts = [names.Q!, names.K!, names.V!];
+        for (int i = 0; i < 3; i++)
+        {
+            w.Tensor(parts[i] + ".weight", d, d).CopyTo(weight, i * d * d);
+            w.Tensor(parts[i] + ".bias", d).CopyTo(bias, i * d);
+        }
+        return (weight, bias);
+    }
+
+    string Activate(string x, Activation activation) => activation switch
+    {
+        // x·½·(1 + erf(x/√2)) in the node order PyTorch's exporter uses, which ONNX Runtime fuses into one Gelu.
+        Activation.Gelu => g.Op("Mul", [g.Op("Mul", [x, g.Op("Add", [g.Op("Erf", [g.Op("Div", [x, g.Scalar(MathF.Sqrt(2f))])]), g.Scalar(1f)])]), g.Scalar(0.5f)]),
+        Activation.QuickGelu => g.Op("Mul", [x, g.Op("Sigmoid", [g.Op("Mul", [x, g.Scalar(1.702f)])])]),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "no ONNX form for this MLP activation"),
+    };
+
+    static float[] Transpose(float[] matrix, int rows, int cols)
+    {
+        var t = new float[matrix.Length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                t[c * rows + r] = matrix[r * cols + c];
+        return t;
+    }
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Sieve.Cli;
+using Sieve.Models;
+using Sieve.Tests.Export;
+using Sieve.Tests.Support;
+using Sieve.Weights;
+
+namespace Sieve.Tests.Cli;
+
+/// <summary>
+/// <c>sieve export-onnx</c> and <c>sieve bench</c> on generated models. Their results go to the invocation's
+/// output writer, not the global Spectre console, so these tests do not race with <see cref="CliTests"/>.
+/// </summary>
+public sealed class ExportBenchCliTests : IDisposable
+{
+    readonly TempFolder _temp = new("sieve-cli-onnx-");
+
+    public void Dispose() => _temp.Dispose();
+
+    static (int Code, string Output) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        int code = SieveCli.Run(args, output);
+        return (code, output.ToString());
+    }
+
+    [Fact]
+    public void ExportOnnxWritesTheTextTowerThatOnnxRuntimeRuns()
+    {
+        using var ck = TinyModels.Clip(81, DType.F32);
+        string path = _temp.File("text.onnx");
+        var (code, output) = Run("export-onnx", "--model", ck.Directory, "--out", path, "--tower", "text");
+        Assert.True(code == 0, output);
+        Assert.Contains($"wrote {path}", output);
+        Assert.Contains("clip_text, opset 17", output);
+
+        int[] ids = [58, 7, 21, 59];
+        using var session = new InferenceSession(path);
+        var onnx = OnnxExportTests.Run(session, ids.Select(i => (long)i).ToArray(), 1, ids.Length);
+        Assert.InRange(OnnxExportTests.RelativeError(onnx, ClipModel.Load(ck.Directory).Text.Encode(ids)), 0, 1e-4);
+    }
+
+    [Fact]
+    public void ExportOnnxErrorsNameTheProblemAndExitWith2()
+    {
+        using var vit = TinyModels.Vit(82, DType.F32);
+        var (code, output) = Run("export-onnx", "--model", vit.Directory, "--out", Path.Combine(_temp.Path, "missing", "m.onnx"));
+        Assert.Equal(SieveCli.InputError, code);
+        Assert.Contains($"folder '{Path.Combine(_temp.Path, "missing")}' does not exist", output);
+
+        (code, output) = Run("export-onnx", "--model", vit.Directory, "--out", _temp.File("m.onnx"), "--tower", "text");
+        Assert.Equal(SieveCli.InputError, code);
+        Assert.Contains("only an image tower", output);
+
+        string unknown = Path.Combine(_temp.Path, "resnet");
+        Directory.CreateDirectory(unknown);
+        File.WriteAllText(Path.Combine(unknown, "config.json"), """{"architecture": "resnet50"}""");
+        (code, output) = Run("export-onnx", "--model", unknown, "--out", _temp.File("m.onnx"));
+        Assert.Equal(SieveCli.InputError, code);
+        Assert.Contains("not a model Sieve knows", output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.Empty(Directory.GetFiles(_temp.Path));
+    }
+
+    [Fact]
+    public void BenchJsonComparesBothEnginesOnImagesAndTexts()
+    {
+        using var ck = TinyModels.Clip(83, DType.F16);
+        var (code, output) = Run("bench", "--model", ck.Directory, "--runs", "1", "--warmup", "0", "--batch", "3", "--json");
+        Assert.True(code == 0, output);
+        var report = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(ck.Directory, report.GetProperty("model").GetString());
+        Assert.False(string.IsNullOrEmpty(report.GetProperty("onnxRuntimeVersion").GetString()));
+
+        var results = report.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("workload").GetString()!);
+        Assert.Equal(
+            ["image, batch 1", "image, batch 3 (throughput)", "image, batch 3, sequential (Sieve latency mode)",
+             $"text, {TinyModels.ClipPositions} tokens, batch 1", $"text, batch 3, 5–{TinyModels.ClipPositions} tokens (ORT: padded to {TinyModels.ClipPositions})"],
+            results.Keys);
+        foreach (var (name, r) in results)
+        {
+            Assert.True(r.GetProperty("sieve").GetProperty("medianMs").GetDouble() > 0, name);
+            var peer = r.GetProperty("onnxRuntime");
+            if (name.Contains("sequential"))
+            {
+                Assert.Equal(JsonValueKind.Null, peer.ValueKind);
+                continue;
+            }
+            Assert.True(peer.GetProperty("medianMs").GetDouble() > 0, name);
+            Assert.True(peer.GetProperty("itemsPerSecond").GetDouble() > 0, name);
+            Assert.True(r.GetProperty("sieveOverOnnxRuntime").GetDouble() > 0, name);
+        }
+        // Padding makes ONNX Runtime do more work than Sieve on texts of different lengths.
+        var texts = results[$"text, batch 3, 5–{TinyModels.ClipPositions} tokens (ORT: padded to {TinyModels.ClipPositions})"];
+        Assert.True(texts.GetProperty("onnxRuntime").GetProperty("gMacs").GetDouble() > texts.GetProperty("sieve").GetProperty("gMacs").GetDouble());
+
+        var memory = report.GetProperty("memory");
+        long parameters = ck.Stored.Where(kv => kv.Key != "logit_scale").Sum(kv => (long)kv.Value.Length);
+        Assert.Equal(parameters * 4 / 1048576.0, memory.GetProperty("weightsMiB").GetDouble(), 9);
+        Assert.True(memory.GetProperty("sievePeakMiB").GetDouble() >= memory.GetProperty("sieveRunningPeakMiB").GetDouble());
+        Assert.True(memory.GetProperty("sieveRunningPeakOverWeights").GetDouble() > 0);
+        Assert.True(memory.TryGetProperty("onnxRuntimeIncreaseMiB", out _));
+    }
+
+    [Fact]
+    public void BenchOnAVitTimesImagesOnlyAndPrintsMarkdown()
+    {
+        using var ck = TinyModels.Vit(84, DType.F32);
+        var (code, output) = Run("bench", "--model", ck.Directory, "--runs", "1", "--warmup", "0", "--batch", "2", "--markdown");
+        Assert.True(code == 0, output);
+        Assert.Contains("| workload | GMACs | Sieve ms | ORT ms | Sieve items/s | ORT items/s | Sieve/ORT |", output);
+        Assert.Contains("| image, batch 2 (throughput) |", output);
+        Assert.DoesNotContain("text", output);
+
+        (code, output) = Run("bench", "--model", ck.Directory, "--json", "--markdown");
+        Assert.Equal(SieveCli.InputError, code);
+        Assert.Contains("at most one of --json and --markdown", output);
+    }
+}
