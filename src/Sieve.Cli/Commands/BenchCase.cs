@@ -39,6 +39,13 @@ internal sealed class BenchCase
     /// <summary>One ONNX Runtime run, once bound.</summary>
     public Action? Peer { get; set; }
 
+    /// <summary>For a reduced workload: the dense Sieve run it is compared with, timed alternately with it.</summary>
+    public Action? Dense { get; init; }
+
+    /// <summary>Multiply-adds of the dense counterpart.</summary>
+    public long DenseMacs { get; init; }
+
     public Timing? SieveTime { get; set; }
     public Timing? PeerTime { get; set; }
+    public Timing? DenseTime { get; set; }
 }

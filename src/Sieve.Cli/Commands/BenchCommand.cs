@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Sieve.Eval;
 using Sieve.Export;
 using Sieve.Models;
+using Sieve.Reduction;
 using Sieve.Tensors;
 using Spectre.Console;
 
@@ -21,7 +22,7 @@ namespace Sieve.Cli.Commands;
 /// </remarks>
 internal static class BenchCommand
 {
-    sealed record Settings(string? Model, int Runs, int Warmup, int Batch);
+    sealed record Settings(string? Model, int Runs, int Warmup, int Batch, IReadOnlyList<ReductionSpec> Reducers);
 
     public static Command Create()
     {
@@ -31,20 +32,22 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch") { Description = "Images (and texts) per throughput batch", DefaultValueFactory = _ => 8 };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON (no progress display)" };
         var markdown = new Option<bool>("--markdown") { Description = "Print the results as a Markdown table (no progress display)" };
+        var reducers = new Option<string[]>("--reducer", "-r") { Description = "Also time Sieve with this token reducer against dense (repeatable), e.g. crossget:r=16", AllowMultipleArgumentsPerToken = true };
         var threads = CliOptions.Threads();
         foreach (var o in new[] { runs, batch })
             o.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"{o.Name} must be at least 1"); });
         warmup.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--warmup must not be negative"); });
         var command = new Command("bench", "Dense speed and memory, Sieve vs ONNX Runtime (default: random CLIP ViT-B/16)")
         {
-            model, runs, warmup, batch, json, markdown, threads,
+            model, runs, warmup, batch, reducers, json, markdown, threads,
         };
         command.SetAction(r =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             bool asJson = r.GetValue(json), asMarkdown = r.GetValue(markdown);
             if (asJson && asMarkdown) throw new ArgumentException("give at most one of --json and --markdown");
-            var settings = new Settings(r.GetValue(model), r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch));
+            var specs = (r.GetValue(reducers) ?? []).Select(spec => CliOptions.Reduction(spec, null).Spec).Where(spec => !spec.IsNone).ToList();
+            var settings = new Settings(r.GetValue(model), r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs);
             BenchReport report = null!;
             if (asJson || asMarkdown) report = Measure(settings, new Stages(null));
             else
@@ -136,7 +139,8 @@ internal static class BenchCommand
             {
                 var sieve = EngineResult.From(c.SieveTime!, c.SieveMacs, c.Items);
                 var ort = c.PeerTime == null ? null : EngineResult.From(c.PeerTime, c.PeerMacs, c.Items);
-                return new BenchResult(c.Name, c.Items, sieve, ort, ort == null ? null : sieve.MedianMs / ort.MedianMs);
+                return new BenchResult(c.Name, c.Items, sieve, ort, ort == null ? null : sieve.MedianMs / ort.MedianMs,
+                    c.DenseTime == null ? null : c.DenseTime.Median / sieve.MedianMs, c.DenseTime == null ? null : (double)c.SieveMacs / c.DenseMacs);
             }).ToList();
             return new BenchReport(name, Threading.MaxThreads, GemmPaths.Best.ToString(), OnnxRuntimePeer.Version,
                 new BenchMemory(parameters * 4 / MiB, Math.Max(loadPeak, runningPeak) / MiB, runningPeak / MiB, peerIncrease / MiB, phasesSeparated), results);
@@ -170,8 +174,8 @@ internal static class BenchCommand
         int b = s.Batch, batchRuns = Math.Max(Math.Min(3, s.Runs), s.Runs / b), batchWarmup = Math.Min(s.Warmup, 1);
         var (size, macs, encode) = encoder switch
         {
-            VitModel vit => (vit.Config.ImageSize, vit.Macs, (Func<ReadOnlyMemory<float>, float[]>)(p => vit.Logits(p.Span))),
-            ClipModel clip => (clip.Config.ImageSize, clip.Vision.Macs, p => clip.Vision.Encode(p.Span)),
+            VitModel vit => (vit.Config.ImageSize, vit.Macs, (Func<ReadOnlyMemory<float>, TokenReducer?, ForwardTrace?, float[]>)((p, red, t) => vit.Logits(p.Span, red, t))),
+            ClipModel clip => (clip.Config.ImageSize, clip.Vision.Macs, (p, red, t) => clip.Vision.Encode(p.Span, red, t)),
             _ => throw new InvalidOperationException($"no benchmark for {encoder.GetType().Name}"),
         };
         // b different, deterministic images in an image-like range; the first one alone for batch 1.
@@ -179,7 +183,13 @@ internal static class BenchCommand
         var pixels = new float[b * n];
         for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.37f);
         var first = pixels[..n];
-        float[] Encode(int i) => encode(pixels.AsMemory(i * n, n));
+        float[] Encode(int i, TokenReducer? reducer = null) => encode(pixels.AsMemory(i * n, n), reducer, null);
+        long MacsOf(int i, TokenReducer reducer)
+        {
+            var trace = new ForwardTrace();
+            encode(pixels.AsMemory(i * n, n), reducer, trace);
+            return trace.Macs;
+        }
         var cases = new List<BenchCase>
         {
             new()
@@ -198,6 +208,21 @@ internal static class BenchCommand
                 Sieve = () => { for (int i = 0; i < b; i++) Encode(i); },
             },
         };
+        foreach (var spec in s.Reducers)
+        {
+            if (spec.Bind(encoder.ImageTower) is not { } reducer) continue;
+            cases.Add(new()
+            {
+                Name = $"image, batch 1, {spec.Vision}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MacsOf(0, reducer),
+                Sieve = () => Encode(0, reducer), Dense = () => Encode(0), DenseMacs = macs,
+            });
+            cases.Add(new()
+            {
+                Name = $"image, batch {b} (throughput), {spec.Vision}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
+                SieveMacs = Enumerable.Range(0, b).Sum(i => MacsOf(i, reducer)),
+                Sieve = () => Threading.ForEachSample(b, i => Encode(i, reducer)), Dense = () => Threading.ForEachSample(b, i => Encode(i)), DenseMacs = b * macs,
+            });
+        }
         if (encoder is ClipModel c) cases.AddRange(TextCases(c, s, batchRuns, batchWarmup));
         return cases;
     }
@@ -227,6 +252,17 @@ internal static class BenchCommand
             SieveMacs = clip.Text.MacsFor(n), PeerMacs = clip.Text.MacsFor(n),
             Sieve = () => clip.Text.Encode(full), BindPeer = m => m.Peer.Runner(m.Text!, Padded([full]), 1, n),
         };
+        foreach (var spec in s.Reducers)
+        {
+            if (spec.Bind(clip.Text.Tower) is not { } reducer) continue;
+            var trace = new ForwardTrace();
+            clip.Text.Encode(full, reducer, trace);
+            yield return new BenchCase
+            {
+                Name = $"text, {n} tokens, batch 1, {spec.Text}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = trace.Macs,
+                Sieve = () => clip.Text.Encode(full, reducer), Dense = () => clip.Text.Encode(full), DenseMacs = clip.Text.MacsFor(n),
+            };
+        }
         yield return new BenchCase
         {
             Name = $"text, batch {b}, {texts[0].Length}–{n} tokens (ORT: padded to {n})", Items = b, Warmup = batchWarmup, Runs = batchRuns,
@@ -246,14 +282,16 @@ internal static class BenchCommand
             run();
             return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
+        var other = c.Peer ?? c.Dense; // ONNX Runtime, or dense Sieve for a reduced workload
         for (int r = 0; r < c.Runs; r++)
         {
-            if (c.Peer != null && r % 2 == 1) peer[r] = Time(c.Peer);
+            if (other != null && r % 2 == 1) peer[r] = Time(other);
             sieve[r] = Time(c.Sieve);
-            if (c.Peer != null && r % 2 == 0) peer[r] = Time(c.Peer);
+            if (other != null && r % 2 == 0) peer[r] = Time(other);
             tick();
         }
         c.SieveTime = new Timing(sieve);
         c.PeerTime = c.Peer == null ? null : new Timing(peer);
+        c.DenseTime = c.Dense == null ? null : new Timing(peer);
     }
 }

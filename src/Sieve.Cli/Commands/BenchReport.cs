@@ -11,8 +11,13 @@ internal sealed record EngineResult(double GMacs, double MedianMs, double P90Ms,
     public static EngineResult From(Timing t, long macs, int items) => new(macs / 1e9, t.Median, t.P90, items * 1000 / t.Median);
 }
 
-/// <summary>A workload's results; <see cref="SieveOverOnnxRuntime"/> is Sieve's median time ÷ ONNX Runtime's (below 1: Sieve is faster).</summary>
-internal sealed record BenchResult(string Workload, int Items, EngineResult Sieve, EngineResult? OnnxRuntime, double? SieveOverOnnxRuntime);
+/// <summary>
+/// A workload's results; <see cref="SieveOverOnnxRuntime"/> is Sieve's median time ÷ ONNX Runtime's (below 1: Sieve is
+/// faster). For a reduced workload, <see cref="SpeedupOverDense"/> is dense Sieve's median ÷ this one's (timed
+/// alternately in the same run) and <see cref="GMacsRatio"/> the reduced ÷ dense multiply-adds.
+/// </summary>
+internal sealed record BenchResult(string Workload, int Items, EngineResult Sieve, EngineResult? OnnxRuntime, double? SieveOverOnnxRuntime,
+    double? SpeedupOverDense = null, double? GMacsRatio = null);
 
 /// <summary>
 /// Memory, in MiB of resident set, against the model's float32 weights. Sieve's peaks are taken before ONNX Runtime
@@ -31,7 +36,7 @@ internal sealed record BenchMemory(
 /// <summary>Everything <c>sieve bench</c> measured, as a table, Markdown or JSON.</summary>
 internal sealed record BenchReport(string Model, int Threads, string SieveGemm, string OnnxRuntimeVersion, BenchMemory Memory, IReadOnlyList<BenchResult> Results)
 {
-    static readonly string[] Headers = ["workload", "GMACs", "Sieve ms", "ORT ms", "Sieve items/s", "ORT items/s", "Sieve/ORT"];
+    static readonly string[] Headers = ["workload", "GMACs", "Sieve ms", "ORT ms", "Sieve items/s", "ORT items/s", "Sieve/ORT", "speed-up vs dense (GMACs ratio)"];
 
     [JsonIgnore]
     public string Title => $"{Model}: dense, {Threads} threads; Sieve ({SieveGemm} GEMM) vs ONNX Runtime {OnnxRuntimeVersion}";
@@ -43,6 +48,7 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
         $"ONNX Runtime adds {Memory.OnnxRuntimeIncreaseMiB:F0} MiB ({(Memory.PhasesSeparated ? "peak" : "resident")} increase, sessions loaded and warmed up)";
 
     const string Notes = "ms: median / p90 of one run; Sieve/ORT: ratio of median times (below 1: Sieve is faster); " +
+        "speed-up vs dense: dense Sieve's median ÷ the reduced one's, timed alternately; " +
         "GMACs are multiply-adds (= fvcore's \"GFLOPs\")";
 
     IEnumerable<string[]> Rows() => Results.Select(r => new[]
@@ -54,6 +60,7 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
         $"{r.Sieve.ItemsPerSecond:F1}",
         r.OnnxRuntime == null ? "—" : $"{r.OnnxRuntime.ItemsPerSecond:F1}",
         r.SieveOverOnnxRuntime is double ratio ? $"{ratio:F2}" : "—",
+        r.SpeedupOverDense is double speedup ? $"{speedup:F2}× ({r.GMacsRatio:F2})" : "—",
     });
 
     /// <summary>A Spectre table on the console.</summary>

@@ -109,12 +109,31 @@ public sealed class ExportBenchCliTests : IDisposable
         using var ck = TinyModels.Vit(84, DType.F32);
         var (code, output) = Run("bench", "--model", ck.Directory, "--runs", "1", "--warmup", "0", "--batch", "2", "--markdown");
         Assert.True(code == 0, output);
-        Assert.Contains("| workload | GMACs | Sieve ms | ORT ms | Sieve items/s | ORT items/s | Sieve/ORT |", output);
+        Assert.Contains("| workload | GMACs | Sieve ms | ORT ms | Sieve items/s | ORT items/s | Sieve/ORT | speed-up vs dense (GMACs ratio) |", output);
         Assert.Contains("| image, batch 2 (throughput) |", output);
         Assert.DoesNotContain("text", output);
 
         (code, output) = Run("bench", "--model", ck.Directory, "--json", "--markdown");
         Assert.Equal(SieveCli.InputError, code);
         Assert.Contains("at most one of --json and --markdown", output);
+    }
+
+    [Fact]
+    public void BenchTimesReducersAgainstDenseInTheSameRun()
+    {
+        using var ck = TinyModels.Vit(85, DType.F32);
+        var (code, output) = Run("bench", "--model", ck.Directory, "--runs", "2", "--warmup", "0", "--batch", "2", "--json", "--reducer", "tome:r=3");
+        Assert.True(code == 0, output);
+        var results = JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("workload").GetString()!);
+        foreach (string name in new[] { "image, batch 1, tome:r=3", "image, batch 2 (throughput), tome:r=3" })
+        {
+            var r = results[name];
+            Assert.True(r.GetProperty("speedupOverDense").GetDouble() > 0, name);
+            Assert.InRange(r.GetProperty("gMacsRatio").GetDouble(), 0.3, 0.95);
+        }
+        Assert.Equal(JsonValueKind.Null, results["image, batch 1"].GetProperty("speedupOverDense").ValueKind);
+        (code, output) = Run("bench", "--model", ck.Directory, "--reducer", "madtp:target=0.5");
+        Assert.Equal(SieveCli.InputError, code);
+        Assert.Contains("madtp:t=", output);
     }
 }
