@@ -10,12 +10,15 @@ namespace Sieve.Models;
 /// </summary>
 internal sealed class CheckpointReader
 {
-    readonly Func<string, int[], float[]> _read;
+    /// <summary>Reads the tensor <c>name</c>, checked to have <c>shape</c>, into a buffer of exactly its size.</summary>
+    delegate void ReadInto(string name, int[] shape, Span<float> destination);
+
+    readonly ReadInto _read;
     readonly Func<string, bool> _has;
 
-    public CheckpointReader(SafetensorsFile file) : this(file.ReadFloats, file.Contains) { }
+    public CheckpointReader(SafetensorsFile file) : this((name, shape, destination) => file.ReadFloats(name, shape, destination), file.Contains) { }
 
-    CheckpointReader(Func<string, int[], float[]> read, Func<string, bool> has)
+    CheckpointReader(ReadInto read, Func<string, bool> has)
     {
         _read = read;
         _has = has;
@@ -28,23 +31,44 @@ internal sealed class CheckpointReader
     public static CheckpointReader Random(int seed)
     {
         var rng = new System.Random(seed);
-        return new CheckpointReader((name, shape) =>
+        return new CheckpointReader((name, shape, x) =>
         {
-            var x = new float[shape.Aggregate(1, (a, b) => checked(a * b))];
             bool norm = name.Contains("norm") || name.Contains("layrnorm");
-            if (norm && name.EndsWith(".weight")) Array.Fill(x, 1f);
+            if (norm && name.EndsWith(".weight")) x.Fill(1f);
             else if (!name.EndsWith(".bias") && !norm)
                 for (int i = 0; i < x.Length; i++) x[i] = (rng.NextSingle() - 0.5f) * 0.0693f; // √12 · 0.02
-            return x;
+            else x.Clear();
         }, _ => false);
     }
 
-    public float[] Tensor(string name, params int[] shape) => _read(name, shape);
+    /// <summary>A tensor the model keeps as it is (embeddings, norms, biases).</summary>
+    public float[] Tensor(string name, params int[] shape)
+    {
+        var x = new float[Elements(shape)];
+        _read(name, shape, x);
+        return x;
+    }
+
+    /// <summary>
+    /// A weight that is only read to be packed: it goes through a pooled buffer, so loading does not leave
+    /// the unpacked copy of every matrix behind as garbage (peak memory ≈ the packed weights).
+    /// </summary>
+    Scratch Temporary(string name, params int[] shape)
+    {
+        var x = new Scratch(Elements(shape));
+        _read(name, shape, x.Span);
+        return x;
+    }
+
+    static int Elements(int[] shape) => shape.Aggregate(1, (a, b) => checked(a * b));
 
     public bool Has(string name) => _has(name);
 
-    public Linear Linear(string prefix, int inF, int outF, bool bias = true) =>
-        new(Tensor(prefix + ".weight", outF, inF), bias ? Tensor(prefix + ".bias", outF) : null, inF, outF);
+    public Linear Linear(string prefix, int inF, int outF, bool bias = true)
+    {
+        using var weight = Temporary(prefix + ".weight", outF, inF);
+        return new(weight.Span, bias ? Tensor(prefix + ".bias", outF) : null, inF, outF);
+    }
 
     public Nn.LayerNorm LayerNorm(string prefix, int width, float eps) =>
         new(Tensor(prefix + ".weight", width), Tensor(prefix + ".bias", width), eps);
@@ -52,21 +76,21 @@ internal sealed class CheckpointReader
     /// <summary>Fuses separate q/k/v projections (Hugging Face layout) into one [3D, D] projection.</summary>
     public Linear FusedQkv(string q, string k, string v, int width)
     {
-        var w = new float[3 * width * width];
+        using var w = new Scratch(3 * width * width);
         var b = new float[3 * width];
         string[] parts = [q, k, v];
         for (int i = 0; i < 3; i++)
         {
-            Tensor(parts[i] + ".weight", width, width).CopyTo(w, i * width * width);
-            Tensor(parts[i] + ".bias", width).CopyTo(b, i * width);
+            _read(parts[i] + ".weight", [width, width], w.Span.Slice(i * width * width, width * width));
+            _read(parts[i] + ".bias", [width], b.AsSpan(i * width, width));
         }
-        return new Linear(w, b, width, 3 * width);
+        return new Linear(w.Span, b, width, 3 * width);
     }
 
     public PatchEmbedding PatchEmbedding(string prefix, int width, int channels, int patch, bool bias)
     {
-        var w = Tensor(prefix + ".weight", width, channels, patch, patch);
-        return new PatchEmbedding(new Linear(w, bias ? Tensor(prefix + ".bias", width) : null, channels * patch * patch, width), channels, patch);
+        using var w = Temporary(prefix + ".weight", width, channels, patch, patch);
+        return new PatchEmbedding(new Linear(w.Span, bias ? Tensor(prefix + ".bias", width) : null, channels * patch * patch, width), channels, patch);
     }
 
     public TransformerBlock Block(BlockNames names, int width, int heads, int hidden, float eps, Activation activation)

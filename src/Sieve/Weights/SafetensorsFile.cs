@@ -110,12 +110,28 @@ public sealed unsafe class SafetensorsFile : IDisposable
     /// <summary>Reads a tensor as float32 after checking that its shape is <paramref name="expectedShape"/>.</summary>
     public float[] ReadFloats(string name, params int[] expectedShape)
     {
+        var values = new float[CheckedArrayLength(CheckShape(name, expectedShape))];
+        ReadFloats(name, expectedShape, values);
+        return values;
+    }
+
+    /// <summary>Reads a tensor of shape <paramref name="expectedShape"/> as float32 into <paramref name="destination"/> (its exact size).</summary>
+    public void ReadFloats(string name, ReadOnlySpan<int> expectedShape, Span<float> destination)
+    {
+        var info = CheckShape(name, expectedShape);
+        if (destination.Length != info.ElementCount)
+            throw new ArgumentException($"destination holds {destination.Length} floats for tensor '{name}' of {info.ElementCount}", nameof(destination));
+        Read(info, destination);
+    }
+
+    TensorInfo CheckShape(string name, ReadOnlySpan<int> expectedShape)
+    {
         var info = Get(name);
         if (!info.HasShape(expectedShape))
             throw new SieveFormatException(
                 $"tensor '{name}' in {Path} has shape {TensorInfo.FormatShape(info.Shape.AsSpan())}, " +
                 $"expected {TensorInfo.FormatShape(expectedShape)}");
-        return ReadFloats(name);
+        return info;
     }
 
     /// <summary>Reads a tensor as float32 into <paramref name="destination"/>, which must hold exactly its elements.</summary>
