@@ -12,6 +12,8 @@ public sealed class Attention
 {
     readonly Linear _qkv, _proj;
 
+    [ThreadStatic] static PackedMatrix? _keys, _values;
+
     /// <summary>Model width D.</summary>
     public int Width { get; }
 
@@ -59,8 +61,9 @@ public sealed class Attention
 
         Threading.For(Heads, h =>
         {
-            var keys = new PackedMatrix();
-            var values = new PackedMatrix();
+            // One pair per thread, reused: fresh panels per head and block would be megabytes of garbage per image.
+            var keys = _keys ??= new PackedMatrix();
+            var values = _values ??= new PackedMatrix();
             using var scoresBuffer = new Scratch(tokens * tokens);
             var scores = scoresBuffer.Span;
             // scores = q_h · k_hᵀ: the keys of head h, rows of stride 3D, are B's output rows.
