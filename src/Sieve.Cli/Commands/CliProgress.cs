@@ -13,6 +13,13 @@ internal static class CliProgress
             work(() => { });
             return;
         }
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // Piped to a file: one line, not a redraw per item.
+            AnsiConsole.WriteLine($"{label} …");
+            work(() => { });
+            return;
+        }
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .Start(ctx =>
