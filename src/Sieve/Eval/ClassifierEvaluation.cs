@@ -26,6 +26,9 @@ public sealed class ClassifierEvaluation
     readonly IReadOnlyList<int> _labels;
     int[]? _denseTop1;
 
+    /// <summary>How long each evaluation runs untimed first.</summary>
+    static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(0.5);
+
     /// <param name="model">The classifier.</param>
     /// <param name="inputs">Preprocessed images (<see cref="VitModel.Preprocess"/>).</param>
     /// <param name="labels">True class per image.</param>
@@ -49,8 +52,10 @@ public sealed class ClassifierEvaluation
         int n = _inputs.Count;
         var top5 = new int[n][];
         var macs = new long[n];
-        // Untimed warm-up (JIT, pools), as many images as there are threads.
-        Threading.ForEachSample(Math.Min(n, Threading.MaxThreads), i => _model.Logits(_inputs[i], reducer));
+        // Untimed warm-up until the JIT has settled (tiered compilation promotes hot code after ~0.1 s of quiet).
+        var warmup = Stopwatch.StartNew();
+        for (int done = 0; done < n && warmup.Elapsed < WarmUp; done += Threading.MaxThreads)
+            Threading.ForEachSample(Math.Min(Threading.MaxThreads, n - done), i => _model.Logits(_inputs[done + i], reducer));
         var clock = Stopwatch.StartNew();
         Threading.ForEachSample(n, i =>
         {
