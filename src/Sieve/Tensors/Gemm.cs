@@ -43,13 +43,13 @@ public static unsafe class Gemm
 
         int panels = b.Panels;
         int rowBlocks = (m + RowBlock - 1) / RowBlock;
-        // Enough items to keep every thread busy even when N is a single panel (attention P·V).
-        int rowGroups = parallel ? Math.Clamp((2 * Threading.MaxThreads + panels - 1) / panels, 1, rowBlocks) : 1;
-        int blocksPerGroup = (rowBlocks + rowGroups - 1) / rowGroups;
+        // A few items per thread so the dynamic scheduler can even out the narrow last panel and busy cores;
+        // split rows only when there are too few panels for that (attention's single-panel P·V).
+        int rowGroups = parallel ? Math.Clamp((4 * Threading.MaxThreads + panels - 1) / panels, 1, rowBlocks) : 1;
 
         fixed (float* pa = a, pc = c, pbias = bias, pb = b.Data)
         {
-            var job = new Job((nint)pa, lda, m, (nint)pb, k, n, (nint)pc, ldc, (nint)pbias, activation, path, blocksPerGroup);
+            var job = new Job((nint)pa, lda, m, (nint)pb, k, n, (nint)pc, ldc, (nint)pbias, activation, path, rowBlocks, rowGroups);
             int items = panels * rowGroups;
             if (!parallel || items == 1)
                 for (int i = 0; i < items; i++) job.Run(i, panels);
@@ -58,34 +58,60 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>
+    /// K-block length for a panel of depth <paramref name="k"/>: equal blocks of at most
+    /// <see cref="MaxKBlock"/>, so the panel slice (≤ 96 KB) stays in L2 while every row block of the
+    /// item streams past it, instead of a K × 64 panel (768 KB at K = 3072) being evicted by A.
+    /// </summary>
+    internal static int KBlock(int k)
+    {
+        int blocks = (k + MaxKBlock - 1) / MaxKBlock;
+        return (k + blocks - 1) / blocks;
+    }
+
+    internal const int MaxKBlock = 384;
+
     readonly record struct Job(nint A, int Lda, int M, nint B, int K, int N, nint C, int Ldc, nint Bias,
-        Activation Activation, GemmPath Path, int BlocksPerGroup)
+        Activation Activation, GemmPath Path, int RowBlocks, int RowGroups)
     {
         public void Run(int item, int panels)
         {
             int panel = item % panels, group = item / panels;
             int n0 = panel * PackedMatrix.PanelWidth, width = Math.Min(PackedMatrix.PanelWidth, N - n0);
-            int rowStart = group * BlocksPerGroup * RowBlock, rowEnd = Math.Min(M, rowStart + BlocksPerGroup * RowBlock);
+            int rowStart = (int)((long)group * RowBlocks / RowGroups) * RowBlock;
+            int rowEnd = Math.Min(M, (int)((long)(group + 1) * RowBlocks / RowGroups) * RowBlock);
             float* b = (float*)B + (long)panel * K * PackedMatrix.PanelWidth;
+            // Full panels are written straight into C, K block by K block; the ragged last panel goes through
+            // a one-block tile, so it takes all of K at once (its few vectors need no cache blocking).
+            bool direct = width == PackedMatrix.PanelWidth;
+            int kBlock = direct ? KBlock(K) : K;
             float* tile = stackalloc float[RowBlock * PackedMatrix.PanelWidth];
 
-            for (int r0 = rowStart; r0 < rowEnd; r0 += RowBlock)
+            for (int k0 = 0; k0 < K; k0 += kBlock)
             {
-                int rows = Math.Min(RowBlock, rowEnd - r0);
-                float* a = (float*)A + (long)r0 * Lda;
-                // Full panels are written straight into C; the ragged last panel goes through a tile.
-                bool direct = width == PackedMatrix.PanelWidth;
-                float* dst = direct ? (float*)C + (long)r0 * Ldc + n0 : tile;
-                int ldd = direct ? Ldc : PackedMatrix.PanelWidth;
-                GemmKernels.Run(Path, a, Lda, rows, b, K, dst, ldd);
-
-                for (int r = 0; r < rows; r++)
+                int depth = Math.Min(kBlock, K - k0);
+                bool last = k0 + depth == K;
+                for (int r0 = rowStart; r0 < rowEnd; r0 += RowBlock)
                 {
-                    var row = new Span<float>((float*)C + (long)(r0 + r) * Ldc + n0, width);
-                    if (!direct) new ReadOnlySpan<float>(tile + r * PackedMatrix.PanelWidth, width).CopyTo(row);
-                    if (Bias != 0) TensorPrimitives.Add(row, new ReadOnlySpan<float>((float*)Bias + n0, width), row);
-                    Activations.Apply(row, Activation);
+                    int rows = Math.Min(RowBlock, rowEnd - r0);
+                    float* dst = direct ? (float*)C + (long)r0 * Ldc + n0 : tile;
+                    int ldd = direct ? Ldc : PackedMatrix.PanelWidth;
+                    GemmKernels.Run(Path, (float*)A + (long)r0 * Lda + k0, Lda, rows, b + (long)k0 * PackedMatrix.PanelWidth, depth,
+                        dst, ldd, width, accumulate: k0 > 0);
+                    if (last) Finish(r0, rows, n0, width, direct ? null : tile);
                 }
+            }
+        }
+
+        // Epilogue once a row block holds its complete sums: copy out of the tile, add the bias, activate.
+        void Finish(int r0, int rows, int n0, int width, float* tile)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                var row = new Span<float>((float*)C + (long)(r0 + r) * Ldc + n0, width);
+                if (tile != null) new ReadOnlySpan<float>(tile + r * PackedMatrix.PanelWidth, width).CopyTo(row);
+                if (Bias != 0) TensorPrimitives.Add(row, new ReadOnlySpan<float>((float*)Bias + n0, width), row);
+                Activations.Apply(row, Activation);
             }
         }
     }
