@@ -60,8 +60,9 @@ public static unsafe class Gemm
 
     /// <summary>
     /// K-block length for a panel of depth <paramref name="k"/>: equal blocks of at most
-    /// <see cref="MaxKBlock"/>, so the panel slice (≤ 96 KB) stays in L2 while every row block of the
-    /// item streams past it, instead of a K × 64 panel (768 KB at K = 3072) being evicted by A.
+    /// <see cref="MaxKBlock"/>, so the panel slice (≤ 192 KB) stays in L2 while every row block of the
+    /// item streams past it, instead of a K × 64 panel (768 KB at K = 3072) being evicted by A. Shorter
+    /// blocks measured slower (each row block's six A streams get too short for the prefetcher).
     /// </summary>
     internal static int KBlock(int k)
     {
@@ -69,7 +70,7 @@ public static unsafe class Gemm
         return (k + blocks - 1) / blocks;
     }
 
-    internal const int MaxKBlock = 384;
+    internal const int MaxKBlock = 768;
 
     readonly record struct Job(nint A, int Lda, int M, nint B, int K, int N, nint C, int Ldc, nint Bias,
         Activation Activation, GemmPath Path, int RowBlocks, int RowGroups)
