@@ -4,8 +4,9 @@ namespace Sieve.Tensors;
 
 /// <summary>
 /// C = A·B (+ bias, then an optional activation) for row-major float32 A [M, K] and a pre-packed B.
-/// Work is split into (column panel × row range) items; each output element is summed in the same
-/// order on every thread count, so results are deterministic.
+/// Work is split into (column panel × row range) items, each walking its panel in K blocks that are
+/// accumulated in C; every output element is one FMA chain over k in order whatever the split, so results
+/// are the same bit for bit on every thread count.
 /// </summary>
 public static unsafe class Gemm
 {
@@ -85,6 +86,7 @@ public static unsafe class Gemm
             // Full panels are written straight into C, K block by K block; the ragged last panel goes through
             // a one-block tile, so it takes all of K at once (its few vectors need no cache blocking).
             bool direct = width == PackedMatrix.PanelWidth;
+            bool epilogue = !direct || Bias != 0 || Activation != Activation.None;
             int kBlock = direct ? KBlock(K) : K;
             float* tile = stackalloc float[RowBlock * PackedMatrix.PanelWidth];
 
@@ -99,7 +101,7 @@ public static unsafe class Gemm
                     int ldd = direct ? Ldc : PackedMatrix.PanelWidth;
                     GemmKernels.Run(Path, (float*)A + (long)r0 * Lda + k0, Lda, rows, b + (long)k0 * PackedMatrix.PanelWidth, depth,
                         dst, ldd, width, accumulate: k0 > 0);
-                    if (last) Finish(r0, rows, n0, width, direct ? null : tile);
+                    if (last && epilogue) Finish(r0, rows, n0, width, direct ? null : tile);
                 }
             }
         }
