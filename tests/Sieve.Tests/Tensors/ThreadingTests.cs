@@ -15,6 +15,19 @@ public class ThreadingTests
     }
 
     [Fact]
+    public void ParallelForRethrowsAfterTheOtherItemsFinish()
+    {
+        var hits = new int[200];
+        var error = Assert.Throws<InvalidOperationException>(() => Threading.For(hits.Length, i =>
+        {
+            Interlocked.Increment(ref hits[i]);
+            if (i == 37) throw new InvalidOperationException("item 37");
+        }));
+        Assert.Equal("item 37", error.Message);
+        Assert.All(hits, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
     public void ForEachSampleMatchesSequentialAndRunsInnerLoopsInline()
     {
         var rng = new Random(10);
