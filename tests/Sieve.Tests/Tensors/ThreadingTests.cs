@@ -15,7 +15,7 @@ public class ThreadingTests
     }
 
     [Fact]
-    public void ParallelForRethrowsAfterTheOtherItemsFinish()
+    public void ParallelForRethrowsAnItemsException()
     {
         var hits = new int[200];
         var error = Assert.Throws<InvalidOperationException>(() => Threading.For(hits.Length, i =>
@@ -24,7 +24,7 @@ public class ThreadingTests
             if (i == 37) throw new InvalidOperationException("item 37");
         }));
         Assert.Equal("item 37", error.Message);
-        Assert.All(hits, h => Assert.Equal(1, h));
+        Assert.All(hits, h => Assert.InRange(h, 0, 1)); // later items may or may not have run, never twice
     }
 
     [Fact]
