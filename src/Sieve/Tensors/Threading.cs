@@ -43,6 +43,11 @@ public static class Threading
             for (int i = 0; i < count; i++) body(i);
             return;
         }
+        RunParallel(count, threads, body);
+    }
+
+    static void RunParallel(int count, int threads, Action<int> body)
+    {
         var loop = new Loop(count, body);
         for (int t = 1; t < threads; t++) ThreadPool.UnsafeQueueUserWorkItem(static l => l.Work(), loop, preferLocal: false);
         loop.Work();
@@ -87,7 +92,7 @@ public static class Threading
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = _maxThreads }, i =>
+        RunParallel(count, Math.Min(count, _maxThreads), i =>
         {
             _insideSample = true;
             try { body(i); }
