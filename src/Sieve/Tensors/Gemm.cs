@@ -62,8 +62,9 @@ public static unsafe class Gemm
     /// <summary>
     /// K-block length for a panel of depth <paramref name="k"/>: equal blocks of at most
     /// <see cref="MaxKBlock"/>, so the panel slice (≤ 192 KB) stays in L2 while every row block of the
-    /// item streams past it, instead of a K × 64 panel (768 KB at K = 3072) being evicted by A. Shorter
-    /// blocks measured slower (each row block's six A streams get too short for the prefetcher).
+    /// item streams past it, instead of a K × 64 panel (768 KB at K = 3072) being evicted by A. Blocks of
+    /// 512–1536 measured alike; 256 and shorter were slower (each row block's six A streams get too short
+    /// for the prefetcher, and C is reloaded more often).
     /// </summary>
     internal static int KBlock(int k)
     {
