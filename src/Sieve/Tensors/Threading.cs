@@ -58,12 +58,13 @@ public static class Threading
     {
         // Spins briefly, then blocks: GEMM items end within microseconds, attention heads or text encodes may not.
         readonly ManualResetEventSlim _finished = new();
+        readonly int _count = count;
         int _next = -1, _left = count;
         Exception? _error;
 
         public void Work()
         {
-            for (int i; (i = Interlocked.Increment(ref _next)) < count;)
+            for (int i; (i = Interlocked.Increment(ref _next)) < _count;)
             {
                 try { body(i); }
                 catch (Exception e) { Interlocked.CompareExchange(ref _error, e, null); }
