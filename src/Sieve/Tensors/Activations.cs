@@ -30,14 +30,13 @@ public static class Activations
         else Map<F128, TFunction>(x);
     }
 
-    // Whole vectors in place; the tail goes through the same vector code one element at a time, so every
-    // element gets the same formula wherever it sits.
+    // Whole vectors in place; the tail goes through the same formula one element per 128-bit vector, so
+    // every element gets the same result wherever it sits.
     static void Map<TV, TFunction>(Span<float> x) where TV : unmanaged, IFloatVector<TV> where TFunction : IVectorFunction
     {
         var vectors = MemoryMarshal.Cast<float, TV>(x);
         for (int v = 0; v < vectors.Length; v++) vectors[v] = TFunction.Apply(vectors[v]);
-        for (int i = vectors.Length * (Unsafe.SizeOf<TV>() / sizeof(float)); i < x.Length; i++)
-            x[i] = TFunction.Apply(TV.Create(x[i])).First;
+        for (int i = vectors.Length * TV.Count; i < x.Length; i++) x[i] = TFunction.Apply(F128.Create(x[i])).First;
     }
 
     interface IVectorFunction

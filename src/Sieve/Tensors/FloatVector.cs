@@ -37,6 +37,8 @@ internal static class FloatVector
 /// </summary>
 internal interface IFloatVector<TSelf> where TSelf : IFloatVector<TSelf>
 {
+    /// <summary>Lanes per vector.</summary>
+    static abstract int Count { get; }
     static abstract TSelf Create(float value);
     static abstract TSelf operator +(TSelf a, TSelf b);
     static abstract TSelf operator -(TSelf a, TSelf b);
@@ -59,6 +61,7 @@ internal interface IFloatVector<TSelf> where TSelf : IFloatVector<TSelf>
 internal readonly struct F512(Vector512<float> v) : IFloatVector<F512>
 {
     readonly Vector512<float> _v = v;
+    public static int Count => Vector512<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Create(float value) => new(Vector512.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 operator +(F512 a, F512 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 operator -(F512 a, F512 b) => new(a._v - b._v);
@@ -79,6 +82,7 @@ internal readonly struct F512(Vector512<float> v) : IFloatVector<F512>
 internal readonly struct F256(Vector256<float> v) : IFloatVector<F256>
 {
     readonly Vector256<float> _v = v;
+    public static int Count => Vector256<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Create(float value) => new(Vector256.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 operator +(F256 a, F256 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 operator -(F256 a, F256 b) => new(a._v - b._v);
@@ -99,6 +103,7 @@ internal readonly struct F256(Vector256<float> v) : IFloatVector<F256>
 internal readonly struct F128(Vector128<float> v) : IFloatVector<F128>
 {
     readonly Vector128<float> _v = v;
+    public static int Count => Vector128<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Create(float value) => new(Vector128.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 operator +(F128 a, F128 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 operator -(F128 a, F128 b) => new(a._v - b._v);

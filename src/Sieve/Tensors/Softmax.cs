@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -33,7 +32,7 @@ public static class Softmax
             sum += v;
         }
         float total = sum.Sum;
-        for (int i = vectors.Length * (Unsafe.SizeOf<TV>() / sizeof(float)); i < row.Length; i++)
+        for (int i = vectors.Length * TV.Count; i < row.Length; i++)
         {
             row[i] = FloatVector.Exp(F128.Create(row[i] - max)).First;
             total += row[i];
