@@ -108,14 +108,17 @@ public static unsafe class Gemm
         }
 
         // Epilogue once a row block holds its complete sums: copy out of the tile, add the bias, activate.
+        // The copy is a plain loop: a few floats per row, where a Span copy's call would cost more.
         void Finish(int r0, int rows, int n0, int width, float* tile)
         {
             for (int r = 0; r < rows; r++)
             {
-                var row = new Span<float>((float*)C + (long)(r0 + r) * Ldc + n0, width);
-                if (tile != null) new ReadOnlySpan<float>(tile + r * PackedMatrix.PanelWidth, width).CopyTo(row);
-                if (Bias != 0) TensorPrimitives.Add(row, new ReadOnlySpan<float>((float*)Bias + n0, width), row);
-                Activations.Apply(row, Activation);
+                float* row = (float*)C + (long)(r0 + r) * Ldc + n0;
+                if (tile != null)
+                    for (int j = 0; j < width; j++) row[j] = tile[r * PackedMatrix.PanelWidth + j];
+                var span = new Span<float>(row, width);
+                if (Bias != 0) TensorPrimitives.Add(span, new ReadOnlySpan<float>((float*)Bias + n0, width), span);
+                if (Activation != Activation.None) Activations.Apply(span, Activation);
             }
         }
     }
