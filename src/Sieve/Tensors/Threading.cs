@@ -74,8 +74,8 @@ public static class Threading
 
         public void Wait()
         {
+            // Not disposed: the last helper may still be inside Set, and without WaitHandle no OS handle exists.
             _finished.Wait();
-            _finished.Dispose(); // late helpers find no item and never touch it
             if (_error != null) ExceptionDispatchInfo.Throw(_error);
         }
     }
