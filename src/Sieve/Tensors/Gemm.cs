@@ -42,20 +42,27 @@ public static unsafe class Gemm
         if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"bias has {bias.Length} values, expected {n}", nameof(bias));
         if (!GemmPaths.IsSupported(path)) throw new PlatformNotSupportedException($"{path} GEMM is not accelerated on this machine");
 
-        int panels = b.Panels;
-        int rowBlocks = (m + RowBlock - 1) / RowBlock;
-        // A few items per thread so the dynamic scheduler can even out the narrow last panel and busy cores;
-        // split rows only when there are too few panels for that (attention's single-panel P·V).
-        int rowGroups = parallel ? Math.Clamp((4 * Threading.MaxThreads + panels - 1) / panels, 1, rowBlocks) : 1;
+        int threads = parallel ? Threading.MaxThreads : 1;
+        int fullPanels = n / PackedMatrix.PanelWidth, rowBlocks = (m + RowBlock - 1) / RowBlock;
+        // Items per thread: four let the dynamic scheduler even out the narrow last panel and busy cores. A
+        // K-blocked GEMM takes two, each a group of panels walked K block by K block, so that the block of A
+        // loaded into L2 serves the whole group (all of A is too large to stay there from panel to panel);
+        // splitting its rows as well measured slower. Rows are split only when panels are too few to share
+        // out (attention's single-panel P·V).
+        bool blocked = KBlock(k) < k;
+        int group = blocked ? Math.Max(1, fullPanels / (2 * threads)) : 1;
+        int panelGroups = (fullPanels + group - 1) / group + (b.Panels - fullPanels); // the ragged panel alone
+        int rowGroups = parallel ? Math.Clamp(((blocked ? 2 : 4) * threads + panelGroups - 1) / panelGroups, 1, rowBlocks) : 1;
 
         fixed (float* pa = a, pc = c, pbias = bias, pb = b.Data)
         {
-            var job = new Job((nint)pa, lda, m, (nint)pb, k, n, (nint)pc, ldc, (nint)pbias, activation, path, rowBlocks, rowGroups);
-            int items = panels * rowGroups;
+            var job = new Job((nint)pa, lda, m, (nint)pb, k, n, (nint)pc, ldc, (nint)pbias, activation, path,
+                fullPanels, group, panelGroups, rowBlocks, rowGroups);
+            int items = panelGroups * rowGroups;
             if (!parallel || items == 1)
-                for (int i = 0; i < items; i++) job.Run(i, panels);
+                for (int i = 0; i < items; i++) job.Run(i);
             else
-                Threading.For(items, i => job.Run(i, panels));
+                Threading.For(items, job.Run);
         }
     }
 
@@ -75,17 +82,20 @@ public static unsafe class Gemm
     internal const int MaxKBlock = 768;
 
     readonly record struct Job(nint A, int Lda, int M, nint B, int K, int N, nint C, int Ldc, nint Bias,
-        Activation Activation, GemmPath Path, int RowBlocks, int RowGroups)
+        Activation Activation, GemmPath Path, int FullPanels, int Group, int PanelGroups, int RowBlocks, int RowGroups)
     {
-        public void Run(int item, int panels)
+        public void Run(int item)
         {
-            int panel = item % panels, group = item / panels;
-            int n0 = panel * PackedMatrix.PanelWidth, width = Math.Min(PackedMatrix.PanelWidth, N - n0);
-            int rowStart = (int)((long)group * RowBlocks / RowGroups) * RowBlock;
-            int rowEnd = Math.Min(M, (int)((long)(group + 1) * RowBlocks / RowGroups) * RowBlock);
-            float* b = (float*)B + (long)panel * K * PackedMatrix.PanelWidth;
-            // Full panels are written straight into C, K block by K block; the ragged last panel goes through
-            // a one-block tile, so it takes all of K at once (its few vectors need no cache blocking).
+            // Groups of Group full panels, then the ragged panel, if any, as a group of its own.
+            int panelGroup = item % PanelGroups, rowGroup = item / PanelGroups;
+            int first = Math.Min(panelGroup * Group, FullPanels);
+            int end = first < FullPanels ? Math.Min(first + Group, FullPanels) : first + 1;
+            int rowStart = (int)((long)rowGroup * RowBlocks / RowGroups) * RowBlock;
+            int rowEnd = Math.Min(M, (int)((long)(rowGroup + 1) * RowBlocks / RowGroups) * RowBlock);
+            // Full panels are written straight into C, K block by K block; the ragged last panel (alone in its
+            // group) goes through a one-block tile, so it takes all of K at once (its few vectors need no
+            // cache blocking).
+            int width = Math.Min(PackedMatrix.PanelWidth, N - first * PackedMatrix.PanelWidth);
             bool direct = width == PackedMatrix.PanelWidth;
             bool epilogue = !direct || Bias != 0 || Activation != Activation.None;
             int kBlock = direct ? KBlock(K) : K;
@@ -95,14 +105,18 @@ public static unsafe class Gemm
             {
                 int depth = Math.Min(kBlock, K - k0);
                 bool last = k0 + depth == K;
-                for (int r0 = rowStart; r0 < rowEnd; r0 += RowBlock)
+                for (int panel = first; panel < end; panel++)
                 {
-                    int rows = Math.Min(RowBlock, rowEnd - r0);
-                    float* dst = direct ? (float*)C + (long)r0 * Ldc + n0 : tile;
-                    int ldd = direct ? Ldc : PackedMatrix.PanelWidth;
-                    GemmKernels.Run(Path, (float*)A + (long)r0 * Lda + k0, Lda, rows, b + (long)k0 * PackedMatrix.PanelWidth, depth,
-                        dst, ldd, width, accumulate: k0 > 0);
-                    if (last && epilogue) Finish(r0, rows, n0, width, direct ? null : tile);
+                    int n0 = panel * PackedMatrix.PanelWidth;
+                    float* b = (float*)B + ((long)panel * K + k0) * PackedMatrix.PanelWidth;
+                    for (int r0 = rowStart; r0 < rowEnd; r0 += RowBlock)
+                    {
+                        int rows = Math.Min(RowBlock, rowEnd - r0);
+                        float* dst = direct ? (float*)C + (long)r0 * Ldc + n0 : tile;
+                        int ldd = direct ? Ldc : PackedMatrix.PanelWidth;
+                        GemmKernels.Run(Path, (float*)A + (long)r0 * Lda + k0, Lda, rows, b, depth, dst, ldd, width, accumulate: k0 > 0);
+                        if (last && epilogue) Finish(r0, rows, n0, width, direct ? null : tile);
+                    }
                 }
             }
         }
