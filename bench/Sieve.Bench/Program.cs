@@ -1,30 +1,102 @@
-// Kernel speed harness: GFLOP/s of the packed GEMM on the ViT-B and attention shapes, for every
-// accelerated path and for 1 and 2 threads. Usage: dotnet run -c Release --project bench/Sieve.Bench [-- --runs N]
-using Sieve.Eval;
+// GEMM speed against the peer: GFLOP/s of Sieve's packed GEMM (Vector512 and Vector256 paths) and of ONNX
+// Runtime's MatMul on the ViT-B and attention shapes, 1 and 2 threads. The contenders take turns sample by
+// sample, so load from other processes hits all of them alike; each figure is a median.
+// Usage: dotnet run -c Release --project bench/Sieve.Bench [-- --runs N] [--markdown]
+using System.Diagnostics;
+using Sieve.Bench;
 using Sieve.Tensors;
 
-int runs = args.Length == 2 && args[0] == "--runs" && int.TryParse(args[1], out int r) && r > 0 ? r : 20;
+int runs = 30;
+bool markdown = false;
+for (int i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--markdown") markdown = true;
+    else if (args[i] == "--runs" && i + 1 < args.Length && int.TryParse(args[++i], out runs) && runs > 0) { }
+    else { Console.Error.WriteLine("usage: Sieve.Bench [--runs N] [--markdown]"); return 2; }
+}
+
 (int M, int K, int N, string What)[] shapes =
 [
     (197, 768, 768, "ViT-B attn proj"), (197, 768, 3072, "ViT-B fc1"), (197, 3072, 768, "ViT-B fc2"),
     (394, 768, 768, "2×197 proj"), (394, 768, 3072, "2×197 fc1"), (394, 3072, 768, "2×197 fc2"),
     (197, 64, 197, "QKᵀ per head"), (197, 197, 64, "P·V per head"),
 ];
-Console.WriteLine($"{"shape",-18} {"M×K×N",-16} {"path",-10} {"threads",7} {"median ms",10} {"GFLOP/s",8}");
+GemmPath[] paths = [.. new[] { GemmPath.Vector512, GemmPath.Vector256 }.Where(GemmPaths.IsSupported)];
+var rows = new List<(string What, string Shape, int Threads, double[] Gflops)>();
 var rng = new Random(1);
 foreach (var (m, k, n, what) in shapes)
 {
     var a = new float[m * k];
-    var w = new float[n * k];
+    var w = new float[n * k]; // [N, K], a Linear weight; ORT gets B = Wᵀ
     for (int i = 0; i < a.Length; i++) a[i] = rng.NextSingle() - 0.5f;
     for (int i = 0; i < w.Length; i++) w[i] = rng.NextSingle() - 0.5f;
-    var b = PackedMatrix.FromOutputRows(w, n, k);
+    var bt = new float[k * n];
+    for (int j = 0; j < n; j++) for (int p = 0; p < k; p++) bt[p * n + j] = w[j * k + p];
+    var packed = PackedMatrix.FromOutputRows(w, n, k);
     var c = new float[m * n];
-    foreach (var path in Enum.GetValues<GemmPath>().Where(GemmPaths.IsSupported).Reverse())
-        foreach (int threads in new[] { 1, 2 })
+    var cOrt = new float[m * n];
+    foreach (int threads in new[] { 1, 2 })
+    {
+        using var ort = new OnnxMatMul(a, bt, cOrt, m, k, n, threads);
+        Threading.MaxThreads = threads;
+        var contenders = paths.Select(p => (Action)(() => Gemm.Multiply(a, k, m, packed, c, n, default, Activation.None, true, p)))
+            .Append(ort.Run).ToArray();
+        double[] median = Interleaved(contenders, runs);
+        rows.Add((what, $"{m}×{k}×{n}", threads, [.. median.Select(ms => 2.0 * m * k * n / ms / 1e6)]));
+        double worst = c.Zip(cOrt, (x, y) => Math.Abs(x - y)).Max();
+        if (worst > 1e-3 * Math.Sqrt(k)) Console.Error.WriteLine($"warning: {what} Sieve and ORT differ by {worst}");
+    }
+}
+
+// Vector256 against its own best figure at the same thread count: how far each shape is from its peak.
+int v256 = Array.IndexOf(paths, GemmPath.Vector256), ortColumn = paths.Length;
+var peak256 = v256 < 0 ? [] : rows.GroupBy(r => r.Threads).ToDictionary(g => g.Key, g => g.Max(r => r.Gflops[v256]));
+string[] header = ["shape", "M×K×N", "threads", .. paths.Select(p => $"{p} GFLOP/s"), "ORT GFLOP/s", .. paths.Select(p => $"{p}/ORT"),
+    .. v256 < 0 ? Array.Empty<string>() : ["Vector256/peak"]];
+var table = rows.Select(r => new[] { r.What, r.Shape, r.Threads.ToString() }
+    .Concat(r.Gflops.Select(g => g.ToString("F0")))
+    .Concat(paths.Select((_, p) => (r.Gflops[p] / r.Gflops[ortColumn]).ToString("F2")))
+    .Concat(v256 < 0 ? [] : [(r.Gflops[v256] / peak256[r.Threads]).ToString("P0")]).ToArray()).ToList();
+Print(header, table, markdown);
+Console.WriteLine();
+Console.WriteLine($"{Environment.ProcessorCount} cores, {runs} interleaved samples per figure (median)" +
+    (v256 < 0 ? "" : $"; Vector256 peak {string.Join(", ", peak256.Select(p => $"{p.Value:F0} GFLOP/s at {p.Key} thread(s)"))}"));
+return 0;
+
+// Median milliseconds per call of each action, sampled in turn. Each action first runs for a while (so
+// the JIT has moved it to optimised code), then a sample repeats the call enough times to last about a
+// millisecond, so short GEMMs are not lost in timer and scheduling noise.
+static double[] Interleaved(Action[] actions, int runs)
+{
+    var reps = actions.Select(act =>
+    {
+        long start = Stopwatch.GetTimestamp();
+        int calls = 0;
+        for (; calls < 50 || Stopwatch.GetElapsedTime(start).TotalMilliseconds < 300; calls++) act();
+        return Math.Clamp((int)(calls / Stopwatch.GetElapsedTime(start).TotalMilliseconds), 1, 1000);
+    }).ToArray();
+    var samples = actions.Select(_ => new double[runs]).ToArray();
+    for (int r = 0; r < runs; r++)
+        for (int i = 0; i < actions.Length; i++)
         {
-            Threading.MaxThreads = threads;
-            var t = Timing.Measure(() => Gemm.Multiply(a, k, m, b, c, n, default, Activation.None, threads > 1, path), 3, runs);
-            Console.WriteLine($"{what,-18} {$"{m}×{k}×{n}",-16} {path,-10} {threads,7} {t.Median,10:F3} {2.0 * m * k * n / t.Median / 1e6,8:F0}");
+            long start = Stopwatch.GetTimestamp();
+            for (int j = 0; j < reps[i]; j++) actions[i]();
+            samples[i][r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds / reps[i];
         }
+    return [.. samples.Select(s => s.Order().ElementAt(runs / 2))];
+}
+
+static void Print(string[] header, List<string[]> rows, bool markdown)
+{
+    if (markdown)
+    {
+        Console.WriteLine($"| {string.Join(" | ", header)} |");
+        Console.WriteLine($"|{string.Join("|", header.Select((_, i) => i < 2 ? "---" : "---:"))}|");
+        foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", row)} |");
+        return;
+    }
+    int[] width = [.. header.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max())];
+    string Line(string[] cells) => string.Join("  ", cells.Select((s, i) => i < 2 ? s.PadRight(width[i]) : s.PadLeft(width[i])));
+    Console.WriteLine(Line(header));
+    foreach (var row in rows) Console.WriteLine(Line(row));
 }

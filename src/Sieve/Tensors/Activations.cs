@@ -1,10 +1,10 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Sieve.Tensors;
 
-/// <summary>In-place element-wise activations, vectorised with <see cref="Vector{T}"/>.</summary>
+/// <summary>In-place element-wise activations at the machine's full vector width (512, 256 or 128 bits).</summary>
 public static class Activations
 {
     /// <summary>Applies <paramref name="activation"/> to every element of <paramref name="x"/>.</summary>
@@ -23,45 +23,51 @@ public static class Activations
     /// <summary>QuickGELU: x·σ(1.702·x).</summary>
     public static void QuickGelu(Span<float> x) => Map<QuickGeluFunction>(x);
 
-    interface IVectorFunction
-    {
-        static abstract Vector<float> Apply(Vector<float> x);
-    }
-
-    // Whole vectors in place; the tail goes through the same vector code one element at a time, so every
-    // element gets the same formula wherever it sits.
     static void Map<TFunction>(Span<float> x) where TFunction : IVectorFunction
     {
-        var vectors = MemoryMarshal.Cast<float, Vector<float>>(x);
+        if (Vector512.IsHardwareAccelerated) Map<F512, TFunction>(x);
+        else if (Vector256.IsHardwareAccelerated) Map<F256, TFunction>(x);
+        else Map<F128, TFunction>(x);
+    }
+
+    // Whole vectors in place; the tail goes through the same formula one element per 128-bit vector, so
+    // every element gets the same result wherever it sits.
+    static void Map<TV, TFunction>(Span<float> x) where TV : unmanaged, IFloatVector<TV> where TFunction : IVectorFunction
+    {
+        var vectors = MemoryMarshal.Cast<float, TV>(x);
         for (int v = 0; v < vectors.Length; v++) vectors[v] = TFunction.Apply(vectors[v]);
-        for (int i = vectors.Length * Vector<float>.Count; i < x.Length; i++) x[i] = TFunction.Apply(new Vector<float>(x[i]))[0];
+        for (int i = vectors.Length * TV.Count; i < x.Length; i++) x[i] = TFunction.Apply(F128.Create(x[i])).First;
+    }
+
+    interface IVectorFunction
+    {
+        static abstract TV Apply<TV>(TV x) where TV : IFloatVector<TV>;
     }
 
     readonly struct QuickGeluFunction : IVectorFunction
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector<float> Apply(Vector<float> x) =>
-            x / (Vector<float>.One + Vector.Exp(x * new Vector<float>(-1.702f)));
+        public static TV Apply<TV>(TV x) where TV : IFloatVector<TV> => x / (TV.Create(1f) + FloatVector.Exp(x * TV.Create(-1.702f)));
     }
 
     // erf(z) = 1 − (a1·t + … + a5·t⁵)·exp(−z²), t = 1/(1 + p·z), z ≥ 0 (Abramowitz & Stegun 7.1.26,
-    // |error| ≤ 1.5e-7). With z = |x|/√2, exp(−z²) = exp(−x²/2).
+    // |error| ≤ 1.5e-7), odd in x. With z = |x|/√2, exp(−z²) = exp(−x²/2).
     readonly struct GeluFunction : IVectorFunction
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector<float> Apply(Vector<float> x)
+        public static TV Apply<TV>(TV x) where TV : IFloatVector<TV>
         {
-            var z = Vector.Abs(x) * new Vector<float>(0.70710678f);
-            var t = Vector<float>.One / (Vector<float>.One + new Vector<float>(0.3275911f) * z);
-            var poly = new Vector<float>(1.061405429f);
-            poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(-1.453152027f));
-            poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(1.421413741f));
-            poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(-0.284496736f));
-            poly = Vector.FusedMultiplyAdd(poly, t, new Vector<float>(0.254829592f));
+            var one = TV.Create(1f);
+            var z = TV.Abs(x) * TV.Create(0.70710678f);
+            var t = one / (one + TV.Create(0.3275911f) * z);
+            var poly = TV.Create(1.061405429f);
+            poly = TV.Fma(poly, t, TV.Create(-1.453152027f));
+            poly = TV.Fma(poly, t, TV.Create(1.421413741f));
+            poly = TV.Fma(poly, t, TV.Create(-0.284496736f));
+            poly = TV.Fma(poly, t, TV.Create(0.254829592f));
             poly *= t;
-            var erfAbs = Vector<float>.One - poly * Vector.Exp(-z * z);
-            var erf = Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -erfAbs, erfAbs);
-            return new Vector<float>(0.5f) * x * (Vector<float>.One + erf);
+            var erf = TV.CopySign(one - poly * FloatVector.Exp(-(z * z)), x);
+            return TV.Create(0.5f) * x * (one + erf);
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace Sieve.Tensors;
 
 /// <summary>
@@ -26,15 +28,56 @@ public static class Threading
     }
 
     /// <summary>Runs <paramref name="body"/> for every index in [0, count), in parallel when it pays.</summary>
+    /// <remarks>
+    /// The calling thread works too, and waits only for items another thread has already started: a helper
+    /// that is slow to be scheduled (a busy machine) costs nothing, where Parallel.For waited for it to run.
+    /// Items are handed out one at a time, so a slow core simply takes fewer. The first exception is rethrown
+    /// once every started item has finished.
+    /// </remarks>
     public static void For(int count, Action<int> body)
     {
         if (count <= 0) return;
-        if (count == 1 || _maxThreads == 1 || _insideSample)
+        int threads = Math.Min(count, _maxThreads);
+        if (threads == 1 || _insideSample)
         {
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = _maxThreads }, body);
+        RunParallel(count, threads, body);
+    }
+
+    static void RunParallel(int count, int threads, Action<int> body)
+    {
+        var loop = new Loop(count, body);
+        for (int t = 1; t < threads; t++) ThreadPool.UnsafeQueueUserWorkItem(static l => l.Work(), loop, preferLocal: false);
+        loop.Work();
+        loop.Wait();
+    }
+
+    sealed class Loop(int count, Action<int> body)
+    {
+        // Spins briefly, then blocks: GEMM items end within microseconds, attention heads or text encodes may not.
+        readonly ManualResetEventSlim _finished = new();
+        readonly int _count = count;
+        int _next = -1, _left = count;
+        Exception? _error;
+
+        public void Work()
+        {
+            for (int i; (i = Interlocked.Increment(ref _next)) < _count;)
+            {
+                try { body(i); }
+                catch (Exception e) { Interlocked.CompareExchange(ref _error, e, null); }
+                if (Interlocked.Decrement(ref _left) == 0) _finished.Set();
+            }
+        }
+
+        public void Wait()
+        {
+            // Not disposed: the last helper may still be inside Set, and without WaitHandle no OS handle exists.
+            _finished.Wait();
+            if (_error != null) ExceptionDispatchInfo.Throw(_error);
+        }
     }
 
     /// <summary>
@@ -50,7 +93,7 @@ public static class Threading
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = _maxThreads }, i =>
+        RunParallel(count, Math.Min(count, _maxThreads), i =>
         {
             _insideSample = true;
             try { body(i); }

@@ -20,7 +20,7 @@ public class ElementwiseKernelTests
     [Fact]
     public void GeluMatchesErfDefinition()
     {
-        var x = Enumerable.Range(-1200, 2401).Select(i => i / 100f).ToArray(); // [-12, 12], odd length for the scalar tail
+        var x = Enumerable.Range(-1200, 2401).Select(i => i / 100f).Concat([-1e4f, -100f, 100f, 1e4f]).ToArray(); // [-12, 12] and beyond exp's clamp; odd length for the tail
         var y = (float[])x.Clone();
         Activations.Gelu(y);
         for (int i = 0; i < x.Length; i++)
@@ -33,7 +33,7 @@ public class ElementwiseKernelTests
     [Fact]
     public void QuickGeluMatchesDefinition()
     {
-        var x = Enumerable.Range(-1000, 2001).Select(i => i / 50f).ToArray();
+        var x = Enumerable.Range(-1000, 2001).Select(i => i / 50f).Concat([-1e4f, -100f, -60f, 60f, 100f, 1e4f]).ToArray(); // beyond exp's clamp too
         var y = (float[])x.Clone();
         Activations.QuickGelu(y);
         for (int i = 0; i < x.Length; i++)
@@ -68,14 +68,5 @@ public class ElementwiseKernelTests
         LayerNormKernel.Apply(x, y, rows, g, b, 1e-6f);
         var want = Ref64.LayerNorm(Ref64.ToDouble(x), rows, Ref64.ToDouble(g), Ref64.ToDouble(b), 1e-6);
         for (int i = 0; i < y.Length; i++) Assert.True(Math.Abs(y[i] - want[i]) <= 2e-5, $"i={i}: {y[i]} vs {want[i]}");
-    }
-
-    [Fact]
-    public void ParallelForVisitsEveryIndexOnce()
-    {
-        var hits = new int[1000];
-        Threading.For(hits.Length, i => Interlocked.Increment(ref hits[i]));
-        Assert.All(hits, h => Assert.Equal(1, h));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Threading.MaxThreads = 0);
     }
 }

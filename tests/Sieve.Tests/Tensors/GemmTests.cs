@@ -50,7 +50,7 @@ public class GemmTests
     public void MatchesFloat64ReferenceOnRaggedShapes(GemmPath path)
     {
         var rng = new Random(1);
-        foreach (var (m, k, n) in new[] { (1, 1, 1), (5, 3, 63), (6, 64, 64), (7, 100, 65), (13, 17, 130), (197, 64, 197), (12, 768, 40) })
+        foreach (var (m, k, n) in new[] { (1, 1, 1), (5, 3, 63), (6, 64, 64), (7, 100, 65), (13, 17, 130), (197, 64, 197), (12, 768, 40), (11, 197, 200), (4, 9, 16) })
         {
             var a = Rand.Uniform(rng, m * k);
             var w = Rand.Uniform(rng, n * k);
@@ -76,6 +76,53 @@ public class GemmTests
         AssertMatches(c, ldc, want, mag, m, n);
         for (int i = 0; i < m; i++)
             for (int j = n; j < ldc; j++) Assert.Equal(42f, c[i * ldc + j]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void KBlocksAccumulateBeforeBiasAndActivation(GemmPath path)
+    {
+        // K = 1700 runs in three K blocks; strides, a ragged last row block, a ragged last panel (N = 327), and
+        // single-threaded, panels walked in groups of two with a group of one left over.
+        var rng = new Random(8);
+        int m = 13, k = 1700, n = 327, lda = 1703, ldc = 331;
+        Assert.True(k > Gemm.KBlock(k));
+        var a = Rand.Uniform(rng, m * lda);
+        var w = Rand.Uniform(rng, n * k, 0.05f);
+        var bias = Rand.Uniform(rng, n);
+        var c = Enumerable.Repeat(42f, m * ldc).ToArray();
+        Gemm.Multiply(a, lda, m, PackedMatrix.FromOutputRows(w, n, k), c, ldc, bias, Activation.Gelu, parallel: false, path);
+        var (want, mag) = Reference(a, lda, m, w, n, k, bias);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double expected = Ref64.Gelu(want[i * n + j]), got = c[i * ldc + j];
+                Assert.True(Math.Abs(got - expected) <= 4e-6 * mag[i * n + j] + 2e-6, $"C[{i},{j}] = {got}, want {expected}");
+            }
+            Assert.Equal(42f, c[i * ldc + n]);
+        }
+    }
+
+    [Fact]
+    public void EveryPathAndRowBlockGivesTheSameBits()
+    {
+        // Each element is one FMA chain over k in order in every kernel, so the instruction set, the row
+        // block a row lands in and the K blocking leave no trace in the result.
+        var rng = new Random(9);
+        int m = 23, k = 1000, n = 327; // K blocked; one call in panel groups of two, the other in groups of one
+        var a = Rand.Uniform(rng, m * k);
+        var packed = PackedMatrix.FromOutputRows(Rand.Uniform(rng, n * k), n, k);
+        var bias = Rand.Uniform(rng, n);
+        var whole = new float[m * n];
+        Gemm.Multiply(a, k, m, packed, whole, n, bias, Activation.None, parallel: true, GemmPaths.Best);
+        foreach (var path in Enum.GetValues<GemmPath>().Where(GemmPaths.IsSupported))
+        {
+            var rowByRow = new float[m * n];
+            for (int i = 0; i < m; i++)
+                Gemm.Multiply(a.AsSpan(i * k), k, 1, packed, rowByRow.AsSpan(i * n), n, bias, Activation.None, parallel: false, path);
+            Assert.Equal(whole, rowByRow);
+        }
     }
 
     [Fact]
@@ -118,7 +165,7 @@ public class GemmTests
     public void ResultDoesNotDependOnThreadCount()
     {
         var rng = new Random(5);
-        int m = 197, k = 192, n = 576;
+        int m = 197, k = 1600, n = 200; // K blocks, a ragged last panel and row block
         var a = Rand.Uniform(rng, m * k);
         var packed = PackedMatrix.FromOutputRows(Rand.Uniform(rng, n * k), n, k);
         var serial = new float[m * n];
