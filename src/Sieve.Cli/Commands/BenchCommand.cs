@@ -278,6 +278,8 @@ internal static class BenchCommand
         var peer = new double[c.Runs];
         static double Time(Action run)
         {
+            // Let the other engine's threads finish spinning and sleep first: neither run pays for the other.
+            Thread.Sleep(3);
             long start = Stopwatch.GetTimestamp();
             run();
             return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
