@@ -36,7 +36,10 @@ internal sealed record BenchMemory(
 /// <summary>Everything <c>sieve bench</c> measured, as a table, Markdown or JSON.</summary>
 internal sealed record BenchReport(string Model, int Threads, string SieveGemm, string OnnxRuntimeVersion, BenchMemory Memory, IReadOnlyList<BenchResult> Results)
 {
-    static readonly string[] Headers = ["workload", "GMACs", "Sieve ms", "ORT ms", "Sieve items/s", "ORT items/s", "Sieve/ORT", "speed-up vs dense (GMACs ratio)"];
+    static readonly string[] AllHeaders = ["workload", "GMACs", "Sieve ms", "ORT ms", "Sieve items/s", "ORT items/s", "Sieve/ORT", "speed-up vs dense (GMACs ratio)"];
+
+    /// <summary>The reduced-vs-dense column only when a reducer was timed.</summary>
+    string[] Headers => Results.Any(r => r.SpeedupOverDense != null) ? AllHeaders : AllHeaders[..^1];
 
     [JsonIgnore]
     public string Title => $"{Model}: dense, {Threads} threads; Sieve ({SieveGemm} GEMM) vs ONNX Runtime {OnnxRuntimeVersion}";
@@ -61,7 +64,7 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
         r.OnnxRuntime == null ? "—" : $"{r.OnnxRuntime.ItemsPerSecond:F1}",
         r.SieveOverOnnxRuntime is double ratio ? $"{ratio:F2}" : "—",
         r.SpeedupOverDense is double speedup ? $"{speedup:F2}× ({r.GMacsRatio:F2})" : "—",
-    });
+    }.Take(Headers.Length).ToArray());
 
     /// <summary>A Spectre table on the console.</summary>
     public void WriteTable()
