@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Sieve.Tensors;
 
 namespace Sieve.Reduction;
@@ -29,11 +30,20 @@ public static class CompleteGraphMatcher
         var s = table.Array;
         KeyMetric.Dots(metric, metric, width, table.Span);
         for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                if (i == j || isProtected[i] || isProtected[j]) s[i * n + j] = float.NegativeInfinity;
+        {
+            var row = table.Span.Slice(i * n, n);
+            if (isProtected[i]) row.Fill(float.NegativeInfinity);
+            else
+            {
+                row[i] = float.NegativeInfinity;
+                for (int j = 0; j < n; j++)
+                    if (isProtected[j]) row[j] = float.NegativeInfinity;
+            }
+        }
 
+        // Protected columns and the diagonal are −∞, so a candidate's best is the plain row maximum.
         var best = new float[n];
-        foreach (int i in candidates) best[i] = Max(s.AsSpan(i * n, n), candidates);
+        foreach (int i in candidates) best[i] = TensorPrimitives.Max(table.Span.Slice(i * n, n));
         var rank = Ranking.Descending(candidates, best);
 
         var score = new float[n];
