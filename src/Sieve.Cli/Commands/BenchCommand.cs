@@ -37,7 +37,7 @@ internal static class BenchCommand
         foreach (var o in new[] { runs, batch })
             o.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"{o.Name} must be at least 1"); });
         warmup.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--warmup must not be negative"); });
-        var command = new Command("bench", "Dense speed and memory, Sieve vs ONNX Runtime (default: random CLIP ViT-B/16)")
+        var command = new Command("bench", "Speed and memory: Sieve vs ONNX Runtime, and reduced vs dense with --reducer (default: random CLIP ViT-B/16)")
         {
             model, runs, warmup, batch, reducers, json, markdown, threads,
         };
