@@ -71,7 +71,8 @@ public sealed class CheckpointFiles : IDisposable
         }
     }
 
-    static Dictionary<string, string> ReadWeightMap(string index)
+    /// <summary>The index's <c>weight_map</c>: tensor name → shard file.</summary>
+    internal static Dictionary<string, string> ReadWeightMap(string index)
     {
         try
         {
