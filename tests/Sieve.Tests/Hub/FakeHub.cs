@@ -49,9 +49,9 @@ public sealed class FakeHub : IDisposable
     /// <summary>Publishes the files of <paramref name="folder"/> as <paramref name="repoId"/>; returns the commit.</summary>
     public string Add(string repoId, string folder)
     {
-        var files = Directory.EnumerateFiles(folder).ToDictionary(Path.GetFileName, f => File.ReadAllBytes(f))!;
+        var files = Directory.EnumerateFiles(folder).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
         string commit = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(repoId + files.Count)));
-        _repos[repoId] = (commit, files!);
+        _repos[repoId] = (commit, files);
         return commit;
     }
 
