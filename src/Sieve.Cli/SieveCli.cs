@@ -24,6 +24,7 @@ public static class SieveCli
             SweepCommand.Create(),
             VisualizeCommand.Create(),
             ExportOnnxCommand.Create(),
+            PullCommand.Create(),
         };
         try
         {
@@ -34,7 +35,7 @@ public static class SieveCli
                 Error = console ?? Console.Error,
             });
         }
-        catch (Exception e) when (e is SieveFormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException)
+        catch (Exception e) when (e is SieveFormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException or Sieve.Hub.HubException)
         {
             // Plain text on stderr: no markup, no wrapping, easy to grep.
             (console ?? Console.Error).WriteLine($"error: {e.Message}");

@@ -26,7 +26,7 @@ internal static class BenchCommand
 
     public static Command Create()
     {
-        var model = new Option<string?>("--model", "-m") { Description = "Model folder (default: random CLIP ViT-B/16, 224 px, 77 text tokens)" };
+        var model = new Option<string?>("--model", "-m") { Description = "Model folder or Hub repository id (default: random CLIP ViT-B/16, 224 px, 77 text tokens)" };
         var runs = new Option<int>("--runs") { Description = "Timed repetitions per workload (batches: runs ÷ batch, at least 3)", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed repetitions first, per engine (at least one runs, to measure memory)", DefaultValueFactory = _ => 3 };
         var batch = new Option<int>("--batch") { Description = "Images (and texts) per throughput batch", DefaultValueFactory = _ => 8 };
@@ -47,7 +47,7 @@ internal static class BenchCommand
             bool asJson = r.GetValue(json), asMarkdown = r.GetValue(markdown);
             if (asJson && asMarkdown) throw new ArgumentException("give at most one of --json and --markdown");
             var specs = (r.GetValue(reducers) ?? []).Select(spec => CliOptions.Reduction(spec, null).Spec).Where(spec => !spec.IsNone).ToList();
-            var settings = new Settings(r.GetValue(model), r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs);
+            var settings = new Settings(r.GetValue(model) is { } m ? CliOptions.ResolveModel(m, asJson || asMarkdown) : null, r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs);
             BenchReport report = null!;
             if (asJson || asMarkdown) report = Measure(settings, new Stages(null));
             else

@@ -19,7 +19,7 @@ internal static class ClassifyCommand
         command.SetAction(r =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
-            string dir = r.GetValue(model)!;
+            string dir = CliOptions.ResolveModel(r.GetValue(model)!);
             if (ModelFolder.Detect(dir) != ModelFamily.Vit)
                 throw new SieveFormatException($"'{dir}' is a CLIP model; use `sieve zeroshot --labels …` to classify with it");
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sieve.Hub;
 
 namespace Sieve.Cli.Commands;
 
@@ -7,9 +8,19 @@ internal static class CliOptions
 {
     public static Option<string> Model() => new("--model", "-m")
     {
-        Description = "Model folder: config.json + model.safetensors (+ vocab.json, merges.txt for CLIP text)",
+        Description = "Model folder (config.json + model.safetensors or its shards, + vocab.json, merges.txt for CLIP text), or a Hub repository id like org/name",
         Required = true,
     };
+
+    /// <summary>Where <c>--model</c> repository ids are pulled from; tests point it at a local fake Hub.</summary>
+    internal static Func<HubOptions> Hub { get; set; } = HubOptions.FromEnvironment;
+
+    /// <summary>
+    /// The folder a <c>--model</c> argument names: the folder itself, or the snapshot of a Hub repository id,
+    /// downloaded (with a progress bar unless <paramref name="quiet"/>) when the cache lacks it.
+    /// </summary>
+    public static string ResolveModel(string argument, bool quiet = false) =>
+        CliProgress.Download(quiet, progress => HubModel.Resolve(argument, Hub(), progress));
 
     public static Option<int> Top() => new("--top")
     {

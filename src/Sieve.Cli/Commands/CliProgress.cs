@@ -1,3 +1,4 @@
+using Sieve.Hub;
 using Spectre.Console;
 
 namespace Sieve.Cli.Commands;
@@ -27,5 +28,44 @@ internal static class CliProgress
                 var task = ctx.AddTask(Markup.Escape(label), maxValue: total);
                 work(() => task.Increment(1));
             });
+    }
+
+    /// <summary>
+    /// Runs a Hub pull, drawing a bar per downloaded file (bytes, rate, time left); nothing is drawn when
+    /// everything is cached. Returns what <paramref name="pull"/> returns.
+    /// </summary>
+    public static string Download(bool quiet, Func<IProgress<HubDownloadProgress>?, string> pull)
+    {
+        if (quiet) return pull(null);
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // Piped to a file: one line per file, when its download starts.
+            var started = new HashSet<string>();
+            return pull(new Callback(p =>
+            {
+                if (started.Add(p.File)) AnsiConsole.WriteLine(p.Total is long total ? $"downloading {p.File} ({total / 1048576.0:F1} MiB) …" : $"downloading {p.File} …");
+            }));
+        }
+        string result = "";
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                result = pull(new Callback(p =>
+                {
+                    if (!tasks.TryGetValue(p.File, out var task))
+                        tasks[p.File] = task = ctx.AddTask(Markup.Escape(p.File), maxValue: Math.Max(1, p.Total ?? 1));
+                    if (p.Total is long total) task.MaxValue = Math.Max(1, total);
+                    task.Value = p.Bytes;
+                }));
+            });
+        return result;
+    }
+
+    /// <summary>Reports on the downloading thread, as Spectre's tasks may be updated from any thread.</summary>
+    sealed class Callback(Action<HubDownloadProgress> report) : IProgress<HubDownloadProgress>
+    {
+        public void Report(HubDownloadProgress value) => report(value);
     }
 }

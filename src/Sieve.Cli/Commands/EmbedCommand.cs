@@ -40,7 +40,7 @@ internal static class EmbedCommand
             if (ext is not (".safetensors" or ".json"))
                 throw new SieveFormatException($"--out '{outPath}': the extension must be .safetensors or .json");
 
-            string dir = r.GetValue(model)!;
+            string dir = CliOptions.ResolveModel(r.GetValue(model)!);
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance));
             var encoder = ModelFolder.Load(dir);
             IReadOnlyList<string> names;

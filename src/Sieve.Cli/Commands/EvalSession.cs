@@ -56,7 +56,7 @@ internal sealed class EvalSession
     public static EvalSession Open(ParseResult r, Option<string> model, Option<string> data, Option<string?> classes, Option<int?> limit,
         Option<string?> guidance, Option<int> calibration, bool quiet)
     {
-        string dir = r.GetValue(model)!;
+        string dir = CliOptions.ResolveModel(r.GetValue(model)!, quiet);
         if (ModelFolder.Detect(dir) != ModelFamily.Vit)
             throw new SieveFormatException($"'{dir}' is not a classifier: eval measures top-1 against labels and needs a timm ViT with a head");
         var vit = VitModel.Load(dir);

@@ -23,7 +23,7 @@ internal static class ExportOnnxCommand
         command.SetAction(r =>
         {
             string path = r.GetValue(output)!;
-            var info = OnnxExporter.Export(r.GetValue(model)!, path, r.GetValue(tower) == "text" ? ClipTower.Text : ClipTower.Vision);
+            var info = OnnxExporter.Export(CliOptions.ResolveModel(r.GetValue(model)!), path, r.GetValue(tower) == "text" ? ClipTower.Text : ClipTower.Vision);
             r.InvocationConfiguration.Output.WriteLine(
                 $"wrote {path} ({info.Bytes / 1048576.0:F1} MiB): {info.Graph}, opset {OnnxExporter.Opset}, {info.Nodes} nodes, {info.Parameters:N0} parameters");
             r.InvocationConfiguration.Output.WriteLine($"  {info.Signature}");

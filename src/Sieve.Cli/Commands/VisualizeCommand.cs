@@ -25,7 +25,7 @@ internal static class VisualizeCommand
         var command = new Command("visualize", "Draw which patches each reducer merged, layer by layer") { model, reducer, guidance, layers, output, image };
         command.SetAction(r =>
         {
-            string dir = r.GetValue(model)!, outPath = r.GetValue(output)!;
+            string dir = CliOptions.ResolveModel(r.GetValue(model)!), outPath = r.GetValue(output)!;
             if (!string.Equals(Path.GetExtension(outPath), ".png", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"--out '{outPath}' must be a .png file");
             var spec = ReductionSpec.Parse(r.GetValue(reducer)!).Vision;

@@ -27,7 +27,7 @@ internal static class ZeroShotCommand
             CliOptions.ApplyThreads(r.GetValue(threads));
             var names = r.GetValue(labels)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (names.Length == 0) throw new SieveFormatException("--labels holds no class names");
-            string dir = r.GetValue(model)!;
+            string dir = CliOptions.ResolveModel(r.GetValue(model)!);
             if (ModelFolder.Detect(dir) != ModelFamily.Clip)
                 throw new SieveFormatException($"'{dir}' is not a CLIP model; zero-shot needs image and text towers (use `sieve classify` for a ViT)");
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance));

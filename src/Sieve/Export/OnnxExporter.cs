@@ -65,7 +65,7 @@ public static class OnnxExporter
         var config = JsonConfig.Load(Path.Combine(directory, "config.json"));
         if (family == ModelFamily.Vit && tower != ClipTower.Vision)
             throw new ArgumentException($"'{directory}' holds a timm ViT, which has only an image tower; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
-        using var file = SafetensorsFile.Open(Path.Combine(directory, "model.safetensors"));
+        using var file = CheckpointFiles.Open(directory);
         var weights = new CheckpointReader(file);
         if (family == ModelFamily.Vit) return VitGraph(VitConfig.FromTimm(config), weights);
         var clip = ClipConfig.FromHuggingFace(config);

@@ -6,7 +6,7 @@ namespace Sieve.Models;
 
 /// <summary>
 /// Builds layers from named tensors, checking every shape. The tensors come from a safetensors
-/// checkpoint, or from a seeded generator for randomly initialised models (benchmarks).
+/// checkpoint (one file or shards), or from a seeded generator for randomly initialised models (benchmarks).
 /// </summary>
 internal sealed class CheckpointReader
 {
@@ -16,7 +16,7 @@ internal sealed class CheckpointReader
     readonly ReadInto _read;
     readonly Func<string, bool> _has;
 
-    public CheckpointReader(SafetensorsFile file) : this((name, shape, destination) => file.ReadFloats(name, shape, destination), file.Contains) { }
+    public CheckpointReader(CheckpointFiles file) : this((name, shape, destination) => file.ReadFloats(name, shape, destination), file.Contains) { }
 
     CheckpointReader(ReadInto read, Func<string, bool> has)
     {

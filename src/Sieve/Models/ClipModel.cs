@@ -50,7 +50,7 @@ public sealed class ClipModel : IImageEncoder
         var preprocess = PreprocessOptions.ForClip(directory, config.ImageSize);
         if (preprocess.CropWidth != config.ImageSize || preprocess.CropHeight != config.ImageSize)
             throw new SieveFormatException($"{directory}: preprocessor_config.json crops {preprocess.CropWidth}×{preprocess.CropHeight}, but the model takes {config.ImageSize}×{config.ImageSize} images");
-        using var file = SafetensorsFile.Open(Path.Combine(directory, "model.safetensors"));
+        using var file = CheckpointFiles.Open(directory);
         return new ClipModel(directory, config, new CheckpointReader(file), tokenizer, preprocess);
     }
 

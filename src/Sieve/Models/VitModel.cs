@@ -42,11 +42,11 @@ public sealed class VitModel : IImageEncoder
         Preprocessor = new ImagePreprocessor(config.Preprocess);
     }
 
-    /// <summary>Loads <c>config.json</c> and <c>model.safetensors</c> from a timm model folder.</summary>
+    /// <summary>Loads <c>config.json</c> and <c>model.safetensors</c> (or its shards) from a timm model folder.</summary>
     public static VitModel Load(string directory)
     {
         var config = VitConfig.FromTimm(JsonConfig.Load(Path.Combine(directory, "config.json")));
-        using var file = SafetensorsFile.Open(Path.Combine(directory, "model.safetensors"));
+        using var file = CheckpointFiles.Open(directory);
         return new VitModel(config, new CheckpointReader(file));
     }
 

@@ -1,0 +1,207 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Sieve.Hub;
+
+/// <summary>
+/// Talks to the Hugging Face Hub over HTTP and fills a <see cref="HubCache"/>: revision look-ups through
+/// <c>/api/models/REPO/revision/REV</c>, file downloads through <c>/REPO/resolve/COMMIT/FILE</c>. Downloads
+/// go to <c>blobs/&lt;etag&gt;.incomplete</c>, resume from where they stopped, are checked against the size and
+/// (for LFS files) the SHA-256 the Hub lists, and only then take their final name.
+/// </summary>
+public sealed class HubClient : IDisposable
+{
+    const int MaxRedirects = 10;
+
+    readonly HubOptions _options;
+    readonly Uri _endpoint;
+    // Redirects are followed by hand: metadata comes from the Hub's own answer (not the CDN's), and the
+    // token must not travel to another host.
+    readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false });
+
+    /// <summary>A client for the Hub and cache that <paramref name="options"/> name.</summary>
+    public HubClient(HubOptions options)
+    {
+        _options = options;
+        _endpoint = new Uri(options.Endpoint.TrimEnd('/') + "/");
+        Cache = new HubCache(options.CacheDirectory);
+    }
+
+    /// <summary>The cache downloads go to.</summary>
+    public HubCache Cache { get; }
+
+    /// <summary>The commit <paramref name="revision"/> (a branch, tag or commit) of <paramref name="repoId"/> points at, and the repository's files there.</summary>
+    /// <exception cref="HubException">Offline mode, a missing repository or revision, a refused token, or a failure that outlasted the retries.</exception>
+    public HubRevision GetRevision(string repoId, string revision)
+    {
+        string what = $"{repoId} (revision {revision})";
+        if (_options.Offline) throw new HubException($"{what} is not in the cache and HF_HUB_OFFLINE is set");
+        var uri = new Uri(_endpoint, $"api/models/{repoId}/revision/{Uri.EscapeDataString(revision)}");
+        byte[] body = WithRetries(what, () =>
+        {
+            using var response = Send(HttpMethod.Get, uri, 0);
+            Check(response, what);
+            return response.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+        });
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            var root = json.RootElement;
+            string commit = root.GetProperty("sha").GetString() ?? "";
+            if (!HubCache.CommitPattern().IsMatch(commit)) throw new HubException($"{what}: the Hub answered with '{commit}', not a commit hash");
+            var files = root.TryGetProperty("siblings", out var siblings)
+                ? siblings.EnumerateArray().Select(s => s.GetProperty("rfilename").GetString()!).ToList()
+                : [];
+            return new HubRevision(commit, files);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new HubException($"{what}: the Hub's answer is not the expected JSON ({e.Message})", e);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="file"/> of <paramref name="repoId"/> at <paramref name="commit"/> in the snapshot folder,
+    /// downloaded unless the cache already holds it.
+    /// </summary>
+    /// <returns>The file's path in the snapshot folder.</returns>
+    /// <exception cref="HubException">See <see cref="GetRevision"/>; also a download whose size or checksum is wrong.</exception>
+    public string Download(string repoId, string commit, string file, IProgress<HubDownloadProgress>? progress = null)
+    {
+        string target = Cache.SnapshotFile(repoId, commit, file);
+        if (File.Exists(target)) return target; // follows the link: true only when the blob is there too
+        string what = $"{repoId}/{file}";
+        if (_options.Offline) throw new HubException($"{what} is not in the cache and HF_HUB_OFFLINE is set");
+        var uri = new Uri(_endpoint, $"{repoId}/resolve/{commit}/{string.Join('/', file.Split('/').Select(Uri.EscapeDataString))}");
+        var (etag, size) = WithRetries(what, () => Metadata(uri, what));
+        string blob = Cache.BlobPath(repoId, etag);
+        if (!File.Exists(blob)) Fetch(uri, what, file, blob, etag, size, progress);
+        return Cache.Link(repoId, commit, file, etag);
+    }
+
+    /// <summary>The ETag and size the Hub lists for a file (for LFS files: the SHA-256 and size of the content, not of the pointer).</summary>
+    (string Etag, long? Size) Metadata(Uri uri, string what)
+    {
+        using var response = Send(HttpMethod.Head, uri, 0);
+        if ((int)response.StatusCode is >= 300 and < 400 && Header(response, "X-Linked-Etag") == null && response.Headers.ETag == null)
+            throw new HubException($"{what}: the Hub redirected without naming the file's ETag");
+        if ((int)response.StatusCode is < 300 or >= 400) Check(response, what);
+        string? etag = Header(response, "X-Linked-Etag") ?? response.Headers.ETag?.Tag;
+        if (etag == null) throw new HubException($"{what}: the Hub sent no ETag, so the download could not be checked");
+        etag = etag.StartsWith("W/", StringComparison.Ordinal) ? etag[2..] : etag;
+        long? size = long.TryParse(Header(response, "X-Linked-Size"), out long linked) ? linked : response.Content.Headers.ContentLength;
+        return (etag.Trim('"'), size);
+    }
+
+    void Fetch(Uri uri, string what, string file, string blob, string etag, long? size, IProgress<HubDownloadProgress>? progress)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
+        string partial = blob + ".incomplete";
+        WithRetries(what, () => Transfer(uri, what, file, partial, size, progress));
+        long length = new FileInfo(partial).Length;
+        if (size is long expected && length != expected)
+        {
+            File.Delete(partial);
+            throw new HubException($"{what}: downloaded {length} bytes, but the Hub lists {expected}; the partial file was deleted, try again");
+        }
+        if (etag.Length == 64) // LFS files are named by the SHA-256 of their content
+        {
+            string actual;
+            using (var stream = File.OpenRead(partial)) actual = Convert.ToHexStringLower(SHA256.HashData(stream));
+            if (actual != etag)
+            {
+                File.Delete(partial);
+                throw new HubException($"{what}: the download is corrupt: its SHA-256 is {actual}, the Hub lists {etag}; the partial file was deleted, try again");
+            }
+        }
+        File.Move(partial, blob, overwrite: true);
+    }
+
+    /// <summary>Appends the rest of the file to <paramref name="partial"/>, starting over when the server ignores the range.</summary>
+    bool Transfer(Uri uri, string what, string file, string partial, long? size, IProgress<HubDownloadProgress>? progress)
+    {
+        long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+        if (size is long known && have >= known)
+        {
+            if (have == known) return true; // finished by an earlier attempt or run; only the checks are left
+            File.Delete(partial);
+            have = 0;
+        }
+        using var response = Send(HttpMethod.Get, uri, have);
+        Check(response, what);
+        if (response.StatusCode != HttpStatusCode.PartialContent) have = 0;
+        long? total = size ?? response.Content.Headers.ContentRange?.Length ?? have + response.Content.Headers.ContentLength;
+        using var output = new FileStream(partial, have > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        using var input = response.Content.ReadAsStream();
+        var buffer = new byte[1 << 20];
+        progress?.Report(new HubDownloadProgress(file, have, total));
+        for (int n; (n = input.Read(buffer)) > 0;)
+        {
+            output.Write(buffer, 0, n);
+            have += n;
+            progress?.Report(new HubDownloadProgress(file, have, total));
+        }
+        return true;
+    }
+
+    /// <summary>Sends a request, following redirects; <paramref name="from"/> &gt; 0 asks for the bytes from there on.</summary>
+    HttpResponseMessage Send(HttpMethod method, Uri uri, long from)
+    {
+        for (int hop = 0; ; hop++)
+        {
+            using var request = new HttpRequestMessage(method, uri);
+            if (_options.Token != null && uri.Authority == _endpoint.Authority)
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _options.Token);
+            if (from > 0) request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(from, null);
+            var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead);
+            bool redirect = (int)response.StatusCode is >= 300 and < 400 && response.Headers.Location != null;
+            // The Hub's HEAD answer for an LFS file is itself a redirect carrying the metadata.
+            if (!redirect || (method == HttpMethod.Head && (Header(response, "X-Linked-Etag") != null || response.Headers.ETag != null)))
+                return response;
+            if (hop == MaxRedirects) throw new HubException($"{uri}: more than {MaxRedirects} redirects");
+            uri = new Uri(uri, response.Headers.Location!);
+            response.Dispose();
+        }
+    }
+
+    void Check(HttpResponseMessage response, string what)
+    {
+        int code = (int)response.StatusCode;
+        if (response.IsSuccessStatusCode) return;
+        if (code is 401 or 403)
+            throw new HubException(_options.Token == null
+                ? $"{what} needs a token: set HF_TOKEN (the Hub answered {code} {response.ReasonPhrase})"
+                : $"{what}: the Hub refused the token in HF_TOKEN ({code} {response.ReasonPhrase})");
+        if (code == 404) throw new HubException($"repository or file not found: {what}");
+        if (code is 429 or >= 500) throw new TransientFailure($"{code} {response.ReasonPhrase}");
+        throw new HubException($"{what}: the Hub answered {code} {response.ReasonPhrase}");
+    }
+
+    /// <summary>Runs <paramref name="attempt"/> up to <see cref="HubOptions.Attempts"/> times while it fails in a way a retry can fix.</summary>
+    T WithRetries<T>(string what, Func<T> attempt)
+    {
+        for (int i = 1; ; i++)
+        {
+            try
+            {
+                return attempt();
+            }
+            catch (Exception e) when (e is TransientFailure or HttpRequestException or IOException)
+            {
+                if (i >= _options.Attempts)
+                    throw new HubException($"{what}: failed after {i} attempts: {e.Message}", e);
+                Thread.Sleep(_options.RetryDelay * (1 << (i - 1)));
+            }
+        }
+    }
+
+    static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+
+    /// <summary>A server error or rate limit: worth another try.</summary>
+    sealed class TransientFailure(string message) : Exception(message);
+
+    /// <summary>Closes the connections.</summary>
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,36 @@
+namespace Sieve.Hub;
+
+/// <summary>
+/// Where and how to reach the Hub. <see cref="FromEnvironment"/> reads the variables <c>huggingface_hub</c>
+/// uses; tests build the record directly so they never depend on (or change) the process environment.
+/// </summary>
+/// <param name="Endpoint">Base address of the Hub (<c>HF_ENDPOINT</c>, default <c>https://huggingface.co</c>).</param>
+/// <param name="CacheDirectory">The cache root (<c>HF_HUB_CACHE</c>, else <c>HF_HOME/hub</c>, else <c>~/.cache/huggingface/hub</c>).</param>
+/// <param name="Token">Access token sent as <c>Authorization: Bearer</c> (<c>HF_TOKEN</c>); null for public repositories.</param>
+/// <param name="Offline">Use the cache only, never the network (<c>HF_HUB_OFFLINE=1</c>).</param>
+public sealed record HubOptions(string Endpoint, string CacheDirectory, string? Token = null, bool Offline = false)
+{
+    /// <summary>The public Hub.</summary>
+    public const string DefaultEndpoint = "https://huggingface.co";
+
+    /// <summary>How many times a download is tried before a transient failure (5xx, dropped connection) is reported.</summary>
+    public int Attempts { get; init; } = 3;
+
+    /// <summary>The wait before the second try; it doubles before each later one.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The options the environment variables describe.</summary>
+    public static HubOptions FromEnvironment()
+    {
+        string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        string cache = Env("HF_HUB_CACHE")
+            ?? (Env("HF_HOME") is string home ? Path.Combine(home, "hub") : null)
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "huggingface", "hub");
+        string offline = Env("HF_HUB_OFFLINE") ?? "";
+        return new HubOptions(
+            (Env("HF_ENDPOINT") ?? DefaultEndpoint).TrimEnd('/'),
+            cache,
+            Env("HF_TOKEN"),
+            offline is "1" || offline.Equals("true", StringComparison.OrdinalIgnoreCase) || offline.Equals("yes", StringComparison.OrdinalIgnoreCase));
+    }
+}

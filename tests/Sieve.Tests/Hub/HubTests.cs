@@ -1,0 +1,158 @@
+using Sieve.Hub;
+using Sieve.Models;
+using Sieve.Tests.Support;
+using Sieve.Weights;
+
+namespace Sieve.Tests.Hub;
+
+/// <summary>Pulling models through <see cref="HubModel"/> from a local fake Hub into a temporary cache.</summary>
+public sealed class HubTests : IDisposable
+{
+    const string Repo = "tiny-org/vit-tiny";
+    readonly FakeHub _hub = new();
+    readonly TempFolder _cache = new("sieve-hub-cache-");
+    readonly TinyCheckpoint _model = TinyModels.Vit(91, DType.F32);
+
+    public HubTests() => _hub.Add(Repo, _model.Directory);
+
+    public void Dispose()
+    {
+        _hub.Dispose();
+        _cache.Dispose();
+        _model.Dispose();
+    }
+
+    HubOptions Options(string? token = null, bool offline = false) =>
+        new(_hub.Endpoint, _cache.Path, token, offline) { RetryDelay = TimeSpan.FromMilliseconds(10) };
+
+    string RepoFolder => Path.Combine(_cache.Path, "models--tiny-org--vit-tiny");
+
+    static float[] Pixels()
+    {
+        var x = new float[3 * TinyModels.VitImage * TinyModels.VitImage];
+        for (int i = 0; i < x.Length; i++) x[i] = MathF.Cos(i * 0.21f);
+        return x;
+    }
+
+    [Fact]
+    public void FirstPullFillsTheCacheLayoutAndTheSnapshotLoads()
+    {
+        var reports = new List<HubDownloadProgress>();
+        string snapshot = HubModel.Resolve(Repo, Options(), new SyncProgress(reports.Add));
+
+        string commit = File.ReadAllText(Path.Combine(RepoFolder, "refs", "main"));
+        Assert.Equal(Path.Combine(RepoFolder, "snapshots", commit), snapshot);
+        byte[] weights = File.ReadAllBytes(Path.Combine(_model.Directory, "model.safetensors"));
+        string weightsEtag = FakeHub.Etag("model.safetensors", weights);
+        Assert.Equal(64, weightsEtag.Length);
+        Assert.Equal(weights, File.ReadAllBytes(Path.Combine(RepoFolder, "blobs", weightsEtag)));
+        var link = new FileInfo(Path.Combine(snapshot, "model.safetensors"));
+        Assert.Equal(Path.Combine("..", "..", "blobs", weightsEtag), link.LinkTarget);
+        string configEtag = FakeHub.Etag("config.json", File.ReadAllBytes(Path.Combine(_model.Directory, "config.json")));
+        Assert.Equal(40, configEtag.Length);
+        Assert.True(File.Exists(Path.Combine(RepoFolder, "blobs", configEtag)));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(RepoFolder, "blobs"), "*.incomplete"));
+
+        Assert.Equal(VitModel.Load(_model.Directory).Logits(Pixels()), VitModel.Load(snapshot).Logits(Pixels()));
+        Assert.Contains(reports, r => r.File == "model.safetensors" && r.Bytes == weights.Length && r.Total == weights.Length);
+    }
+
+    [Fact]
+    public void SecondPullIsServedFromTheCache()
+    {
+        string first = HubModel.Resolve(Repo, Options());
+        int downloads = _hub.Count("GET /tiny-org/vit-tiny/resolve/");
+        Assert.Equal(2, downloads); // config.json and model.safetensors
+
+        Assert.Equal(first, HubModel.Resolve(Repo, Options()));
+        Assert.Equal(downloads, _hub.Count("GET /tiny-org/vit-tiny/resolve/"));
+        Assert.Equal(2, _hub.Count("HEAD /tiny-org/vit-tiny/resolve/")); // no metadata requests either
+    }
+
+    [Fact]
+    public void DroppedConnectionResumesWithARangeRequest()
+    {
+        int size = (int)new FileInfo(Path.Combine(_model.Directory, "model.safetensors")).Length;
+        _hub.DropFile = "model.safetensors";
+        _hub.DropAfter = size / 3;
+
+        string snapshot = HubModel.Resolve(Repo, Options());
+
+        Assert.Contains(_hub.Requests, r => r.EndsWith($"model.safetensors bytes={size / 3}-", StringComparison.Ordinal));
+        Assert.Equal(VitModel.Load(_model.Directory).Logits(Pixels()), VitModel.Load(snapshot).Logits(Pixels()));
+    }
+
+    [Fact]
+    public void CorruptDownloadIsRejectedByItsChecksum()
+    {
+        var weights = File.ReadAllBytes(Path.Combine(_model.Directory, "model.safetensors"));
+        var tampered = (byte[])weights.Clone();
+        tampered[^1] ^= 0x40;
+        _hub.Tampered["model.safetensors"] = tampered;
+
+        var e = Assert.Throws<HubException>(() => HubModel.Resolve(Repo, Options()));
+        Assert.Contains("tiny-org/vit-tiny/model.safetensors: the download is corrupt", e.Message);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(RepoFolder, "blobs"), FakeHub.Etag("model.safetensors", weights) + "*"));
+        Assert.False(File.Exists(Path.Combine(RepoFolder, "refs", "main")));
+    }
+
+    [Fact]
+    public void MissingRepositoryIsReportedAsNotFound()
+    {
+        var e = Assert.Throws<HubException>(() => HubModel.Resolve("tiny-org/nothing-here", Options()));
+        Assert.Equal("repository or file not found: tiny-org/nothing-here (revision main)", e.Message);
+    }
+
+    [Fact]
+    public void GatedRepositoryAsksForAToken()
+    {
+        _hub.RequiredToken = "hf_secret";
+        var e = Assert.Throws<HubException>(() => HubModel.Resolve(Repo, Options()));
+        Assert.Contains("tiny-org/vit-tiny (revision main) needs a token: set HF_TOKEN", e.Message);
+
+        string snapshot = HubModel.Resolve(Repo, Options(token: "hf_secret"));
+        Assert.True(File.Exists(Path.Combine(snapshot, "model.safetensors")));
+    }
+
+    [Fact]
+    public void OfflineModeUsesTheCacheOnly()
+    {
+        var e = Assert.Throws<HubException>(() => HubModel.Resolve(Repo, Options(offline: true)));
+        Assert.Contains("tiny-org/vit-tiny (revision main) is not in the cache", e.Message);
+        Assert.Contains("HF_HUB_OFFLINE is set", e.Message);
+        Assert.Empty(_hub.Requests);
+
+        string online = HubModel.Resolve(Repo, Options());
+        int requests = _hub.Requests.Count;
+        Assert.Equal(online, HubModel.Resolve(Repo, Options(offline: true)));
+        Assert.Equal(requests, _hub.Requests.Count);
+    }
+
+    [Fact]
+    public void ShardedCheckpointIsPulledAndLoads()
+    {
+        var expected = VitModel.Load(_model.Directory).Logits(Pixels());
+        var shards = Shards.Split(_model.Directory, 2);
+        _hub.Add("tiny-org/vit-sharded", _model.Directory);
+
+        string snapshot = HubModel.Resolve("tiny-org/vit-sharded", Options());
+
+        Assert.All(shards, s => Assert.True(File.Exists(Path.Combine(snapshot, s))));
+        Assert.Equal(expected, VitModel.Load(snapshot).Logits(Pixels()));
+    }
+
+    [Fact]
+    public void FolderArgumentIsUsedAsItIs()
+    {
+        Assert.Equal(_model.Directory, HubModel.Resolve(_model.Directory, Options()));
+        Assert.Empty(_hub.Requests);
+        var e = Assert.Throws<SieveFormatException>(() => HubModel.Resolve(Path.Combine(_cache.Path, "missing"), Options()));
+        Assert.Contains("does not exist", e.Message);
+    }
+
+    /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post them to the thread pool).</summary>
+    sealed class SyncProgress(Action<HubDownloadProgress> report) : IProgress<HubDownloadProgress>
+    {
+        public void Report(HubDownloadProgress value) => report(value);
+    }
+}
