@@ -13,7 +13,7 @@ internal static class ClassifyCommand
         var top = CliOptions.Top();
         var threads = CliOptions.Threads();
         var reducer = CliOptions.Reducer();
-        var guidance = EvalSession.Guidance();
+        var guidance = CliOptions.Guidance();
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
         var command = new Command("classify", "Classify images with a timm ViT classifier (top-k with class names)") { model, top, reducer, guidance, threads, images };
         command.SetAction(r =>

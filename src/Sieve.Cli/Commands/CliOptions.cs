@@ -42,6 +42,9 @@ internal static class CliOptions
         DefaultValueFactory = _ => "none",
     };
 
+    /// <summary><c>--guidance FILE</c>: fitted reducer guidance, beside every <c>--reducer</c>.</summary>
+    public static Option<string?> Guidance() => new("--guidance") { Description = "Fitted guidance file (.safetensors: CrossGET cross-token offsets, MADTP alignment tokens)" };
+
     /// <summary>Parses <c>--reducer</c> and loads <c>--guidance</c>; MADTP needs an explicit temperature outside eval/sweep.</summary>
     public static (Sieve.Reduction.ReductionSpec Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance)
     {

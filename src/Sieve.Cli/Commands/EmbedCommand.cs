@@ -26,7 +26,7 @@ internal static class EmbedCommand
         var normalize = new Option<bool>("--normalize") { Description = "L2-normalise every embedding" };
         var threads = CliOptions.Threads();
         var reducer = CliOptions.Reducer();
-        var guidance = EvalSession.Guidance();
+        var guidance = CliOptions.Guidance();
         var command = new Command("embed", "Embed images or texts into vectors") { model, images, texts, output, normalize, reducer, guidance, threads };
         command.SetAction(r =>
         {

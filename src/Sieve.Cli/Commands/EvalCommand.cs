@@ -19,7 +19,7 @@ internal static class EvalCommand
         var reducers = new Option<string[]>("--reducer", "-r") { Description = "Reducer spec, repeatable: tome:r=13, crossget:r=16, madtp:target=0.5, … (dense always runs first)", AllowMultipleArgumentsPerToken = true };
         var limit = EvalSession.Limit();
         var calibration = EvalSession.Calibration();
-        var guidance = EvalSession.Guidance();
+        var guidance = CliOptions.Guidance();
         var json = EvalSession.Json();
         var threads = CliOptions.Threads();
         var command = new Command("eval", "Accuracy and speed of token reducers on an ImageNet-style folder")

@@ -29,8 +29,6 @@ internal sealed class EvalSession
         Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--calibration must be at least 1"); } },
     };
 
-    public static Option<string?> Guidance() => new("--guidance") { Description = "Fitted guidance file (.safetensors: CrossGET cross-token offsets, MADTP alignment tokens)" };
-
     public static Option<bool> Json() => new("--json") { Description = "Print the results as JSON" };
 
     readonly ClassifierEvaluation _evaluation;

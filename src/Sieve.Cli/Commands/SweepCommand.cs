@@ -25,7 +25,7 @@ internal static class SweepCommand
         var output = new Option<string>("--out", "-o") { Description = "Folder for sweep.json, sweep.md and the PNG plots", DefaultValueFactory = _ => "sweep" };
         var limit = EvalSession.Limit();
         var calibration = EvalSession.Calibration();
-        var guidance = EvalSession.Guidance();
+        var guidance = CliOptions.Guidance();
         var threads = CliOptions.Threads();
         var command = new Command("sweep", "Accuracy vs GMACs and vs images/s for each reducer over a grid, with plots")
             { model, data, classes, methods, rs, targets, output, limit, calibration, guidance, threads };

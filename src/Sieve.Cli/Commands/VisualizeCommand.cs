@@ -18,7 +18,7 @@ internal static class VisualizeCommand
     {
         var model = CliOptions.Model();
         var reducer = new Option<string>("--reducer", "-r") { Description = "Reducer spec, e.g. tome:r=13 or crossget:r=16", Required = true };
-        var guidance = EvalSession.Guidance();
+        var guidance = CliOptions.Guidance();
         var layers = new Option<string?>("--layers") { Description = "1-based layers to draw, comma-separated (default: 4 evenly spaced, ending with the last)" };
         var output = new Option<string>("--out", "-o") { Description = "PNG to write", Required = true };
         var image = new Argument<string>("image") { Description = "Image file" };

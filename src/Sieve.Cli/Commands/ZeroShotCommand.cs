@@ -19,7 +19,7 @@ internal static class ZeroShotCommand
         var top = CliOptions.Top();
         var threads = CliOptions.Threads();
         var reducer = CliOptions.Reducer();
-        var guidance = EvalSession.Guidance();
+        var guidance = CliOptions.Guidance();
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
         var command = new Command("zeroshot", "Zero-shot classify images with CLIP against the given labels") { model, labels, templates, top, reducer, guidance, threads, images };
         command.SetAction(r =>
