@@ -48,15 +48,9 @@ public sealed class ClipVisionTower
     public float[] Encode(ReadOnlySpan<float> pixels, TokenReducer? reducer = null, ForwardTrace? trace = null)
     {
         TowerCheck.Reducer(reducer, Tower);
-        int d = _config.Vision.Width, count = Tokens, s = _config.ImageSize;
-        using var tokens = new TokenSet(Modality.Image, count, d, count + 1);
-        var x = tokens.Features;
-        _classEmbedding.CopyTo(x);
-        _patchEmbed.Forward(pixels, s, s, x[d..]);
-        TensorPrimitives.Add(x, _positions, x);
-        _preNorm.Forward(x, x, count);
-        tokens.Protect(0);
-        tokens.Guide = 0;
+        int d = _config.Vision.Width, count = Tokens;
+        using var tokens = ImageTokens.Embed(pixels, _config.ImageSize, _patchEmbed, _classEmbedding, _positions);
+        _preNorm.Forward(tokens.Features, tokens.Features, count);
         trace?.AddMacs(_patchEmbed.MacsFor(count - 1) + _projection.MacsFor(1));
         _encoder.Forward(tokens, causal: false, reducer, trace);
         var pooled = new float[d];

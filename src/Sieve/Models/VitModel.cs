@@ -66,15 +66,9 @@ public sealed class VitModel : IImageEncoder
     public float[] Features(ReadOnlySpan<float> pixels, TokenReducer? reducer = null, ForwardTrace? trace = null)
     {
         TowerCheck.Reducer(reducer, Tower);
-        int d = Config.Width, count = Config.Tokens, s = Config.ImageSize;
-        using var tokens = new TokenSet(Modality.Image, count, d, count + 1);
-        var x = tokens.Features;
-        _classToken.CopyTo(x);
-        _patchEmbed.Forward(pixels, s, s, x[d..]);
-        System.Numerics.Tensors.TensorPrimitives.Add(x, _positions, x);
-        tokens.Protect(0);
-        tokens.Guide = 0;
-        trace?.AddMacs(_patchEmbed.MacsFor(count - 1) + _head.MacsFor(1));
+        int d = Config.Width;
+        using var tokens = ImageTokens.Embed(pixels, Config.ImageSize, _patchEmbed, _classToken, _positions);
+        trace?.AddMacs(_patchEmbed.MacsFor(Config.Tokens - 1));
         _encoder.Forward(tokens, causal: false, reducer, trace);
         var cls = new float[d];
         _norm.Forward(tokens.Row(0), cls, 1);
@@ -89,6 +83,7 @@ public sealed class VitModel : IImageEncoder
     {
         var logits = new float[Config.NumClasses];
         _head.Forward(Features(pixels, reducer, trace), 1, logits);
+        trace?.AddMacs(_head.MacsFor(1)); // counted here: Features alone does not run the head
         return logits;
     }
 
