@@ -79,11 +79,10 @@ internal sealed class EvalSession
     {
         if (spec.NeedsCalibration)
         {
-            ReducerSpec calibrated = spec;
-            if (_quiet) calibrated = _evaluation.Calibrate(spec, _calibration, _guidance).Spec;
-            else AnsiConsole.Status().Start($"calibrating {Markup.Escape(spec.ToString())} on {Math.Min(_calibration, Images)} images",
-                _ => calibrated = _evaluation.Calibrate(spec, _calibration, _guidance).Spec);
-            spec = calibrated;
+            var target = spec;
+            ReducerSpec Calibrate() => _evaluation.Calibrate(target, _calibration, _guidance).Spec;
+            spec = _quiet ? Calibrate()
+                : AnsiConsole.Status().Start($"calibrating {Markup.Escape(spec.ToString())} on {Math.Min(_calibration, Images)} images", _ => Calibrate());
         }
         EvalResult result = null!;
         CliProgress.Run($"{spec} on {Images} images", Images, _quiet, step => result = _evaluation.Evaluate(spec, _guidance, step));
