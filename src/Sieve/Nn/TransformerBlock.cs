@@ -30,7 +30,7 @@ public sealed class TransformerBlock(LayerNorm norm1, Attention attention, Layer
         using var updateBuffer = new Scratch(n);
         Span<float> normed = normedBuffer.Span, update = updateBuffer.Span;
         float[]? logSizes = reducer is { ProportionalAttention: true } && tokens.SizesDiffer ? tokens.RentLogSizes() : null;
-        using (var capture = reducer == null ? null : new AttentionCapture(count, Width, Heads, reducer.NeedsProbabilities, reducer.NeedsHeadOutputs))
+        using (var capture = reducer == null ? null : new AttentionCapture(count, Width, Heads, reducer.NeedsProbabilities(layer), reducer.NeedsHeadOutputs))
         {
             norm1.Forward(tokens.Features, normed, count);
             attention.Forward(normed, count, update, causal, logSizes, capture);

@@ -6,42 +6,43 @@ namespace Sieve.Reduction;
 /// <summary>
 /// CrossGET's complete-graph soft matching (ALGORITHMS.md §2a): every candidate may pair with every
 /// other; a rank mask keeps only the higher-ranked end of a similar pair as a possible source, so the
-/// merges form stars, never chains; importance lowers a token's chance of being a source.
+/// merges form stars, never chains; importance lowers a token's chance of being a source. Tokens pair
+/// only within their merge group (one modality), so a fusion model never merges text into image.
 /// </summary>
 public static class CompleteGraphMatcher
 {
     /// <summary>Plans merging <paramref name="r"/> tokens; returns per-token targets for <see cref="MergePlan.FromTargets"/>.</summary>
     /// <param name="metric">Normalised keys [N, width].</param>
     /// <param name="width">Metric width.</param>
-    /// <param name="isProtected">Tokens that take no part.</param>
+    /// <param name="group">Per token, its merge group (<see cref="TokenSet.MergeGroups"/>); −1 takes no part.</param>
     /// <param name="importance">Empty, or I_i per token (subtracted from the source score).</param>
     /// <param name="r">Tokens to merge; at most ⌊candidates / 2⌋.</param>
-    public static int[] Match(ReadOnlySpan<float> metric, int width, ReadOnlySpan<bool> isProtected, ReadOnlySpan<float> importance, int r)
+    public static int[] Match(ReadOnlySpan<float> metric, int width, ReadOnlySpan<int> group, ReadOnlySpan<float> importance, int r)
     {
-        int n = isProtected.Length;
+        int n = group.Length;
         var target = Enumerable.Range(0, n).ToArray();
-        var candidates = Ranking.Unprotected(isProtected);
+        var candidates = Ranking.Candidates(group);
         if (r > candidates.Length / 2) throw new ArgumentOutOfRangeException(nameof(r), r, $"cannot merge {r} of {candidates.Length} candidates");
         if (!importance.IsEmpty && importance.Length != n) throw new ArgumentException($"{importance.Length} importances for {n} tokens", nameof(importance));
         if (r == 0) return target;
 
-        // S over all tokens; protected rows/columns and the diagonal never take part.
+        // S over all tokens; the diagonal and pairs outside one group never take part.
         using var table = new Scratch(n * n);
         var s = table.Array;
         KeyMetric.Dots(metric, metric, width, table.Span);
         for (int i = 0; i < n; i++)
         {
             var row = table.Span.Slice(i * n, n);
-            if (isProtected[i]) row.Fill(float.NegativeInfinity);
+            if (group[i] < 0) row.Fill(float.NegativeInfinity);
             else
             {
                 row[i] = float.NegativeInfinity;
                 for (int j = 0; j < n; j++)
-                    if (isProtected[j]) row[j] = float.NegativeInfinity;
+                    if (group[j] != group[i]) row[j] = float.NegativeInfinity;
             }
         }
 
-        // Protected columns and the diagonal are −∞, so a candidate's best is the plain row maximum.
+        // Foreign columns and the diagonal are −∞, so a candidate's best is the plain row maximum.
         var best = new float[n];
         foreach (int i in candidates) best[i] = TensorPrimitives.Max(table.Span.Slice(i * n, n));
         var rank = Ranking.Descending(candidates, best);
@@ -55,7 +56,8 @@ public static class CompleteGraphMatcher
         }
         var sources = Ranking.Descending(candidates.Where(i => float.IsFinite(score[i])), score).Take(r).ToHashSet();
         var destinations = candidates.Where(i => !sources.Contains(i)).ToArray();
-        foreach (int i in sources) target[i] = Ranking.ArgMax(destinations, j => s[i * n + j]);
+        var groups = group.ToArray();
+        foreach (int i in sources) target[i] = Ranking.ArgMax(destinations.Where(j => groups[j] == groups[i]), j => s[i * n + j]);
         return target;
     }
 

@@ -61,7 +61,7 @@ public sealed class CrossGetReducer : TokenReducer
         using var keys = new Scratch(n * d);
         KeyMetric.NormalizedKeys(attention, headMean: false, keys.Span);
         var importance = Importance(tokens.Guide, keys.Span, attention);
-        var target = CompleteGraphMatcher.Match(keys.Span, d, tokens.Protected, importance, r);
+        var target = CompleteGraphMatcher.Match(keys.Span, d, tokens.MergeGroups(), importance, r);
         var weight = new float[n];
         for (int i = 0; i < n; i++) weight[i] = tokens.Sizes[i] * MathF.Exp(importance[i]);
         tokens.Apply(MergePlan.FromTargets(target, weight));

@@ -38,7 +38,7 @@ public sealed class MadtpReducer : TokenReducer
     public double Temperature { get; }
 
     /// <inheritdoc />
-    public override bool NeedsProbabilities => Temperature > 0;
+    public override bool NeedsProbabilities(int layer) => Temperature > 0;
 
     /// <inheritdoc />
     public override bool NeedsHeadOutputs => Temperature > 0;

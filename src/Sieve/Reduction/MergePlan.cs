@@ -10,6 +10,9 @@ public sealed class MergePlan
     /// <summary>Marks a token fused into the single extra token placed after all survivors (MADTP).</summary>
     public const int Fused = -1;
 
+    /// <summary>Marks a token pruned away: it has no slot, and its size leaves the set (PuMer's pruning).</summary>
+    public const int Dropped = -2;
+
     MergePlan(int[] slot, float[] weight, int outputCount)
     {
         Slot = slot;
@@ -17,7 +20,7 @@ public sealed class MergePlan
         OutputCount = outputCount;
     }
 
-    /// <summary>Output index of every input token.</summary>
+    /// <summary>Output index of every input token; <see cref="Dropped"/> for pruned ones.</summary>
     public IReadOnlyList<int> Slot { get; }
 
     /// <summary>Weight of every input token within its slot (only ratios within a slot matter).</summary>
@@ -29,7 +32,7 @@ public sealed class MergePlan
     /// <summary>
     /// Builds a plan from per-token targets: <c>target[i] == i</c> keeps token i, <c>target[i] == j</c>
     /// merges it into the surviving token j, <see cref="Fused"/> fuses it into one new token after the
-    /// survivors. Survivors keep their relative order.
+    /// survivors, <see cref="Dropped"/> removes it. Survivors keep their relative order.
     /// </summary>
     /// <param name="target">Per-token target, as above.</param>
     /// <param name="weight">Per-token weight in its group's average; must be positive where groups form.</param>
@@ -44,11 +47,12 @@ public sealed class MergePlan
         {
             if (target[i] == i) slot[i] = survivors++;
             else if (target[i] == Fused) anyFused = true;
+            else if (target[i] == Dropped) slot[i] = Dropped;
             else if ((uint)target[i] >= (uint)n || target[target[i]] != target[i])
                 throw new ArgumentException($"token {i} targets {target[i]}, which is not a surviving token", nameof(target));
         }
         for (int i = 0; i < n; i++)
-            if (target[i] != i) slot[i] = target[i] == Fused ? survivors : slot[target[i]];
+            if (target[i] != i && target[i] != Dropped) slot[i] = target[i] == Fused ? survivors : slot[target[i]];
         return new MergePlan(slot, weight.ToArray(), survivors + (anyFused ? 1 : 0));
     }
 }

@@ -8,4 +8,7 @@ public enum Modality
 
     /// <summary>Text tokens (start, words, end-of-text).</summary>
     Text,
+
+    /// <summary>Both, in one stream (a fusion model such as ViLT): describes a tower or a token set, never a token.</summary>
+    Multimodal,
 }

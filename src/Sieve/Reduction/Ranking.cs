@@ -32,4 +32,13 @@ internal static class Ranking
             if (!isProtected[i]) result.Add(i);
         return result.ToArray();
     }
+
+    /// <summary>Indices of the tokens in some merge group (group ≥ 0), in order.</summary>
+    public static int[] Candidates(ReadOnlySpan<int> group)
+    {
+        var result = new List<int>(group.Length);
+        for (int i = 0; i < group.Length; i++)
+            if (group[i] >= 0) result.Add(i);
+        return result.ToArray();
+    }
 }

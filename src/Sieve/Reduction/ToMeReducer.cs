@@ -29,7 +29,7 @@ public sealed class ToMeReducer : TokenReducer
         int n = tokens.Count, dh = tokens.Width / attention.Heads;
         using var metric = new Scratch(n * dh);
         KeyMetric.NormalizedKeys(attention, headMean: true, metric.Span);
-        var target = BipartiteMatcher.Match(metric.Span, dh, tokens.Protected, r);
+        var target = BipartiteMatcher.Match(metric.Span, dh, tokens.MergeGroups(), r);
         tokens.Apply(MergePlan.FromTargets(target, tokens.Sizes));
         // Cosines between the halves, then the weighted averages.
         return (long)((candidates + 1) / 2) * (candidates / 2) * dh + (long)n * tokens.Width;

@@ -23,8 +23,8 @@ public abstract class TokenReducer
     /// <summary>Whether attention adds log(size) to key logits once sizes differ.</summary>
     public bool ProportionalAttention { get; }
 
-    /// <summary>Whether the attention must keep its probabilities [H, N, N] for <see cref="Reduce"/>.</summary>
-    public virtual bool NeedsProbabilities => false;
+    /// <summary>Whether the attention of block <paramref name="layer"/> must keep its probabilities [H, N, N] for <see cref="Reduce"/>.</summary>
+    public virtual bool NeedsProbabilities(int layer) => false;
 
     /// <summary>Whether the attention must keep its per-head outputs for <see cref="Reduce"/>.</summary>
     public virtual bool NeedsHeadOutputs => false;

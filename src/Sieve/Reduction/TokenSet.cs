@@ -5,14 +5,17 @@ namespace Sieve.Reduction;
 /// <summary>
 /// The tokens of one sequence inside a tower: features [Count, Width], sizes (how many original tokens
 /// each stands for), protected flags (never merged or pruned), the source map (which current token
-/// each original token now belongs to) and the guide token. Reducers change it only through
-/// <see cref="Apply"/>, which keeps all of these consistent.
+/// each original token now belongs to, or −1 once pruned), the modality of every token (a fusion
+/// model's single stream holds text and image tokens) and the guide token. Reducers change it only
+/// through <see cref="Apply"/>, which keeps all of these consistent and never lets one output token mix
+/// modalities.
 /// </summary>
 public sealed class TokenSet : IDisposable
 {
     float[] _x;
     float[] _sizes;
     bool[] _protected;
+    Modality[] _modalities;
     readonly int[] _source;
     readonly int _capacity;
 
@@ -21,11 +24,23 @@ public sealed class TokenSet : IDisposable
     /// <param name="width">Feature width D.</param>
     /// <param name="capacity">Most tokens the set will ever hold (initial count plus appended cross tokens).</param>
     public TokenSet(Modality modality, int count, int width, int capacity)
+        : this(Enumerable.Repeat(modality, Math.Max(count, 0)).ToArray(), width, capacity)
     {
+    }
+
+    /// <param name="modalities">The modality of every initial token (all of size 1), e.g. text then image for ViLT.</param>
+    /// <param name="width">Feature width D.</param>
+    /// <param name="capacity">Most tokens the set will ever hold.</param>
+    public TokenSet(ReadOnlySpan<Modality> modalities, int width, int capacity)
+    {
+        int count = modalities.Length;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, count);
-        Modality = modality;
+        if (modalities.Contains(Modality.Multimodal)) throw new ArgumentException("a token is either image or text; Multimodal describes a set", nameof(modalities));
+        Modality = modalities.IndexOfAnyExcept(modalities[0]) < 0 ? modalities[0] : Modality.Multimodal;
+        _modalities = new Modality[capacity];
+        modalities.CopyTo(_modalities);
         Count = count;
         Width = width;
         _capacity = capacity;
@@ -37,8 +52,11 @@ public sealed class TokenSet : IDisposable
         for (int i = 0; i < count; i++) _source[i] = i;
     }
 
-    /// <summary>Kind of tokens.</summary>
+    /// <summary>Kind of tokens: <see cref="Modality.Multimodal"/> when the set holds both.</summary>
     public Modality Modality { get; }
+
+    /// <summary>Modality of every token [Count] (image or text).</summary>
+    public ReadOnlySpan<Modality> Modalities => _modalities.AsSpan(0, Count);
 
     /// <summary>Current number of tokens.</summary>
     public int Count { get; private set; }
@@ -61,7 +79,7 @@ public sealed class TokenSet : IDisposable
     /// <summary>Protected flags [Count].</summary>
     public ReadOnlySpan<bool> Protected => _protected.AsSpan(0, Count);
 
-    /// <summary>For each original token, the index of the current token it belongs to.</summary>
+    /// <summary>For each original token, the index of the current token it belongs to; −1 once pruned away.</summary>
     public ReadOnlySpan<int> Source => _source;
 
     /// <summary>Current index of the guide token (class token, end-of-text or cross token); −1 if none.</summary>
@@ -75,6 +93,25 @@ public sealed class TokenSet : IDisposable
 
     /// <summary>Marks token <paramref name="i"/> as never merged or pruned.</summary>
     public void Protect(int i) => _protected[CheckIndex(i)] = true;
+
+    /// <summary>The class token of <paramref name="modality"/>: its first protected token, or −1.</summary>
+    public int ClassToken(Modality modality)
+    {
+        for (int i = 0; i < Count; i++)
+            if (_protected[i] && _modalities[i] == modality) return i;
+        return -1;
+    }
+
+    /// <summary>
+    /// Per token, the group it may merge within: its modality for candidates, −1 for protected tokens.
+    /// Matchers pair tokens only inside one group, so a fusion model never merges text into image.
+    /// </summary>
+    public int[] MergeGroups()
+    {
+        var group = new int[Count];
+        for (int i = 0; i < Count; i++) group[i] = _protected[i] ? -1 : (int)_modalities[i];
+        return group;
+    }
 
     /// <summary>Number of tokens a reducer may merge or prune.</summary>
     public int Candidates
@@ -93,6 +130,7 @@ public sealed class TokenSet : IDisposable
         if (CrossToken >= 0) throw new InvalidOperationException("the set already has a cross token");
         if (Count == _capacity) throw new InvalidOperationException($"token set is full ({_capacity} tokens)");
         Row(CheckIndex(of)).CopyTo(_x.AsSpan(Count * Width, Width));
+        _modalities[Count] = _modalities[of];
         CrossToken = Count++;
         _protected[CrossToken] = true;
         return CrossToken;
@@ -108,14 +146,27 @@ public sealed class TokenSet : IDisposable
 
     /// <summary>
     /// Carries out a plan: each output token is the weighted average of its members' features, its size
-    /// is the sum of theirs; single-member slots are copied exactly. Protected tokens must stay alone.
+    /// is the sum of theirs; single-member slots are copied exactly; dropped tokens vanish with their
+    /// sizes. Protected tokens must stay alone, and no output token may mix modalities.
     /// </summary>
     public void Apply(MergePlan plan)
     {
         int n = Count, d = Width, m = plan.OutputCount;
         if (plan.Slot.Count != n) throw new ArgumentException($"plan is for {plan.Slot.Count} tokens, set has {n}", nameof(plan));
         var members = new int[m];
-        for (int i = 0; i < n; i++) members[plan.Slot[i]]++;
+        var modalities = new Modality[_capacity];
+        for (int i = 0; i < n; i++)
+        {
+            int j = plan.Slot[i];
+            if (j == MergePlan.Dropped)
+            {
+                if (_protected[i]) throw new InvalidOperationException($"plan drops protected token {i}");
+                continue;
+            }
+            if (members[j]++ > 0 && modalities[j] != _modalities[i])
+                throw new InvalidOperationException($"plan merges {_modalities[i].ToString().ToLowerInvariant()} token {i} into a {modalities[j].ToString().ToLowerInvariant()} token");
+            modalities[j] = _modalities[i];
+        }
         for (int i = 0; i < n; i++)
             if (_protected[i] && members[plan.Slot[i]] != 1)
                 throw new InvalidOperationException($"plan merges protected token {i}");
@@ -129,6 +180,7 @@ public sealed class TokenSet : IDisposable
         for (int i = 0; i < n; i++)
         {
             int j = plan.Slot[i];
+            if (j == MergePlan.Dropped) continue;
             var dst = x.AsSpan(j * d, d);
             if (members[j] == 1) Row(i).CopyTo(dst);
             else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(Row(i), plan.Weight[i], dst, dst);
@@ -147,7 +199,9 @@ public sealed class TokenSet : IDisposable
         _x = x;
         _sizes = sizes;
         _protected = isProtected;
-        for (int o = 0; o < _source.Length; o++) _source[o] = plan.Slot[_source[o]];
+        _modalities = modalities;
+        for (int o = 0; o < _source.Length; o++)
+            if (_source[o] >= 0) _source[o] = plan.Slot[_source[o]];
         if (Guide >= 0) Guide = plan.Slot[Guide];
         if (CrossToken >= 0) CrossToken = plan.Slot[CrossToken];
         if (m != n) SizesDiffer = true;

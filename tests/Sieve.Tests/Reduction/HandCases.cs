@@ -8,7 +8,7 @@ public class HandCases
 {
     // Five 2-D unit metrics; token 0 is protected. cos(1,2) = 0.8, cos(1,4) = 0.6, cos(3,2) = 0.6, cos(3,4) = 0.8.
     static readonly float[] BipartiteMetric = [1, 0, 1, 0, 0.8f, 0.6f, 0, 1, 0.6f, 0.8f];
-    static readonly bool[] ClsProtected = [true, false, false, false, false];
+    static readonly int[] ClsProtected = [-1, 0, 0, 0, 0];
 
     [Fact]
     public void BipartiteSplitsAlternatelyAndBreaksTiesByLowerIndex()

@@ -14,7 +14,7 @@ sealed class InvariantProbe(TokenReducer inner) : TokenReducer(inner.Tower, inne
     public int Steps { get; private set; }
     public int Reduced { get; private set; }
 
-    public override bool NeedsProbabilities => inner.NeedsProbabilities;
+    public override bool NeedsProbabilities(int layer) => inner.NeedsProbabilities(layer);
     public override bool NeedsHeadOutputs => inner.NeedsHeadOutputs;
 
     public override void Begin(TokenSet tokens)
