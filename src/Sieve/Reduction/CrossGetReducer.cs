@@ -9,7 +9,8 @@ namespace Sieve.Reduction;
 /// I_i = q̂_g·k̂_i from the guide token's query, and the convex cross-guided ensemble
 /// x_j = Σ s_i e^{I_i} x_i / Σ s_i e^{I_i}. Training-free the guide is the class token (image) or
 /// end-of-text (text) and no token is added; with fitted offsets a cross token is appended, moved by
-/// p_l before every block, and guides the image tower.
+/// p_l before every block, and guides the image tower. In a fusion model's single stream (ViLT) tokens
+/// merge only within their modality, each guided by the other modality's class token.
 /// </summary>
 public sealed class CrossGetReducer : TokenReducer
 {
@@ -25,6 +26,8 @@ public sealed class CrossGetReducer : TokenReducer
         schedule.Validate(tower.Layers, tower.Name);
         if (offsets != null && offsets.Length != tower.Layers * tower.Width)
             throw new ArgumentException($"cross-token offsets for the {tower.Name} tower have {offsets.Length} values, expected {tower.Layers}×{tower.Width}", nameof(offsets));
+        if (offsets != null && tower.Modality == Modality.Multimodal)
+            throw new ArgumentException($"cross-token offsets are for towers that never see the other modality; the {tower.Name} tower is guided by it directly, training-free", nameof(offsets));
         Schedule = schedule;
         _offsets = offsets;
     }
@@ -60,7 +63,7 @@ public sealed class CrossGetReducer : TokenReducer
         int n = tokens.Count, d = attention.Width;
         using var keys = new Scratch(n * d);
         KeyMetric.NormalizedKeys(attention, headMean: false, keys.Span);
-        var importance = Importance(tokens.Guide, keys.Span, attention);
+        var importance = Importance(tokens, keys.Span, attention);
         var target = CompleteGraphMatcher.Match(keys.Span, d, tokens.MergeGroups(), importance, r);
         var weight = new float[n];
         for (int i = 0; i < n; i++) weight[i] = tokens.Sizes[i] * MathF.Exp(importance[i]);
@@ -69,15 +72,29 @@ public sealed class CrossGetReducer : TokenReducer
         return (long)n * n * d + 2L * n * d;
     }
 
-    /// <summary>I_i = q̂_g · k̂_i, the cosine of the guide's query with every key; zeros without a guide.</summary>
-    static float[] Importance(int guide, ReadOnlySpan<float> normalizedKeys, AttentionCapture attention)
+    /// <summary>
+    /// I_i = q̂_g · k̂_i, the cosine of a guide's query with every key; zeros without a guide. In a fusion
+    /// stream each modality is guided by the other's class token (§2b, training-free cross guidance):
+    /// image tokens by the text class token, text tokens by the image class token.
+    /// </summary>
+    static float[] Importance(TokenSet tokens, ReadOnlySpan<float> normalizedKeys, AttentionCapture attention)
     {
         int n = attention.Tokens, d = attention.Width;
         var importance = new float[n];
-        if (guide < 0) return importance;
+        bool fusion = tokens.Modality == Modality.Multimodal;
+        float[]? imageGuide = GuideQuery(fusion ? tokens.ClassToken(Modality.Text) : tokens.Guide, attention);
+        float[]? textGuide = fusion ? GuideQuery(tokens.ClassToken(Modality.Image), attention) : imageGuide;
+        for (int i = 0; i < n; i++)
+            if ((tokens.Modalities[i] == Modality.Image ? imageGuide : textGuide) is { } query)
+                importance[i] = TensorPrimitives.Dot(query, normalizedKeys.Slice(i * d, d));
+        return importance;
+    }
+
+    static float[]? GuideQuery(int guide, AttentionCapture attention)
+    {
+        if (guide < 0) return null;
         var query = attention.Query(guide).ToArray();
         KeyMetric.Normalize(query);
-        for (int i = 0; i < n; i++) importance[i] = TensorPrimitives.Dot(query, normalizedKeys.Slice(i * d, d));
-        return importance;
+        return query;
     }
 }

@@ -8,7 +8,9 @@ namespace Sieve.Reduction;
 /// MADTP (ALGORITHMS.md §3): per block, an importance per candidate token from self-attention, the
 /// alignment tokens and the guide's attention weighted by per-head output norms; a dynamic threshold
 /// θ = min_m Σ_n softmax_n(Q[n, m]/T)·I_n; tokens above θ survive, the rest fuse into one token
-/// (importance-weighted). Every sample decides for itself; T = 0 disables pruning.
+/// (importance-weighted). Every sample decides for itself; T = 0 disables pruning. In a fusion model's
+/// single stream (ViLT) only image tokens are pruned, and the text's attention to them joins the
+/// importance as a fourth term: the other modality guides directly.
 /// </summary>
 public sealed class MadtpReducer : TokenReducer
 {
@@ -48,7 +50,9 @@ public sealed class MadtpReducer : TokenReducer
     {
         if (Temperature == 0) return 0;
         int n = tokens.Count, d = tokens.Width, heads = attention.Heads, m = _mag.Count;
-        var candidates = Ranking.Unprotected(tokens.Protected);
+        bool fusion = tokens.Modality == Modality.Multimodal;
+        var group = tokens.MergeGroups();
+        var candidates = Ranking.Candidates(fusion ? group.Select(g => g == (int)Modality.Image ? g : -1).ToArray() : group);
         int nc = candidates.Length;
         if (nc < 3) return 0;
 
@@ -56,7 +60,8 @@ public sealed class MadtpReducer : TokenReducer
         var importance = Importance(layer, tokens, attention, candidates, q.Array);
         double theta = Threshold(q.Array, nc, m, importance);
         int keep = importance.Count(v => v > theta);
-        long macs = (long)nc * m * _mag.Width + (_maps != null ? (long)nc * d * _mag.Width : 0) + (long)heads * n * n + (long)nc * m;
+        long macs = (long)nc * m * _mag.Width + (_maps != null ? (long)nc * d * _mag.Width : 0) + (long)heads * n * n + (long)nc * m
+            + (fusion ? (long)heads * (n - nc) * nc : 0);
         if (keep < 1 || nc - keep <= 1) return macs;
 
         var target = Enumerable.Range(0, n).ToArray();
@@ -76,7 +81,7 @@ public sealed class MadtpReducer : TokenReducer
         return macs + (long)(nc - keep) * d;
     }
 
-    /// <summary>I_n = (A_n + G_n + C_n) / 3 over the candidates; also returns Q = X·Sᵀ [nc, M].</summary>
+    /// <summary>I_n = (A_n + G_n + C_n) / 3 over the candidates, (A_n + G_n + C_n + X_n) / 4 with the text's attention X in a fusion stream; also returns Q = X·Sᵀ [M, nc].</summary>
     float[] Importance(int layer, TokenSet tokens, AttentionCapture attention, int[] candidates, float[] q)
     {
         int n = tokens.Count, d = tokens.Width, heads = attention.Heads, dh = d / heads, nc = candidates.Length;
@@ -127,7 +132,20 @@ public sealed class MadtpReducer : TokenReducer
         }
 
         var importance = new float[nc];
-        for (int c = 0; c < nc; c++) importance[c] = (a[c] + g[c] + cls[c]) / 3;
+        if (tokens.Modality != Modality.Multimodal)
+        {
+            for (int c = 0; c < nc; c++) importance[c] = (a[c] + g[c] + cls[c]) / 3;
+            return importance;
+        }
+
+        // Cross-modal guidance: X_n = Σ over text queries and heads of P[h, i, n], normalised to sum 1.
+        var text = new float[nc];
+        for (int i = 0; i < n; i++)
+            if (tokens.Modalities[i] == Modality.Text)
+                for (int h = 0; h < heads; h++)
+                    for (int c = 0; c < nc; c++) text[c] += p[(h * n + i) * n + candidates[c]];
+        Normalize(text, 1e-8f);
+        for (int c = 0; c < nc; c++) importance[c] = (a[c] + g[c] + cls[c] + text[c]) / 4;
         return importance;
     }
 

@@ -4,9 +4,10 @@ namespace Sieve.Reduction;
 
 /// <summary>
 /// One tower's reducer as a short spec: <c>none</c>, <c>tome:r=13</c>, <c>crossget:r=16</c>,
-/// <c>madtp:target=0.5</c> or <c>madtp:t=0.02</c>. Merge schedules: <c>r=13</c> (constant), <c>r=4..20</c>
-/// (linear ramp), <c>r=16/16/12/…</c> (one per layer) or <c>ratio=0.1</c> (of the current candidates).
-/// Every method takes <c>prop=off</c> to switch proportional attention off.
+/// <c>madtp:target=0.5</c>, <c>madtp:t=0.02</c> or, on fusion models, <c>pumer</c>
+/// (<c>pumer:layers=2/5/8,p=0.1,mi=0.3,mt=0.2</c>, the released setting). Merge schedules: <c>r=13</c>
+/// (constant), <c>r=4..20</c> (linear ramp), <c>r=16/16/12/…</c> (one per layer) or <c>ratio=0.1</c> (of
+/// the current candidates). Every method takes <c>prop=off</c> to switch proportional attention off.
 /// </summary>
 public sealed class ReducerSpec
 {
@@ -16,13 +17,15 @@ public sealed class ReducerSpec
         ["tome"] = ["r", "ratio", "prop"],
         ["crossget"] = ["r", "ratio", "prop"],
         ["madtp"] = ["t", "target", "m", "seed", "prop"],
+        ["pumer"] = ["layers", "p", "mi", "mt", "prop"],
     };
 
     /// <summary>The dense model.</summary>
     public static readonly ReducerSpec None = new("none", null, null, null, 0, 0, true);
 
-    ReducerSpec(string method, MergeSchedule? schedule, double? temperature, double? target, int tokens, int seed, bool proportional)
+    ReducerSpec(string method, MergeSchedule? schedule, double? temperature, double? target, int tokens, int seed, bool proportional, PumerOptions? pumer = null)
     {
+        Pumer = pumer;
         Method = method;
         Schedule = schedule;
         Temperature = temperature;
@@ -32,11 +35,14 @@ public sealed class ReducerSpec
         ProportionalAttention = proportional;
     }
 
-    /// <summary><c>none</c>, <c>tome</c>, <c>crossget</c> or <c>madtp</c>.</summary>
+    /// <summary><c>none</c>, <c>tome</c>, <c>crossget</c>, <c>madtp</c> or <c>pumer</c>.</summary>
     public string Method { get; }
 
     /// <summary>Merge schedule (ToMe, CrossGET).</summary>
     public MergeSchedule? Schedule { get; }
+
+    /// <summary>PuMer's layers and ratios.</summary>
+    public PumerOptions? Pumer { get; }
 
     /// <summary>MADTP temperature, when given or calibrated.</summary>
     public double? Temperature { get; }
@@ -75,7 +81,7 @@ public sealed class ReducerSpec
         int colon = spec.IndexOf(':');
         string method = (colon < 0 ? spec : spec[..colon]).Trim().ToLowerInvariant();
         if (!Parameters.TryGetValue(method, out var allowed))
-            throw new ArgumentException($"reducer spec '{text}': unknown method '{method}' (expected none, tome, crossget or madtp)");
+            throw new ArgumentException($"reducer spec '{text}': unknown method '{method}' (expected none, tome, crossget, madtp or pumer)");
         var values = new Dictionary<string, string>();
         if (colon >= 0)
             foreach (string part in spec[(colon + 1)..].Split(',', StringSplitOptions.TrimEntries))
@@ -104,6 +110,14 @@ public sealed class ReducerSpec
                     ? Wrap(text, "ratio", () => MergeSchedule.Ratio(Number(text, "ratio", ratio)))
                     : Wrap(text, "r", () => ParseSchedule(text, values.GetValueOrDefault("r", method == "tome" ? "13" : "16")));
                 return new ReducerSpec(method, schedule, null, null, 0, 0, proportional);
+            case "pumer":
+                var released = PumerOptions.Released;
+                var layers = values.TryGetValue("layers", out var ls) ? ls.Split('/').Select(v => Integer(text, "layers", v)).ToArray() : released.Layers;
+                var pumer = Wrap(text, "pumer", () => new PumerOptions(layers,
+                    values.TryGetValue("p", out var p) ? Number(text, "p", p) : released.PruneRatio,
+                    values.TryGetValue("mi", out var mi) ? Number(text, "mi", mi) : released.ImageMergeRatio,
+                    values.TryGetValue("mt", out var mt) ? Number(text, "mt", mt) : released.TextMergeRatio));
+                return new ReducerSpec(method, null, null, null, 0, 0, proportional, pumer);
             default: // madtp
                 if (values.ContainsKey("t") && values.ContainsKey("target")) throw new ArgumentException($"reducer spec '{text}': give t or target, not both");
                 double? temperature = values.TryGetValue("t", out var t) ? Number(text, "t", t) : null;
@@ -125,6 +139,7 @@ public sealed class ReducerSpec
         "none" => null,
         "tome" => new ToMeReducer(tower, Schedule!, ProportionalAttention),
         "crossget" => new CrossGetReducer(tower, Schedule!, guidance?.CrossTokenOffsets(tower), ProportionalAttention),
+        "pumer" => new PumerReducer(tower, Pumer!, ProportionalAttention),
         _ when NeedsCalibration => throw new InvalidOperationException($"'{this}' must be calibrated to a temperature first (MadtpCalibration)"),
         _ => new MadtpReducer(tower, Temperature!.Value, guidance?.MagTokens ?? MagTokens.Random(tower.Width, MagTokenCount, Seed), guidance?.MagMaps(tower), ProportionalAttention),
     };
@@ -138,6 +153,11 @@ public sealed class ReducerSpec
         else if (Target != null) parts.Add($"target={Target.Value.ToString(CultureInfo.InvariantCulture)}");
         if (Method == "madtp" && MagTokenCount != MagTokens.DefaultCount) parts.Add($"m={MagTokenCount}");
         if (Method == "madtp" && Seed != 0) parts.Add($"seed={Seed}");
+        if (Pumer != null && Pumer != PumerOptions.Released)
+        {
+            parts.Add($"layers={string.Join('/', Pumer.Layers)}");
+            parts.Add(FormattableString.Invariant($"p={Pumer.PruneRatio},mi={Pumer.ImageMergeRatio},mt={Pumer.TextMergeRatio}"));
+        }
         if (!ProportionalAttention) parts.Add("prop=off");
         return parts.Count == 0 ? Method : $"{Method}:{string.Join(',', parts)}";
     }
@@ -150,7 +170,7 @@ public sealed class ReducerSpec
         return MergeSchedule.Constant(Integer(text, "r", value));
     }
 
-    static MergeSchedule Wrap(string text, string key, Func<MergeSchedule> make)
+    static T Wrap<T>(string text, string key, Func<T> make)
     {
         try { return make(); }
         catch (ArgumentException e) when (!e.Message.StartsWith("reducer spec", StringComparison.Ordinal)) { throw new ArgumentException($"reducer spec '{text}': {key}: {FirstLine(e.Message)}"); }

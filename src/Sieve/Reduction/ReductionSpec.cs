@@ -51,8 +51,14 @@ public sealed class ReductionSpec
         return new ReductionSpec(vision ?? ReducerSpec.None, textSpec ?? ReducerSpec.None);
     }
 
-    /// <summary>The spec of the tower named <paramref name="tower"/> (<c>vision</c> or <c>text</c>).</summary>
-    public ReducerSpec For(TowerInfo tower) => tower.Modality == Modality.Image ? Vision : Text;
+    /// <summary>The spec of <paramref name="tower"/>; a fusion tower takes one spec for its single stream.</summary>
+    public ReducerSpec For(TowerInfo tower) => tower.Modality switch
+    {
+        Modality.Image => Vision,
+        Modality.Text => Text,
+        _ => Vision.ToString() == Text.ToString() ? Vision
+            : throw new ArgumentException($"reducer spec '{this}': the {tower.Name} tower is one stream of text and image tokens; give one spec, not vision=…;text=…"),
+    };
 
     /// <summary>Builds the reducer of <paramref name="tower"/>; null when it stays dense.</summary>
     public TokenReducer? Bind(TowerInfo tower, ReductionGuidance? guidance = null) => For(tower).Bind(tower, guidance);

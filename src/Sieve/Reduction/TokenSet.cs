@@ -201,7 +201,7 @@ public sealed class TokenSet : IDisposable
         _protected = isProtected;
         _modalities = modalities;
         for (int o = 0; o < _source.Length; o++)
-            if (_source[o] >= 0) _source[o] = plan.Slot[_source[o]];
+            if (_source[o] >= 0) _source[o] = Math.Max(plan.Slot[_source[o]], -1); // dropped → −1
         if (Guide >= 0) Guide = plan.Slot[Guide];
         if (CrossToken >= 0) CrossToken = plan.Slot[CrossToken];
         if (m != n) SizesDiffer = true;

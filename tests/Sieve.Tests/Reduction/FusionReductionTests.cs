@@ -1,0 +1,131 @@
+using Sieve.Nn;
+using Sieve.Reduction;
+
+namespace Sieve.Tests.Reduction;
+
+/// <summary>PuMer and the cross-modal variants of ToMe, CrossGET and MADTP on a fusion stream (ALGORITHMS.md §2b, §3, §4).</summary>
+public class FusionReductionTests
+{
+    static readonly FusionStream Small = new(layers: 6, width: 32, heads: 4);
+
+    static (int Images, int Texts) Count(Modality[] step) => (step.Count(m => m == Modality.Image), step.Count(m => m == Modality.Text));
+
+    [Fact]
+    public void PumerPrunesAndMergesOnlyInItsLayersWithRoundHalfToEven()
+    {
+        var reducer = ReductionSpec.Parse("pumer:layers=1/3/4").Bind(Small.Tower)!;
+        var (_, steps, final) = Small.Run(texts: 40, images: 145, inputSeed: 1, reducer);
+        using (final)
+        {
+            // The released setting's arithmetic: V = 145 → prune round(14.5) = 14, merge round(43.5) = 44 → 87; T = 40 → 32.
+            Assert.Equal([(145, 40), (87, 32), (87, 32), (52, 26), (31, 21), (31, 21)], steps.Select(Count));
+            // Text class token first, image class token first among the images.
+            Assert.Equal(Modality.Text, final.Modalities[0]);
+            Assert.True(final.Protected[0] && final.Protected[21]);
+            Assert.Equal(Modality.Image, final.Modalities[21]);
+        }
+    }
+
+    [Fact]
+    public void PumerNeverMixesModalitiesAndDropsWhatItPrunes()
+    {
+        var reducer = ReductionSpec.Parse("pumer:layers=0/2,p=0.3,mi=0.3,mt=0.3").Bind(Small.Tower)!;
+        var (_, _, final) = Small.Run(texts: 12, images: 50, inputSeed: 2, reducer);
+        using (final)
+        {
+            // Every original token is either dropped (−1) or sits in a current token of its own modality.
+            for (int o = 0; o < 62; o++)
+            {
+                int now = final.Source[o];
+                if (now >= 0) Assert.Equal(o < 12 ? Modality.Text : Modality.Image, final.Modalities[now]);
+            }
+            Assert.Contains(-1, final.Source.ToArray());
+            Assert.DoesNotContain(Enumerable.Range(0, 12), o => final.Source[o] < 0); // text is never pruned
+            // Sizes count the tokens still represented: pruning (without fusion) lowers the total.
+            Assert.Equal(final.Source.ToArray().Count(s => s >= 0), final.Sizes.ToArray().Sum(), 3);
+        }
+    }
+
+    [Fact]
+    public void PumerWithZeroRatiosIsTheDenseStreamBitForBit()
+    {
+        var dense = Small.Run(20, 65, 3, reducer: null);
+        var zero = Small.Run(20, 65, 3, ReductionSpec.Parse("pumer:layers=1/3/4,p=0,mi=0,mt=0").Bind(Small.Tower));
+        using (dense.Final)
+        using (zero.Final)
+        {
+            Assert.Equal(dense.Pooled, zero.Pooled);
+            Assert.Equal(85, zero.Final.Count);
+        }
+    }
+
+    [Theory]
+    [InlineData("tome:r=8")]
+    [InlineData("crossget:r=8")]
+    [InlineData("madtp:t=0.05,m=8")]
+    public void MatchersAndPrunersKeepModalitiesApartAndInvariantsHold(string spec)
+    {
+        var probe = new InvariantProbe(ReductionSpec.Parse(spec).Bind(Small.Tower)!);
+        var (_, _, final) = Small.Run(texts: 16, images: 65, inputSeed: 4, probe);
+        using (final)
+        {
+            Assert.True(probe.Reduced > 0, $"{spec} reduced nothing");
+            for (int o = 0; o < 81; o++)
+                Assert.Equal(o < 16 ? Modality.Text : Modality.Image, final.Modalities[final.Source[o]]);
+            if (spec.StartsWith("madtp")) Assert.Equal(16, final.Modalities.ToArray().Count(m => m == Modality.Text)); // MADTP prunes image tokens only
+        }
+    }
+
+    [Fact]
+    public void CrossGetGuidesEachModalityByTheOtherClassTokenHandComputed()
+    {
+        // [text CLS, t1, t2, image CLS, i4…i7], one head, width 3. Image keys as in HandCases' GraphMetric:
+        // S45 = 0.96, S67 = 0.8, S56 = 0.28, S57 = 0.224; text keys (0,0,1), (0,0.8,0.6): S12 = 0.6.
+        // Cross-modal pairs (e.g. S17 = 0.6) must never count. The text CLS query (1,0,0) guides the image
+        // tokens: I = [1, 0.96, 0, 0] for i4…i7; the image CLS query (0,0,1) guides the text: I1 = 1, I2 = 0.6.
+        // σ4 = 0.96 − 1, σ5 = 0.28 − 0.96, σ6 = 0.8, σ1 = 0.6 − 1 = −0.4: sources in order 6, 4, 1.
+        // (Guided by the image CLS instead, σ4 would stay 0.96 and token 4 would merge first.)
+        var tower = new TowerInfo("fusion", Modality.Multimodal, 1, 3, 1);
+        Modality t = Modality.Text, i = Modality.Image;
+        float[][] keys = [[0, 0, 0], [0, 0, 1], [0, 0.8f, 0.6f], [0, 0, 0], [1, 0, 0], [0.96f, 0.28f, 0], [0, 1, 0], [0, 0.8f, 0.6f]];
+        using var capture = new AttentionCapture(8, 3, 1, false, false);
+        capture.Qkv.Clear();
+        for (int k = 0; k < 8; k++) keys[k].CopyTo(capture.Qkv.Slice(k * 9 + 3, 3));
+        capture.Qkv[0] = 1;          // text CLS query (1, 0, 0)
+        capture.Qkv[3 * 9 + 2] = 1;  // image CLS query (0, 0, 1)
+
+        TokenSet Tokens()
+        {
+            var tokens = new TokenSet([t, t, t, i, i, i, i, i], 1, 8);
+            tokens.Features.CopyFrom([0, 1, 2, 3, 4, 5, 6, 7]);
+            tokens.Protect(0);
+            tokens.Protect(3);
+            tokens.Guide = 0;
+            return tokens;
+        }
+
+        using var one = Tokens();
+        new CrossGetReducer(tower, MergeSchedule.Constant(1)).Reduce(0, one, capture);
+        Assert.Equal([0f, 1, 2, 3, 4, 5, 6.5f], one.Features.ToArray());
+
+        using var three = Tokens();
+        new CrossGetReducer(tower, MergeSchedule.Constant(3)).Reduce(0, three, capture);
+        // 1 → 2 with weights e^1 : e^0.6, 4 → 5 with e^1 : e^0.96, 6 → 7 equally.
+        Assert.Equal([0f, 1.4013123f, 3, 4.4900013f, 6.5f], three.Features.ToArray(), (x, y) => Math.Abs(x - y) < 1e-5);
+        Assert.Equal([t, t, i, i, i], three.Modalities.ToArray());
+    }
+
+    [Fact]
+    public void PumerIsRefusedOnASingleModalityTowerAndWithBadSettings()
+    {
+        var vision = new TowerInfo("vision", Modality.Image, 12, 64, 4);
+        var e = Assert.Throws<ArgumentException>(() => ReductionSpec.Parse("pumer").Bind(vision));
+        Assert.Contains("fusion model", e.Message);
+        Assert.Contains("layer 12", Assert.Throws<ArgumentException>(() => ReductionSpec.Parse("pumer:layers=2/12").Bind(Small.Tower with { Layers = 12 })).Message);
+        Assert.Contains("p must be in [0, 1)", Assert.Throws<ArgumentException>(() => ReducerSpec.Parse("pumer:p=1.5")).Message);
+        Assert.Contains("ascending", Assert.Throws<ArgumentException>(() => ReducerSpec.Parse("pumer:layers=5/2")).Message);
+        Assert.Equal("pumer", ReducerSpec.Parse("pumer:layers=2/5/8,p=0.1").ToString());
+        Assert.Equal("pumer:layers=1/3,p=0.2,mi=0.3,mt=0", ReducerSpec.Parse("pumer:layers=1/3,p=0.2,mt=0").ToString());
+        Assert.Contains("one spec", Assert.Throws<ArgumentException>(() => ReductionSpec.Parse("vision=tome:r=2;text=none").Bind(Small.Tower)).Message);
+    }
+}
