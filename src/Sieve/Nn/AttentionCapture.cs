@@ -1,4 +1,4 @@
-using System.Buffers;
+using Sieve.Tensors;
 
 namespace Sieve.Nn;
 
@@ -21,9 +21,9 @@ public sealed class AttentionCapture : IDisposable
         Tokens = tokens;
         Width = width;
         Heads = heads;
-        _qkv = ArrayPool<float>.Shared.Rent(tokens * 3 * width);
-        if (probabilities) _probabilities = ArrayPool<float>.Shared.Rent(heads * tokens * tokens);
-        if (headOutputs) _context = ArrayPool<float>.Shared.Rent(tokens * width);
+        _qkv = ActivationMemory.Rent(tokens * 3 * width);
+        if (probabilities) _probabilities = ActivationMemory.Rent(heads * tokens * tokens);
+        if (headOutputs) _context = ActivationMemory.Rent(tokens * width);
     }
 
     /// <summary>Sequence length N.</summary>
@@ -65,8 +65,9 @@ public sealed class AttentionCapture : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var a in new[] { _qkv, _probabilities, _context })
-            if (a != null) ArrayPool<float>.Shared.Return(a);
+        if (_qkv != null) ActivationMemory.Return(_qkv, Tokens * 3 * Width);
+        if (_probabilities != null) ActivationMemory.Return(_probabilities, Heads * Tokens * Tokens);
+        if (_context != null) ActivationMemory.Return(_context, Tokens * Width);
         _qkv = _probabilities = _context = null;
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 using Sieve.Reduction;
 using Sieve.Tensors;
@@ -29,15 +28,16 @@ public sealed class TransformerBlock(LayerNorm norm1, Attention attention, Layer
         using var normedBuffer = new Scratch(n);
         using var updateBuffer = new Scratch(n);
         Span<float> normed = normedBuffer.Span, update = updateBuffer.Span;
-        float[]? logSizes = reducer is { ProportionalAttention: true } && tokens.SizesDiffer ? tokens.RentLogSizes() : null;
+        bool proportional = reducer is { ProportionalAttention: true } && tokens.SizesDiffer;
+        using var logSizes = new Scratch(proportional ? count : 0);
+        if (proportional) tokens.LogSizes(logSizes.Span);
         using (var capture = reducer == null ? null : new AttentionCapture(count, Width, Heads, reducer.NeedsProbabilities(layer), reducer.NeedsHeadOutputs))
         {
             norm1.Forward(tokens.Features, normed, count);
-            attention.Forward(normed, count, update, causal, logSizes, capture);
+            attention.Forward(normed, count, update, causal, proportional ? logSizes.Array : null, capture);
             TensorPrimitives.Add(tokens.Features, update, tokens.Features);
             if (reducer != null) reducerMacs = reducer.Reduce(layer, tokens, capture!);
         }
-        if (logSizes != null) ArrayPool<float>.Shared.Return(logSizes);
 
         count = tokens.Count;
         n = count * Width;

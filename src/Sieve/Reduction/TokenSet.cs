@@ -1,4 +1,4 @@
-using System.Buffers;
+using Sieve.Tensors;
 
 namespace Sieve.Reduction;
 
@@ -44,7 +44,7 @@ public sealed class TokenSet : IDisposable
         Count = count;
         Width = width;
         _capacity = capacity;
-        _x = ArrayPool<float>.Shared.Rent(capacity * width);
+        _x = ActivationMemory.Rent(capacity * width);
         _sizes = new float[capacity];
         _sizes.AsSpan().Fill(1f);
         _protected = new bool[capacity];
@@ -136,13 +136,8 @@ public sealed class TokenSet : IDisposable
         return CrossToken;
     }
 
-    /// <summary>log(size) per token, for proportional attention; rented from the pool.</summary>
-    internal float[] RentLogSizes()
-    {
-        var log = ArrayPool<float>.Shared.Rent(Count);
-        System.Numerics.Tensors.TensorPrimitives.Log(Sizes, log.AsSpan(0, Count));
-        return log;
-    }
+    /// <summary>Writes log(size) per token into <paramref name="log"/> [Count], for proportional attention.</summary>
+    public void LogSizes(Span<float> log) => System.Numerics.Tensors.TensorPrimitives.Log(Sizes, log[..Count]);
 
     /// <summary>
     /// Carries out a plan: each output token is the weighted average of its members' features, its size
@@ -171,7 +166,7 @@ public sealed class TokenSet : IDisposable
             if (_protected[i] && members[plan.Slot[i]] != 1)
                 throw new InvalidOperationException($"plan merges protected token {i}");
 
-        var x = ArrayPool<float>.Shared.Rent(_capacity * d);
+        var x = ActivationMemory.Rent(_capacity * d);
         var sizes = new float[_capacity];
         var isProtected = new bool[_capacity];
         var weightSum = new double[m];
@@ -195,7 +190,7 @@ public sealed class TokenSet : IDisposable
             System.Numerics.Tensors.TensorPrimitives.Multiply(x.AsSpan(j * d, d), (float)(1 / weightSum[j]), x.AsSpan(j * d, d));
         }
 
-        ArrayPool<float>.Shared.Return(_x);
+        ActivationMemory.Return(_x, _capacity * d);
         _x = x;
         _sizes = sizes;
         _protected = isProtected;
@@ -213,7 +208,7 @@ public sealed class TokenSet : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_x.Length > 0) ArrayPool<float>.Shared.Return(_x);
+        if (_x.Length > 0) ActivationMemory.Return(_x, _capacity * Width);
         _x = [];
     }
 }

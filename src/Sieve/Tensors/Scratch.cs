@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Sieve.Tensors;
 
 /// <summary>
@@ -14,7 +12,7 @@ internal readonly struct Scratch : IDisposable
 
     public Scratch(int length)
     {
-        _array = ArrayPool<float>.Shared.Rent(length);
+        _array = ActivationMemory.Rent(length);
         _length = length;
     }
 
@@ -23,5 +21,5 @@ internal readonly struct Scratch : IDisposable
     /// <summary>The rented array itself (for lambdas, which cannot capture spans); index within <see cref="Span"/>'s length.</summary>
     public float[] Array => _array;
 
-    public void Dispose() => ArrayPool<float>.Shared.Return(_array);
+    public void Dispose() => ActivationMemory.Return(_array, _length);
 }
