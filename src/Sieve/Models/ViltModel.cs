@@ -146,7 +146,9 @@ public sealed class ViltModel
     }
 
     /// <summary>VQA logits, one per answer. ViLT's classifier is trained with binary cross-entropy against soft VQA scores, so each answer's probability is sigmoid(logit), independently of the others.</summary>
-    /// <inheritdoc cref="Pooled" path="/param"/>
+    /// <param name="input">The pair.</param>
+    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
+    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
     /// <exception cref="SieveFormatException">The checkpoint has no VQA head.</exception>
     public float[] AnswerLogits(ViltInput input, TokenReducer? reducer = null, ForwardTrace? trace = null)
     {
@@ -163,7 +165,9 @@ public sealed class ViltModel
     }
 
     /// <summary>The <paramref name="top"/> likeliest answers, each with its sigmoid probability (see <see cref="AnswerLogits"/>).</summary>
-    /// <inheritdoc cref="Pooled" path="/param"/>
+    /// <param name="input">The pair.</param>
+    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
+    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
     /// <param name="top">How many answers.</param>
     public Prediction[] Answer(ViltInput input, int top = 5, TokenReducer? reducer = null, ForwardTrace? trace = null)
     {
@@ -178,7 +182,9 @@ public sealed class ViltModel
         Answer(Prepare(image, question), top, reducer);
 
     /// <summary>The image–text matching logit (<c>rank_output</c>): higher means a better match; sigmoid gives ViLT's ITM probability.</summary>
-    /// <inheritdoc cref="Pooled" path="/param"/>
+    /// <param name="input">The pair.</param>
+    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
+    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
     /// <exception cref="SieveFormatException">The checkpoint has no matching head.</exception>
     public float MatchScore(ViltInput input, TokenReducer? reducer = null, ForwardTrace? trace = null)
     {
