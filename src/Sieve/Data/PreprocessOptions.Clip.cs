@@ -56,26 +56,8 @@ public sealed partial record PreprocessOptions
     static PreprocessOptions ForClip(JsonConfig cfg)
     {
         var defaults = ClipDefaults;
-        foreach (string step in new[] { "do_resize", "do_center_crop", "do_rescale" })
-        {
-            if (!cfg.Bool(step, true))
-                throw cfg.Error(step, "true (Sieve always resizes, centre-crops and rescales)", cfg.Find(step)!.Value);
-        }
-        if (cfg.Find("resample") is { } resample
-            && !(resample.ValueKind == JsonValueKind.Number && resample.TryGetInt32(out int filter) && filter == PilBicubic))
-            throw cfg.Error("resample", $"{PilBicubic} (bicubic, the only resampling Sieve implements)", resample);
-        if (cfg.Find("rescale_factor") is { } factor
-            && Math.Abs(cfg.PositiveNumber("rescale_factor", factor) * 255 - 1) > 1e-6)
-            throw cfg.Error("rescale_factor", "1/255 = 0.00392156862745098", factor);
-
-        int shortestEdge = defaults.ResizeShorterSide;
-        if (cfg.Find("size") is { } size)
-        {
-            // A {"height", "width"} size (resize ignoring the aspect ratio) is not CLIP's and not supported.
-            shortestEdge = size.ValueKind == JsonValueKind.Object
-                ? cfg.Section("size").PositiveInt("shortest_edge")
-                : cfg.PositiveInt("size", size);
-        }
+        RequireBicubicAndRescale(cfg, "do_resize", "do_center_crop", "do_rescale");
+        int shortestEdge = ShortestEdge(cfg, defaults.ResizeShorterSide);
 
         (int width, int height) crop = (defaults.CropWidth, defaults.CropHeight);
         if (cfg.Find("crop_size") is { } cropSize)
@@ -92,14 +74,45 @@ public sealed partial record PreprocessOptions
             }
         }
 
-        var (mean, std) = (defaults.Mean, defaults.Std);
-        if (!cfg.Bool("do_normalize", true))
-            (mean, std) = ((0f, 0f, 0f), (1f, 1f, 1f));
-        else
-        {
-            if (cfg.Find("image_mean") is { } m) mean = cfg.Rgb("image_mean", m, positive: false);
-            if (cfg.Find("image_std") is { } s) std = cfg.Rgb("image_std", s, positive: true);
-        }
+        var (mean, std) = Normalization(cfg, defaults.Mean, defaults.Std);
         return new PreprocessOptions(shortestEdge, crop.width, crop.height, mean, std, ResizeRounding.Truncate);
+    }
+
+    // The parts of a Hugging Face image processor config that CLIP's and ViLT's share.
+
+    /// <summary>Refuses a config that turns off one of <paramref name="steps"/>, resamples other than bicubic, or rescales other than by 1/255.</summary>
+    internal static void RequireBicubicAndRescale(JsonConfig cfg, params string[] steps)
+    {
+        foreach (string step in steps)
+        {
+            if (!cfg.Bool(step, true))
+                throw cfg.Error(step, $"true (Sieve always does {string.Join(", ", steps)})", cfg.Find(step)!.Value);
+        }
+        if (cfg.Find("resample") is { } resample
+            && !(resample.ValueKind == JsonValueKind.Number && resample.TryGetInt32(out int filter) && filter == PilBicubic))
+            throw cfg.Error("resample", $"{PilBicubic} (bicubic, the only resampling Sieve implements)", resample);
+        if (cfg.Find("rescale_factor") is { } factor
+            && Math.Abs(cfg.PositiveNumber("rescale_factor", factor) * 255 - 1) > 1e-6)
+            throw cfg.Error("rescale_factor", "1/255 = 0.00392156862745098", factor);
+    }
+
+    /// <summary><c>size</c> as an integer or <c>{"shortest_edge": n}</c>; <paramref name="fallback"/> when missing.</summary>
+    internal static int ShortestEdge(JsonConfig cfg, int fallback)
+    {
+        if (cfg.Find("size") is not { } size) return fallback;
+        // A {"height", "width"} size (resize ignoring the aspect ratio) is neither CLIP's nor ViLT's and not supported.
+        return size.ValueKind == JsonValueKind.Object
+            ? cfg.Section("size").PositiveInt("shortest_edge")
+            : cfg.PositiveInt("size", size);
+    }
+
+    /// <summary><c>image_mean</c> and <c>image_std</c> (defaults where missing), or none when <c>do_normalize</c> is false.</summary>
+    internal static ((float R, float G, float B) Mean, (float R, float G, float B) Std) Normalization(
+        JsonConfig cfg, (float R, float G, float B) mean, (float R, float G, float B) std)
+    {
+        if (!cfg.Bool("do_normalize", true)) return ((0f, 0f, 0f), (1f, 1f, 1f));
+        if (cfg.Find("image_mean") is { } m) mean = cfg.Rgb("image_mean", m, positive: false);
+        if (cfg.Find("image_std") is { } s) std = cfg.Rgb("image_std", s, positive: true);
+        return (mean, std);
     }
 }

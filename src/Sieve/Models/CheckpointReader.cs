@@ -33,7 +33,7 @@ internal sealed class CheckpointReader
         var rng = new System.Random(seed);
         return new CheckpointReader((name, shape, x) =>
         {
-            bool norm = name.Contains("norm") || name.Contains("layrnorm");
+            bool norm = name.Contains("norm", StringComparison.OrdinalIgnoreCase) || name.Contains("layrnorm");
             if (norm && name.EndsWith(".weight")) x.Fill(1f);
             else if (!name.EndsWith(".bias") && !norm)
                 for (int i = 0; i < x.Length; i++) x[i] = (rng.NextSingle() - 0.5f) * 0.0693f; // √12 · 0.02
@@ -115,4 +115,9 @@ internal sealed record BlockNames(string Norm1, string? Qkv, string? Q, string? 
     public static BlockNames HuggingFace(string layer) =>
         new($"{layer}.layer_norm1", null, $"{layer}.self_attn.q_proj", $"{layer}.self_attn.k_proj", $"{layer}.self_attn.v_proj",
             $"{layer}.self_attn.out_proj", $"{layer}.layer_norm2", $"{layer}.mlp.fc1", $"{layer}.mlp.fc2");
+
+    /// <summary>A Hugging Face ViT/BERT-style layer (<c>ViltLayer</c>): <c>layernorm_before</c>, <c>attention.attention.{query,key,value}</c>, ….</summary>
+    public static BlockNames Vilt(string layer) =>
+        new($"{layer}.layernorm_before", null, $"{layer}.attention.attention.query", $"{layer}.attention.attention.key", $"{layer}.attention.attention.value",
+            $"{layer}.attention.output.dense", $"{layer}.layernorm_after", $"{layer}.intermediate.dense", $"{layer}.output.dense");
 }

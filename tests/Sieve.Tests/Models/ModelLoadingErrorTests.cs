@@ -7,7 +7,7 @@ namespace Sieve.Tests.Models;
 /// <summary>A checkpoint that does not fit its model gives one clear error naming the tensor or field.</summary>
 public class ModelLoadingErrorTests
 {
-    static void RewriteWithout(string directory, string dropped, (string Name, int[] Shape)? replaced = null)
+    internal static void RewriteWithout(string directory, string dropped, (string Name, int[] Shape)? replaced = null)
     {
         string path = Path.Combine(directory, "model.safetensors");
         var writer = new SafetensorsWriter();

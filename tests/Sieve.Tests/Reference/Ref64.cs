@@ -26,20 +26,24 @@ public static class Ref64
     /// Stride-p, p×p convolution of a [3, S, S] image written as the conv sum; returns [1 + patches, D]
     /// with row 0 left zero for the class token.
     /// </summary>
-    public static double[] PatchEmbedWithClassRow(double[] pixels, int image, int patch, double[] w, double[]? b, int d)
+    public static double[] PatchEmbedWithClassRow(double[] pixels, int image, int patch, double[] w, double[]? b, int d) =>
+        PatchEmbedWithClassRow(pixels, image, image, patch, w, b, d);
+
+    /// <summary>The same over a [3, H, W] image: ⌊H/p⌋ × ⌊W/p⌋ patches in row-major order (the conv ignores the remainder).</summary>
+    public static double[] PatchEmbedWithClassRow(double[] pixels, int height, int width, int patch, double[] w, double[]? b, int d)
     {
-        int grid = image / patch;
-        var x = new double[(grid * grid + 1) * d];
-        for (int py = 0; py < grid; py++)
-            for (int px = 0; px < grid; px++)
+        int rows = height / patch, cols = width / patch;
+        var x = new double[(rows * cols + 1) * d];
+        for (int py = 0; py < rows; py++)
+            for (int px = 0; px < cols; px++)
                 for (int o = 0; o < d; o++)
                 {
                     double s = b?[o] ?? 0;
                     for (int ch = 0; ch < 3; ch++)
                         for (int ky = 0; ky < patch; ky++)
                             for (int kx = 0; kx < patch; kx++)
-                                s += w[((o * 3 + ch) * patch + ky) * patch + kx] * pixels[(ch * image + py * patch + ky) * image + px * patch + kx];
-                    x[(1 + py * grid + px) * d + o] = s;
+                                s += w[((o * 3 + ch) * patch + ky) * patch + kx] * pixels[(ch * height + py * patch + ky) * width + px * patch + kx];
+                    x[(1 + py * cols + px) * d + o] = s;
                 }
         return x;
     }
@@ -98,8 +102,12 @@ public static class Ref64
         return z < 0 ? -result : result;
     }
 
-    /// <summary>Multi-head attention with fused qkv weights ([q; k; v] rows).</summary>
-    public static double[] Attention(double[] x, int t, int d, int heads, double[] qkvW, double[] qkvB, double[] projW, double[] projB, bool causal)
+    /// <summary>
+    /// Multi-head attention with fused qkv weights ([q; k; v] rows). <paramref name="keyMask"/>: null, or false
+    /// for keys that get −∞ logits (padding), as Hugging Face's extended attention mask does.
+    /// </summary>
+    public static double[] Attention(double[] x, int t, int d, int heads, double[] qkvW, double[] qkvB, double[] projW, double[] projB, bool causal,
+        bool[]? keyMask = null)
     {
         int dh = d / heads;
         var qkv = Linear(x, t, qkvW, qkvB, d, 3 * d);
@@ -113,7 +121,7 @@ public static class Ref64
                 {
                     double dot = 0;
                     for (int c = 0; c < dh; c++) dot += qkv[i * 3 * d + h * dh + c] * qkv[j * 3 * d + d + h * dh + c];
-                    s[j] = dot / Math.Sqrt(dh);
+                    s[j] = keyMask is { } m && !m[j] ? double.NegativeInfinity : dot / Math.Sqrt(dh);
                 }
                 SoftmaxInPlace(s, 0, visible);
                 for (int c = 0; c < dh; c++)

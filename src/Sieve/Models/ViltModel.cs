@@ -1,0 +1,227 @@
+using System.Numerics.Tensors;
+using Sieve.Data;
+using Sieve.Eval;
+using Sieve.Nn;
+using Sieve.Reduction;
+using Sieve.Tensors;
+using Sieve.Weights;
+
+namespace Sieve.Models;
+
+/// <summary>
+/// A Hugging Face ViLT: one pre-norm transformer over [text ; image] (<see cref="ViltEmbeddings"/>), the
+/// final <c>layernorm</c>, the pooler (dense + tanh on the text [CLS]) and whichever heads the checkpoint
+/// has: <c>ViltForQuestionAnswering</c>'s VQA classifier and <c>ViltForImageAndTextRetrieval</c>'s
+/// image–text matching score. Tokenizer (<c>vocab.txt</c>) and image preprocessing
+/// (<c>preprocessor_config.json</c>) come from the same folder.
+/// </summary>
+/// <remarks>
+/// Every pair runs as its own sequence, so padding is never computed: a masked token is left out and the
+/// others keep their positions, which equals Hugging Face's masked attention exactly. A token reducer
+/// (bound to <see cref="Tower"/>) therefore never sees padding.
+/// </remarks>
+public sealed class ViltModel
+{
+    /// <summary>Epsilon of the VQA head's LayerNorm: <c>nn.LayerNorm</c>'s default, not the config's.</summary>
+    const float HeadLayerNormEps = 1e-5f;
+
+    readonly ViltEmbeddings _embeddings;
+    readonly Encoder _encoder;
+    readonly Nn.LayerNorm _norm;
+    readonly Linear _pooler;
+    readonly (Linear Up, Nn.LayerNorm Norm, Linear Out)? _vqa;
+    readonly Linear? _rank;
+    readonly WordPieceTokenizer? _tokenizer;
+    readonly string _directory;
+
+    /// <summary>The model's shape.</summary>
+    public ViltConfig Config { get; }
+
+    /// <summary>The image preprocessing.</summary>
+    public ViltImageProcessor Preprocessor { get; }
+
+    /// <summary>Answer names of the VQA head by index (the index as text where the config names none); empty without the head.</summary>
+    public IReadOnlyList<string> Answers { get; }
+
+    /// <summary>Whether the checkpoint has the VQA classifier (<c>classifier.*</c>).</summary>
+    public bool HasVqaHead => _vqa != null;
+
+    /// <summary>Whether the checkpoint has the image–text matching score (<c>rank_output</c>).</summary>
+    public bool HasMatchHead => _rank != null;
+
+    ViltModel(string directory, ViltConfig config, CheckpointReader w, string prefix, int answers, bool match,
+        WordPieceTokenizer? tokenizer, ViltImageProcessor preprocessor)
+    {
+        _directory = directory;
+        Config = config;
+        int d = config.Width;
+        _embeddings = new ViltEmbeddings(config, w, prefix);
+        if (w.Has($"{prefix}encoder.layer.{config.Layers}.layernorm_before.weight"))
+            throw new SieveFormatException($"{directory}: the checkpoint has more than the {config.Layers} layers its config.json describes");
+        _encoder = new Encoder(Enumerable.Range(0, config.Layers)
+            .Select(i => w.Block(BlockNames.Vilt($"{prefix}encoder.layer.{i}"), d, config.Heads, config.MlpHidden, config.LayerNormEps, Activation.Gelu))
+            .ToArray());
+        _norm = w.LayerNorm(prefix + "layernorm", d, config.LayerNormEps);
+        _pooler = w.Linear(prefix + "pooler.dense", d, d);
+        if (answers > 0)
+            _vqa = (w.Linear("classifier.0", d, 2 * d), w.LayerNorm("classifier.1", 2 * d, HeadLayerNormEps), w.Linear("classifier.3", 2 * d, answers));
+        if (match) _rank = w.Linear("rank_output", d, 1);
+        Answers = answers == 0 ? [] : config.Labels ?? Enumerable.Range(0, answers).Select(i => i.ToString()).ToArray();
+        _tokenizer = tokenizer;
+        Preprocessor = preprocessor;
+    }
+
+    /// <summary>
+    /// Loads a Hugging Face ViLT folder: <c>config.json</c>, <c>model.safetensors</c> (or shards) with or without
+    /// the <c>vilt.</c> prefix, and, when present, <c>vocab.txt</c> (+ <c>tokenizer_config.json</c>'s
+    /// <c>do_lower_case</c>) and <c>preprocessor_config.json</c>. The VQA head's size is the config's
+    /// <c>id2label</c> count (Hugging Face's <c>num_labels</c>).
+    /// </summary>
+    /// <exception cref="SieveFormatException">A file is missing or malformed, or a tensor is missing or has the wrong shape (named).</exception>
+    public static ViltModel Load(string directory)
+    {
+        if (!Directory.Exists(directory)) throw new SieveFormatException($"model folder '{directory}' does not exist");
+        var config = ViltConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json")));
+        string tokenizerConfig = Path.Combine(directory, "tokenizer_config.json");
+        bool lowerCase = !File.Exists(tokenizerConfig) || JsonConfig.Load(tokenizerConfig).Bool("do_lower_case", true);
+        var tokenizer = File.Exists(Path.Combine(directory, WordPieceTokenizer.VocabFile))
+            ? WordPieceTokenizer.FromDirectory(directory, config.MaxPositions, lowerCase)
+            : null;
+        var preprocessor = ViltImageProcessor.FromDirectory(directory);
+        using var file = CheckpointFiles.Open(directory);
+        var weights = new CheckpointReader(file);
+        string prefix = weights.Has("vilt.embeddings.cls_token") ? "vilt." : "";
+        // A VQA head without id2label has Hugging Face's default two labels.
+        int answers = weights.Has("classifier.0.weight") ? config.Labels?.Count ?? 2 : 0;
+        return new ViltModel(directory, config, weights, prefix, answers, weights.Has("rank_output.weight"), tokenizer, preprocessor);
+    }
+
+    /// <summary>
+    /// A model of the given shape with seeded random weights, both heads (<paramref name="answers"/> VQA
+    /// answers) and no tokenizer: for timing and memory measurements, which do not depend on weight values.
+    /// </summary>
+    public static ViltModel CreateRandom(ViltConfig config, int seed = 0, int answers = ViltConfig.VqaV2Answers)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(answers);
+        return new ViltModel("(randomly initialised model)", config, CheckpointReader.Random(seed), "vilt.", answers, match: true, null,
+            ViltImageProcessor.Defaults);
+    }
+
+    /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>
+    public WordPieceTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(
+        $"{_directory}: no {WordPieceTokenizer.VocabFile}; text needs the BERT WordPiece vocabulary beside the model");
+
+    /// <summary>The fusion encoder's shape, for binding a token reducer.</summary>
+    public TowerInfo Tower => new("fusion", Modality.Multimodal, Config.Layers, Config.Width, Config.Heads);
+
+    /// <summary>Tokenizes <paramref name="text"/> and preprocesses <paramref name="image"/>; <see cref="ViltInput.Warning"/> says if the text was cut.</summary>
+    /// <exception cref="ArgumentException">The image is less than one patch along a side after resizing.</exception>
+    public ViltInput Prepare(RgbImage image, string text)
+    {
+        var tokens = Tokenizer.Encode(text);
+        var (pixels, height, width) = Preprocessor.Process(image);
+        return new ViltInput(tokens.Ids, pixels, height, width, warning: tokens.Warning);
+    }
+
+    /// <summary>The pooler output: tanh(dense(final-normed text [CLS])), [D].</summary>
+    /// <param name="input">The pair.</param>
+    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
+    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    /// <exception cref="ArgumentException">Too many tokens, an id outside the vocabulary, or an image smaller than one patch.</exception>
+    public float[] Pooled(ViltInput input, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        TowerCheck.Reducer(reducer, Tower);
+        int d = Config.Width;
+        using var tokens = _embeddings.Embed(input);
+        int patches = tokens.Count - input.TextTokens - 1;
+        trace?.AddMacs(_embeddings.MacsFor(patches) + _pooler.MacsFor(1));
+        _encoder.Forward(tokens, causal: false, reducer, trace);
+        var cls = new float[d];
+        _norm.Forward(tokens.Row(tokens.Source[0]), cls, 1);
+        var pooled = new float[d];
+        _pooler.Forward(cls, 1, pooled);
+        TensorPrimitives.Tanh(pooled, pooled);
+        return pooled;
+    }
+
+    /// <summary>VQA logits, one per answer. ViLT's classifier is trained with binary cross-entropy against soft VQA scores, so each answer's probability is sigmoid(logit), independently of the others.</summary>
+    /// <param name="input">The pair.</param>
+    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
+    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    /// <exception cref="SieveFormatException">The checkpoint has no VQA head.</exception>
+    public float[] AnswerLogits(ViltInput input, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    {
+        var (up, norm, output) = _vqa ?? throw MissingHead("VQA head (classifier.*, as ViltForQuestionAnswering has)");
+        var pooled = Pooled(input, reducer, trace);
+        var hidden = new float[up.Out];
+        up.Forward(pooled, 1, hidden);
+        norm.Forward(hidden, hidden, 1);
+        Activations.Gelu(hidden);
+        var logits = new float[output.Out];
+        output.Forward(hidden, 1, logits);
+        trace?.AddMacs(VqaHeadMacs);
+        return logits;
+    }
+
+    /// <summary>The <paramref name="top"/> likeliest answers, each with its sigmoid probability (see <see cref="AnswerLogits"/>).</summary>
+    /// <param name="input">The pair.</param>
+    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
+    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    /// <param name="top">How many answers.</param>
+    public Prediction[] Answer(ViltInput input, int top = 5, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        var probabilities = AnswerLogits(input, reducer, trace);
+        TensorPrimitives.Sigmoid(probabilities, probabilities);
+        return Prediction.Ranked(probabilities, Answers, top);
+    }
+
+    /// <summary>The <paramref name="top"/> likeliest answers to <paramref name="question"/> about <paramref name="image"/> (use <see cref="Prepare"/> to see a truncation warning).</summary>
+    public Prediction[] Answer(RgbImage image, string question, int top = 5, TokenReducer? reducer = null) =>
+        Answer(Prepare(image, question), top, reducer);
+
+    /// <summary>The image–text matching logit (<c>rank_output</c>): higher means a better match; sigmoid gives ViLT's ITM probability.</summary>
+    /// <param name="input">The pair.</param>
+    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
+    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    /// <exception cref="SieveFormatException">The checkpoint has no matching head.</exception>
+    public float MatchScore(ViltInput input, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    {
+        var rank = _rank ?? throw MissingHead("image–text matching head (rank_output, as ViltForImageAndTextRetrieval has)");
+        var pooled = Pooled(input, reducer, trace);
+        var score = new float[1];
+        rank.Forward(pooled, 1, score);
+        trace?.AddMacs(rank.MacsFor(1));
+        return score[0];
+    }
+
+    /// <summary>How well <paramref name="text"/> describes <paramref name="image"/> (use <see cref="Prepare"/> to see a truncation warning).</summary>
+    public float MatchScore(RgbImage image, string text, TokenReducer? reducer = null) => MatchScore(Prepare(image, text), reducer);
+
+    /// <summary>Multiply-adds of a dense pooled forward of <paramref name="textTokens"/> tokens and a <paramref name="gridRows"/> × <paramref name="gridColumns"/> patch grid.</summary>
+    public long PooledMacs(int textTokens, int gridRows, int gridColumns)
+    {
+        int patches = gridRows * gridColumns;
+        return _embeddings.MacsFor(patches) + _encoder.MacsFor(textTokens + 1 + patches) + _pooler.MacsFor(1);
+    }
+
+    /// <summary><see cref="PooledMacs"/> plus the VQA head.</summary>
+    public long AnswerMacs(int textTokens, int gridRows, int gridColumns) => PooledMacs(textTokens, gridRows, gridColumns) + VqaHeadMacs;
+
+    /// <summary><see cref="PooledMacs"/> plus the matching head.</summary>
+    public long MatchMacs(int textTokens, int gridRows, int gridColumns) => PooledMacs(textTokens, gridRows, gridColumns) + (_rank?.MacsFor(1) ?? 0);
+
+    long VqaHeadMacs => _vqa is { } head ? head.Up.MacsFor(1) + head.Out.MacsFor(1) : 0;
+
+    SieveFormatException MissingHead(string what)
+    {
+        string heads = (HasVqaHead, HasMatchHead) switch
+        {
+            (true, _) => "it has a VQA head",
+            (_, true) => "it has an image–text matching head",
+            _ => "it has no head (a bare ViltModel)",
+        };
+        return new SieveFormatException($"{_directory}: the checkpoint has no {what}; {heads}");
+    }
+}
