@@ -17,6 +17,10 @@ namespace Sieve.Export;
 /// [batch, projection_dim], pooled per row at the first end-of-text token, or at the last position when a row has
 /// none (<see cref="ClipTextTower.Encode"/>). Rows may be padded after end-of-text with any valid ids: under the causal
 /// mask padding cannot change the pooled token.</item>
+/// <item>ViLT: <c>input_ids</c> int64 [batch, sequence] (unpadded: every row runs in full) and <c>pixel_values</c> float32
+/// [batch, 3, height, width] of any size → <c>logits</c> [batch, answers] (VQA head, <see cref="ViltModel.AnswerLogits"/>)
+/// and/or <c>match_score</c> [batch, 1] (<see cref="ViltModel.MatchScore"/>), or <c>pooler_output</c> without heads. The
+/// position grid is resized to each image's patch grid by ONNX's Resize (linear, align_corners), as PyTorch does.</item>
 /// </list>
 /// Attention is spelled out as MatMul, Reshape, Transpose and Softmax; GELU as its Erf formula (Gelu is not in
 /// opset 17), QuickGELU as x·Sigmoid(1.702x). A file holds at most 2 GiB (no external data files).
@@ -57,17 +61,28 @@ public static class OnnxExporter
         return (visionInfo, Write(ClipTextGraph(config, weights), text));
     }
 
+    /// <summary>Exports <see cref="ViltModel.CreateRandom"/>(<paramref name="config"/>, <paramref name="seed"/>, <paramref name="answers"/>) with the same weights.</summary>
+    public static OnnxExportInfo ExportRandomVilt(ViltConfig config, int seed, int answers, Stream output) =>
+        Write(ViltGraph(config, CheckpointReader.Random(seed), "vilt.", answers, match: true), output);
+
     static OnnxExportInfo Write(OnnxGraph graph, Stream stream) => Describe(graph, OnnxModelWriter.Write(graph, stream));
 
     static OnnxGraph Build(string directory, ClipTower tower)
     {
         var family = ModelFolder.Detect(directory);
         var config = JsonConfig.Load(Path.Combine(directory, "config.json"));
-        if (family == ModelFamily.Vit && tower != ClipTower.Vision)
-            throw new ArgumentException($"'{directory}' holds a timm ViT, which has only an image tower; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
+        if (family != ModelFamily.Clip && tower != ClipTower.Vision)
+            throw new ArgumentException($"'{directory}' holds a {family}, which has one stream; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
         using var file = CheckpointFiles.Open(directory);
         var weights = new CheckpointReader(file);
         if (family == ModelFamily.Vit) return VitGraph(VitConfig.FromTimm(config), weights);
+        if (family == ModelFamily.Vilt)
+        {
+            var vilt = ViltConfig.FromHuggingFace(config);
+            string prefix = weights.Has("vilt.embeddings.cls_token") ? "vilt." : "";
+            int answers = weights.Has("classifier.0.weight") ? vilt.Labels?.Count ?? 2 : 0; // as ViltModel.Load counts them
+            return ViltGraph(vilt, weights, prefix, answers, weights.Has("rank_output.weight"));
+        }
         var clip = ClipConfig.FromHuggingFace(config);
         return tower == ClipTower.Vision ? ClipVisionGraph(clip, weights) : ClipTextGraph(clip, weights);
     }
@@ -139,6 +154,61 @@ public static class OnnxExporter
         pooled = t.LayerNorm(pooled, "text_model.final_layer_norm", d, c.LayerNormEps);
         g.Output(t.Linear(pooled, "text_projection", d, config.ProjectionDim, bias: false, output: "text_embeds"),
             DataType.Float, "batch", config.ProjectionDim);
+        return g;
+    }
+
+    /// <summary>ViLT: text and image embeddings (<see cref="ViltEmbeddings"/>), the fusion blocks, final norm, pooler and heads.</summary>
+    internal static OnnxGraph ViltGraph(ViltConfig c, CheckpointReader weights, string prefix, int answers, bool match)
+    {
+        var g = new OnnxGraph("vilt");
+        var t = new TransformerGraph(g, weights);
+        int d = c.Width, grid = c.Grid;
+        string ids = g.Input("input_ids", DataType.Int64, "batch", "sequence");
+        string pixels = g.Input("pixel_values", DataType.Float, "batch", 3, "height", "width");
+        string text = prefix + "embeddings.text_embeddings.";
+
+        // Text: LayerNorm(word + position + token type 0) + modality type 0. Weights are read in ViltEmbeddings' order.
+        string words = g.Op("Gather", [t.Weight(text + "word_embeddings.weight", c.VocabSize, d), ids], Attr.Of("axis", 0L));
+        string length = g.Op("Shape", [ids], Attr.Of("start", 1L), Attr.Of("end", 2L));
+        string positions = g.Op("Slice", [t.Weight(text + "position_embeddings.weight", c.MaxPositions, d), g.Int64s(0), length, g.Int64s(0)]);
+        var tokenType = t.Read(text + "token_type_embeddings.weight", c.TypeVocabSize, d);
+        string xt = g.Op("Add", [g.Op("Add", [words, positions]), g.Weight(text + "token_type_embeddings.row0", tokenType[..d], d)]);
+        xt = t.LayerNorm(xt, text + "LayerNorm", d, c.LayerNormEps);
+
+        // Image: patches + the position grid resized to this image's patch grid; the class token with position 0.
+        string patchPrefix = prefix + "embeddings.patch_embeddings.projection";
+        string conv = g.Op("Conv", [pixels, t.Weight(patchPrefix + ".weight", d, 3, c.PatchSize, c.PatchSize), t.Weight(patchPrefix + ".bias", d)],
+            Attr.Of("kernel_shape", c.PatchSize, c.PatchSize), Attr.Of("strides", c.PatchSize, c.PatchSize));
+        var cls = t.Read(prefix + "embeddings.cls_token", 1, 1, d);
+        var table = t.Read(prefix + "embeddings.position_embeddings", 1, 1 + grid * grid, d);
+        var gridChannels = new float[d * grid * grid]; // [1, D, G, G], as PyTorch's interpolate takes it
+        for (int p = 0; p < grid * grid; p++)
+            for (int k = 0; k < d; k++) gridChannels[k * grid * grid + p] = table[(1 + p) * d + k];
+        string sizes = g.Op("Concat", [g.Int64s(1, d), g.Op("Shape", [conv], Attr.Of("start", 2L), Attr.Of("end", 4L))], Attr.Of("axis", 0L));
+        string resized = g.Op("Resize", [g.Weight(prefix + "embeddings.position_grid", gridChannels, 1, d, grid, grid), "", "", sizes],
+            Attr.Of("mode", "linear"), Attr.Of("coordinate_transformation_mode", "align_corners"));
+        string xi = g.Op("Add", [conv, resized]);
+        xi = g.Op("Transpose", [g.Op("Reshape", [xi, g.Int64s(0, d, -1)])], Attr.Of("perm", 0, 2, 1));
+        var clsRow = new float[d];
+        for (int k = 0; k < d; k++) clsRow[k] = cls[k] + table[k];
+        xi = t.PrependClassToken(xi, pixels, g.Weight(prefix + "embeddings.cls_token+position0", clsRow, 1, 1, d));
+
+        var modality = t.Read(prefix + "embeddings.token_type_embeddings.weight", c.ModalityTypes, d);
+        xt = g.Op("Add", [xt, g.Weight(prefix + "embeddings.modality_type.text", modality[..d], d)]);
+        xi = g.Op("Add", [xi, g.Weight(prefix + "embeddings.modality_type.image", modality[d..(2 * d)], d)]);
+
+        string x = g.Op("Concat", [xt, xi], Attr.Of("axis", 1L));
+        for (int i = 0; i < c.Layers; i++)
+            x = t.Block(x, BlockNames.Vilt($"{prefix}encoder.layer.{i}"), d, c.Heads, c.MlpHidden, c.LayerNormEps, Tensors.Activation.Gelu);
+        x = t.LayerNorm(x, prefix + "layernorm", d, c.LayerNormEps);
+        string pooled = g.Op("Tanh", [t.Linear(t.ClassToken(x), prefix + "pooler.dense", d, d)]);
+        if (answers == 0 && !match) g.Output(g.Op("Identity", [pooled]), DataType.Float, "batch", d);
+        if (answers > 0)
+        {
+            string hidden = t.LayerNorm(t.Linear(pooled, "classifier.0", d, 2 * d), "classifier.1", 2 * d, ViltModel.HeadLayerNormEps);
+            g.Output(t.Linear(t.Activate(hidden, Tensors.Activation.Gelu), "classifier.3", 2 * d, answers, output: "logits"), DataType.Float, "batch", answers);
+        }
+        if (match) g.Output(t.Linear(pooled, "rank_output", d, 1, output: "match_score"), DataType.Float, "batch", 1);
         return g;
     }
 

@@ -33,8 +33,9 @@ internal sealed class OnnxGraph(string name)
     }
 
     /// <summary>A node attribute holding one int, one float, or a list of ints.</summary>
-    public sealed record Attr(string Name, long? Int = null, float? Float = null, long[]? Ints = null)
+    public sealed record Attr(string Name, long? Int = null, float? Float = null, long[]? Ints = null, string? Text = null)
     {
+        public static Attr Of(string name, string value) => new(name, Text: value);
         public static Attr Of(string name, long value) => new(name, Int: value);
         public static Attr Of(string name, float value) => new(name, Float: value);
         public static Attr Of(string name, params long[] values) => new(name, Ints: values);

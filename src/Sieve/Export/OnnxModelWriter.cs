@@ -28,8 +28,8 @@ internal static class OnnxModelWriter
     // NodeProto
     const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5;
     // AttributeProto and its AttributeType enum
-    const int AttributeName = 1, AttributeFloat = 2, AttributeInt = 3, AttributeInts = 8, AttributeType = 20;
-    const int TypeFloat = 1, TypeInt = 2, TypeInts = 7;
+    const int AttributeName = 1, AttributeFloat = 2, AttributeInt = 3, AttributeString = 4, AttributeInts = 8, AttributeType = 20;
+    const int TypeFloat = 1, TypeInt = 2, TypeString = 3, TypeInts = 7;
     // TensorProto
     const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9;
     // ValueInfoProto → TypeProto → TypeProto.Tensor → TensorShapeProto → Dimension
@@ -82,8 +82,9 @@ internal static class OnnxModelWriter
         w.String(AttributeName, attribute.Name);
         if (attribute.Float is float f) w.Float(AttributeFloat, f);
         if (attribute.Int is long i) w.Int64(AttributeInt, i);
+        if (attribute.Text is string s) w.String(AttributeString, s);
         foreach (long value in attribute.Ints ?? []) w.Int64(AttributeInts, value);
-        w.Int64(AttributeType, attribute.Float != null ? TypeFloat : attribute.Int != null ? TypeInt : TypeInts);
+        w.Int64(AttributeType, attribute.Float != null ? TypeFloat : attribute.Int != null ? TypeInt : attribute.Text != null ? TypeString : TypeInts);
     }
 
     static void WriteTensor(ProtobufWriter w, OnnxGraph.Tensor tensor)

@@ -21,6 +21,9 @@ internal sealed class TransformerGraph(OnnxGraph g, CheckpointReader w)
     /// <summary>A checkpoint tensor of <paramref name="shape"/>, stored with <paramref name="dims"/> (same element count).</summary>
     public string Weight(string name, int[] shape, long[] dims) => g.Weight(name, w.Tensor(name, shape), dims);
 
+    /// <summary>A checkpoint tensor's values, for initializers built from parts of it.</summary>
+    public float[] Read(string name, params int[] shape) => w.Tensor(name, shape);
+
     /// <summary>y = x·Wᵀ + b for a PyTorch [out, in] weight; <paramref name="output"/> names the result (a graph output).</summary>
     public string Linear(string x, string prefix, int inF, int outF, bool bias = true, string? output = null)
     {
@@ -115,7 +118,8 @@ internal sealed class TransformerGraph(OnnxGraph g, CheckpointReader w)
         return (weight, bias);
     }
 
-    string Activate(string x, Activation activation) => activation switch
+    /// <summary>The MLP activation as ONNX nodes.</summary>
+    public string Activate(string x, Activation activation) => activation switch
     {
         // x·½·(1 + erf(x/√2)) in the node order PyTorch's exporter uses, which ONNX Runtime fuses into one Gelu.
         Activation.Gelu => g.Op("Mul", [g.Op("Mul", [x, g.Op("Add", [g.Op("Erf", [g.Op("Div", [x, g.Scalar(MathF.Sqrt(2f))])]), g.Scalar(1f)])]), g.Scalar(0.5f)]),

@@ -23,7 +23,7 @@ namespace Sieve.Models;
 public sealed class ViltModel
 {
     /// <summary>Epsilon of the VQA head's LayerNorm: <c>nn.LayerNorm</c>'s default, not the config's.</summary>
-    const float HeadLayerNormEps = 1e-5f;
+    internal const float HeadLayerNormEps = 1e-5f;
 
     readonly ViltEmbeddings _embeddings;
     readonly Encoder _encoder;
