@@ -3,7 +3,7 @@ using Sieve.Eval;
 
 namespace Sieve.Cli.Commands;
 
-/// <summary>The loaded ONNX Runtime sessions a workload's peer run is built from.</summary>
+/// <summary>The loaded ONNX Runtime sessions a workload's peer run is built from: the image (or ViLT's fusion) model, and CLIP's text tower.</summary>
 internal sealed record OnnxRuntimeModels(OnnxRuntimePeer Peer, InferenceSession Image, InferenceSession? Text);
 
 /// <summary>
@@ -44,6 +44,9 @@ internal sealed class BenchCase
 
     /// <summary>Multiply-adds of the dense counterpart.</summary>
     public long DenseMacs { get; init; }
+
+    /// <summary>Most activation bytes one Sieve run held at once (<see cref="Tensors.ActivationMemory"/>).</summary>
+    public long SieveActivationBytes { get; set; }
 
     public Timing? SieveTime { get; set; }
     public Timing? PeerTime { get; set; }

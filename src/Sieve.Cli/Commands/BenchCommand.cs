@@ -11,8 +11,10 @@ namespace Sieve.Cli.Commands;
 
 /// <summary>
 /// <c>sieve bench [--model DIR]</c>: dense Sieve against ONNX Runtime running the same weights (exported with
-/// <see cref="OnnxExporter"/>): latency (median, p90), throughput, GMACs and peak memory. Without a model it
-/// runs the built-in default, a randomly initialised CLIP ViT-B/16 (timings do not depend on weight values).
+/// <see cref="OnnxExporter"/>): latency (median, p90), throughput, GMACs and peak memory; with <c>--reducer</c>,
+/// reduced against dense Sieve. Without a model it runs a built-in randomly initialised one (timings do not
+/// depend on weight values): CLIP ViT-B/16, or with <c>--random vilt-b32</c> ViLT-B/32 answering a 40-token
+/// question about a 384×384 image.
 /// </summary>
 /// <remarks>
 /// Phases, in this order so that each memory figure is one engine's: Sieve is built, and its peak resident memory
@@ -22,11 +24,15 @@ namespace Sieve.Cli.Commands;
 /// </remarks>
 internal static class BenchCommand
 {
-    sealed record Settings(string? Model, int Runs, int Warmup, int Batch, IReadOnlyList<ReductionSpec> Reducers);
+    sealed record Settings(string? Model, string Random, int Runs, int Warmup, int Batch, IReadOnlyList<ReductionSpec> Reducers);
+
+    const string ClipB16 = "clip-b16", ViltB32 = "vilt-b32";
 
     public static Command Create()
     {
-        var model = new Option<string?>("--model", "-m") { Description = "Model folder or Hub repository id (default: random CLIP ViT-B/16, 224 px, 77 text tokens)" };
+        var model = new Option<string?>("--model", "-m") { Description = "Model folder or Hub repository id: timm ViT, CLIP or ViLT (default: a random model, see --random)" };
+        var random = new Option<string>("--random") { Description = $"Built-in random model when no --model is given: {ClipB16} (224 px, 77 text tokens) or {ViltB32} (VQA, 384×384, 40 text tokens)", DefaultValueFactory = _ => ClipB16 };
+        random.AcceptOnlyFromAmong(ClipB16, ViltB32);
         var runs = new Option<int>("--runs") { Description = "Timed repetitions per workload (batches: runs ÷ batch, at least 3)", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed repetitions first, per engine (at least one runs, to measure memory)", DefaultValueFactory = _ => 3 };
         var batch = new Option<int>("--batch") { Description = "Images (and texts) per throughput batch", DefaultValueFactory = _ => 8 };
@@ -39,7 +45,7 @@ internal static class BenchCommand
         warmup.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--warmup must not be negative"); });
         var command = new Command("bench", "Speed and memory: Sieve vs ONNX Runtime, and reduced vs dense with --reducer (default: random CLIP ViT-B/16)")
         {
-            model, runs, warmup, batch, reducers, json, markdown, threads,
+            model, random, runs, warmup, batch, reducers, json, markdown, threads,
         };
         command.SetAction(r =>
         {
@@ -47,7 +53,8 @@ internal static class BenchCommand
             bool asJson = r.GetValue(json), asMarkdown = r.GetValue(markdown);
             if (asJson && asMarkdown) throw new ArgumentException("give at most one of --json and --markdown");
             var specs = (r.GetValue(reducers) ?? []).Select(spec => CliOptions.Reduction(spec, null).Spec).Where(spec => !spec.IsNone).ToList();
-            var settings = new Settings(r.GetValue(model) is { } m ? CliOptions.ResolveModel(m, asJson || asMarkdown) : null, r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs);
+            var settings = new Settings(r.GetValue(model) is { } m ? CliOptions.ResolveModel(m, asJson || asMarkdown) : null, r.GetValue(random)!,
+                r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs);
             BenchReport report = null!;
             if (asJson || asMarkdown) report = Measure(settings, new Stages(null));
             else
@@ -85,16 +92,21 @@ internal static class BenchCommand
 
     static BenchReport Measure(Settings s, Stages stages)
     {
-        string name = s.Model ?? "CLIP ViT-B/16 (random weights)";
+        string name = s.Model ?? (s.Random == ViltB32 ? "ViLT-B/32 (random weights)" : "CLIP ViT-B/16 (random weights)");
         const int seed = 0;
-        IImageEncoder encoder = null!;
+        object model = null!;
         stages.Run($"building {name}", () =>
         {
-            encoder = s.Model == null ? ClipModel.CreateRandom(ClipConfig.VitB16, seed) : ModelFolder.Load(s.Model);
+            model = s.Model switch
+            {
+                null => s.Random == ViltB32 ? ViltModel.CreateRandom(ViltConfig.B32, seed) : ClipModel.CreateRandom(ClipConfig.VitB16, seed),
+                var directory when ModelFolder.Detect(directory) == ModelFamily.Vilt => ViltModel.Load(directory),
+                var directory => ModelFolder.Load(directory),
+            };
             // Loading leaves the unpacked weights as garbage; collect it now, not inside the measurements.
             CollectGarbage();
         });
-        var cases = Cases(encoder, s);
+        var cases = model is ViltModel vilt ? ViltCases(vilt, s) : Cases((IImageEncoder)model, s);
 
         // Loading can leave more garbage than running ever allocates: its peak is reported apart.
         long loadPeak = ProcessMemory.Peak;
@@ -103,6 +115,9 @@ internal static class BenchCommand
         foreach (var c in cases)
         {
             for (int i = 0; i < Math.Max(1, c.Warmup); i++) c.Sieve();
+            ActivationMemory.ResetPeak();
+            c.Sieve();
+            c.SieveActivationBytes = ActivationMemory.PeakBytes - ActivationMemory.CurrentBytes;
             sieveWarmup();
         }
         long runningPeak = ProcessMemory.Peak;
@@ -114,7 +129,7 @@ internal static class BenchCommand
             long parameters = 0;
             stages.Run("exporting the same weights to ONNX", () =>
             {
-                parameters = Export(encoder, s.Model, seed, imagePath, textPath);
+                parameters = Export(model, s.Model, seed, imagePath, textPath);
                 CollectGarbage();
             });
 
@@ -123,7 +138,7 @@ internal static class BenchCommand
             using var peer = new OnnxRuntimePeer(Threading.MaxThreads);
             stages.Run("loading and warming up ONNX Runtime", () =>
             {
-                var models = new OnnxRuntimeModels(peer, peer.Load(imagePath), encoder is ClipModel ? peer.Load(textPath) : null);
+                var models = new OnnxRuntimeModels(peer, peer.Load(imagePath), model is ClipModel ? peer.Load(textPath) : null);
                 foreach (var c in cases.Where(c => c.BindPeer != null))
                 {
                     c.Peer = c.BindPeer!(models);
@@ -139,7 +154,7 @@ internal static class BenchCommand
             {
                 var sieve = EngineResult.From(c.SieveTime!, c.SieveMacs, c.Items);
                 var ort = c.PeerTime == null ? null : EngineResult.From(c.PeerTime, c.PeerMacs, c.Items);
-                return new BenchResult(c.Name, c.Items, sieve, ort, ort == null ? null : sieve.MedianMs / ort.MedianMs,
+                return new BenchResult(c.Name, c.Items, sieve, ort, ort == null ? null : sieve.MedianMs / ort.MedianMs, c.SieveActivationBytes / MiB,
                     c.DenseTime == null ? null : c.DenseTime.Median / sieve.MedianMs, c.DenseTime == null ? null : (double)c.SieveMacs / c.DenseMacs);
             }).ToList();
             return new BenchReport(name, Threading.MaxThreads, GemmPaths.Best.ToString(), OnnxRuntimePeer.Version,
@@ -153,9 +168,14 @@ internal static class BenchCommand
 
     static void CollectGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
-    /// <summary>Writes the image (and, for CLIP, text) graph with the model's weights; returns the parameter count.</summary>
-    static long Export(IImageEncoder encoder, string? directory, int seed, string imagePath, string textPath)
+    /// <summary>Writes the image or ViLT (and, for CLIP, text) graph with the model's weights; returns the parameter count.</summary>
+    static long Export(object model, string? directory, int seed, string imagePath, string textPath)
     {
+        if (directory == null && model is ViltModel vilt)
+        {
+            using var file = File.Create(imagePath);
+            return OnnxExporter.ExportRandomVilt(vilt.Config, seed, vilt.Answers.Count, file).Parameters;
+        }
         if (directory == null)
         {
             using var image = File.Create(imagePath);
@@ -164,8 +184,66 @@ internal static class BenchCommand
             return vision.Parameters + language.Parameters;
         }
         long parameters = OnnxExporter.Export(directory, imagePath).Parameters;
-        if (encoder is ClipModel) parameters += OnnxExporter.Export(directory, textPath, ClipTower.Text).Parameters;
+        if (model is ClipModel) parameters += OnnxExporter.Export(directory, textPath, ClipTower.Text).Parameters;
         return parameters;
+    }
+
+    /// <summary>
+    /// ViLT answering one full-length question (the model's text positions, 40 for ViLT-B/32) about images at the
+    /// model's own size: one pair, and a batch of different images with the same question (so ONNX Runtime needs no
+    /// padding); with each reducer, both against dense.
+    /// </summary>
+    static List<BenchCase> ViltCases(ViltModel vilt, Settings s)
+    {
+        var config = vilt.Config;
+        int b = s.Batch, batchRuns = Math.Max(Math.Min(3, s.Runs), s.Runs / b), batchWarmup = Math.Min(s.Warmup, 1);
+        int size = config.ImageSize, n = 3 * size * size, t = config.MaxPositions;
+        // [CLS], words spread over the vocabulary (past BERT's special and unused ids where it has them), [SEP].
+        var ids = Enumerable.Range(0, t).Select(i => i == 0 ? 101 % config.VocabSize : i == t - 1 ? 102 % config.VocabSize
+            : (1000 + i * 7919) % config.VocabSize).ToArray();
+        var pixels = new float[b * n];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.37f);
+        var inputs = Enumerable.Range(0, b).Select(i => new ViltInput(ids, pixels[(i * n)..((i + 1) * n)], size, size)).ToArray();
+        long dense = DenseMacs(0);
+        long DenseMacs(int i) => MacsOf(i, null);
+        long MacsOf(int i, TokenReducer? reducer)
+        {
+            var trace = new ForwardTrace();
+            vilt.AnswerLogits(inputs[i], reducer, trace);
+            return trace.Macs;
+        }
+        float[] Answer(int i, TokenReducer? reducer = null) => vilt.AnswerLogits(inputs[i], reducer);
+        long[] Ids(int rows) => Enumerable.Repeat(ids, rows).SelectMany(row => row).Select(id => (long)id).ToArray();
+        var cases = new List<BenchCase>
+        {
+            new()
+            {
+                Name = $"VQA, {t} tokens + {size}×{size} image, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = dense, PeerMacs = dense,
+                Sieve = () => Answer(0), BindPeer = m => m.Peer.Runner(m.Image, m.Peer.Tensor(Ids(1), 1, t), m.Peer.Tensor(pixels[..n], 1, 3, size, size)),
+            },
+            new()
+            {
+                Name = $"VQA, batch {b} (throughput)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * dense, PeerMacs = b * dense,
+                Sieve = () => Threading.ForEachSample(b, i => Answer(i)),
+                BindPeer = m => m.Peer.Runner(m.Image, m.Peer.Tensor(Ids(b), b, t), m.Peer.Tensor(pixels, b, 3, size, size)),
+            },
+        };
+        foreach (var spec in s.Reducers)
+        {
+            var reducer = spec.Bind(vilt.Tower);
+            cases.Add(new()
+            {
+                Name = $"VQA, batch 1, {spec.Vision}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MacsOf(0, reducer),
+                Sieve = () => Answer(0, reducer), Dense = () => Answer(0), DenseMacs = dense,
+            });
+            cases.Add(new()
+            {
+                Name = $"VQA, batch {b} (throughput), {spec.Vision}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
+                SieveMacs = Enumerable.Range(0, b).Sum(i => MacsOf(i, reducer)),
+                Sieve = () => Threading.ForEachSample(b, i => Answer(i, reducer)), Dense = () => Threading.ForEachSample(b, i => Answer(i)), DenseMacs = b * dense,
+            });
+        }
+        return cases;
     }
 
     /// <summary>The workloads for this model: images always, texts for CLIP.</summary>

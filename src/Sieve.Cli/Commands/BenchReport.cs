@@ -16,8 +16,9 @@ internal sealed record EngineResult(double GMacs, double MedianMs, double P90Ms,
 /// faster). For a reduced workload, <see cref="SpeedupOverDense"/> is dense Sieve's median ÷ this one's (timed
 /// alternately in the same run) and <see cref="GMacsRatio"/> the reduced ÷ dense multiply-adds.
 /// </summary>
+/// <see cref="SieveActivationMiB"/> is the most activation memory one Sieve run held at once.
 internal sealed record BenchResult(string Workload, int Items, EngineResult Sieve, EngineResult? OnnxRuntime, double? SieveOverOnnxRuntime,
-    double? SpeedupOverDense = null, double? GMacsRatio = null);
+    double SieveActivationMiB, double? SpeedupOverDense = null, double? GMacsRatio = null);
 
 /// <summary>
 /// Memory, in MiB of resident set, against the model's float32 weights. Sieve's peaks are taken before ONNX Runtime
@@ -36,7 +37,7 @@ internal sealed record BenchMemory(
 /// <summary>Everything <c>sieve bench</c> measured, as a table, Markdown or JSON.</summary>
 internal sealed record BenchReport(string Model, int Threads, string SieveGemm, string OnnxRuntimeVersion, BenchMemory Memory, IReadOnlyList<BenchResult> Results)
 {
-    static readonly string[] AllHeaders = ["workload", "GMACs", "Sieve ms", "ORT ms", "Sieve items/s", "ORT items/s", "Sieve/ORT", "speed-up vs dense (GMACs ratio)"];
+    static readonly string[] AllHeaders = ["workload", "GMACs", "Sieve ms", "ORT ms", "Sieve items/s", "ORT items/s", "Sieve/ORT", "Sieve activations MiB", "speed-up vs dense (GMACs ratio)"];
 
     /// <summary>The reduced-vs-dense column only when a reducer was timed.</summary>
     string[] Headers => Results.Any(r => r.SpeedupOverDense != null) ? AllHeaders : AllHeaders[..^1];
@@ -52,6 +53,7 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
 
     const string Notes = "ms: median / p90 of one run; Sieve/ORT: ratio of median times (below 1: Sieve is faster); " +
         "speed-up vs dense: dense Sieve's median ÷ the reduced one's, timed alternately; " +
+        "activations: the most activation memory one Sieve run held at once (all samples of a batch); " +
         "GMACs are multiply-adds (= fvcore's \"GFLOPs\")";
 
     IEnumerable<string[]> Rows() => Results.Select(r => new[]
@@ -63,6 +65,7 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
         $"{r.Sieve.ItemsPerSecond:F1}",
         r.OnnxRuntime == null ? "—" : $"{r.OnnxRuntime.ItemsPerSecond:F1}",
         r.SieveOverOnnxRuntime is double ratio ? $"{ratio:F2}" : "—",
+        $"{r.SieveActivationMiB:F1}",
         r.SpeedupOverDense is double speedup ? $"{speedup:F2}× ({r.GMacsRatio:F2})" : "—",
     }.Take(Headers.Length).ToArray());
 

@@ -38,13 +38,21 @@ internal sealed class OnnxRuntimePeer : IDisposable
         return session;
     }
 
-    /// <summary>One run of <paramref name="session"/> on <paramref name="input"/> shaped <paramref name="shape"/>.</summary>
-    public Action Runner<T>(InferenceSession session, T[] input, params long[] shape) where T : unmanaged
+    /// <summary>An input tensor over <paramref name="data"/>, shaped <paramref name="shape"/>, released with the peer.</summary>
+    public OrtValue Tensor<T>(T[] data, params long[] shape) where T : unmanaged
     {
-        var value = OrtValue.CreateTensorValueFromMemory(input, shape);
+        var value = OrtValue.CreateTensorValueFromMemory(data, shape);
         _owned.Add(value);
-        string[] inputs = [session.InputNames[0]], outputs = [session.OutputNames[0]];
-        OrtValue[] values = [value];
+        return value;
+    }
+
+    /// <summary>One run of <paramref name="session"/> on <paramref name="input"/> shaped <paramref name="shape"/>.</summary>
+    public Action Runner<T>(InferenceSession session, T[] input, params long[] shape) where T : unmanaged => Runner(session, Tensor(input, shape));
+
+    /// <summary>One run of <paramref name="session"/> on its inputs, in the graph's order; only the first output is fetched.</summary>
+    public Action Runner(InferenceSession session, params OrtValue[] values)
+    {
+        string[] inputs = session.InputNames.Take(values.Length).ToArray(), outputs = [session.OutputNames[0]];
         return () =>
         {
             using var result = session.Run(_run, inputs, values, outputs);

@@ -72,7 +72,7 @@ public static class OnnxExporter
         var family = ModelFolder.Detect(directory);
         var config = JsonConfig.Load(Path.Combine(directory, "config.json"));
         if (family != ModelFamily.Clip && tower != ClipTower.Vision)
-            throw new ArgumentException($"'{directory}' holds a {family}, which has one stream; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
+            throw new ArgumentException($"'{directory}' holds a {(family == ModelFamily.Vit ? "timm ViT, which has only an image tower" : "ViLT, whose text and image run as one stream")}; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
         using var file = CheckpointFiles.Open(directory);
         var weights = new CheckpointReader(file);
         if (family == ModelFamily.Vit) return VitGraph(VitConfig.FromTimm(config), weights);

@@ -109,7 +109,7 @@ public sealed class ExportBenchCliTests : IDisposable
         using var ck = TinyModels.Vit(84, DType.F32);
         var (code, output) = Run("bench", "--model", ck.Directory, "--runs", "1", "--warmup", "0", "--batch", "2", "--markdown");
         Assert.True(code == 0, output);
-        Assert.Contains("| workload | GMACs | Sieve ms | ORT ms | Sieve items/s | ORT items/s | Sieve/ORT |\n", output.ReplaceLineEndings("\n"));
+        Assert.Contains("| workload | GMACs | Sieve ms | ORT ms | Sieve items/s | ORT items/s | Sieve/ORT | Sieve activations MiB |\n", output.ReplaceLineEndings("\n"));
         Assert.Contains("| image, batch 2 (throughput) |", output);
         Assert.DoesNotContain("text", output);
 
@@ -135,5 +135,24 @@ public sealed class ExportBenchCliTests : IDisposable
         (code, output) = Run("bench", "--model", ck.Directory, "--reducer", "madtp:target=0.5");
         Assert.Equal(SieveCli.InputError, code);
         Assert.Contains("madtp:t=", output);
+    }
+
+    [Fact]
+    public void BenchOnAViltTimesQuestionsAgainstOnnxRuntimeAndPumerAgainstDense()
+    {
+        using var ck = TinyVilt.Write(86);
+        var (code, output) = Run("bench", "--model", ck.Directory, "--runs", "2", "--warmup", "0", "--batch", "2", "--json", "--reducer", "pumer:layers=0/1");
+        Assert.True(code == 0, output);
+        var results = JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("workload").GetString()!);
+        Assert.Equal(
+            ["VQA, 12 tokens + 32×32 image, batch 1", "VQA, batch 2 (throughput)", "VQA, batch 1, pumer:layers=0/1,p=0.1,mi=0.3,mt=0.2",
+             "VQA, batch 2 (throughput), pumer:layers=0/1,p=0.1,mi=0.3,mt=0.2"],
+            results.Keys);
+        foreach (var (name, r) in results)
+        {
+            Assert.True(r.GetProperty("sieveActivationMiB").GetDouble() > 0, name);
+            if (name.Contains("pumer")) Assert.InRange(r.GetProperty("gMacsRatio").GetDouble(), 0.2, 0.95);
+            else Assert.True(r.GetProperty("sieveOverOnnxRuntime").GetDouble() > 0, name);
+        }
     }
 }
