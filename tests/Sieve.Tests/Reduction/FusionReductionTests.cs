@@ -8,8 +8,6 @@ public class FusionReductionTests
 {
     static readonly FusionStream Small = new(layers: 6, width: 32, heads: 4);
 
-    static (int Images, int Texts) Count(Modality[] step) => (step.Count(m => m == Modality.Image), step.Count(m => m == Modality.Text));
-
     [Fact]
     public void PumerPrunesAndMergesOnlyInItsLayersWithRoundHalfToEven()
     {
@@ -18,7 +16,7 @@ public class FusionReductionTests
         using (final)
         {
             // The released setting's arithmetic: V = 145 → prune round(14.5) = 14, merge round(43.5) = 44 → 87; T = 40 → 32.
-            Assert.Equal([(145, 40), (87, 32), (87, 32), (52, 26), (31, 21), (31, 21)], steps.Select(Count));
+            Assert.Equal([(145, 40), (87, 32), (87, 32), (52, 26), (31, 21), (31, 21)], steps.Select(ModalityRecorder.Count));
             // Text class token first, image class token first among the images.
             Assert.Equal(Modality.Text, final.Modalities[0]);
             Assert.True(final.Protected[0] && final.Protected[21]);

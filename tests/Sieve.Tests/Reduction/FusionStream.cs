@@ -29,24 +29,8 @@ sealed class FusionStream(int layers, int width, int heads, int seed = 3)
         tokens.Protect(texts);
         tokens.Guide = 0;
         var steps = new List<Modality[]>();
-        var recorder = reducer == null ? null : new StepRecorder(reducer, steps);
+        var recorder = reducer == null ? null : new ModalityRecorder(reducer, steps);
         _encoder.Forward(tokens, causal: false, recorder, trace);
         return (tokens.Row(0).ToArray(), steps, tokens);
-    }
-
-    /// <summary>Records the modalities after each block's reduction.</summary>
-    sealed class StepRecorder(TokenReducer inner, List<Modality[]> steps) : TokenReducer(inner.Tower, inner.ProportionalAttention)
-    {
-        public override bool NeedsProbabilities(int layer) => inner.NeedsProbabilities(layer);
-        public override bool NeedsHeadOutputs => inner.NeedsHeadOutputs;
-        public override void Begin(TokenSet tokens) => inner.Begin(tokens);
-        public override void BeforeLayer(int layer, TokenSet tokens) => inner.BeforeLayer(layer, tokens);
-
-        public override long Reduce(int layer, TokenSet tokens, AttentionCapture attention)
-        {
-            long macs = inner.Reduce(layer, tokens, attention);
-            steps.Add(tokens.Modalities.ToArray());
-            return macs;
-        }
     }
 }

@@ -3,7 +3,10 @@ using Sieve.Reduction;
 
 namespace Sieve.Tests.Reduction;
 
-/// <summary>The token counts issue 4 and ALGORITHMS.md §2d fix for CrossGET on a CLIP ViT-B/16-shaped model.</summary>
+/// <summary>
+/// The token counts issue 4 and ALGORITHMS.md §2d fix for CrossGET on a CLIP ViT-B/16-shaped model, and
+/// issue 5 and §4 for PuMer's released setting on a ViLT-B/32-shaped model.
+/// </summary>
 public class TokenCountFixtures
 {
     [Fact]
@@ -48,5 +51,20 @@ public class TokenCountFixtures
         double ratio = (double)trace.Macs / model.Vision.Macs;
         Assert.InRange(ratio, 0.50, 0.62);
         Assert.True(trace.Layers.Sum(l => l.ReducerMacs) > 0);
+    }
+
+    [Fact]
+    public void PumerReleasedSettingOnViltB32With40TextTokensAt384()
+    {
+        var vilt = Sieve.Models.ViltModel.CreateRandom(Sieve.Models.ViltConfig.B32, seed: 2, answers: 10);
+        var ids = Enumerable.Range(0, 40).Select(i => i == 0 ? 101 : i == 39 ? 102 : 2000 + 37 * i).ToArray();
+        var input = new Sieve.Models.ViltInput(ids, Support.Rand.Uniform(new Random(3), 3 * 384 * 384), 384, 384);
+        var steps = new List<Modality[]>();
+        var trace = new ForwardTrace();
+        vilt.AnswerLogits(input, new ModalityRecorder(ReductionSpec.Parse("pumer").Bind(vilt.Tower)!, steps), trace);
+        var counts = steps.Select(ModalityRecorder.Count).ToArray();
+        // After blocks 2, 5 and 8 (image/text): 145/40 → 87/32 → 52/26 → 31/21; nothing changes elsewhere.
+        Assert.Equal([(145, 40), (145, 40), (87, 32), (87, 32), (87, 32), (52, 26), (52, 26), (52, 26), (31, 21), (31, 21), (31, 21), (31, 21)], counts);
+        Assert.Equal(185, trace.Layers[0].AttentionTokens);
     }
 }
