@@ -9,6 +9,8 @@ public enum ModelFamily
     Vit,
     /// <summary>Hugging Face <c>CLIPModel</c>.</summary>
     Clip,
+    /// <summary>Hugging Face ViLT (<c>ViltModel</c>, <c>ViltForQuestionAnswering</c>, <c>ViltForImageAndTextRetrieval</c>).</summary>
+    Vilt,
 }
 
 /// <summary>Recognises and loads a model folder (<c>config.json</c> + <c>model.safetensors</c> + tokenizer files).</summary>
@@ -22,14 +24,17 @@ public static class ModelFolder
         if (config.Has("architecture") && config.String("architecture").StartsWith("vit_", StringComparison.Ordinal)) return ModelFamily.Vit;
         if (config.Has("model_type") && config.String("model_type") == "clip") return ModelFamily.Clip;
         if (config.Has("architectures") && config.Element.GetProperty("architectures").ToString().Contains("\"CLIPModel\"")) return ModelFamily.Clip;
+        if (config.Has("model_type") && config.String("model_type") == "vilt") return ModelFamily.Vilt;
         throw new SieveFormatException(
-            $"{Path.Combine(directory, "config.json")}: not a model Sieve knows; expected a timm ViT (\"architecture\": \"vit_…\") or a Hugging Face CLIP (\"model_type\": \"clip\")");
+            $"{Path.Combine(directory, "config.json")}: not a model Sieve knows; expected a timm ViT (\"architecture\": \"vit_…\"), a Hugging Face CLIP (\"model_type\": \"clip\") or ViLT (\"model_type\": \"vilt\")");
     }
 
-    /// <summary>Loads the folder as the model family it holds.</summary>
+    /// <summary>Loads the folder as the image encoder it holds (a ViT or CLIP).</summary>
+    /// <exception cref="SieveFormatException">The folder holds a ViLT, which encodes image–text pairs, not images.</exception>
     public static IImageEncoder Load(string directory) => Detect(directory) switch
     {
         ModelFamily.Vit => VitModel.Load(directory),
-        _ => ClipModel.Load(directory),
+        ModelFamily.Clip => ClipModel.Load(directory),
+        _ => throw new SieveFormatException($"'{directory}' is a ViLT, which encodes image–text pairs, not images alone; use `sieve vqa` or `sieve match`"),
     };
 }
