@@ -19,6 +19,8 @@ public static class SieveCli
             ClassifyCommand.Create(),
             ZeroShotCommand.Create(),
             EmbedCommand.Create(),
+            VqaCommand.Create(),
+            MatchCommand.Create(),
             BenchCommand.Create(),
             EvalCommand.Create(),
             SweepCommand.Create(),

@@ -20,8 +20,11 @@ internal static class ClassifyCommand
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             string dir = CliOptions.ResolveModel(r.GetValue(model)!);
-            if (ModelFolder.Detect(dir) != ModelFamily.Vit)
-                throw new SieveFormatException($"'{dir}' is a CLIP model; use `sieve zeroshot --labels …` to classify with it");
+            switch (ModelFolder.Detect(dir))
+            {
+                case ModelFamily.Clip: throw new SieveFormatException($"'{dir}' is a CLIP model; use `sieve zeroshot --labels …` to classify with it");
+                case ModelFamily.Vilt: throw new SieveFormatException($"'{dir}' is a ViLT model; use `sieve vqa` or `sieve match`");
+            }
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance));
             var vit = VitModel.Load(dir);
             var imageReducer = spec.Bind(vit.Tower, guide);

@@ -29,11 +29,12 @@ public static class ModelFolder
             $"{Path.Combine(directory, "config.json")}: not a model Sieve knows; expected a timm ViT (\"architecture\": \"vit_…\"), a Hugging Face CLIP (\"model_type\": \"clip\") or ViLT (\"model_type\": \"vilt\")");
     }
 
-    /// <summary>Loads the folder as an image encoder (a timm ViT or a CLIP); a ViLT is refused, as it encodes image–text pairs (<see cref="ViltModel.Load"/>).</summary>
+    /// <summary>Loads the folder as the image encoder it holds (a ViT or CLIP).</summary>
+    /// <exception cref="SieveFormatException">The folder holds a ViLT, which encodes image–text pairs, not images.</exception>
     public static IImageEncoder Load(string directory) => Detect(directory) switch
     {
         ModelFamily.Vit => VitModel.Load(directory),
         ModelFamily.Clip => ClipModel.Load(directory),
-        _ => throw new SieveFormatException($"{directory} holds a ViLT, which encodes image–text pairs, not images alone; use sieve vqa or sieve match"),
+        _ => throw new SieveFormatException($"'{directory}' is a ViLT, which encodes image–text pairs, not images alone; use `sieve vqa` or `sieve match`"),
     };
 }

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Sieve.Cli.Commands;
+
+/// <summary><c>sieve match --model DIR --image IMG… --text "…" | --texts FILE</c>: ViLT's image–text matching score of each pair.</summary>
+internal static class MatchCommand
+{
+    public static Command Create()
+    {
+        var options = new ViltPairs.Options("text", "texts", "text");
+        var command = new Command("match", "Score how well texts describe images with a ViLT retrieval model (rank_output logit)");
+        options.AddTo(command);
+        command.SetAction(r =>
+        {
+            var pairs = ViltPairs.Load(r, options, vqa: false);
+            bool json = r.GetValue(options.Json);
+            var rows = pairs.Run("scoring", json, input => pairs.Model.MatchScore(input, pairs.Reducer));
+            if (json)
+            {
+                CliOptions.WriteRaw(JsonSerializer.Serialize(rows.Select(row => new
+                {
+                    image = row.Image, text = row.Text, warning = row.Warning, score = row.Result, probability = Sigmoid(row.Result),
+                }), EvalSession.JsonOptions));
+                return 0;
+            }
+            ViltPairs.PrintWarnings(rows);
+            var table = new Table().AddColumn("image").AddColumn("text")
+                .AddColumn(new TableColumn("score").RightAligned()).AddColumn(new TableColumn("p(match)").RightAligned());
+            foreach (var row in rows)
+                table.AddRow(Markup.Escape(row.Image), Markup.Escape(row.Text), $"{row.Result:F4}", $"{Sigmoid(row.Result):P2}");
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine("score = the rank_output logit (higher: better match); p(match) = sigmoid(score).");
+            return 0;
+        });
+        return command;
+    }
+
+    static float Sigmoid(float x) => 1 / (1 + MathF.Exp(-x));
+}
