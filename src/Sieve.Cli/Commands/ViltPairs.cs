@@ -32,8 +32,8 @@ internal sealed class ViltPairs
             foreach (var option in new Option[] { Model, Images, Text, TextFile, Reducer, Guidance, Json, Threads }) command.Add(option);
         }
 
-        public string Single => $"--{single}";
-        public string File => $"--{file}";
+        public string SingleName => $"--{single}";
+        public string FileName => $"--{file}";
     }
 
     readonly IReadOnlyList<string> _images;
@@ -60,8 +60,8 @@ internal sealed class ViltPairs
     {
         CliOptions.ApplyThreads(r.GetValue(o.Threads));
         string? single = r.GetValue(o.Text), file = r.GetValue(o.TextFile);
-        if ((single != null) == (file != null)) throw new SieveFormatException($"give exactly one of {o.Single} or {o.File}");
-        IReadOnlyList<string> texts = single != null ? [single] : ReadLines(file!, o.File);
+        if ((single != null) == (file != null)) throw new SieveFormatException($"give exactly one of {o.SingleName} or {o.FileName}");
+        IReadOnlyList<string> texts = single != null ? [single] : ReadLines(file!, o.FileName);
         string dir = CliOptions.ResolveModel(r.GetValue(o.Model)!, r.GetValue(o.Json));
         if (ModelFolder.Detect(dir) != ModelFamily.Vilt)
             throw new SieveFormatException($"'{dir}' is not a ViLT model (config.json \"model_type\": \"vilt\")");

@@ -10,8 +10,10 @@ internal sealed class PixelNormalizer
     // The normalised value of each 8-bit level, per channel.
     readonly float[][] _levels;
 
+    /// <exception cref="ArgumentOutOfRangeException">See <see cref="Check"/>.</exception>
     public PixelNormalizer((float R, float G, float B) mean, (float R, float G, float B) std)
     {
+        Check(mean, std);
         _levels = [Levels(mean.R, std.R), Levels(mean.G, std.G), Levels(mean.B, std.B)];
     }
 
@@ -29,6 +31,17 @@ internal sealed class PixelNormalizer
         }
         return result;
     }
+
+    /// <summary>Refuses a mean that is not finite or a standard deviation that is not positive and finite.</summary>
+    public static void Check((float R, float G, float B) mean, (float R, float G, float B) std)
+    {
+        if (!float.IsFinite(mean.R) || !float.IsFinite(mean.G) || !float.IsFinite(mean.B))
+            throw new ArgumentOutOfRangeException(nameof(mean), mean, "Each mean must be a finite number.");
+        if (!IsPositive(std.R) || !IsPositive(std.G) || !IsPositive(std.B))
+            throw new ArgumentOutOfRangeException(nameof(std), std, "Each standard deviation must be positive and finite.");
+    }
+
+    static bool IsPositive(float x) => x > 0 && float.IsFinite(x);
 
     static float[] Levels(float mean, float std)
     {

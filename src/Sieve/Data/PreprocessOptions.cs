@@ -24,10 +24,7 @@ public sealed partial record PreprocessOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(resizeShorterSide);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cropWidth);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cropHeight);
-        if (!float.IsFinite(mean.R) || !float.IsFinite(mean.G) || !float.IsFinite(mean.B))
-            throw new ArgumentOutOfRangeException(nameof(mean), mean, "Each mean must be a finite number.");
-        if (!IsPositive(std.R) || !IsPositive(std.G) || !IsPositive(std.B))
-            throw new ArgumentOutOfRangeException(nameof(std), std, "Each standard deviation must be positive and finite.");
+        PixelNormalizer.Check(mean, std);
         if (!Enum.IsDefined(rounding))
             throw new ArgumentOutOfRangeException(nameof(rounding), rounding, "Not a ResizeRounding value.");
         ResizeShorterSide = resizeShorterSide;
@@ -77,6 +74,4 @@ public sealed partial record PreprocessOptions
             ? Math.Round(exact, MidpointRounding.ToEven)
             : Math.Truncate(exact)));
     }
-
-    static bool IsPositive(float x) => x > 0 && float.IsFinite(x);
 }

@@ -23,13 +23,11 @@ public sealed class ViltImageProcessor
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shortestEdge);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sizeDivisor);
-        // PreprocessOptions checks mean and std as every preprocessing needs them checked.
-        _ = new PreprocessOptions(shortestEdge, 1, 1, mean, std, ResizeRounding.Truncate);
+        _normalizer = new PixelNormalizer(mean, std);
         ShortestEdge = shortestEdge;
         SizeDivisor = sizeDivisor;
         Mean = mean;
         Std = std;
-        _normalizer = new PixelNormalizer(mean, std);
     }
 
     /// <summary>ViLT's defaults: shorter side 384, sides multiples of 32, mean and std 0.5.</summary>

@@ -57,6 +57,9 @@ internal sealed class ViltEmbeddings
         var ids = input.Ids;
         if (ids.Length > _config.MaxPositions)
             throw new ArgumentException($"{ids.Length} tokens exceed the model's {_config.MaxPositions} text positions (max_position_embeddings)");
+        for (int i = 0; i < ids.Length; i++)
+            if ((uint)ids[i] >= (uint)_config.VocabSize)
+                throw new ArgumentException($"token id {ids[i]} at position {i} is outside the vocabulary of {_config.VocabSize}");
         var (rows, columns) = PatchGrid(input.Height, input.Width);
         int text = input.TextTokens, patches = rows * columns, count = text + 1 + patches;
         var modalities = new Modality[count];
@@ -69,8 +72,6 @@ internal sealed class ViltEmbeddings
         {
             if (input.AttentionMask is { } mask && mask[i] == 0) continue;
             int id = ids[i];
-            if ((uint)id >= (uint)_config.VocabSize)
-                throw new ArgumentException($"token id {id} at position {i} is outside the vocabulary of {_config.VocabSize}");
             // The original position i, not the row: padding left out changes no kept token's position.
             var y = x.Slice(row++ * d, d);
             TensorPrimitives.Add(_words.AsSpan(id * d, d), _positions.AsSpan(i * d, d), y);
@@ -82,8 +83,8 @@ internal sealed class ViltEmbeddings
 
         var image = x[(text * d)..];
         _cls.CopyTo(image);
+        // Pixels past the last whole patch (a side not a multiple of p) are never read, as the conv does.
         _patches.Forward(input.Pixels, input.Height, input.Width, image[d..]);
-        // Patch rows and columns past the grid (a side not a multiple of p) are never read, as the conv does.
         TensorPrimitives.Add(image[..d], _imagePositions.AsSpan(0, d), image[..d]);
         AddInterpolatedPositions(image[d..], rows, columns);
         var imageType = _modalityTypes.AsSpan(d, d);

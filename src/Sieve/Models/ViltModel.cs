@@ -66,7 +66,9 @@ public sealed class ViltModel
         if (answers > 0)
             _vqa = (w.Linear("classifier.0", d, 2 * d), w.LayerNorm("classifier.1", 2 * d, HeadLayerNormEps), w.Linear("classifier.3", 2 * d, answers));
         if (match) _rank = w.Linear("rank_output", d, 1);
-        Answers = answers == 0 ? [] : config.Labels ?? Enumerable.Range(0, answers).Select(i => i.ToString()).ToArray();
+        Answers = answers == 0 ? []
+            : config.Labels is { } labels && labels.Count == answers ? labels
+            : Enumerable.Range(0, answers).Select(i => i.ToString()).ToArray();
         _tokenizer = tokenizer;
         Preprocessor = preprocessor;
     }
