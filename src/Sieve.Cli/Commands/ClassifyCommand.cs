@@ -22,7 +22,7 @@ internal static class ClassifyCommand
             string dir = CliOptions.ResolveModel(r.GetValue(model)!);
             if (ModelFolder.Detect(dir) != ModelFamily.Vit)
                 throw new SieveFormatException($"'{dir}' is a CLIP model; use `sieve zeroshot --labels …` to classify with it");
-            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance));
+            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir);
             var vit = VitModel.Load(dir);
             var imageReducer = spec.Bind(vit.Tower, guide);
             foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))
