@@ -32,6 +32,13 @@ internal static class FitGuidanceCommand
         var patience = new Option<int>("--patience") { Description = "Epochs without a better held-out loss before stopping", DefaultValueFactory = _ => defaults.Patience };
         var seed = new Option<int>("--seed") { Description = "Seed of the split, shuffles and initial tokens (same seed, same file)", DefaultValueFactory = _ => defaults.Seed };
         var tokens = new Option<int>("--tokens") { Description = "MADTP alignment tokens M", DefaultValueFactory = _ => MagTokens.DefaultCount };
+        Check(epochs, v => v >= 1, "at least 1");
+        Check(batch, v => v >= 1, "at least 1");
+        Check(patience, v => v >= 1, "at least 1");
+        Check(tokens, v => v >= 1, "at least 1");
+        Check(lr, v => v > 0 && double.IsFinite(v), "a number > 0");
+        Check(decay, v => v >= 0 && double.IsFinite(v), "a number ≥ 0");
+        Check(holdOut, v => v is >= 0 and <= 0.5, "a fraction in [0, 0.5]");
         var limit = EvalSession.Limit();
         var threads = CliOptions.Threads();
         var command = new Command("fit-guidance", "Fit CrossGET cross tokens or MADTP alignment tokens (frozen model) and write a guidance file")
@@ -41,7 +48,8 @@ internal static class FitGuidanceCommand
             CliOptions.ApplyThreads(r.GetValue(threads));
             var options = new FitOptions(r.GetValue(epochs), r.GetValue(lr), r.GetValue(decay), r.GetValue(batch), r.GetValue(holdOut), r.GetValue(patience), r.GetValue(seed));
             string dir = CliOptions.ResolveModel(r.GetValue(model)!);
-            var target = FitTarget.Load(dir, r.GetValue(model));
+            // A Hub id names the model; a folder is named by its own name.
+            var target = FitTarget.Load(dir, Directory.Exists(r.GetValue(model)) ? null : r.GetValue(model));
             var samples = Samples(target, r.GetValue(data)!, r.GetValue(classes), r.GetValue(limit));
             var spec = ReductionSpec.Parse(r.GetValue(reducer)!);
             IFitObjective objective = r.GetValue(method) == "madtp"
@@ -65,6 +73,10 @@ internal static class FitGuidanceCommand
         });
         return command;
     }
+
+    /// <summary>Refuses a value of <paramref name="option"/> that is not <paramref name="expected"/>, naming the option.</summary>
+    static void Check<T>(Option<T> option, Func<T, bool> valid, string expected) =>
+        option.Validators.Add(r => { if (!valid(r.GetValueOrDefault<T>())) r.AddError($"{option.Name} must be {expected}"); });
 
     /// <summary>Labelled images for a classifier, or image–caption pairs for CLIP, preprocessed in parallel.</summary>
     static List<FitSample> Samples(FitTarget target, string data, string? classes, int? limit)
