@@ -55,10 +55,11 @@ public sealed class ForwardProbe : TokenReducer
     {
         if (_candidates)
         {
-            var rows = new List<float>();
+            int d = tokens.Width, row = 0;
+            var rows = new float[tokens.Candidates * d];
             for (int i = 0; i < tokens.Count; i++)
-                if (!tokens.Protected[i]) rows.AddRange(tokens.Row(i).ToArray());
-            Candidates[layer] = [.. rows];
+                if (!tokens.Protected[i]) tokens.Row(i).CopyTo(rows.AsSpan(row++ * d, d));
+            Candidates[layer] = rows;
         }
         return _inner?.Reduce(layer, tokens, attention) ?? 0;
     }

@@ -36,7 +36,7 @@ public sealed class ReductionGuidance
     /// </summary>
     public static ReductionGuidance Load(string path, string? modelDirectory = null)
     {
-        var guidance = Load(path);
+        var guidance = Read(path);
         if (modelDirectory != null) guidance.CheckModel(modelDirectory);
         return guidance;
     }
@@ -55,7 +55,7 @@ public sealed class ReductionGuidance
                 $"not for the model given, {modelDirectory} (fingerprint {given[..12]}); fit guidance for it with sieve fit-guidance");
     }
 
-    static ReductionGuidance Load(string path)
+    static ReductionGuidance Read(string path)
     {
         using var file = SafetensorsFile.Open(path);
         var tensors = new Dictionary<string, (int[], float[])>();
