@@ -24,6 +24,7 @@ public static class SieveCli
             BenchCommand.Create(),
             EvalCommand.Create(),
             SweepCommand.Create(),
+            FitGuidanceCommand.Create(),
             VisualizeCommand.Create(),
             ExportOnnxCommand.Create(),
             PullCommand.Create(),

@@ -25,7 +25,7 @@ internal static class ClassifyCommand
                 case ModelFamily.Clip: throw new SieveFormatException($"'{dir}' is a CLIP model; use `sieve zeroshot --labels …` to classify with it");
                 case ModelFamily.Vilt: throw new SieveFormatException($"'{dir}' is a ViLT model; use `sieve vqa` or `sieve match`");
             }
-            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance));
+            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir);
             var vit = VitModel.Load(dir);
             var imageReducer = spec.Bind(vit.Tower, guide);
             foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))

@@ -45,14 +45,17 @@ internal static class CliOptions
     /// <summary><c>--guidance FILE</c>: fitted reducer guidance, beside every <c>--reducer</c>.</summary>
     public static Option<string?> Guidance() => new("--guidance") { Description = "Fitted guidance file (.safetensors: CrossGET cross-token offsets, MADTP alignment tokens)" };
 
-    /// <summary>Parses <c>--reducer</c> and loads <c>--guidance</c>; MADTP needs an explicit temperature outside eval/sweep.</summary>
-    public static (Sieve.Reduction.ReductionSpec Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance)
+    /// <summary>
+    /// Parses <c>--reducer</c> and loads <c>--guidance</c>, refusing guidance fitted for another model than the one in
+    /// <paramref name="modelDirectory"/>; MADTP needs an explicit temperature outside eval/sweep.
+    /// </summary>
+    public static (Sieve.Reduction.ReductionSpec Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance, string? modelDirectory = null)
     {
         var parsed = Sieve.Reduction.ReductionSpec.Parse(spec);
         foreach (var tower in new[] { parsed.Vision, parsed.Text })
             if (tower.NeedsCalibration)
                 throw new ArgumentException($"--reducer '{tower}': a compute target needs calibration on a labelled set (sieve eval); give a temperature here, madtp:t=…");
-        return (parsed, guidance == null ? null : Sieve.Reduction.ReductionGuidance.Load(guidance));
+        return (parsed, guidance == null ? null : Sieve.Reduction.ReductionGuidance.Load(guidance, modelDirectory));
     }
 
     public static void ApplyThreads(int? threads)

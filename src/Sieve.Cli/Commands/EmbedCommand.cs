@@ -41,7 +41,7 @@ internal static class EmbedCommand
                 throw new SieveFormatException($"--out '{outPath}': the extension must be .safetensors or .json");
 
             string dir = CliOptions.ResolveModel(r.GetValue(model)!);
-            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance));
+            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir);
             var encoder = ModelFolder.Load(dir);
             IReadOnlyList<string> names;
             Func<string, float[]> embed;

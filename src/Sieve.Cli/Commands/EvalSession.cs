@@ -58,7 +58,7 @@ internal sealed class EvalSession
         if (ModelFolder.Detect(dir) != ModelFamily.Vit)
             throw new SieveFormatException($"'{dir}' is not a classifier: eval measures top-1 against labels and needs a timm ViT with a head");
         var vit = VitModel.Load(dir);
-        var guide = r.GetValue(guidance) is { } g ? ReductionGuidance.Load(g) : null;
+        var guide = r.GetValue(guidance) is { } g ? ReductionGuidance.Load(g, dir) : null;
         var dataset = ImageFolderDataset.Load(r.GetValue(data)!, r.GetValue(classes));
         if (dataset.Labels.Max() >= vit.Config.NumClasses)
             throw new SieveFormatException($"{dataset.Directory}: labels go up to {dataset.Labels.Max()}, but the model has {vit.Config.NumClasses} classes");

@@ -65,7 +65,7 @@ internal sealed class ViltPairs
         string dir = CliOptions.ResolveModel(r.GetValue(o.Model)!, r.GetValue(o.Json));
         if (ModelFolder.Detect(dir) != ModelFamily.Vilt)
             throw new SieveFormatException($"'{dir}' is not a ViLT model (config.json \"model_type\": \"vilt\")");
-        var (spec, guide) = CliOptions.Reduction(r.GetValue(o.Reducer)!, r.GetValue(o.Guidance));
+        var (spec, guide) = CliOptions.Reduction(r.GetValue(o.Reducer)!, r.GetValue(o.Guidance), dir);
         var model = ViltModel.Load(dir);
         if (vqa && !model.HasVqaHead)
             throw new SieveFormatException($"'{dir}' has no VQA head (classifier.*): not a ViltForQuestionAnswering checkpoint");

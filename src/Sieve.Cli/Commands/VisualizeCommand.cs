@@ -30,7 +30,7 @@ internal static class VisualizeCommand
                 throw new ArgumentException($"--out '{outPath}' must be a .png file");
             var spec = ReductionSpec.Parse(r.GetValue(reducer)!).Vision;
             if (spec.NeedsCalibration) throw new ArgumentException($"'{spec}' needs a temperature for one image: use madtp:t=…");
-            var guide = r.GetValue(guidance) is { } g ? ReductionGuidance.Load(g) : null;
+            var guide = r.GetValue(guidance) is { } g ? ReductionGuidance.Load(g, dir) : null;
             var encoder = ModelFolder.Load(dir);
             var (tower, patch, forward) = encoder switch
             {

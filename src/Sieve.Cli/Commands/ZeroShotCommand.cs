@@ -30,7 +30,7 @@ internal static class ZeroShotCommand
             string dir = CliOptions.ResolveModel(r.GetValue(model)!);
             if (ModelFolder.Detect(dir) != ModelFamily.Clip)
                 throw new SieveFormatException($"'{dir}' is not a CLIP model; zero-shot needs image and text towers (use `sieve classify` for a ViT)");
-            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance));
+            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir);
             var clip = ClipModel.Load(dir);
             var given = r.GetValue(templates);
             var classifier = clip.ZeroShot(names, given is { Length: > 0 } ? given : null, spec.Bind(clip.Text.Tower, guide));

@@ -24,8 +24,38 @@ public sealed class ReductionGuidance
     /// <summary>The file's metadata (model name, fitting hyper-parameters).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    /// <summary>Loads a guidance file; tensors other than the ones above are refused by name.</summary>
-    public static ReductionGuidance Load(string path)
+    /// <summary>Metadata key of the name of the model the guidance was fitted for.</summary>
+    public const string ModelKey = "model";
+
+    /// <summary>Metadata key of that model's <see cref="Fitting.ModelFingerprint"/>.</summary>
+    public const string FingerprintKey = "model_fingerprint";
+
+    /// <summary>
+    /// Loads a guidance file; tensors other than the ones above are refused by name. With
+    /// <paramref name="modelDirectory"/>, a file fitted for another model is refused (<see cref="CheckModel"/>).
+    /// </summary>
+    public static ReductionGuidance Load(string path, string? modelDirectory = null)
+    {
+        var guidance = Read(path);
+        if (modelDirectory != null) guidance.CheckModel(modelDirectory);
+        return guidance;
+    }
+
+    /// <summary>
+    /// Refuses guidance whose metadata names another checkpoint than the one in <paramref name="modelDirectory"/>
+    /// (fingerprints differ). Files without a fingerprint (made by hand) are accepted.
+    /// </summary>
+    public void CheckModel(string modelDirectory)
+    {
+        if (!Metadata.TryGetValue(FingerprintKey, out var fitted)) return;
+        string given = Fitting.ModelFingerprint.Of(modelDirectory);
+        if (given != fitted)
+            throw new SieveFormatException(
+                $"{Path}: guidance was fitted for model '{Metadata.GetValueOrDefault(ModelKey, "?")}' (fingerprint {fitted[..Math.Min(12, fitted.Length)]}), " +
+                $"not for the model given, {modelDirectory} (fingerprint {given[..12]}); fit guidance for it with sieve fit-guidance");
+    }
+
+    static ReductionGuidance Read(string path)
     {
         using var file = SafetensorsFile.Open(path);
         var tensors = new Dictionary<string, (int[], float[])>();

@@ -1,0 +1,151 @@
+using System.CommandLine;
+using Sieve.Data;
+using Sieve.Fitting;
+using Sieve.Reduction;
+using Sieve.Tensors;
+using Spectre.Console;
+
+namespace Sieve.Cli.Commands;
+
+/// <summary>
+/// <c>sieve fit-guidance --model DIR --method crossget|madtp --data DIR|captions.json --out FILE</c>: fits
+/// CrossGET cross-token offsets or MADTP alignment tokens with the backbone frozen and writes the best
+/// guidance file (lowest held-out loss) as it goes.
+/// </summary>
+internal static class FitGuidanceCommand
+{
+    public static Command Create()
+    {
+        var model = CliOptions.Model();
+        var method = new Option<string>("--method") { Description = "What to fit: crossget (cross-token offsets) or madtp (alignment tokens; CLIP only)", Required = true };
+        method.AcceptOnlyFromAmong("crossget", "madtp");
+        var data = new Option<string>("--data", "-d") { Description = "ImageNet-style folder (classifier) or a COCO captions JSON (CLIP)", Required = true };
+        var classes = EvalSession.Classes();
+        var output = new Option<string>("--out", "-o") { Description = "Guidance file to write (.safetensors)", Required = true };
+        var reducer = new Option<string>("--reducer", "-r") { Description = "The CrossGET reduction the offsets are fitted under", DefaultValueFactory = _ => "crossget:r=16" };
+        var defaults = new FitOptions();
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training split", DefaultValueFactory = _ => defaults.Epochs };
+        var lr = new Option<double>("--lr") { Description = "Peak AdamW step size (cosine decay)", DefaultValueFactory = _ => defaults.LearningRate };
+        var decay = new Option<double>("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => defaults.WeightDecay };
+        var batch = new Option<int>("--batch") { Description = "Samples per step", DefaultValueFactory = _ => defaults.BatchSize };
+        var holdOut = new Option<double>("--hold-out") { Description = "Fraction held out for early stopping", DefaultValueFactory = _ => defaults.HoldOut };
+        var patience = new Option<int>("--patience") { Description = "Epochs without a better held-out loss before stopping", DefaultValueFactory = _ => defaults.Patience };
+        var seed = new Option<int>("--seed") { Description = "Seed of the split, shuffles and initial tokens (same seed, same file)", DefaultValueFactory = _ => defaults.Seed };
+        var tokens = new Option<int>("--tokens") { Description = "MADTP alignment tokens M", DefaultValueFactory = _ => MagTokens.DefaultCount };
+        Check(epochs, v => v >= 1, "at least 1");
+        Check(batch, v => v >= 1, "at least 1");
+        Check(patience, v => v >= 1, "at least 1");
+        Check(tokens, v => v >= 1, "at least 1");
+        Check(lr, v => v > 0 && double.IsFinite(v), "a number > 0");
+        Check(decay, v => v >= 0 && double.IsFinite(v), "a number ≥ 0");
+        Check(holdOut, v => v is >= 0 and <= 0.5, "a fraction in [0, 0.5]");
+        var limit = EvalSession.Limit();
+        var threads = CliOptions.Threads();
+        var command = new Command("fit-guidance", "Fit CrossGET cross tokens or MADTP alignment tokens (frozen model) and write a guidance file")
+            { model, method, data, classes, output, reducer, epochs, lr, decay, batch, holdOut, patience, seed, tokens, limit, threads };
+        command.SetAction(r =>
+        {
+            CliOptions.ApplyThreads(r.GetValue(threads));
+            var options = new FitOptions(r.GetValue(epochs), r.GetValue(lr), r.GetValue(decay), r.GetValue(batch), r.GetValue(holdOut), r.GetValue(patience), r.GetValue(seed));
+            string dir = CliOptions.ResolveModel(r.GetValue(model)!);
+            // A Hub id names the model; a folder is named by its own name.
+            var target = FitTarget.Load(dir, Directory.Exists(r.GetValue(model)) ? null : r.GetValue(model));
+            var samples = Samples(target, r.GetValue(data)!, r.GetValue(classes), r.GetValue(limit));
+            var spec = ReductionSpec.Parse(r.GetValue(reducer)!);
+            IFitObjective objective = r.GetValue(method) == "madtp"
+                ? Cache(target, samples, r.GetValue(tokens), options.Seed)
+                : new CrossGetFitter(target, spec, samples);
+
+            string path = r.GetValue(output)!;
+            var details = GuidanceFile.Describe(options);
+            if (objective.Method == "crossget") details["reducer"] = spec.ToString();
+            else details["tokens"] = GuidanceFile.Text(r.GetValue(tokens));
+            var result = Run(objective, options, (parameters, epoch, loss) =>
+            {
+                details["epoch"] = GuidanceFile.Text(epoch);
+                details["held_out_loss"] = GuidanceFile.Text(loss);
+                GuidanceFile.Save(path, objective, parameters, target, details);
+            });
+            AnsiConsole.MarkupLineInterpolated(
+                $"{objective.Method} guidance for {target.Name}: held-out loss {result.InitialLoss:F4} → {result.BestLoss:F4} (best epoch {result.BestEpoch} of {result.EpochsRun} run; {result.TrainSamples} samples trained, {result.HeldOutSamples} held out)");
+            AnsiConsole.MarkupLineInterpolated($"wrote [green]{path}[/]");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Refuses a value of <paramref name="option"/> that is not <paramref name="expected"/>, naming the option.</summary>
+    static void Check<T>(Option<T> option, Func<T, bool> valid, string expected) =>
+        option.Validators.Add(r => { if (!valid(r.GetValueOrDefault<T>())) r.AddError($"{option.Name} must be {expected}"); });
+
+    /// <summary>Labelled images for a classifier, or image–caption pairs for CLIP, preprocessed in parallel.</summary>
+    static List<FitSample> Samples(FitTarget target, string data, string? classes, int? limit)
+    {
+        if (target.Classifier is { } vit)
+        {
+            if (!Directory.Exists(data))
+                throw new ArgumentException($"--data '{data}': a classifier fits on an ImageNet-style folder of labelled images (WNID_name.JPEG)");
+            var dataset = ImageFolderDataset.Load(data, classes);
+            if (dataset.Labels.Max() >= vit.Config.NumClasses)
+                throw new SieveFormatException($"{dataset.Directory}: labels go up to {dataset.Labels.Max()}, but the model has {vit.Config.NumClasses} classes");
+            int n = Math.Min(dataset.Files.Count, limit ?? int.MaxValue);
+            var pixels = Preprocess(dataset.Files.Take(n).ToArray(), vit.Preprocess);
+            return Enumerable.Range(0, n).Select(i => new FitSample(pixels[i], dataset.Labels[i])).ToList();
+        }
+        var clip = target.Clip!;
+        if (!File.Exists(data))
+            throw new ArgumentException($"--data '{data}': a CLIP fits on image–caption pairs; give a COCO captions JSON (annotations/captions_*.json)");
+        var pairs = CaptionPairs.Load(data).Take(limit ?? int.MaxValue).ToList();
+        var files = pairs.Select(p => p.Image).Distinct().ToArray();
+        var images = Preprocess(files, clip.Preprocess);
+        var byFile = files.Select((f, i) => (f, i)).ToDictionary(p => p.f, p => images[p.i]);
+        return pairs.Select(p => new FitSample(byFile[p.Image], text: clip.Tokenizer.Encode(p.Caption))).ToList();
+    }
+
+    static float[][] Preprocess(string[] files, Func<RgbImage, float[]> preprocess)
+    {
+        var pixels = new float[files.Length][];
+        CliProgress.Run($"preprocessing {files.Length} images", files.Length, false, step =>
+            Threading.ForEachSample(files.Length, i =>
+            {
+                pixels[i] = preprocess(ImageDecoder.Decode(files[i]));
+                step();
+            }));
+        return pixels;
+    }
+
+    static MadtpFitter Cache(FitTarget target, List<FitSample> samples, int tokens, int seed)
+    {
+        MadtpFitter fitter = null!;
+        CliProgress.Run($"caching token states of {samples.Count} pairs", samples.Count, false, step => fitter = new MadtpFitter(target, samples, tokens, seed, step));
+        return fitter;
+    }
+
+    /// <summary>The fit with a progress bar showing epoch, running loss and held-out loss (a line per epoch when piped).</summary>
+    static FitResult Run(IFitObjective objective, FitOptions options, Action<double[], int, double> checkpoint)
+    {
+        string Describe(FitProgress p) => p.Epoch == 0
+            ? $"held-out loss {p.HeldOutLoss:F4} before fitting"
+            : $"epoch {p.Epoch}/{p.Epochs}, loss {p.RunningLoss:F4}" + (p.HeldOutLoss is double h ? $", held-out {h:F4}" : "");
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+            return GuidanceTrainer.Fit(objective, options, p =>
+            {
+                if (p.HeldOutLoss != null) AnsiConsole.WriteLine(Describe(p));
+            }, checkpoint);
+        FitResult result = null!;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("fitting", maxValue: 1);
+                result = GuidanceTrainer.Fit(objective, options, p =>
+                {
+                    task.MaxValue = p.Epochs * p.StepsPerEpoch;
+                    task.Value = Math.Max(0, p.Epoch - 1) * p.StepsPerEpoch + p.Step;
+                    task.Description = Markup.Escape(Describe(p));
+                    if (p.HeldOutLoss != null) AnsiConsole.MarkupLine(Markup.Escape(Describe(p)));
+                }, checkpoint);
+            });
+        return result;
+    }
+}
