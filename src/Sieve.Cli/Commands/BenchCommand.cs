@@ -204,9 +204,8 @@ internal static class BenchCommand
         var pixels = new float[b * n];
         for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.37f);
         var inputs = Enumerable.Range(0, b).Select(i => new ViltInput(ids, pixels[(i * n)..((i + 1) * n)], size, size)).ToArray();
-        long dense = DenseMacs(0);
-        long DenseMacs(int i) => MacsOf(i, null);
-        long MacsOf(int i, TokenReducer? reducer)
+        long dense = vilt.AnswerMacs(t, size / config.PatchSize, size / config.PatchSize);
+        long MacsOf(int i, TokenReducer reducer)
         {
             var trace = new ForwardTrace();
             vilt.AnswerLogits(inputs[i], reducer, trace);
@@ -230,7 +229,7 @@ internal static class BenchCommand
         };
         foreach (var spec in s.Reducers)
         {
-            var reducer = spec.Bind(vilt.Tower);
+            if (spec.Bind(vilt.Tower) is not { } reducer) continue;
             cases.Add(new()
             {
                 Name = $"VQA, batch 1, {spec.Vision}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MacsOf(0, reducer),

@@ -79,9 +79,8 @@ public static class OnnxExporter
         if (family == ModelFamily.Vilt)
         {
             var vilt = ViltConfig.FromHuggingFace(config);
-            string prefix = weights.Has("vilt.embeddings.cls_token") ? "vilt." : "";
-            int answers = weights.Has("classifier.0.weight") ? vilt.Labels?.Count ?? 2 : 0; // as ViltModel.Load counts them
-            return ViltGraph(vilt, weights, prefix, answers, weights.Has("rank_output.weight"));
+            var (prefix, answers, match) = ViltModel.Layout(vilt, weights);
+            return ViltGraph(vilt, weights, prefix, answers, match);
         }
         var clip = ClipConfig.FromHuggingFace(config);
         return tower == ClipTower.Vision ? ClipVisionGraph(clip, weights) : ClipTextGraph(clip, weights);

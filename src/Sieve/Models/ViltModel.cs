@@ -92,11 +92,19 @@ public sealed class ViltModel
         var preprocessor = ViltImageProcessor.FromDirectory(directory);
         using var file = CheckpointFiles.Open(directory);
         var weights = new CheckpointReader(file);
-        string prefix = weights.Has("vilt.embeddings.cls_token") ? "vilt." : "";
-        // A VQA head without id2label has Hugging Face's default two labels.
-        int answers = weights.Has("classifier.0.weight") ? config.Labels?.Count ?? 2 : 0;
-        return new ViltModel(directory, config, weights, prefix, answers, weights.Has("rank_output.weight"), tokenizer, preprocessor);
+        var (prefix, answers, match) = Layout(config, weights);
+        return new ViltModel(directory, config, weights, prefix, answers, match, tokenizer, preprocessor);
     }
+
+    /// <summary>
+    /// What a checkpoint holds: the backbone's name prefix (<c>vilt.</c> or none), the VQA head's answer count
+    /// (0 without the head) and whether it has the matching head. The model and its ONNX export both read it here.
+    /// </summary>
+    internal static (string Prefix, int Answers, bool Match) Layout(ViltConfig config, CheckpointReader weights) =>
+        (weights.Has("vilt.embeddings.cls_token") ? "vilt." : "",
+         // A VQA head without id2label has Hugging Face's default two labels.
+         weights.Has("classifier.0.weight") ? config.Labels?.Count ?? 2 : 0,
+         weights.Has("rank_output.weight"));
 
     /// <summary>
     /// A model of the given shape with seeded random weights, both heads (<paramref name="answers"/> VQA

@@ -24,15 +24,6 @@ internal static class Ranking
         return best;
     }
 
-    /// <summary>Indices of the tokens that are not protected, in order.</summary>
-    public static int[] Unprotected(ReadOnlySpan<bool> isProtected)
-    {
-        var result = new List<int>(isProtected.Length);
-        for (int i = 0; i < isProtected.Length; i++)
-            if (!isProtected[i]) result.Add(i);
-        return result.ToArray();
-    }
-
     /// <summary>Indices of the tokens in some merge group (group ≥ 0), in order.</summary>
     public static int[] Candidates(ReadOnlySpan<int> group)
     {
