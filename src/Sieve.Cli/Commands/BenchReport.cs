@@ -76,9 +76,9 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
         foreach (var (header, i) in Headers.Select((h, i) => (h, i)))
             table.AddColumn(i == 0 ? new TableColumn(header) : new TableColumn(header).RightAligned());
         foreach (var row in Rows()) table.AddRow(row.Select(Markup.Escape).ToArray());
-        AnsiConsole.Write(table);
-        AnsiConsole.WriteLine(MemoryLine);
-        AnsiConsole.WriteLine(Notes);
+        CliConsole.Out.Write(table);
+        CliConsole.Out.WriteLine(MemoryLine);
+        CliConsole.Out.WriteLine(Notes);
     }
 
     /// <summary>A GitHub Markdown table, for documents.</summary>

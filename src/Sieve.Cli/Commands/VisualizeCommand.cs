@@ -28,7 +28,11 @@ internal static class VisualizeCommand
             string dir = CliOptions.ResolveModel(r.GetValue(model)!), outPath = r.GetValue(output)!;
             if (!string.Equals(Path.GetExtension(outPath), ".png", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"--out '{outPath}' must be a .png file");
-            var spec = ReductionSpec.Parse(r.GetValue(reducer)!).Vision;
+            OutputGuard.Check("--out", outPath, [r.GetValue(image), r.GetValue(guidance)], [dir]);
+            var parsed = ReductionSpec.Parse(r.GetValue(reducer)!);
+            if (!parsed.Text.IsNone && parsed.Text.ToString() != parsed.Vision.ToString())
+                throw new ArgumentException($"--reducer '{UsageError.Echo(r.GetValue(reducer)!)}': visualize draws the image tower only; give vision=… or one spec");
+            var spec = parsed.Vision;
             if (spec.NeedsCalibration) throw new ArgumentException($"'{spec}' needs a temperature for one image: use madtp:t=…");
             var guide = r.GetValue(guidance) is { } g ? ReductionGuidance.Load(g, dir) : null;
             var encoder = ModelFolder.Load(dir);
@@ -51,7 +55,7 @@ internal static class VisualizeCommand
                 panels.Add(($"layer {layer}: {step.MlpTokens} tokens", MergeGroupImage.Render(view, patch, step.Source.AsSpan(1))));
             }
             Save(outPath, $"{spec}", panels);
-            AnsiConsole.MarkupLineInterpolated($"wrote [green]{outPath}[/] ({panels.Count - 1} layers of {spec})");
+            CliConsole.Out.MarkupLineInterpolated($"wrote [green]{outPath}[/] ({panels.Count - 1} layers of {spec})");
             return 0;
         });
         return command;
