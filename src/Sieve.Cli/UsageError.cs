@@ -21,9 +21,11 @@ internal static class UsageError
     {
         var command = parsed.CommandResult.Command;
         string where = CommandPath(parsed.CommandResult);
-        if (parsed.UnmatchedTokens.Count > 0)
+        // An unknown option before a command's file arguments is taken as one of them: look for it there too.
+        string? unknownOption = parsed.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-' && char.IsLetter(t.Value.TrimStart('-').FirstOrDefault()))?.Value;
+        if (parsed.UnmatchedTokens.Count > 0 || unknownOption != null)
         {
-            string token = parsed.UnmatchedTokens[0];
+            string token = unknownOption ?? parsed.UnmatchedTokens[0];
             if (token.StartsWith('-'))
             {
                 var names = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal));

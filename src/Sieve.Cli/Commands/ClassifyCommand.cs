@@ -31,6 +31,7 @@ internal static class ClassifyCommand
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: false);
             var files = CliOptions.ExpandImages(r.GetValue(images)!);
             var vit = VitModel.Load(dir);
+            CliOptions.CheckMerges(spec.Vision, vit);
             var imageReducer = spec.Bind(vit.Tower, guide);
             int k = r.GetValue(top);
             PredictionTable.WriteAll(files, file => vit.Classify(ImageDecoder.Decode(file), k, imageReducer), true, r.GetValue(json), []);

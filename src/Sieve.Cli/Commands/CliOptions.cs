@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sieve.Hub;
+using Sieve.Models;
 
 namespace Sieve.Cli.Commands;
 
@@ -26,7 +27,14 @@ internal static class CliOptions
             throw new SieveFormatException(File.Exists(argument)
                 ? $"--model '{UsageError.Echo(argument)}' is a file; give the model folder that holds it"
                 : $"model folder '{UsageError.Echo(argument)}' does not exist (not tried as a Hub id: it reads as a local path)");
-        return CliProgress.Download(quiet, progress => HubModel.Resolve(argument, Hub(), progress));
+        try
+        {
+            return CliProgress.Download(quiet, progress => HubModel.Resolve(argument, Hub(), progress));
+        }
+        catch (HubException e) when (!Directory.Exists(argument))
+        {
+            throw new HubException($"no local model folder '{UsageError.Echo(argument)}', and as a Hub repository id: {e.Message}", e);
+        }
     }
 
     /// <summary>
@@ -68,6 +76,20 @@ internal static class CliOptions
             if (tower.NeedsCalibration)
                 throw new ArgumentException($"--reducer '{tower}': a compute target needs calibration on a labelled set (sieve eval); give a temperature here, madtp:t=…");
         return (parsed, guidance == null ? null : Sieve.Reduction.ReductionGuidance.Load(guidance, modelDirectory));
+    }
+
+    /// <summary>
+    /// Refuses a merge schedule that asks for more than the image tower's patches can give (<see cref="Sieve.Reduction.MergeSchedule.CheckFits"/>);
+    /// text towers are not checked here, their length depends on the text.
+    /// </summary>
+    public static void CheckMerges(Sieve.Reduction.ReducerSpec spec, IImageEncoder encoder)
+    {
+        int grid = encoder switch { VitModel vit => vit.Config.Grid, ClipModel clip => clip.Config.Grid, _ => 0 };
+        if (grid > 0 && spec.Schedule is { } schedule)
+        {
+            try { schedule.CheckFits(encoder.ImageTower.Layers, grid * grid, encoder.ImageTower.Name); }
+            catch (ArgumentException e) { throw new ArgumentException($"--reducer '{spec}': {e.Message}"); }
+        }
     }
 
     public static void ApplyThreads(int? threads)

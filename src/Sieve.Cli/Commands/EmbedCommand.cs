@@ -45,6 +45,7 @@ internal static class EmbedCommand
             OutputGuard.Check("--out", outPath, [textFile, r.GetValue(guidance), .. imageFiles], [dir]);
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: ModelFolder.Detect(dir) == ModelFamily.Clip);
             var encoder = ModelFolder.Load(dir);
+            if (textFile == null) CliOptions.CheckMerges(spec.Vision, encoder);
             IReadOnlyList<string> names;
             Func<string, float[]> embed;
             if (textFile != null)

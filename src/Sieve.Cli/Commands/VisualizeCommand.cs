@@ -36,6 +36,7 @@ internal static class VisualizeCommand
             if (spec.NeedsCalibration) throw new ArgumentException($"'{spec}' needs a temperature for one image: use madtp:t=…");
             var guide = r.GetValue(guidance) is { } g ? ReductionGuidance.Load(g, dir) : null;
             var encoder = ModelFolder.Load(dir);
+            CliOptions.CheckMerges(spec, encoder);
             var (tower, patch, forward) = encoder switch
             {
                 VitModel vit => (vit.Tower, vit.Config.PatchSize, (Action<float[], TokenReducer?, ForwardTrace>)((p, red, t) => vit.Features(p, red, t))),

@@ -37,6 +37,7 @@ internal static class ZeroShotCommand
                 throw new SieveFormatException($"'{dir}' is not a CLIP model; zero-shot needs image and text towers (use `sieve classify` for a ViT)");
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir);
             var clip = ClipModel.Load(dir);
+            CliOptions.CheckMerges(spec.Vision, clip);
             var given = r.GetValue(templates);
             var files = CliOptions.ExpandImages(r.GetValue(images)!);
             var classifier = clip.ZeroShot(names, given is { Length: > 0 } ? given : null, spec.Bind(clip.Text.Tower, guide));
