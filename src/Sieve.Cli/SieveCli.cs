@@ -21,7 +21,7 @@ public static class SieveCli
         var stderr = CliConsole.Error.Profile.Out.Writer;
         var root = Root();
         var parsed = root.Parse(args);
-        if (parsed.Action is ParseErrorAction)
+        if (parsed.Action is ParseErrorAction || (parsed.Action is not System.CommandLine.Help.HelpAction && UsageError.OptionLikeArgument(parsed) != null))
         {
             stderr.WriteLine($"error: {UsageError.Describe(parsed)}");
             return InputError;

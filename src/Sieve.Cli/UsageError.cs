@@ -21,8 +21,7 @@ internal static class UsageError
     {
         var command = parsed.CommandResult.Command;
         string where = CommandPath(parsed.CommandResult);
-        // An unknown option before a command's file arguments is taken as one of them: look for it there too.
-        string? unknownOption = parsed.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-' && char.IsLetter(t.Value.TrimStart('-').FirstOrDefault()))?.Value;
+        string? unknownOption = OptionLikeArgument(parsed);
         if (parsed.UnmatchedTokens.Count > 0 || unknownOption != null)
         {
             string token = unknownOption ?? parsed.UnmatchedTokens[0];
@@ -41,6 +40,16 @@ internal static class UsageError
             return $"no command given; see `{where} --help`";
         return $"{message} (`{where}`; see `{where} --help`)";
     }
+
+    /// <summary>
+    /// An unknown option that the parser took as one of the command's arguments (an image file), as it does for
+    /// <c>classify --modle x IMG</c>: a value of an argument that starts with <c>-</c> and a letter. Null when there
+    /// is none, or when <c>--</c> marks everything after it as arguments.
+    /// </summary>
+    public static string? OptionLikeArgument(ParseResult parsed) =>
+        parsed.Tokens.Any(t => t.Type == TokenType.DoubleDash) ? null
+        : parsed.CommandResult.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens).Select(t => t.Value)
+            .FirstOrDefault(v => v.Length > 1 && v[0] == '-' && char.IsLetter(v.TrimStart('-').FirstOrDefault()));
 
     /// <summary>The message to show for an exception a command threw on bad input; null for a bug (which keeps its stack trace).</summary>
     public static string? Message(Exception e) => e switch
