@@ -64,7 +64,8 @@ internal static class VisualizeCommand
 
     static int[] Layers(string? text, int depth)
     {
-        if (text == null) return [.. Enumerable.Range(1, 4).Select(i => (int)Math.Round(i * depth / 4.0)).Distinct()];
+        // A tower shallower than 4 blocks has fewer than 4 distinct quarters: none may round to block 0.
+        if (text == null) return [.. Enumerable.Range(1, 4).Select(i => Math.Max(1, (int)Math.Round(i * depth / 4.0))).Distinct()];
         return [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v =>
             int.TryParse(v, out int l) && l >= 1 && l <= depth ? l : throw new ArgumentException($"--layers: '{v}' is not a layer in 1…{depth}"))];
     }
