@@ -9,7 +9,7 @@ internal static class CliOptions
 {
     public static Option<string> Model() => new("--model", "-m")
     {
-        Description = "Model folder (config.json + model.safetensors or its shards, + vocab.json, merges.txt for CLIP text), or a Hub repository id like org/name",
+        Description = "Model folder (config.json + model.safetensors or its shards; + vocab.json, merges.txt for CLIP text; + vocab.txt for ViLT), or a Hub repository id like org/name",
         Required = true,
     };
 
@@ -55,7 +55,7 @@ internal static class CliOptions
     /// <summary><c>--reducer SPEC</c>: token reduction for every command that runs a model.</summary>
     public static Option<string> Reducer() => new("--reducer", "-r")
     {
-        Description = "Token reducer: none, tome:r=13, crossget:r=16, madtp:t=…, or vision=…;text=… per tower",
+        Description = "Token reducer: none, tome (= tome:r=13), crossget (= crossget:r=16), madtp:t=…, or vision=…;text=… per tower",
         DefaultValueFactory = _ => "none",
     };
 
