@@ -74,7 +74,7 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
     {
         var table = new Table().Title(Markup.Escape(Title));
         foreach (var (header, i) in Headers.Select((h, i) => (h, i)))
-            table.AddColumn(i == 0 ? new TableColumn(header) : new TableColumn(header).RightAligned());
+            table.AddColumn(i == 0 ? new TableColumn(header) : new TableColumn(header).RightAligned().NoWrap()); // numbers are never split
         foreach (var row in Rows()) table.AddRow(row.Select(Markup.Escape).ToArray());
         CliConsole.Out.Write(table);
         CliConsole.Out.WriteLine(MemoryLine);

@@ -68,18 +68,15 @@ internal static class EmbedCommand
 
             bool unitLength = r.GetValue(normalize);
             var vectors = new float[names.Count][];
-            CliConsole.Error.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .Start(ctx =>
+            CliProgress.Run($"embedding {names.Count} {(textFile != null ? "texts" : "images")}", names.Count, false, step =>
+            {
+                for (int i = 0; i < names.Count; i++)
                 {
-                    var task = ctx.AddTask($"embedding {names.Count} {(textFile != null ? "texts" : "images")}", maxValue: names.Count);
-                    for (int i = 0; i < names.Count; i++)
-                    {
-                        var v = embed(names[i]);
-                        vectors[i] = unitLength ? ZeroShotClassifier.Normalized(v) : v;
-                        task.Increment(1);
-                    }
-                });
+                    var v = embed(names[i]);
+                    vectors[i] = unitLength ? ZeroShotClassifier.Normalized(v) : v;
+                    step();
+                }
+            });
             Write(outPath, names, vectors);
             CliConsole.Out.MarkupLineInterpolated($"wrote {names.Count} × {encoder.EmbeddingSize} embeddings to [green]{outPath}[/]");
             return 0;

@@ -86,9 +86,9 @@ internal sealed class EvalSession
     {
         var dense = rows[0];
         var table = new Table().Title(Markup.Escape(title))
-            .AddColumn(new TableColumn("reducer").NoWrap()).AddColumn(new TableColumn("top-1").RightAligned()).AddColumn(new TableColumn("top-5").RightAligned())
-            .AddColumn(new TableColumn("agree").RightAligned()).AddColumn(new TableColumn("GMACs").RightAligned())
-            .AddColumn(new TableColumn("GMACs ratio").RightAligned()).AddColumn(new TableColumn("img/s").RightAligned()).AddColumn(new TableColumn("speed-up").RightAligned());
+            .AddColumn(new TableColumn("reducer").NoWrap());
+        foreach (string number in new[] { "top-1", "top-5", "agree", "GMACs", "GMACs ratio", "img/s", "speed-up" })
+            table.AddColumn(new TableColumn(number).RightAligned().NoWrap()); // a number is never split over lines
         foreach (var row in rows)
             table.AddRow(Markup.Escape(row.Reducer), $"{row.Top1:P1}", $"{row.Top5:P1}", $"{row.Agreement:P1}", $"{row.GMacs:F3}",
                 $"{row.GMacs / dense.GMacs:F2}", $"{row.ImagesPerSecond:F1}", $"{row.ImagesPerSecond / dense.ImagesPerSecond:F2}×");

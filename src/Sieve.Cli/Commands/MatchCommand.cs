@@ -26,8 +26,8 @@ internal static class MatchCommand
                 return 0;
             }
             ViltPairs.PrintWarnings(rows);
-            var table = new Table().AddColumn("image").AddColumn("text")
-                .AddColumn(new TableColumn("score").RightAligned()).AddColumn(new TableColumn("p(match)").RightAligned());
+            var table = new Table().AddColumn(new TableColumn("image").NoWrap()).AddColumn("text")
+                .AddColumn(new TableColumn("score").RightAligned().NoWrap()).AddColumn(new TableColumn("p(match)").RightAligned().NoWrap());
             foreach (var row in rows)
                 table.AddRow(Markup.Escape(row.Image), Markup.Escape(row.Text), $"{row.Result:F4}", $"{Sigmoid(row.Result):P2}");
             CliConsole.Out.Write(table);
