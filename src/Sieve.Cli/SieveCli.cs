@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using Sieve.Cli.Commands;
 
 namespace Sieve.Cli;
@@ -11,10 +12,36 @@ public static class SieveCli
 
     /// <summary>Runs <c>sieve</c> with <paramref name="args"/>; returns the process exit code.</summary>
     /// <param name="args">Command-line arguments.</param>
-    /// <param name="console">Where help and usage errors go (default: the process's standard streams).</param>
-    public static int Run(string[] args, TextWriter? console = null)
+    /// <param name="output">Where results and help go (default: standard output).</param>
+    /// <param name="error">Where progress, warnings and errors go (default: standard error, or <paramref name="output"/> when only that is given).</param>
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
-        var root = new RootCommand("Sieve: vision-language transformers on the CPU, with token reduction.")
+        using var redirect = output != null ? CliConsole.Redirect(output, error ?? output) : null;
+        var stdout = CliConsole.Out.Profile.Out.Writer;
+        var stderr = CliConsole.Error.Profile.Out.Writer;
+        var root = Root();
+        var parsed = root.Parse(args);
+        if (parsed.Action is ParseErrorAction || (parsed.Action is not System.CommandLine.Help.HelpAction && UsageError.OptionLikeArgument(parsed) != null))
+        {
+            stderr.WriteLine($"error: {UsageError.Describe(parsed)}");
+            return InputError;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr });
+        }
+        catch (Exception e) when (UsageError.Message(e) is { } message)
+        {
+            // Plain text on stderr: no markup, no wrapping, easy to grep.
+            stderr.WriteLine($"error: {message}");
+            return InputError;
+        }
+    }
+
+    /// <summary>The command tree, named <c>sieve</c> in usage lines whatever the executable is called.</summary>
+    internal static Command Root()
+    {
+        var root = new Command("sieve", "Sieve: vision-language transformers on the CPU, with token reduction.")
         {
             ClassifyCommand.Create(),
             ZeroShotCommand.Create(),
@@ -29,20 +56,7 @@ public static class SieveCli
             ExportOnnxCommand.Create(),
             PullCommand.Create(),
         };
-        try
-        {
-            return root.Parse(args).Invoke(new InvocationConfiguration
-            {
-                EnableDefaultExceptionHandler = false,
-                Output = console ?? Console.Out,
-                Error = console ?? Console.Error,
-            });
-        }
-        catch (Exception e) when (e is SieveFormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException or Sieve.Hub.HubException)
-        {
-            // Plain text on stderr: no markup, no wrapping, easy to grep.
-            (console ?? Console.Error).WriteLine($"error: {e.Message}");
-            return InputError;
-        }
+        foreach (var option in new RootCommand().Options) root.Options.Add(option); // --help, --version
+        return root;
     }
 }

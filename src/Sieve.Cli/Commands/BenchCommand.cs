@@ -33,16 +33,14 @@ internal static class BenchCommand
         var model = new Option<string?>("--model", "-m") { Description = "Model folder or Hub repository id: timm ViT, CLIP or ViLT (default: a random model, see --random)" };
         var random = new Option<string>("--random") { Description = $"Built-in random model when no --model is given: {ClipB16} (224 px, 77 text tokens) or {ViltB32} (VQA, 384×384, 40 text tokens)", DefaultValueFactory = _ => ClipB16 };
         random.AcceptOnlyFromAmong(ClipB16, ViltB32);
-        var runs = new Option<int>("--runs") { Description = "Timed repetitions per workload (batches: runs ÷ batch, at least 3)", DefaultValueFactory = _ => 20 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed repetitions first, per engine (at least one runs, to measure memory)", DefaultValueFactory = _ => 3 };
-        var batch = new Option<int>("--batch") { Description = "Images (and texts) per throughput batch", DefaultValueFactory = _ => 8 };
+        var runs = NumberOptions.Integer("--runs", "Timed repetitions per workload (batches: runs ÷ batch, at least 3)", 20, 1, 100_000);
+        var warmup = NumberOptions.Integer("--warmup", "Untimed repetitions first, per engine (at least one runs, to measure memory)", 3, 0, 10_000);
+        // A batch holds every image's activations at once: 512 CLIP ViT-B/16 images are already several GB.
+        var batch = NumberOptions.Integer("--batch", "Images (and texts) per throughput batch", 8, 1, 512);
         var json = new Option<bool>("--json") { Description = "Print the results as JSON (no progress display)" };
         var markdown = new Option<bool>("--markdown") { Description = "Print the results as a Markdown table (no progress display)" };
         var reducers = new Option<string[]>("--reducer", "-r") { Description = "Also time Sieve with this token reducer against dense (repeatable), e.g. crossget:r=16", AllowMultipleArgumentsPerToken = true };
         var threads = CliOptions.Threads();
-        foreach (var o in new[] { runs, batch })
-            o.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"{o.Name} must be at least 1"); });
-        warmup.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--warmup must not be negative"); });
         var command = new Command("bench", "Speed and memory: Sieve vs ONNX Runtime, and reduced vs dense with --reducer (default: random CLIP ViT-B/16)")
         {
             model, random, runs, warmup, batch, reducers, json, markdown, threads,
@@ -58,7 +56,7 @@ internal static class BenchCommand
             BenchReport report = null!;
             if (asJson || asMarkdown) report = Measure(settings, new Stages(null));
             else
-                AnsiConsole.Progress()
+                CliConsole.Error.Progress()
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
                     .Start(ctx => report = Measure(settings, new Stages(ctx)));
 

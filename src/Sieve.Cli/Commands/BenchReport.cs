@@ -74,11 +74,11 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
     {
         var table = new Table().Title(Markup.Escape(Title));
         foreach (var (header, i) in Headers.Select((h, i) => (h, i)))
-            table.AddColumn(i == 0 ? new TableColumn(header) : new TableColumn(header).RightAligned());
+            table.AddColumn(i == 0 ? new TableColumn(header) : new TableColumn(header).RightAligned().NoWrap()); // numbers are never split
         foreach (var row in Rows()) table.AddRow(row.Select(Markup.Escape).ToArray());
-        AnsiConsole.Write(table);
-        AnsiConsole.WriteLine(MemoryLine);
-        AnsiConsole.WriteLine(Notes);
+        CliConsole.Out.Write(table);
+        CliConsole.Out.WriteLine(MemoryLine);
+        CliConsole.Out.WriteLine(Notes);
     }
 
     /// <summary>A GitHub Markdown table, for documents.</summary>

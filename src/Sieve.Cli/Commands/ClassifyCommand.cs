@@ -14,8 +14,11 @@ internal static class ClassifyCommand
         var threads = CliOptions.Threads();
         var reducer = CliOptions.Reducer();
         var guidance = CliOptions.Guidance();
+        var json = EvalSession.Json();
+        json.Description = "Print one JSON object per image, one per line (JSON Lines): image, predictions, warnings";
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("classify", "Classify images with a timm ViT classifier (top-k with class names)") { model, top, reducer, guidance, threads, images };
+        var command = new Command("classify", "Classify images with a timm ViT classifier (top-k with class names): a table for one image, a line per image for several")
+            { model, top, reducer, guidance, json, threads, images };
         command.SetAction(r =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
@@ -25,13 +28,13 @@ internal static class ClassifyCommand
                 case ModelFamily.Clip: throw new SieveFormatException($"'{dir}' is a CLIP model; use `sieve zeroshot --labels …` to classify with it");
                 case ModelFamily.Vilt: throw new SieveFormatException($"'{dir}' is a ViLT model; use `sieve vqa` or `sieve match`");
             }
-            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir);
+            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: false);
+            var files = CliOptions.ExpandImages(r.GetValue(images)!);
             var vit = VitModel.Load(dir);
+            CliOptions.CheckMerges(spec.Vision, vit);
             var imageReducer = spec.Bind(vit.Tower, guide);
-            foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))
-            {
-                PredictionTable.Write(file, vit.Classify(ImageDecoder.Decode(file), r.GetValue(top), imageReducer), true);
-            }
+            int k = r.GetValue(top);
+            PredictionTable.WriteAll(files, file => vit.Classify(ImageDecoder.Decode(file), k, imageReducer), true, r.GetValue(json), []);
             return 0;
         });
         return command;

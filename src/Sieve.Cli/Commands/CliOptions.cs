@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sieve.Hub;
+using Sieve.Models;
 
 namespace Sieve.Cli.Commands;
 
@@ -8,7 +9,7 @@ internal static class CliOptions
 {
     public static Option<string> Model() => new("--model", "-m")
     {
-        Description = "Model folder (config.json + model.safetensors or its shards, + vocab.json, merges.txt for CLIP text), or a Hub repository id like org/name",
+        Description = "Model folder (config.json + model.safetensors or its shards; + vocab.json, merges.txt for CLIP text; + vocab.txt for ViLT), or a Hub repository id like org/name",
         Required = true,
     };
 
@@ -17,28 +18,44 @@ internal static class CliOptions
 
     /// <summary>
     /// The folder a <c>--model</c> argument names: the folder itself, or the snapshot of a Hub repository id,
-    /// downloaded (with a progress bar unless <paramref name="quiet"/>) when the cache lacks it.
+    /// downloaded (with a progress bar unless <paramref name="quiet"/>) when the cache lacks it. An argument that
+    /// reads as a local path is never sent to the Hub (see <see cref="LooksLocal"/>).
     /// </summary>
-    public static string ResolveModel(string argument, bool quiet = false) =>
-        CliProgress.Download(quiet, progress => HubModel.Resolve(argument, Hub(), progress));
-
-    public static Option<int> Top() => new("--top")
+    public static string ResolveModel(string argument, bool quiet = false)
     {
-        Description = "How many classes to show per image",
-        DefaultValueFactory = _ => 5,
-        Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); } },
-    };
+        if (!Directory.Exists(argument) && LooksLocal(argument))
+            throw new SieveFormatException(File.Exists(argument)
+                ? $"--model '{UsageError.Echo(argument)}' is a file; give the model folder that holds it"
+                : $"model folder '{UsageError.Echo(argument)}' does not exist (not tried as a Hub id: it reads as a local path)");
+        try
+        {
+            return CliProgress.Download(quiet, progress => HubModel.Resolve(argument, Hub(), progress));
+        }
+        catch (HubException e) when (!Directory.Exists(argument))
+        {
+            throw new HubException($"no local model folder '{UsageError.Echo(argument)}', and as a Hub repository id: {e.Message}", e);
+        }
+    }
 
-    public static Option<int?> Threads() => new("--threads")
-    {
-        Description = "Most threads to use (default: all cores); results do not depend on it",
-        Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be at least 1"); } },
-    };
+    /// <summary>
+    /// Whether a model argument that is not an existing folder is meant as a local path: it starts with <c>/</c>,
+    /// <c>./</c>, <c>../</c> or <c>~</c>, has more than one slash or a backslash, or its first part (the Hub
+    /// organisation) is an existing local folder, as in <c>models/clip-smal</c> typed in a folder holding <c>models/</c>.
+    /// </summary>
+    internal static bool LooksLocal(string argument) =>
+        argument.StartsWith('/') || argument.StartsWith("./", StringComparison.Ordinal) || argument.StartsWith("../", StringComparison.Ordinal)
+        || argument.StartsWith('~') || argument.Contains('\\') || argument.Count(c => c == '/') > 1
+        || (argument.IndexOf('/') is > 0 and int slash && Directory.Exists(argument[..slash]));
+
+    public static Option<int> Top() => NumberOptions.Integer("--top", "How many classes to show per image", 5, 1, 1000);
+
+    public static Option<int?> Threads() =>
+        NumberOptions.OptionalInteger("--threads", "Most threads to use (default: all cores); results do not depend on it", 1, 1024);
 
     /// <summary><c>--reducer SPEC</c>: token reduction for every command that runs a model.</summary>
     public static Option<string> Reducer() => new("--reducer", "-r")
     {
-        Description = "Token reducer: none, tome:r=13, crossget:r=16, madtp:t=…, or vision=…;text=… per tower",
+        Description = "Token reducer: none, tome (= tome:r=13), crossget (= crossget:r=16), madtp:t=…, or vision=…;text=… per tower",
         DefaultValueFactory = _ => "none",
     };
 
@@ -47,24 +64,38 @@ internal static class CliOptions
 
     /// <summary>
     /// Parses <c>--reducer</c> and loads <c>--guidance</c>, refusing guidance fitted for another model than the one in
-    /// <paramref name="modelDirectory"/>; MADTP needs an explicit temperature outside eval/sweep.
+    /// <paramref name="modelDirectory"/>, and a <c>text=…</c> spec for a model without a text tower
+    /// (<paramref name="textTower"/> false); MADTP needs an explicit temperature outside eval/sweep.
     /// </summary>
-    public static (Sieve.Reduction.ReductionSpec Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance, string? modelDirectory = null)
+    public static (Sieve.Reduction.ReductionSpec Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance, string? modelDirectory = null, bool textTower = true)
     {
         var parsed = Sieve.Reduction.ReductionSpec.Parse(spec);
+        if (!textTower && !parsed.Text.IsNone && parsed.Text.ToString() != parsed.Vision.ToString())
+            throw new ArgumentException($"--reducer '{UsageError.Echo(spec)}': this model has no text tower, so text=… cannot apply; give vision=… or one spec");
         foreach (var tower in new[] { parsed.Vision, parsed.Text })
             if (tower.NeedsCalibration)
                 throw new ArgumentException($"--reducer '{tower}': a compute target needs calibration on a labelled set (sieve eval); give a temperature here, madtp:t=…");
         return (parsed, guidance == null ? null : Sieve.Reduction.ReductionGuidance.Load(guidance, modelDirectory));
     }
 
+    /// <summary>
+    /// Refuses a merge schedule that asks for more than the image tower's patches can give (<see cref="Sieve.Reduction.MergeSchedule.CheckFits"/>);
+    /// text towers are not checked here, their length depends on the text.
+    /// </summary>
+    public static void CheckMerges(Sieve.Reduction.ReducerSpec spec, IImageEncoder encoder)
+    {
+        int grid = encoder switch { VitModel vit => vit.Config.Grid, ClipModel clip => clip.Config.Grid, _ => 0 };
+        if (grid > 0 && spec.Schedule is { } schedule)
+        {
+            try { schedule.CheckFits(encoder.ImageTower.Layers, grid * grid, encoder.ImageTower.Name); }
+            catch (ArgumentException e) { throw new ArgumentException($"--reducer '{spec}': {e.Message}"); }
+        }
+    }
+
     public static void ApplyThreads(int? threads)
     {
         if (threads is int t) Sieve.Tensors.Threading.MaxThreads = t;
     }
-
-    /// <summary>Machine-readable output (JSON): straight to the console's writer, no markup, no wrapping.</summary>
-    public static void WriteRaw(string text) => Spectre.Console.AnsiConsole.Profile.Out.Writer.WriteLine(text);
 
     /// <summary>Expands each argument: a folder gives its images (sorted), a file is itself.</summary>
     public static IReadOnlyList<string> ExpandImages(IEnumerable<string> inputs)

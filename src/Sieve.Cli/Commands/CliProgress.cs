@@ -14,14 +14,14 @@ internal static class CliProgress
             work(() => { });
             return;
         }
-        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        if (!CliConsole.Error.Profile.Capabilities.Interactive)
         {
             // Piped to a file: one line, not a redraw per item.
-            AnsiConsole.WriteLine($"{label} …");
+            CliConsole.Error.WriteLine($"{label} …");
             work(() => { });
             return;
         }
-        AnsiConsole.Progress()
+        CliConsole.Error.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .Start(ctx =>
             {
@@ -37,17 +37,17 @@ internal static class CliProgress
     public static string Download(bool quiet, Func<IProgress<HubDownloadProgress>?, string> pull)
     {
         if (quiet) return pull(null);
-        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        if (!CliConsole.Error.Profile.Capabilities.Interactive)
         {
             // Piped to a file: one line per file, when its download starts.
             var started = new HashSet<string>();
             return pull(new Callback(p =>
             {
-                if (started.Add(p.File)) AnsiConsole.WriteLine(p.Total is long total ? $"downloading {p.File} ({total / 1048576.0:F1} MiB) …" : $"downloading {p.File} …");
+                if (started.Add(p.File)) CliConsole.Error.WriteLine(p.Total is long total ? $"downloading {p.File} ({total / 1048576.0:F1} MiB) …" : $"downloading {p.File} …");
             }));
         }
         string result = "";
-        AnsiConsole.Progress()
+        CliConsole.Error.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {

@@ -41,8 +41,11 @@ internal static class EmbedCommand
                 throw new SieveFormatException($"--out '{outPath}': the extension must be .safetensors or .json");
 
             string dir = CliOptions.ResolveModel(r.GetValue(model)!);
-            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir);
+            var imageFiles = imageInputs is { Length: > 0 } ? CliOptions.ExpandImages(imageInputs) : [];
+            OutputGuard.Check("--out", outPath, [textFile, r.GetValue(guidance), .. imageFiles], [dir]);
+            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: ModelFolder.Detect(dir) == ModelFamily.Clip);
             var encoder = ModelFolder.Load(dir);
+            if (textFile == null) CliOptions.CheckMerges(spec.Vision, encoder);
             IReadOnlyList<string> names;
             Func<string, float[]> embed;
             if (textFile != null)
@@ -51,33 +54,31 @@ internal static class EmbedCommand
                 if (!File.Exists(textFile)) throw new SieveFormatException($"--texts '{textFile}' does not exist");
                 names = File.ReadAllLines(textFile).Where(l => l.Trim().Length > 0).ToList();
                 if (names.Count == 0) throw new SieveFormatException($"--texts '{textFile}' holds no text");
-                _ = clip.Tokenizer; // fail before the progress bar when the tokenizer is missing
+                foreach (string text in names)
+                    if (clip.Tokenizer.Tokenize(text).Warning is { } cut) CliConsole.Warn($"'{UsageError.Echo(text)}': {cut}");
                 var textReducer = spec.Bind(clip.Text.Tower, guide);
                 embed = text => clip.EncodeText(text, textReducer);
             }
             else
             {
-                names = CliOptions.ExpandImages(imageInputs!);
+                names = imageFiles;
                 var imageReducer = spec.Bind(encoder.ImageTower, guide);
                 embed = file => encoder.EncodeImage(ImageDecoder.Decode(file), imageReducer);
             }
 
             bool unitLength = r.GetValue(normalize);
             var vectors = new float[names.Count][];
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .Start(ctx =>
+            CliProgress.Run($"embedding {names.Count} {(textFile != null ? "texts" : "images")}", names.Count, false, step =>
+            {
+                for (int i = 0; i < names.Count; i++)
                 {
-                    var task = ctx.AddTask($"embedding {names.Count} {(textFile != null ? "texts" : "images")}", maxValue: names.Count);
-                    for (int i = 0; i < names.Count; i++)
-                    {
-                        var v = embed(names[i]);
-                        vectors[i] = unitLength ? ZeroShotClassifier.Normalized(v) : v;
-                        task.Increment(1);
-                    }
-                });
+                    var v = embed(names[i]);
+                    vectors[i] = unitLength ? ZeroShotClassifier.Normalized(v) : v;
+                    step();
+                }
+            });
             Write(outPath, names, vectors);
-            AnsiConsole.MarkupLineInterpolated($"wrote {names.Count} × {encoder.EmbeddingSize} embeddings to [green]{outPath}[/]");
+            CliConsole.Out.MarkupLineInterpolated($"wrote {names.Count} × {encoder.EmbeddingSize} embeddings to [green]{outPath}[/]");
             return 0;
         });
         return command;

@@ -30,9 +30,10 @@ internal static class EvalCommand
             var specs = (r.GetValue(reducers) ?? []).Select(ReducerSpec.Parse).Where(s => !s.IsNone).ToList();
             bool quiet = r.GetValue(json);
             var session = EvalSession.Open(r, model, data, classes, limit, guidance, calibration, quiet);
+            foreach (var spec in specs) CliOptions.CheckMerges(spec, session.Model);
             var rows = new List<EvalResult> { session.Run(ReducerSpec.None) };
             rows.AddRange(specs.Select(session.Run));
-            if (quiet) CliOptions.WriteRaw(JsonSerializer.Serialize(new { model = r.GetValue(model), images = session.Images, threads = Sieve.Tensors.Threading.MaxThreads, results = rows }, EvalSession.JsonOptions));
+            if (quiet) CliConsole.WriteRaw(JsonSerializer.Serialize(new { model = r.GetValue(model), images = session.Images, threads = Sieve.Tensors.Threading.MaxThreads, results = rows }, EvalSession.JsonOptions));
             else EvalSession.WriteTable($"{r.GetValue(model)} — {session.Images} images", rows);
             return 0;
         });

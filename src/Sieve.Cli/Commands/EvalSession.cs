@@ -16,18 +16,10 @@ internal sealed class EvalSession
 
     public static Option<string?> Classes() => new("--classes") { Description = "Class list JSON (\"wnids\" in the model's output order); default: found in or beside the folder" };
 
-    public static Option<int?> Limit() => new("--limit")
-    {
-        Description = "Evaluate only the first N images",
-        Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--limit must be at least 1"); } },
-    };
+    public static Option<int?> Limit() => NumberOptions.OptionalInteger("--limit", "Use only the first N images", 1, int.MaxValue);
 
-    public static Option<int> Calibration() => new("--calibration")
-    {
-        Description = "Images used to calibrate a MADTP target into a temperature (the first N)",
-        DefaultValueFactory = _ => 32,
-        Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--calibration must be at least 1"); } },
-    };
+    public static Option<int> Calibration() =>
+        NumberOptions.Integer("--calibration", "Images used to calibrate a MADTP target into a temperature (the first N)", 32, 1, int.MaxValue);
 
     public static Option<bool> Json() => new("--json") { Description = "Print the results as JSON" };
 
@@ -82,7 +74,7 @@ internal sealed class EvalSession
             var target = spec;
             ReducerSpec Calibrate() => _evaluation.Calibrate(target, _calibration, _guidance).Spec;
             spec = _quiet ? Calibrate()
-                : AnsiConsole.Status().Start($"calibrating {Markup.Escape(spec.ToString())} on {Math.Min(_calibration, Images)} images", _ => Calibrate());
+                : CliConsole.Error.Status().Start($"calibrating {Markup.Escape(spec.ToString())} on {Math.Min(_calibration, Images)} images", _ => Calibrate());
         }
         EvalResult result = null!;
         CliProgress.Run($"{spec} on {Images} images", Images, _quiet, step => result = _evaluation.Evaluate(spec, _guidance, step));
@@ -94,14 +86,14 @@ internal sealed class EvalSession
     {
         var dense = rows[0];
         var table = new Table().Title(Markup.Escape(title))
-            .AddColumn(new TableColumn("reducer").NoWrap()).AddColumn(new TableColumn("top-1").RightAligned()).AddColumn(new TableColumn("top-5").RightAligned())
-            .AddColumn(new TableColumn("agree").RightAligned()).AddColumn(new TableColumn("GMACs").RightAligned())
-            .AddColumn(new TableColumn("GMACs ratio").RightAligned()).AddColumn(new TableColumn("img/s").RightAligned()).AddColumn(new TableColumn("speed-up").RightAligned());
+            .AddColumn(new TableColumn("reducer").NoWrap());
+        foreach (string number in new[] { "top-1", "top-5", "agree", "GMACs", "GMACs ratio", "img/s", "speed-up" })
+            table.AddColumn(new TableColumn(number).RightAligned().NoWrap()); // a number is never split over lines
         foreach (var row in rows)
             table.AddRow(Markup.Escape(row.Reducer), $"{row.Top1:P1}", $"{row.Top5:P1}", $"{row.Agreement:P1}", $"{row.GMacs:F3}",
                 $"{row.GMacs / dense.GMacs:F2}", $"{row.ImagesPerSecond:F1}", $"{row.ImagesPerSecond / dense.ImagesPerSecond:F2}×");
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"GMACs are multiply-adds as executed (fvcore's \"GFLOPs\"); img/s with images spread over {Threading.MaxThreads} threads; agree = same top-1 as dense.");
+        CliConsole.Out.Write(table);
+        CliConsole.Out.MarkupLine($"GMACs are multiply-adds as executed (fvcore's \"GFLOPs\"); img/s with images spread over {Threading.MaxThreads} threads; agree = same top-1 as dense.");
     }
 
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };

@@ -22,8 +22,9 @@ internal static class ExportOnnxCommand
         var command = new Command("export-onnx", $"Export the dense model as ONNX (opset {OnnxExporter.Opset}) for other runtimes") { model, output, tower };
         command.SetAction(r =>
         {
-            string path = r.GetValue(output)!;
-            var info = OnnxExporter.Export(CliOptions.ResolveModel(r.GetValue(model)!), path, r.GetValue(tower) == "text" ? ClipTower.Text : ClipTower.Vision);
+            string path = r.GetValue(output)!, dir = CliOptions.ResolveModel(r.GetValue(model)!);
+            OutputGuard.Check("--out", path, [], [dir]);
+            var info = OnnxExporter.Export(dir, path, r.GetValue(tower) == "text" ? ClipTower.Text : ClipTower.Vision);
             r.InvocationConfiguration.Output.WriteLine(
                 $"wrote {path} ({info.Bytes / 1048576.0:F1} MiB): {info.Graph}, opset {OnnxExporter.Opset}, {info.Nodes} nodes, {info.Parameters:N0} parameters");
             r.InvocationConfiguration.Output.WriteLine($"  {info.Signature}");

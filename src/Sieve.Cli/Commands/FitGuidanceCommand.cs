@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Sieve.Data;
 using Sieve.Fitting;
+using Sieve.Models;
 using Sieve.Reduction;
 using Sieve.Tensors;
 using Spectre.Console;
@@ -24,21 +25,14 @@ internal static class FitGuidanceCommand
         var output = new Option<string>("--out", "-o") { Description = "Guidance file to write (.safetensors)", Required = true };
         var reducer = new Option<string>("--reducer", "-r") { Description = "The CrossGET reduction the offsets are fitted under", DefaultValueFactory = _ => "crossget:r=16" };
         var defaults = new FitOptions();
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the training split", DefaultValueFactory = _ => defaults.Epochs };
-        var lr = new Option<double>("--lr") { Description = "Peak AdamW step size (cosine decay)", DefaultValueFactory = _ => defaults.LearningRate };
-        var decay = new Option<double>("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => defaults.WeightDecay };
-        var batch = new Option<int>("--batch") { Description = "Samples per step", DefaultValueFactory = _ => defaults.BatchSize };
-        var holdOut = new Option<double>("--hold-out") { Description = "Fraction held out for early stopping", DefaultValueFactory = _ => defaults.HoldOut };
-        var patience = new Option<int>("--patience") { Description = "Epochs without a better held-out loss before stopping", DefaultValueFactory = _ => defaults.Patience };
-        var seed = new Option<int>("--seed") { Description = "Seed of the split, shuffles and initial tokens (same seed, same file)", DefaultValueFactory = _ => defaults.Seed };
-        var tokens = new Option<int>("--tokens") { Description = "MADTP alignment tokens M", DefaultValueFactory = _ => MagTokens.DefaultCount };
-        Check(epochs, v => v >= 1, "at least 1");
-        Check(batch, v => v >= 1, "at least 1");
-        Check(patience, v => v >= 1, "at least 1");
-        Check(tokens, v => v >= 1, "at least 1");
-        Check(lr, v => v > 0 && double.IsFinite(v), "a number > 0");
-        Check(decay, v => v >= 0 && double.IsFinite(v), "a number ≥ 0");
-        Check(holdOut, v => v is >= 0 and <= 0.5, "a fraction in [0, 0.5]");
+        var epochs = NumberOptions.Integer("--epochs", "Passes over the training split", defaults.Epochs, 1, 100_000);
+        var lr = NumberOptions.Real("--lr", "Peak AdamW step size (cosine decay)", defaults.LearningRate, v => v is > 0 and <= 1, "a number in (0, 1]");
+        var decay = NumberOptions.Real("--weight-decay", "AdamW weight decay", defaults.WeightDecay, v => v is >= 0 and <= 1, "a number in [0, 1]");
+        var batch = NumberOptions.Integer("--batch", "Samples per step", defaults.BatchSize, 1, 4096);
+        var holdOut = NumberOptions.Real("--hold-out", "Fraction held out for early stopping (0: none, the training loss decides)", defaults.HoldOut, v => v is >= 0 and <= 0.5, "a fraction in [0, 0.5]");
+        var patience = NumberOptions.Integer("--patience", "Epochs without a better held-out loss before stopping", defaults.Patience, 1, 100_000);
+        var seed = NumberOptions.Integer("--seed", "Seed of the split, shuffles and initial tokens (same seed, same file)", defaults.Seed, int.MinValue, int.MaxValue);
+        var tokens = NumberOptions.Integer("--tokens", "MADTP alignment tokens M", MagTokens.DefaultCount, 1, 4096);
         var limit = EvalSession.Limit();
         var threads = CliOptions.Threads();
         var command = new Command("fit-guidance", "Fit CrossGET cross tokens or MADTP alignment tokens (frozen model) and write a guidance file")
@@ -47,36 +41,45 @@ internal static class FitGuidanceCommand
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             var options = new FitOptions(r.GetValue(epochs), r.GetValue(lr), r.GetValue(decay), r.GetValue(batch), r.GetValue(holdOut), r.GetValue(patience), r.GetValue(seed));
-            string dir = CliOptions.ResolveModel(r.GetValue(model)!);
+            string dir = CliOptions.ResolveModel(r.GetValue(model)!), path = r.GetValue(output)!;
+            OutputGuard.Check("--out", path, [r.GetValue(data), r.GetValue(classes)], [dir, Directory.Exists(r.GetValue(data)) ? r.GetValue(data) : null]);
+            if (r.GetValue(method) == "madtp" && ModelFolder.Detect(dir) == ModelFamily.Vit)
+                throw new ArgumentException($"--method madtp aligns image and text token states; '{r.GetValue(model)}' is a classifier with no text tower (fit --method crossget for it)");
+            var spec = ReductionSpec.Parse(r.GetValue(reducer)!);
             // A Hub id names the model; a folder is named by its own name.
             var target = FitTarget.Load(dir, Directory.Exists(r.GetValue(model)) ? null : r.GetValue(model));
             var samples = Samples(target, r.GetValue(data)!, r.GetValue(classes), r.GetValue(limit));
-            var spec = ReductionSpec.Parse(r.GetValue(reducer)!);
             IFitObjective objective = r.GetValue(method) == "madtp"
                 ? Cache(target, samples, r.GetValue(tokens), options.Seed)
                 : new CrossGetFitter(target, spec, samples);
 
-            string path = r.GetValue(output)!;
             var details = GuidanceFile.Describe(options);
             if (objective.Method == "crossget") details["reducer"] = spec.ToString();
             else details["tokens"] = GuidanceFile.Text(r.GetValue(tokens));
-            var result = Run(objective, options, (parameters, epoch, loss) =>
+            bool existed = File.Exists(path);
+            FitResult result;
+            try
             {
-                details["epoch"] = GuidanceFile.Text(epoch);
-                details["held_out_loss"] = GuidanceFile.Text(loss);
-                GuidanceFile.Save(path, objective, parameters, target, details);
-            });
-            AnsiConsole.MarkupLineInterpolated(
-                $"{objective.Method} guidance for {target.Name}: held-out loss {result.InitialLoss:F4} → {result.BestLoss:F4} (best epoch {result.BestEpoch} of {result.EpochsRun} run; {result.TrainSamples} samples trained, {result.HeldOutSamples} held out)");
-            AnsiConsole.MarkupLineInterpolated($"wrote [green]{path}[/]");
+                result = Run(objective, options, (parameters, epoch, loss) =>
+                {
+                    details["epoch"] = GuidanceFile.Text(epoch);
+                    details[options.HoldOut > 0 ? "held_out_loss" : "training_loss"] = GuidanceFile.Text(loss);
+                    GuidanceFile.Save(path, objective, parameters, target, details);
+                });
+            }
+            catch (ArgumentException) when (!existed)
+            {
+                File.Delete(path); // a diverged fit leaves no guidance behind
+                throw;
+            }
+            string judged = result.HeldOutSamples > 0 ? "held-out loss" : "training loss (nothing held out)";
+            CliConsole.Out.MarkupLineInterpolated(
+                $"{objective.Method} guidance for {target.Name}: {judged} {result.InitialLoss:F4} → {result.BestLoss:F4} (best epoch {result.BestEpoch} of {result.EpochsRun} run; {result.TrainSamples} samples trained, {result.HeldOutSamples} held out)");
+            CliConsole.Out.MarkupLineInterpolated($"wrote [green]{path}[/]");
             return 0;
         });
         return command;
     }
-
-    /// <summary>Refuses a value of <paramref name="option"/> that is not <paramref name="expected"/>, naming the option.</summary>
-    static void Check<T>(Option<T> option, Func<T, bool> valid, string expected) =>
-        option.Validators.Add(r => { if (!valid(r.GetValueOrDefault<T>())) r.AddError($"{option.Name} must be {expected}"); });
 
     /// <summary>Labelled images for a classifier, or image–caption pairs for CLIP, preprocessed in parallel.</summary>
     static List<FitSample> Samples(FitTarget target, string data, string? classes, int? limit)
@@ -124,16 +127,18 @@ internal static class FitGuidanceCommand
     /// <summary>The fit with a progress bar showing epoch, running loss and held-out loss (a line per epoch when piped).</summary>
     static FitResult Run(IFitObjective objective, FitOptions options, Action<double[], int, double> checkpoint)
     {
+        // Without a held-out split the trainer judges on the training set: say so, not "held-out".
+        string judged = options.HoldOut > 0 ? "held-out" : "training-set";
         string Describe(FitProgress p) => p.Epoch == 0
-            ? $"held-out loss {p.HeldOutLoss:F4} before fitting"
-            : $"epoch {p.Epoch}/{p.Epochs}, loss {p.RunningLoss:F4}" + (p.HeldOutLoss is double h ? $", held-out {h:F4}" : "");
-        if (!AnsiConsole.Profile.Capabilities.Interactive)
+            ? $"{judged} loss {p.HeldOutLoss:F4} before fitting"
+            : $"epoch {p.Epoch}/{p.Epochs}, loss {p.RunningLoss:F4}" + (p.HeldOutLoss is double h ? $", {judged} {h:F4}" : "");
+        if (!CliConsole.Error.Profile.Capabilities.Interactive)
             return GuidanceTrainer.Fit(objective, options, p =>
             {
-                if (p.HeldOutLoss != null) AnsiConsole.WriteLine(Describe(p));
+                if (p.HeldOutLoss != null) CliConsole.Error.WriteLine(Describe(p));
             }, checkpoint);
         FitResult result = null!;
-        AnsiConsole.Progress()
+        CliConsole.Error.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .Start(ctx =>
             {
@@ -143,7 +148,7 @@ internal static class FitGuidanceCommand
                     task.MaxValue = p.Epochs * p.StepsPerEpoch;
                     task.Value = Math.Max(0, p.Epoch - 1) * p.StepsPerEpoch + p.Step;
                     task.Description = Markup.Escape(Describe(p));
-                    if (p.HeldOutLoss != null) AnsiConsole.MarkupLine(Markup.Escape(Describe(p)));
+                    if (p.HeldOutLoss != null) CliConsole.Error.MarkupLine(Markup.Escape(Describe(p)));
                 }, checkpoint);
             });
         return result;

@@ -19,19 +19,19 @@ internal static class MatchCommand
             var rows = pairs.Run("scoring", json, input => pairs.Model.MatchScore(input, pairs.Reducer));
             if (json)
             {
-                CliOptions.WriteRaw(JsonSerializer.Serialize(rows.Select(row => new
+                CliConsole.WriteRaw(JsonSerializer.Serialize(rows.Select(row => new
                 {
                     image = row.Image, text = row.Text, warning = row.Warning, score = row.Result, probability = Sigmoid(row.Result),
                 }), EvalSession.JsonOptions));
                 return 0;
             }
             ViltPairs.PrintWarnings(rows);
-            var table = new Table().AddColumn("image").AddColumn("text")
-                .AddColumn(new TableColumn("score").RightAligned()).AddColumn(new TableColumn("p(match)").RightAligned());
+            var table = new Table().AddColumn(new TableColumn("image").NoWrap()).AddColumn("text")
+                .AddColumn(new TableColumn("score").RightAligned().NoWrap()).AddColumn(new TableColumn("p(match)").RightAligned().NoWrap());
             foreach (var row in rows)
                 table.AddRow(Markup.Escape(row.Image), Markup.Escape(row.Text), $"{row.Result:F4}", $"{Sigmoid(row.Result):P2}");
-            AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine("score = the rank_output logit (higher: better match); p(match) = sigmoid(score).");
+            CliConsole.Out.Write(table);
+            CliConsole.Out.MarkupLine("score = the rank_output logit (higher: better match); p(match) = sigmoid(score).");
             return 0;
         });
         return command;

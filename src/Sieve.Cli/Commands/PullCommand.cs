@@ -20,7 +20,7 @@ internal static class PullCommand
             string id = r.GetValue(repo)!;
             string folder = CliProgress.Download(false, progress => HubModel.Pull(id, r.GetValue(revision)!, CliOptions.Hub(), progress));
             // The folder alone on the last line, so scripts can take it: MODEL=$(sieve pull org/name | tail -1).
-            CliOptions.WriteRaw(folder);
+            CliConsole.WriteRaw(folder);
             return 0;
         });
         return command;

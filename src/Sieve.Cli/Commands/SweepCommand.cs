@@ -34,6 +34,9 @@ internal static class SweepCommand
             CliOptions.ApplyThreads(r.GetValue(threads));
             var specs = Grid(r.GetValue(methods)!, r.GetValue(rs)!, r.GetValue(targets)!);
             string outDir = r.GetValue(output)!;
+            string[] folders = [CliOptions.ResolveModel(r.GetValue(model)!), r.GetValue(data)!];
+            foreach (string file in SweepPlots.Files.Prepend("sweep.md").Prepend("sweep.json"))
+                OutputGuard.Check("--out", Path.Combine(outDir, file), [r.GetValue(classes), r.GetValue(guidance)], folders);
             Directory.CreateDirectory(outDir);
             var session = EvalSession.Open(r, model, data, classes, limit, guidance, calibration, quiet: false);
             var dense = session.Run(ReducerSpec.None);
@@ -49,7 +52,7 @@ internal static class SweepCommand
             File.WriteAllText(Path.Combine(outDir, "sweep.md"), Markdown(rows));
             var curves = points.GroupBy(p => p.Method).ToDictionary(g => g.Key, g => g.Select(p => p.Result).Prepend(dense).ToList());
             SweepPlots.Write(outDir, title, curves);
-            AnsiConsole.MarkupLineInterpolated($"wrote [green]{outDir}[/]: sweep.json, sweep.md, {string.Join(", ", SweepPlots.Files)}");
+            CliConsole.Out.MarkupLineInterpolated($"wrote [green]{outDir}[/]: sweep.json, sweep.md, {string.Join(", ", SweepPlots.Files)}");
             return 0;
         });
         return command;

@@ -100,7 +100,7 @@ internal sealed class ViltPairs
     public static void PrintWarnings<T>(IEnumerable<Row<T>> rows)
     {
         foreach (var row in rows.Where(r => r.Warning != null).DistinctBy(r => r.Text))
-            AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] '{row.Text}': {row.Warning}");
+            CliConsole.Error.MarkupLineInterpolated($"[yellow]warning:[/] '{row.Text}': {row.Warning}");
     }
 
     static List<string> ReadLines(string path, string option)

@@ -28,10 +28,15 @@ internal static class VisualizeCommand
             string dir = CliOptions.ResolveModel(r.GetValue(model)!), outPath = r.GetValue(output)!;
             if (!string.Equals(Path.GetExtension(outPath), ".png", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"--out '{outPath}' must be a .png file");
-            var spec = ReductionSpec.Parse(r.GetValue(reducer)!).Vision;
+            OutputGuard.Check("--out", outPath, [r.GetValue(image), r.GetValue(guidance)], [dir]);
+            var parsed = ReductionSpec.Parse(r.GetValue(reducer)!);
+            if (!parsed.Text.IsNone && parsed.Text.ToString() != parsed.Vision.ToString())
+                throw new ArgumentException($"--reducer '{UsageError.Echo(r.GetValue(reducer)!)}': visualize draws the image tower only; give vision=… or one spec");
+            var spec = parsed.Vision;
             if (spec.NeedsCalibration) throw new ArgumentException($"'{spec}' needs a temperature for one image: use madtp:t=…");
             var guide = r.GetValue(guidance) is { } g ? ReductionGuidance.Load(g, dir) : null;
             var encoder = ModelFolder.Load(dir);
+            CliOptions.CheckMerges(spec, encoder);
             var (tower, patch, forward) = encoder switch
             {
                 VitModel vit => (vit.Tower, vit.Config.PatchSize, (Action<float[], TokenReducer?, ForwardTrace>)((p, red, t) => vit.Features(p, red, t))),
@@ -51,7 +56,7 @@ internal static class VisualizeCommand
                 panels.Add(($"layer {layer}: {step.MlpTokens} tokens", MergeGroupImage.Render(view, patch, step.Source.AsSpan(1))));
             }
             Save(outPath, $"{spec}", panels);
-            AnsiConsole.MarkupLineInterpolated($"wrote [green]{outPath}[/] ({panels.Count - 1} layers of {spec})");
+            CliConsole.Out.MarkupLineInterpolated($"wrote [green]{outPath}[/] ({panels.Count - 1} layers of {spec})");
             return 0;
         });
         return command;
@@ -59,7 +64,8 @@ internal static class VisualizeCommand
 
     static int[] Layers(string? text, int depth)
     {
-        if (text == null) return [.. Enumerable.Range(1, 4).Select(i => (int)Math.Round(i * depth / 4.0)).Distinct()];
+        // A tower shallower than 4 blocks has fewer than 4 distinct quarters: none may round to block 0.
+        if (text == null) return [.. Enumerable.Range(1, 4).Select(i => Math.Max(1, (int)Math.Round(i * depth / 4.0))).Distinct()];
         return [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v =>
             int.TryParse(v, out int l) && l >= 1 && l <= depth ? l : throw new ArgumentException($"--layers: '{v}' is not a layer in 1…{depth}"))];
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Spectre.Console;
 
 namespace Sieve.Cli.Commands;
 
@@ -22,7 +23,7 @@ internal static class VqaCommand
             var rows = pairs.Run("answering", json, input => pairs.Model.Answer(input, k, pairs.Reducer));
             if (json)
             {
-                CliOptions.WriteRaw(JsonSerializer.Serialize(rows.Select(row => new
+                CliConsole.WriteRaw(JsonSerializer.Serialize(rows.Select(row => new
                 {
                     image = row.Image, question = row.Text, warning = row.Warning,
                     answers = row.Result.Select(p => new { answer = p.Label, index = p.Index, score = p.Probability }),
@@ -32,7 +33,7 @@ internal static class VqaCommand
             ViltPairs.PrintWarnings(rows);
             foreach (var row in rows)
                 PredictionTable.Write($"{row.Image}: {row.Text}", row.Result, false, "answer", "score");
-            Spectre.Console.AnsiConsole.MarkupLine("score = sigmoid(logit): ViLT's VQA head is trained with binary cross-entropy, so scores need not sum to 1.");
+            CliConsole.Out.MarkupLine("score = sigmoid(logit): ViLT's VQA head is trained with binary cross-entropy, so scores need not sum to 1.");
             return 0;
         });
         return command;

@@ -20,25 +20,31 @@ internal static class ZeroShotCommand
         var threads = CliOptions.Threads();
         var reducer = CliOptions.Reducer();
         var guidance = CliOptions.Guidance();
+        var json = EvalSession.Json();
+        json.Description = "Print one JSON object per image, one per line (JSON Lines): image, predictions, warnings";
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("zeroshot", "Zero-shot classify images with CLIP against the given labels") { model, labels, templates, top, reducer, guidance, threads, images };
+        var command = new Command("zeroshot", "Zero-shot classify images with CLIP against the given labels: a table for one image, a line per image for several")
+            { model, labels, templates, top, reducer, guidance, json, threads, images };
         command.SetAction(r =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             var names = r.GetValue(labels)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (names.Length == 0) throw new SieveFormatException("--labels holds no class names");
+            if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new ArgumentException($"--labels names '{UsageError.Echo(twice.Key)}' {twice.Count()} times; each class once");
             string dir = CliOptions.ResolveModel(r.GetValue(model)!);
             if (ModelFolder.Detect(dir) != ModelFamily.Clip)
                 throw new SieveFormatException($"'{dir}' is not a CLIP model; zero-shot needs image and text towers (use `sieve classify` for a ViT)");
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir);
             var clip = ClipModel.Load(dir);
+            CliOptions.CheckMerges(spec.Vision, clip);
             var given = r.GetValue(templates);
+            var files = CliOptions.ExpandImages(r.GetValue(images)!);
             var classifier = clip.ZeroShot(names, given is { Length: > 0 } ? given : null, spec.Bind(clip.Text.Tower, guide));
+            foreach (string warning in classifier.Warnings) CliConsole.Warn(warning);
             var imageReducer = spec.Bind(clip.Vision.Tower, guide);
-            foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))
-            {
-                PredictionTable.Write(file, classifier.Classify(ImageDecoder.Decode(file), r.GetValue(top), imageReducer), false);
-            }
+            int k = r.GetValue(top);
+            PredictionTable.WriteAll(files, file => classifier.Classify(ImageDecoder.Decode(file), k, imageReducer), false, r.GetValue(json), classifier.Warnings);
             return 0;
         });
         return command;

@@ -80,15 +80,26 @@ public sealed class ClipTokenizer
     /// <summary>Token ids of <paramref name="text"/>: <see cref="StartOfText"/>, the BPE tokens, then
     /// <see cref="EndOfText"/>. Longer results are cut to <see cref="ContextLength"/> keeping
     /// <see cref="EndOfText"/> last, as Hugging Face does with <c>truncation=True</c>.</summary>
-    public int[] Encode(string text)
+    public int[] Encode(string text) => Tokenize(text).Ids;
+
+    /// <summary><see cref="Encode"/>, and what the cut to <see cref="ContextLength"/> lost (with a warning for the user).</summary>
+    public TokenizedText Tokenize(string text)
     {
         var ids = new List<int>(ContextLength) { StartOfText };
         var cleaned = Whitespace.Replace(text.Normalize(System.Text.NormalizationForm.FormC), " ").Trim().ToLowerInvariant();
-        for (var m = Pieces.Match(cleaned); m.Success && ids.Count < ContextLength; m = m.NextMatch())
-            ids.AddRange(_cache.GetOrAdd(m.Value, Bpe));
+        int total = 2; // start and end of text
+        for (var m = Pieces.Match(cleaned); m.Success; m = m.NextMatch())
+        {
+            var piece = _cache.GetOrAdd(m.Value, Bpe);
+            total += piece.Length;
+            if (ids.Count < ContextLength - 1) ids.AddRange(piece);
+        }
         if (ids.Count > ContextLength - 1) ids.RemoveRange(ContextLength - 1, ids.Count - (ContextLength - 1));
         ids.Add(EndOfText);
-        return [.. ids];
+        int dropped = total - ids.Count;
+        string? warning = dropped == 0 ? null
+            : $"the text has {total} tokens, more than the model's {ContextLength}; its last {dropped} were dropped";
+        return new TokenizedText([.. ids], dropped, warning);
     }
 
     /// <summary><see cref="Encode"/>, then padded with <paramref name="padId"/> up to

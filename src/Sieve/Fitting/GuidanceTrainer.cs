@@ -51,7 +51,7 @@ public static class GuidanceTrainer
         int stepsPerEpoch = (train.Length + options.BatchSize - 1) / options.BatchSize;
         var schedule = new CosineSchedule(options.LearningRate, options.Epochs * stepsPerEpoch);
 
-        double initial = MeanLoss(objective, judge, parameters, options.BatchSize);
+        double initial = Finite(MeanLoss(objective, judge, parameters, options.BatchSize), "before fitting", options);
         double best = initial;
         var bestParameters = (double[])parameters.Clone();
         int bestEpoch = 0, epoch = 0, stale = 0;
@@ -65,11 +65,11 @@ public static class GuidanceTrainer
             for (int s = 0; s < stepsPerEpoch; s++)
             {
                 var batch = train.AsSpan(s * options.BatchSize, Math.Min(options.BatchSize, train.Length - s * options.BatchSize)).ToArray();
-                sum += objective.Loss(batch, parameters, gradient);
+                sum += Finite(objective.Loss(batch, parameters, gradient), $"at epoch {epoch}, step {s + 1}", options);
                 optimiser.Step(parameters, gradient, schedule.At((epoch - 1) * stepsPerEpoch + s));
                 progress?.Invoke(new FitProgress(epoch, options.Epochs, s + 1, stepsPerEpoch, sum / (s + 1), null));
             }
-            double loss = MeanLoss(objective, judge, parameters, options.BatchSize);
+            double loss = Finite(MeanLoss(objective, judge, parameters, options.BatchSize), $"after epoch {epoch}", options);
             progress?.Invoke(new FitProgress(epoch, options.Epochs, stepsPerEpoch, stepsPerEpoch, sum / stepsPerEpoch, loss));
             if (loss < best)
             {
@@ -83,6 +83,13 @@ public static class GuidanceTrainer
         }
         return new FitResult(bestParameters, bestEpoch, initial, best, epoch, train.Length, heldCount);
     }
+
+    /// <summary>
+    /// <paramref name="loss"/>, or an error when it is NaN or infinite: the fit diverged (or the model gives
+    /// non-finite outputs), and no best parameters can be chosen by comparing such losses.
+    /// </summary>
+    static double Finite(double loss, string when, FitOptions options) => double.IsFinite(loss) ? loss
+        : throw new ArgumentException($"the fit diverged: the loss is {loss} {when} (learning rate {options.LearningRate}); try a smaller learning rate");
 
     /// <summary>The loss over <paramref name="samples"/>, taken a batch at a time (bounded memory), weighted by batch size.</summary>
     public static double MeanLoss(IFitObjective objective, IReadOnlyList<int> samples, double[] parameters, int batchSize)

@@ -23,6 +23,9 @@ public sealed class ZeroShotClassifier
     /// <summary>Class names, in logit order.</summary>
     public IReadOnlyList<string> Labels { get; }
 
+    /// <summary>One sentence per prompt that was cut to the text tower's context length (empty when none was).</summary>
+    public IReadOnlyList<string> Warnings { get; }
+
     internal ZeroShotClassifier(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, TokenReducer? textReducer)
     {
         if (labels.Count == 0) throw new ArgumentException("zero-shot classification needs at least one label", nameof(labels));
@@ -32,17 +35,24 @@ public sealed class ZeroShotClassifier
         _model = model;
         Labels = labels.ToArray();
         _classEmbeddings = new float[labels.Count][];
+        var warnings = new List<string>?[labels.Count];
         Tensors.Threading.For(labels.Count, c =>
         {
             var sum = new float[model.EmbeddingSize];
             foreach (var template in templates)
             {
-                var e = model.EncodeText(template.Replace("{}", labels[c]), textReducer);
-                TensorPrimitives.Add(sum, Normalized(e), sum);
+                string prompt = template.Replace("{}", labels[c]);
+                var tokens = model.Tokenizer.Tokenize(prompt);
+                if (tokens.Warning != null) (warnings[c] ??= []).Add($"prompt '{Shortened(prompt)}': {tokens.Warning}");
+                TensorPrimitives.Add(sum, Normalized(model.Text.Encode(tokens.Ids, textReducer)), sum);
             }
             _classEmbeddings[c] = Normalized(sum);
         });
+        Warnings = [.. warnings.Where(w => w != null).SelectMany(w => w!)];
     }
+
+    /// <summary>A long prompt's start, for a warning about it.</summary>
+    static string Shortened(string prompt) => prompt.Length <= 60 ? prompt : prompt[..57] + "…";
 
     /// <summary>Logits exp(s)·cos(image, class) for every class.</summary>
     /// <param name="image">The image.</param>

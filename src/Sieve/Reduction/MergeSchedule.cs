@@ -59,6 +59,20 @@ public sealed class MergeSchedule
             throw new ArgumentException($"schedule {Text} lists {_list.Length} layers, but the {tower} tower has {layers}");
     }
 
+    /// <summary>
+    /// Refuses a schedule that asks, in some block, for more merges than even the first block of a tower with
+    /// <paramref name="candidates"/> mergeable tokens can give (⌊candidates / 2⌋): a request like r=1000 for 196
+    /// patches would otherwise be capped silently into a different reduction. Ratios adapt and always pass.
+    /// </summary>
+    public void CheckFits(int layers, int candidates, string tower)
+    {
+        if (IsRatio) return;
+        int most = candidates / 2;
+        for (int layer = 0; layer < layers; layer++)
+            if (Raw(layer, layers, candidates) > most)
+                throw new ArgumentException($"r={Text} asks for more merges per block than the {tower} tower's {candidates} tokens can give: r is at most {most}");
+    }
+
     /// <summary>Tokens to merge in block <paramref name="layer"/> of <paramref name="layers"/>, capped for <paramref name="candidates"/>.</summary>
     public int For(int layer, int layers, int candidates) => (int)Math.Min(Raw(layer, layers, candidates), candidates / 2);
 }

@@ -81,31 +81,31 @@ public sealed class ReducerSpec
         int colon = spec.IndexOf(':');
         string method = (colon < 0 ? spec : spec[..colon]).Trim().ToLowerInvariant();
         if (!Parameters.TryGetValue(method, out var allowed))
-            throw new ArgumentException($"reducer spec '{text}': unknown method '{method}' (expected none, tome, crossget, madtp or pumer)");
+            throw new ArgumentException($"reducer spec '{Shown(text)}': unknown method '{Shown(method)}' (expected none, tome, crossget, madtp or pumer)");
         var values = new Dictionary<string, string>();
         if (colon >= 0)
             foreach (string part in spec[(colon + 1)..].Split(',', StringSplitOptions.TrimEntries))
             {
                 int eq = part.IndexOf('=');
                 string key = eq < 0 ? part : part[..eq].Trim().ToLowerInvariant();
-                if (eq < 0 || eq == part.Length - 1) throw new ArgumentException($"reducer spec '{text}': '{part}' should be key=value");
+                if (eq < 0 || eq == part.Length - 1) throw new ArgumentException($"reducer spec '{Shown(text)}': '{Shown(part)}' should be key=value");
                 if (!allowed.Contains(key))
-                    throw new ArgumentException($"reducer spec '{text}': {method} has no parameter '{key}'" + (allowed.Length > 0 ? $" (expected {string.Join(", ", allowed)})" : ""));
-                if (!values.TryAdd(key, part[(eq + 1)..].Trim())) throw new ArgumentException($"reducer spec '{text}': '{key}' is given twice");
+                    throw new ArgumentException($"reducer spec '{Shown(text)}': {method} has no parameter '{Shown(key)}'" + (allowed.Length > 0 ? $" (expected {string.Join(", ", allowed)})" : ""));
+                if (!values.TryAdd(key, part[(eq + 1)..].Trim())) throw new ArgumentException($"reducer spec '{Shown(text)}': '{Shown(key)}' is given twice");
             }
 
         bool proportional = !values.TryGetValue("prop", out var prop) || prop switch
         {
             "on" or "true" => true,
             "off" or "false" => false,
-            _ => throw new ArgumentException($"reducer spec '{text}': prop must be on or off, got '{prop}'"),
+            _ => throw new ArgumentException($"reducer spec '{Shown(text)}': prop must be on or off, got '{Shown(prop)}'"),
         };
         switch (method)
         {
             case "none":
                 return None;
             case "tome" or "crossget":
-                if (values.ContainsKey("r") && values.ContainsKey("ratio")) throw new ArgumentException($"reducer spec '{text}': give r or ratio, not both");
+                if (values.ContainsKey("r") && values.ContainsKey("ratio")) throw new ArgumentException($"reducer spec '{Shown(text)}': give r or ratio, not both");
                 var schedule = values.TryGetValue("ratio", out var ratio)
                     ? Wrap(text, "ratio", () => MergeSchedule.Ratio(Number(text, "ratio", ratio)))
                     : Wrap(text, "r", () => ParseSchedule(text, values.GetValueOrDefault("r", method == "tome" ? "13" : "16")));
@@ -119,13 +119,13 @@ public sealed class ReducerSpec
                     values.TryGetValue("mt", out var mt) ? Number(text, "mt", mt) : released.TextMergeRatio));
                 return new ReducerSpec(method, null, null, null, 0, 0, proportional, pumer);
             default: // madtp
-                if (values.ContainsKey("t") && values.ContainsKey("target")) throw new ArgumentException($"reducer spec '{text}': give t or target, not both");
+                if (values.ContainsKey("t") && values.ContainsKey("target")) throw new ArgumentException($"reducer spec '{Shown(text)}': give t or target, not both");
                 double? temperature = values.TryGetValue("t", out var t) ? Number(text, "t", t) : null;
-                if (temperature is < 0) throw new ArgumentException($"reducer spec '{text}': t must be ≥ 0, got {t}");
+                if (temperature is < 0) throw new ArgumentException($"reducer spec '{Shown(text)}': t must be ≥ 0, got {Shown(t!)}");
                 double? target = temperature == null ? Number(text, "target", values.GetValueOrDefault("target", "0.5")) : null;
-                if (target is not null and (<= 0 or > 1)) throw new ArgumentException($"reducer spec '{text}': target is a fraction of the dense GFLOPs in (0, 1], got {values["target"]}");
+                if (target is not null and (<= 0 or > 1)) throw new ArgumentException($"reducer spec '{Shown(text)}': target is a fraction of the dense GFLOPs in (0, 1], got {Shown(values["target"])}");
                 int m = values.TryGetValue("m", out var ms) ? Integer(text, "m", ms) : MagTokens.DefaultCount;
-                if (m < 1) throw new ArgumentException($"reducer spec '{text}': m must be at least 1, got {m}");
+                if (m < 1) throw new ArgumentException($"reducer spec '{Shown(text)}': m must be at least 1, got {m}");
                 int seed = values.TryGetValue("seed", out var ss) ? Integer(text, "seed", ss) : 0;
                 return new ReducerSpec(method, null, temperature, target, m, seed, proportional);
         }
@@ -173,16 +173,19 @@ public sealed class ReducerSpec
     static T Wrap<T>(string text, string key, Func<T> make)
     {
         try { return make(); }
-        catch (ArgumentException e) when (!e.Message.StartsWith("reducer spec", StringComparison.Ordinal)) { throw new ArgumentException($"reducer spec '{text}': {key}: {FirstLine(e.Message)}"); }
+        catch (ArgumentException e) when (!e.Message.StartsWith("reducer spec", StringComparison.Ordinal)) { throw new ArgumentException($"reducer spec '{Shown(text)}': {key}: {FirstLine(e.Message)}"); }
     }
+
+    /// <summary>A spec as quoted in an error: a long one is cut, with its length, so a message stays one readable line.</summary>
+    internal static string Shown(string text) => text.Length <= 80 ? text : $"{text[..60]}…{text[^12..]} ({text.Length:N0} characters)";
 
     static string FirstLine(string message) => message.Split(" (Parameter")[0];
 
     static int Integer(string text, string key, string value) =>
         int.TryParse(value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
-            ? v : throw new ArgumentException($"reducer spec '{text}': {key} must be a whole number, got '{value}'");
+            ? v : throw new ArgumentException($"reducer spec '{Shown(text)}': {key} must be a whole number, got '{Shown(value)}'");
 
     static double Number(string text, string key, string value) =>
         double.TryParse(value.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
-            ? v : throw new ArgumentException($"reducer spec '{text}': {key} must be a number, got '{value}'");
+            ? v : throw new ArgumentException($"reducer spec '{Shown(text)}': {key} must be a number, got '{Shown(value)}'");
 }

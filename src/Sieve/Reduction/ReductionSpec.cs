@@ -36,17 +36,18 @@ public sealed class ReductionSpec
         ArgumentNullException.ThrowIfNull(text);
         if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("reducer spec is empty (use 'none' for the dense model)");
         var parts = text.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new ArgumentException($"reducer spec '{ReducerSpec.Shown(text)}' names no reducer (use 'none' for the dense model)");
         if (parts.Length == 1 && !HasTowerPrefix(parts[0])) return ForAll(ReducerSpec.Parse(parts[0]));
         ReducerSpec? vision = null, textSpec = null;
         foreach (string part in parts)
         {
-            if (!HasTowerPrefix(part)) throw new ArgumentException($"reducer spec '{text}': '{part}' needs a tower, vision=… or text=…, when several are given");
+            if (!HasTowerPrefix(part)) throw new ArgumentException($"reducer spec '{ReducerSpec.Shown(text)}': '{ReducerSpec.Shown(part)}' needs a tower, vision=… or text=…, when several are given");
             int eq = part.IndexOf('=');
             var spec = ReducerSpec.Parse(part[(eq + 1)..]);
             if (part[..eq].Trim().Equals("vision", StringComparison.OrdinalIgnoreCase))
-                vision = vision == null ? spec : throw new ArgumentException($"reducer spec '{text}': the vision tower is given twice");
+                vision = vision == null ? spec : throw new ArgumentException($"reducer spec '{ReducerSpec.Shown(text)}': the vision tower is given twice");
             else
-                textSpec = textSpec == null ? spec : throw new ArgumentException($"reducer spec '{text}': the text tower is given twice");
+                textSpec = textSpec == null ? spec : throw new ArgumentException($"reducer spec '{ReducerSpec.Shown(text)}': the text tower is given twice");
         }
         return new ReductionSpec(vision ?? ReducerSpec.None, textSpec ?? ReducerSpec.None);
     }

@@ -5,33 +5,18 @@ using Sieve.Models;
 using Sieve.Tests.Data;
 using Sieve.Tests.Support;
 using Sieve.Weights;
-using Spectre.Console;
 
 namespace Sieve.Tests.Cli;
 
-/// <summary>The <c>sieve</c> commands end to end on generated models and images (one class: the console is global).</summary>
+/// <summary>The <c>sieve</c> commands end to end on generated models and images.</summary>
 public sealed partial class CliTests : IDisposable
 {
     readonly TempFolder _temp = new("sieve-cli-");
-    readonly StringWriter _out = new();
-
-    public CliTests()
-    {
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(_out), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No, ColorSystem = ColorSystemSupport.NoColors,
-        });
-        AnsiConsole.Console.Profile.Width = 400; // no wrapping inside the messages the tests look for
-    }
 
     public void Dispose() => _temp.Dispose();
 
-    (int Code, string Output) Run(params string[] args)
-    {
-        _out.GetStringBuilder().Clear();
-        int code = SieveCli.Run(args, _out);
-        return (code, _out.ToString());
-    }
+    /// <summary>Runs <c>sieve</c>; deconstructs to (code, both streams), or read <see cref="CliRun.Stdout"/> and <see cref="CliRun.Stderr"/> apart.</summary>
+    static CliRun Run(params string[] args) => CliRun.Of(args);
 
     string WriteImage(string name, int seed, int size = 40)
     {

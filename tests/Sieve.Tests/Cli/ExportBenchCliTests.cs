@@ -9,8 +9,8 @@ using Sieve.Weights;
 namespace Sieve.Tests.Cli;
 
 /// <summary>
-/// <c>sieve export-onnx</c> and <c>sieve bench</c> on generated models. Their results go to the invocation's
-/// output writer, not the global Spectre console, so these tests do not race with <see cref="CliTests"/>.
+/// <c>sieve export-onnx</c> and <c>sieve bench</c> on generated models. Each run has its own console
+/// writers (<see cref="CliRun"/>), so these tests do not race with <see cref="CliTests"/>.
 /// </summary>
 public sealed class ExportBenchCliTests : IDisposable
 {
@@ -18,12 +18,7 @@ public sealed class ExportBenchCliTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    static (int Code, string Output) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        int code = SieveCli.Run(args, output);
-        return (code, output.ToString());
-    }
+    static CliRun Run(params string[] args) => CliRun.Of(args);
 
     [Fact]
     public void ExportOnnxWritesTheTextTowerThatOnnxRuntimeRuns()
