@@ -54,7 +54,7 @@ internal sealed class FilterWeights
         var k = new double[stride];
         for (int i = 0; i < outSize; i++)
         {
-            double center = (i + 0.5) * scale;
+            double center = (first + i + 0.5) * scale;
             int min = Math.Max((int)(center - support + 0.5), 0);
             int n = Math.Min((int)(center + support + 0.5), inSize) - min;
             double sum = 0.0;
