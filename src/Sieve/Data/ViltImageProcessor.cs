@@ -61,7 +61,7 @@ public sealed class ViltImageProcessor
         var cfg = JsonConfig.Load(path);
         PreprocessOptions.RequireBicubicAndRescale(cfg, "do_resize", "do_rescale");
         var d = Defaults;
-        int divisor = cfg.Find("size_divisor") is { } s ? cfg.PositiveInt("size_divisor", s) : d.SizeDivisor;
+        int divisor = cfg.Int("size_divisor", d.SizeDivisor, 1, ConfigLimits.MaxImageSide);
         var (mean, std) = PreprocessOptions.Normalization(cfg, d.Mean, d.Std);
         return new ViltImageProcessor(PreprocessOptions.ShortestEdge(cfg, d.ShortestEdge), divisor, mean, std);
     }
