@@ -33,7 +33,7 @@ public sealed partial record PreprocessOptions
     {
         ArgumentNullException.ThrowIfNull(modelDirectory);
         string path = Path.Combine(modelDirectory, ClipConfigFile);
-        return File.Exists(path) ? ForClip(JsonConfig.Load(path)) : ClipDefaultsAt(imageSize);
+        return InputFile.IsPresent(path) ? ForClip(JsonConfig.Load(path)) : ClipDefaultsAt(imageSize);
     }
 
     /// <summary>

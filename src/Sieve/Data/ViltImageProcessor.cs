@@ -57,7 +57,7 @@ public sealed class ViltImageProcessor
     public static ViltImageProcessor FromDirectory(string modelDirectory)
     {
         string path = Path.Combine(modelDirectory, ConfigFile);
-        if (!File.Exists(path)) return Defaults;
+        if (!InputFile.IsPresent(path)) return Defaults;
         var cfg = JsonConfig.Load(path);
         PreprocessOptions.RequireBicubicAndRescale(cfg, "do_resize", "do_rescale");
         var d = Defaults;

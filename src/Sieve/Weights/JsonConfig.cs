@@ -28,7 +28,8 @@ public sealed class JsonConfig
     /// <summary>Reads and parses a JSON object from <paramref name="path"/>.</summary>
     public static JsonConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new SieveFormatException($"{path}: file not found");
+        if (!InputFile.IsPresent(path)) throw new SieveFormatException($"{path}: file not found");
+        InputFile.RequireContent(path, "a JSON object");
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
