@@ -23,21 +23,31 @@ public static class CenterCrop
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         if (width == image.Width && height == image.Height) return image;
+        return Cut(image.Width, image.Height, width, height,
+            (x, y, w, h) => PilResize.Region(image, image.Width, image.Height, x, y, w, h));
+    }
 
+    /// <summary>
+    /// The centre <paramref name="width"/> × <paramref name="height"/> of an <paramref name="imageWidth"/> ×
+    /// <paramref name="imageHeight"/> image whose pixels are produced on demand: <paramref name="region"/>(x, y, w, h)
+    /// gives the part of the image the crop box covers, so only that part is ever made.
+    /// </summary>
+    internal static RgbImage Cut(int imageWidth, int imageHeight, int width, int height, Func<int, int, int, int, RgbImage> region)
+    {
         // An arithmetic shift floors, as Python's // does, also for negative excesses.
-        int left = (image.Width - width) >> 1, top = (image.Height - height) >> 1;
+        int left = (imageWidth - width) >> 1, top = (imageHeight - height) >> 1;
         // The part of the crop box that lies inside the image.
-        int x0 = Math.Max(left, 0), x1 = Math.Min(left + width, image.Width);
-        int y0 = Math.Max(top, 0), y1 = Math.Min(top + height, image.Height);
+        int x0 = Math.Max(left, 0), x1 = Math.Min(left + width, imageWidth);
+        int y0 = Math.Max(top, 0), y1 = Math.Min(top + height, imageHeight);
+        if (x0 >= x1 || y0 >= y1) return RgbImage.Wrap(width, height, new byte[width * height * 3]);
 
+        var inside = region(x0, y0, x1 - x0, y1 - y0);
+        if (inside.Width == width && inside.Height == height) return inside;
         var result = new byte[width * height * 3];
-        if (x0 < x1)
+        for (int y = 0; y < inside.Height; y++)
         {
-            for (int y = y0; y < y1; y++)
-            {
-                image.Pixels.Slice((y * image.Width + x0) * 3, (x1 - x0) * 3)
-                    .CopyTo(result.AsSpan(((y - top) * width + x0 - left) * 3));
-            }
+            inside.Pixels.Slice(y * inside.Width * 3, inside.Width * 3)
+                .CopyTo(result.AsSpan(((y0 - top + y) * width + x0 - left) * 3));
         }
         return RgbImage.Wrap(width, height, result);
     }

@@ -192,8 +192,9 @@ public sealed class ClipTokenizer
 
     static void RequireFile(string path, string what)
     {
-        if (!File.Exists(path))
+        if (!InputFile.IsPresent(path))
             throw new SieveFormatException($"{path}: file not found; the CLIP tokenizer needs it for {what} (vocab.json + merges.txt, as in a Hugging Face CLIP checkpoint)");
+        InputFile.RequireContent(path, what);
     }
 
     /// <summary>Bytes of every token by id, checking that ids are exactly 0..count-1 and that every

@@ -39,8 +39,12 @@ internal sealed class FilterWeights
     /// <summary>An accumulated sum, back to a pixel value: Pillow's <c>clip8</c>.</summary>
     public static byte ToByte(int sum) => (byte)Math.Clamp(sum >> PrecisionBits, 0, 255);
 
-    /// <summary>Bicubic weights (a = −0.5) for resampling <paramref name="inSize"/> pixels to <paramref name="outSize"/>.</summary>
-    public static FilterWeights Bicubic(int inSize, int outSize)
+    /// <summary>
+    /// Bicubic weights (a = −0.5) for resampling <paramref name="inSize"/> pixels to <paramref name="outSize"/>,
+    /// for the <paramref name="count"/> outputs from <paramref name="first"/> on (entry i is output first + i).
+    /// Each output's weights depend only on its own position, so a part is exactly that part of the whole.
+    /// </summary>
+    public static FilterWeights Bicubic(int inSize, int outSize, int first, int count)
     {
         double scale = (double)inSize / outSize;
         double filterScale = Math.Max(scale, 1.0);
@@ -48,13 +52,13 @@ internal sealed class FilterWeights
         double inverseFilterScale = 1.0 / filterScale; // Pillow multiplies by the reciprocal, not divides
         int stride = (int)Math.Ceiling(support) * 2 + 1;
 
-        var start = new int[outSize];
-        var count = new int[outSize];
-        var weights = new int[outSize * stride];
+        var start = new int[count];
+        var taps = new int[count];
+        var weights = new int[count * stride];
         var k = new double[stride];
-        for (int i = 0; i < outSize; i++)
+        for (int i = 0; i < count; i++)
         {
-            double center = (i + 0.5) * scale;
+            double center = (first + i + 0.5) * scale;
             int min = Math.Max((int)(center - support + 0.5), 0);
             int n = Math.Min((int)(center + support + 0.5), inSize) - min;
             double sum = 0.0;
@@ -69,9 +73,9 @@ internal sealed class FilterWeights
                 weights[i * stride + x] = (int)(w < 0 ? w - 0.5 : w + 0.5);
             }
             start[i] = min;
-            count[i] = n;
+            taps[i] = n;
         }
-        return new FilterWeights(start, count, weights, stride);
+        return new FilterWeights(start, taps, weights, stride);
     }
 
     /// <summary>Pillow's <c>bicubic_filter</c>: cubic convolution with a = −0.5, support 2.</summary>

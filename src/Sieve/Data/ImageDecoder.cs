@@ -17,12 +17,11 @@ public static class ImageDecoder
 
     /// <summary>Reads and decodes the image file at <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
-    /// <exception cref="SieveFormatException">The file is empty or not a decodable image.</exception>
+    /// <exception cref="SieveFormatException">A folder, pipe or device, a symbolic link loop, or a file that is empty or not a decodable image.</exception>
     public static RgbImage Decode(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"Image file not found: {path}", path);
+        InputFile.RequireContent(path, Formats);
         return Decode(File.ReadAllBytes(path), path);
     }
 

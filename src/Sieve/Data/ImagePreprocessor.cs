@@ -28,10 +28,16 @@ public sealed class ImagePreprocessor
     public float[] Process(RgbImage image) => _normalizer.Apply(View(image));
 
     /// <summary>The pixels the model sees, before normalisation: resized and centre-cropped.</summary>
+    /// <remarks>
+    /// Only the pixels the crop keeps are resampled (bit for bit those of resizing the whole image, then
+    /// cropping), so a very elongated image costs no more than a square one.
+    /// </remarks>
+    /// <exception cref="ArgumentException">See <see cref="PreprocessOptions.ResizedSize"/>.</exception>
     public RgbImage View(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
         var (width, height) = Options.ResizedSize(image.Width, image.Height);
-        return CenterCrop.Apply(PilResize.Bicubic(image, width, height), Options.CropWidth, Options.CropHeight);
+        return CenterCrop.Cut(width, height, Options.CropWidth, Options.CropHeight,
+            (x, y, w, h) => PilResize.Region(image, width, height, x, y, w, h));
     }
 }

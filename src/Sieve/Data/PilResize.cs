@@ -20,25 +20,39 @@ public static class PilResize
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         if (width == image.Width && height == image.Height) return image;
+        return Region(image, width, height, 0, 0, width, height);
+    }
 
+    /// <summary>
+    /// The <paramref name="regionWidth"/> × <paramref name="regionHeight"/> pixels from (<paramref name="left"/>,
+    /// <paramref name="top"/>) of <paramref name="image"/> resized to <paramref name="width"/> × <paramref name="height"/>,
+    /// computing only those: each output pixel depends only on its own filter weights, so this is the crop of
+    /// the whole resize, bit for bit, at a cost bounded by the region rather than the resized size.
+    /// </summary>
+    /// <remarks>The region must lie inside the resized image. With the size unchanged this is a plain crop.</remarks>
+    internal static RgbImage Region(RgbImage image, int width, int height, int left, int top, int regionWidth, int regionHeight)
+    {
         // As in ImagingResampleInner: the vertical weights come first, so that the horizontal pass only
         // computes the source rows the vertical pass reads. A pass whose size is unchanged is skipped.
-        var vertical = FilterWeights.Bicubic(image.Height, height);
-        ReadOnlySpan<byte> pixels = image.Pixels;
-        byte[]? result = null;
-        int firstRow = 0;
-        if (width != image.Width)
-        {
-            firstRow = vertical.Start[0];
-            int rows = vertical.Start[^1] + vertical.Count[^1] - firstRow;
-            int stride = image.Width * 3;
-            result = ResampleRows(pixels.Slice(firstRow * stride, rows * stride), image.Width, rows,
-                FilterWeights.Bicubic(image.Width, width));
-            pixels = result;
-        }
-        if (height != image.Height)
-            result = ResampleColumns(pixels, width, firstRow, vertical);
-        return RgbImage.Wrap(width, height, result!);
+        var vertical = height == image.Height ? null : FilterWeights.Bicubic(image.Height, height, top, regionHeight);
+        int firstRow = vertical == null ? top : vertical.Start[0];
+        int rows = vertical == null ? regionHeight : vertical.Start[^1] + vertical.Count[^1] - firstRow;
+        int stride = image.Width * 3;
+        var source = image.Pixels.Slice(firstRow * stride, rows * stride);
+        byte[] result = width == image.Width
+            ? CopyColumns(source, image.Width, rows, left, regionWidth)
+            : ResampleRows(source, image.Width, rows, FilterWeights.Bicubic(image.Width, width, left, regionWidth));
+        if (vertical != null)
+            result = ResampleColumns(result, regionWidth, firstRow, vertical);
+        return RgbImage.Wrap(regionWidth, regionHeight, result);
+    }
+
+    static byte[] CopyColumns(ReadOnlySpan<byte> source, int sourceWidth, int rows, int left, int width)
+    {
+        var result = new byte[rows * width * 3];
+        for (int y = 0; y < rows; y++)
+            source.Slice((y * sourceWidth + left) * 3, width * 3).CopyTo(result.AsSpan(y * width * 3));
+        return result;
     }
 
     static byte[] ResampleRows(ReadOnlySpan<byte> source, int sourceWidth, int rows, FilterWeights weights)

@@ -33,7 +33,7 @@ public sealed partial record PreprocessOptions
     {
         ArgumentNullException.ThrowIfNull(modelDirectory);
         string path = Path.Combine(modelDirectory, ClipConfigFile);
-        return File.Exists(path) ? ForClip(JsonConfig.Load(path)) : ClipDefaultsAt(imageSize);
+        return InputFile.IsPresent(path) ? ForClip(JsonConfig.Load(path)) : ClipDefaultsAt(imageSize);
     }
 
     /// <summary>
@@ -65,11 +65,11 @@ public sealed partial record PreprocessOptions
             if (cropSize.ValueKind == JsonValueKind.Object)
             {
                 var box = cfg.Section("crop_size");
-                crop = (box.PositiveInt("width"), box.PositiveInt("height"));
+                crop = (box.Int("width", null, 1, ConfigLimits.MaxImageSide), box.Int("height", null, 1, ConfigLimits.MaxImageSide));
             }
             else
             {
-                int side = cfg.PositiveInt("crop_size", cropSize);
+                int side = cfg.Int("crop_size", null, 1, ConfigLimits.MaxImageSide);
                 crop = (side, side);
             }
         }
@@ -102,8 +102,8 @@ public sealed partial record PreprocessOptions
         if (cfg.Find("size") is not { } size) return fallback;
         // A {"height", "width"} size (resize ignoring the aspect ratio) is neither CLIP's nor ViLT's and not supported.
         return size.ValueKind == JsonValueKind.Object
-            ? cfg.Section("size").PositiveInt("shortest_edge")
-            : cfg.PositiveInt("size", size);
+            ? cfg.Section("size").Int("shortest_edge", null, 1, ConfigLimits.MaxImageSide)
+            : cfg.Int("size", null, 1, ConfigLimits.MaxImageSide);
     }
 
     /// <summary><c>image_mean</c> and <c>image_std</c> (defaults where missing), or none when <c>do_normalize</c> is false.</summary>

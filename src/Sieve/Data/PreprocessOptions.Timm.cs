@@ -34,18 +34,20 @@ public sealed partial record PreprocessOptions
 
         var inputSizeJson = cfg.Required("input_size", "[3, n, n]");
         int[] inputSize = cfg.PositiveInts("input_size", inputSizeJson, 3);
-        if (inputSize[0] != 3 || inputSize[1] != inputSize[2])
-            throw cfg.Error("input_size", "[3, n, n]: three channels, square", inputSizeJson);
+        if (inputSize[0] != 3 || inputSize[1] != inputSize[2] || inputSize[2] > ConfigLimits.MaxImageSide)
+            throw cfg.Error("input_size", $"[3, n, n]: three channels, square, n at most {ConfigLimits.MaxImageSide}", inputSizeJson);
         int size = inputSize[2];
 
         var cropPctJson = cfg.Find("crop_pct");
         double cropPct = cropPctJson is { } pct ? cfg.PositiveNumber("crop_pct", pct) : TimmDefaultCropPct;
-        int resize = (int)Math.Floor(size / cropPct); // timm: math.floor(img_size / crop_pct)
-        if (resize < 1)
-            throw cfg.Error("crop_pct", $"at most {size}, so that the resized image is not empty", cropPctJson!.Value);
+        double resize = Math.Floor(size / cropPct); // timm: math.floor(img_size / crop_pct)
+        if (!(resize >= 1 && resize <= ConfigLimits.MaxImageSide))
+            throw cfg.Error("crop_pct",
+                $"from {size / (ConfigLimits.MaxImageSide + 1.0):G4} to {size} (so that the resized side, ⌊{size} / crop_pct⌋, is 1 to {ConfigLimits.MaxImageSide} pixels)",
+                cropPctJson!.Value);
 
         var mean = cfg.Rgb("mean", cfg.Required("mean", "3 numbers"), positive: false);
         var std = cfg.Rgb("std", cfg.Required("std", "3 positive numbers"), positive: true);
-        return new PreprocessOptions(resize, size, size, mean, std, ResizeRounding.PythonRound);
+        return new PreprocessOptions((int)resize, size, size, mean, std, ResizeRounding.PythonRound);
     }
 }

@@ -58,20 +58,25 @@ public sealed partial record PreprocessOptions
     /// side becomes <see cref="ResizeShorterSide"/>, the other keeps the aspect ratio, rounded as
     /// <see cref="Rounding"/> says.
     /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The image is so elongated that the longer side would exceed <see cref="int.MaxValue"/> pixels
+    /// (an aspect ratio above about 8.6 million to 1 at a short side of 248).
+    /// </exception>
     public (int Width, int Height) ResizedSize(int width, int height)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-        int shorter = Math.Min(width, height);
-        return (Scale(width, shorter), Scale(height, shorter));
+        return (Scale(width, height, width), Scale(width, height, height));
     }
 
-    int Scale(int side, int shorter)
+    int Scale(int width, int height, int side)
     {
         // (side × target) / shorter in double, as Python evaluates both references' formulas.
-        double exact = (double)side * ResizeShorterSide / shorter;
-        return checked((int)(Rounding == ResizeRounding.PythonRound
-            ? Math.Round(exact, MidpointRounding.ToEven)
-            : Math.Truncate(exact)));
+        double exact = (double)side * ResizeShorterSide / Math.Min(width, height);
+        double rounded = Rounding == ResizeRounding.PythonRound ? Math.Round(exact, MidpointRounding.ToEven) : Math.Truncate(exact);
+        return rounded <= int.MaxValue
+            ? (int)rounded
+            : throw new ArgumentException(
+                $"a {width}×{height} image is too elongated: resizing its shorter side to {ResizeShorterSide} pixels would make the longer side {rounded:0} pixels, more than the {int.MaxValue} supported");
     }
 }

@@ -57,11 +57,11 @@ public sealed class ViltImageProcessor
     public static ViltImageProcessor FromDirectory(string modelDirectory)
     {
         string path = Path.Combine(modelDirectory, ConfigFile);
-        if (!File.Exists(path)) return Defaults;
+        if (!InputFile.IsPresent(path)) return Defaults;
         var cfg = JsonConfig.Load(path);
         PreprocessOptions.RequireBicubicAndRescale(cfg, "do_resize", "do_rescale");
         var d = Defaults;
-        int divisor = cfg.Find("size_divisor") is { } s ? cfg.PositiveInt("size_divisor", s) : d.SizeDivisor;
+        int divisor = cfg.Int("size_divisor", d.SizeDivisor, 1, ConfigLimits.MaxImageSide);
         var (mean, std) = PreprocessOptions.Normalization(cfg, d.Mean, d.Std);
         return new ViltImageProcessor(PreprocessOptions.ShortestEdge(cfg, d.ShortestEdge), divisor, mean, std);
     }

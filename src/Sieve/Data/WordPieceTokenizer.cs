@@ -70,8 +70,9 @@ public sealed class WordPieceTokenizer
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
         string path = Path.Combine(directory, VocabFile);
-        if (!File.Exists(path))
+        if (!InputFile.IsPresent(path))
             throw new SieveFormatException($"{directory}: no {VocabFile}; text needs the BERT WordPiece vocabulary (one token per line) beside the model");
+        InputFile.RequireContent(path, "the BERT WordPiece vocabulary, one token per line");
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         int line = 0;
         foreach (string token in File.ReadLines(path))

@@ -8,7 +8,9 @@ namespace Sieve.Hub;
 /// Talks to the Hugging Face Hub over HTTP and fills a <see cref="HubCache"/>: revision look-ups through
 /// <c>/api/models/REPO/revision/REV</c>, file downloads through <c>/REPO/resolve/COMMIT/FILE</c>. Downloads
 /// go to <c>blobs/&lt;etag&gt;.incomplete</c>, resume from where they stopped, are checked against the size and
-/// (for LFS files) the SHA-256 the Hub lists, and only then take their final name.
+/// the hash the Hub lists (the SHA-256 of an LFS file, the git blob SHA-1 of any other), and only then take
+/// their final name. A server that does not answer or stalls within <see cref="HubOptions.ReadTimeout"/> is
+/// retried like a dropped connection.
 /// </summary>
 public sealed class HubClient : IDisposable
 {
@@ -18,13 +20,23 @@ public sealed class HubClient : IDisposable
     readonly Uri _endpoint;
     // Redirects are followed by hand: metadata comes from the Hub's own answer (not the CDN's), and the
     // token must not travel to another host.
-    readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false });
+    // Time-outs are per step (connect, answer, each read), so HttpClient's own limit on a whole request is off:
+    // a large download may take as long as it keeps moving.
+    readonly HttpClient _http;
 
     /// <summary>A client for the Hub and cache that <paramref name="options"/> name.</summary>
+    /// <exception cref="HubException">The endpoint is not an http or https address.</exception>
     public HubClient(HubOptions options)
     {
         _options = options;
-        _endpoint = new Uri(options.Endpoint.TrimEnd('/') + "/");
+        _endpoint = Uri.TryCreate(options.Endpoint.TrimEnd('/') + "/", UriKind.Absolute, out var endpoint)
+            && endpoint.Scheme is "http" or "https" && endpoint.Host.Length > 0
+                ? endpoint
+                : throw new HubException($"the Hub endpoint '{options.Endpoint}' (HF_ENDPOINT) is not an http(s) address like {HubOptions.DefaultEndpoint}");
+        _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = options.ConnectTimeout })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
         Cache = new HubCache(options.CacheDirectory);
     }
 
@@ -42,7 +54,7 @@ public sealed class HubClient : IDisposable
         {
             using var response = Send(HttpMethod.Get, uri, 0);
             Check(response, what);
-            return response.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+            return WithinReadTimeout(token => response.Content.ReadAsByteArrayAsync(token));
         });
         try
         {
@@ -105,17 +117,26 @@ public sealed class HubClient : IDisposable
             File.Delete(partial);
             throw new HubException($"{what}: downloaded {length} bytes, but the Hub lists {expected}; the partial file was deleted, try again");
         }
-        if (etag.Length == 64) // LFS files are named by the SHA-256 of their content
+        // LFS files are named by the SHA-256 of their content, other files by their git blob SHA-1.
+        string hash = etag.Length == 64 ? "SHA-256" : "git blob SHA-1", actual = ContentHash(partial, length, etag.Length == 64);
+        if (actual != etag)
         {
-            string actual;
-            using (var stream = File.OpenRead(partial)) actual = Convert.ToHexStringLower(SHA256.HashData(stream));
-            if (actual != etag)
-            {
-                File.Delete(partial);
-                throw new HubException($"{what}: the download is corrupt: its SHA-256 is {actual}, the Hub lists {etag}; the partial file was deleted, try again");
-            }
+            File.Delete(partial);
+            throw new HubException($"{what}: the download is corrupt: its {hash} is {actual}, the Hub lists {etag}; the partial file was deleted, try again");
         }
         File.Move(partial, blob, overwrite: true);
+    }
+
+    /// <summary>The SHA-256 of the file, or its git blob SHA-1: SHA-1 of "blob LENGTH\0" and the content.</summary>
+    static string ContentHash(string path, long length, bool sha256)
+    {
+        using var stream = File.OpenRead(path);
+        if (sha256) return Convert.ToHexStringLower(SHA256.HashData(stream));
+        using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        sha1.AppendData(System.Text.Encoding.ASCII.GetBytes($"blob {length}\0"));
+        var buffer = new byte[1 << 20];
+        for (int n; (n = stream.Read(buffer)) > 0;) sha1.AppendData(buffer, 0, n);
+        return Convert.ToHexStringLower(sha1.GetHashAndReset());
     }
 
     /// <summary>Appends the rest of the file to <paramref name="partial"/>, starting over when the server ignores the range.</summary>
@@ -136,11 +157,21 @@ public sealed class HubClient : IDisposable
         using var input = response.Content.ReadAsStream();
         var buffer = new byte[1 << 20];
         progress?.Report(new HubDownloadProgress(file, have, total));
-        for (int n; (n = input.Read(buffer)) > 0;)
+        // A body longer than the listed size (or than the cap, when none is listed) would never end well.
+        long limit = size ?? _options.MaxUnlistedSize;
+        for (int n; (n = WithinReadTimeout(token => input.ReadAsync(buffer, token).AsTask())) > 0;)
         {
             output.Write(buffer, 0, n);
             have += n;
             progress?.Report(new HubDownloadProgress(file, have, total));
+            if (have > limit)
+            {
+                output.Dispose();
+                File.Delete(partial);
+                throw new HubException(size == null
+                    ? $"{what}: the Hub lists no size, and the download passed {limit} bytes, the most accepted for such a file (HubOptions.MaxUnlistedSize); the partial file was deleted"
+                    : $"{what}: the server sent more than the {limit} bytes the Hub lists; the partial file was deleted, try again");
+            }
         }
         return true;
     }
@@ -154,7 +185,7 @@ public sealed class HubClient : IDisposable
             if (_options.Token != null && uri.Authority == _endpoint.Authority)
                 request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _options.Token);
             if (from > 0) request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(from, null);
-            var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead);
+            var response = WithinReadTimeout(token => _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token));
             bool redirect = (int)response.StatusCode is >= 300 and < 400 && response.Headers.Location != null;
             // The Hub's HEAD answer for an LFS file is itself a redirect carrying the metadata.
             if (!redirect || (method == HttpMethod.Head && (Header(response, "X-Linked-Etag") != null || response.Headers.ETag != null)))
@@ -195,6 +226,23 @@ public sealed class HubClient : IDisposable
             }
         }
     }
+
+    /// <summary>Runs one network step, failing it as transient when it has not finished within <see cref="HubOptions.ReadTimeout"/>.</summary>
+    T WithinReadTimeout<T>(Func<CancellationToken, Task<T>> step)
+    {
+        using var deadline = new CancellationTokenSource(_options.ReadTimeout);
+        try
+        {
+            return step(deadline.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            // Also the connect time-out, which the handler reports as a cancellation.
+            throw new TransientFailure($"the server did not answer within {Seconds(deadline.IsCancellationRequested ? _options.ReadTimeout : _options.ConnectTimeout)} (HF_HUB_DOWNLOAD_TIMEOUT)");
+        }
+    }
+
+    static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.###} s";
 
     static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;

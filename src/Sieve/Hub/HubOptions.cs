@@ -19,7 +19,27 @@ public sealed record HubOptions(string Endpoint, string CacheDirectory, string? 
     /// <summary>The wait before the second try; it doubles before each later one.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long to wait for a connection to the server before the try counts as failed (<c>HF_HUB_DOWNLOAD_TIMEOUT</c>).</summary>
+    public TimeSpan ConnectTimeout { get; init; } = DefaultTimeout;
+
+    /// <summary>
+    /// How long to wait for an answer, and then for each next piece of a download, before the try counts as
+    /// failed (<c>HF_HUB_DOWNLOAD_TIMEOUT</c>): a server that accepts and never answers, or stalls mid-file,
+    /// is retried like a dropped connection instead of waited on forever.
+    /// </summary>
+    public TimeSpan ReadTimeout { get; init; } = DefaultTimeout;
+
+    /// <summary>
+    /// The most bytes a download whose size the Hub does not list may have; more is refused as a runaway body.
+    /// Files the Hub lists no size for are small git files (the Hub keeps anything over 10 MB in LFS, with its size).
+    /// </summary>
+    public long MaxUnlistedSize { get; init; } = 100_000_000;
+
+    /// <summary>Both time-outs unless <c>HF_HUB_DOWNLOAD_TIMEOUT</c> says otherwise: <c>huggingface_hub</c>'s default.</summary>
+    static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>The options the environment variables describe.</summary>
+    /// <exception cref="HubException"><c>HF_HUB_DOWNLOAD_TIMEOUT</c> is not a positive number of seconds.</exception>
     public static HubOptions FromEnvironment()
     {
         string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
@@ -27,10 +47,22 @@ public sealed record HubOptions(string Endpoint, string CacheDirectory, string? 
             ?? (Env("HF_HOME") is string home ? Path.Combine(home, "hub") : null)
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "huggingface", "hub");
         string offline = Env("HF_HUB_OFFLINE") ?? "";
+        var timeout = DefaultTimeout;
+        if (Env("HF_HUB_DOWNLOAD_TIMEOUT") is string text)
+        {
+            timeout = double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds)
+                && seconds > 0 && seconds <= int.MaxValue / 1000
+                ? TimeSpan.FromSeconds(seconds)
+                : throw new HubException($"HF_HUB_DOWNLOAD_TIMEOUT is '{text}'; expected a positive number of seconds");
+        }
         return new HubOptions(
             (Env("HF_ENDPOINT") ?? DefaultEndpoint).TrimEnd('/'),
             cache,
             Env("HF_TOKEN"),
-            offline is "1" || offline.Equals("true", StringComparison.OrdinalIgnoreCase) || offline.Equals("yes", StringComparison.OrdinalIgnoreCase));
+            offline is "1" || offline.Equals("true", StringComparison.OrdinalIgnoreCase) || offline.Equals("yes", StringComparison.OrdinalIgnoreCase))
+        {
+            ConnectTimeout = timeout,
+            ReadTimeout = timeout,
+        };
     }
 }

@@ -9,8 +9,9 @@ public sealed record ClipTowerConfig(int Width, int Layers, int Heads, int MlpHi
     internal static ClipTowerConfig Read(JsonConfig c, int width, int layers, int heads, int hidden)
     {
         var tower = new ClipTowerConfig(
-            c.Int("hidden_size", width), c.Int("num_hidden_layers", layers), c.Int("num_attention_heads", heads),
-            c.Int("intermediate_size", hidden), (float)c.Number("layer_norm_eps", 1e-5),
+            c.Int("hidden_size", width, 1, ConfigLimits.MaxWidth), c.Int("num_hidden_layers", layers, 1, ConfigLimits.MaxLayers),
+            c.Int("num_attention_heads", heads, 1, ConfigLimits.MaxWidth),
+            c.Int("intermediate_size", hidden, 1, ConfigLimits.MaxMlpHidden), (float)c.Number("layer_norm_eps", 1e-5),
             c.String("hidden_act", "quick_gelu") switch
             {
                 "quick_gelu" => Activation.QuickGelu,
@@ -44,17 +45,18 @@ public sealed record ClipConfig(
         var t = config.Section("text_config", optional: true);
         var vision = ClipTowerConfig.Read(v, 768, 12, 12, 3072);
         var text = ClipTowerConfig.Read(t, 512, 12, 8, 2048);
-        int vocab = t.Int("vocab_size", 49408);
+        int vocab = t.Int("vocab_size", 49408, 1, ConfigLimits.MaxTableRows);
         // eos_token_id 2 is the legacy default that means "pool at the highest id", i.e. <|endoftext|> = vocab − 1.
         int eos = t.Int("eos_token_id", 2);
-        var clip = new ClipConfig(vision, v.Int("image_size", 224), v.Int("patch_size", 32),
-            text, vocab, t.Int("max_position_embeddings", 77), eos == 2 ? vocab - 1 : eos,
-            config.Int("projection_dim", 512));
-        if (clip.PatchSize <= 0 || clip.ImageSize % clip.PatchSize != 0)
+        var clip = new ClipConfig(vision, v.Int("image_size", 224, 1, ConfigLimits.MaxImageSide), v.Int("patch_size", 32, 1, ConfigLimits.MaxImageSide),
+            text, vocab, t.Int("max_position_embeddings", 77, 1, ConfigLimits.MaxTextPositions), eos == 2 ? vocab - 1 : eos,
+            config.Int("projection_dim", 512, 1, ConfigLimits.MaxWidth));
+        if (clip.ImageSize % clip.PatchSize != 0)
             throw v.Problem("image_size", $"{clip.ImageSize} is not a multiple of patch_size {clip.PatchSize}");
+        if (clip.Grid * clip.Grid > ConfigLimits.MaxPatches)
+            throw v.Problem("image_size", $"{clip.ImageSize} with patch_size {clip.PatchSize} gives {clip.Grid * clip.Grid} patches; expected at most {ConfigLimits.MaxPatches}");
         if (clip.EosTokenId < 0 || clip.EosTokenId >= vocab)
             throw t.Problem("eos_token_id", $"{clip.EosTokenId} is outside the vocabulary of {vocab}");
-        if (clip.ProjectionDim <= 0) throw config.Problem("projection_dim", "must be positive");
         return clip;
     }
 }

@@ -44,7 +44,7 @@ public sealed class ClipModel : IImageEncoder
     public static ClipModel Load(string directory)
     {
         var config = ClipConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json")));
-        var tokenizer = File.Exists(Path.Combine(directory, "vocab.json")) || File.Exists(Path.Combine(directory, "merges.txt"))
+        var tokenizer = InputFile.IsPresent(Path.Combine(directory, "vocab.json")) || InputFile.IsPresent(Path.Combine(directory, "merges.txt"))
             ? ClipTokenizer.FromDirectory(directory, config.MaxPositions)
             : null;
         var preprocess = PreprocessOptions.ForClip(directory, config.ImageSize);

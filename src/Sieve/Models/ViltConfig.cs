@@ -28,15 +28,24 @@ public sealed record ViltConfig
     static void Validate(int width, int layers, int heads, int mlpHidden, float layerNormEps, int imageSize, int patchSize,
         int maxPositions, int vocabSize, int typeVocabSize, int modalityTypes, int maxImageLength, Func<string, string, Exception> fail)
     {
+        void InRange(string field, int value, int min, int max)
+        {
+            if (value < min || value > max) throw fail(field, $"{value} must be from {min} to {max}");
+        }
         if (width <= 0 || layers <= 0 || heads <= 0 || mlpHidden <= 0 || width % heads != 0)
             throw fail("hidden_size", $"{width} with {heads} heads, {layers} layers, MLP {mlpHidden}: sizes must be positive and heads must divide the width");
+        InRange("hidden_size", width, 1, ConfigLimits.MaxWidth);
+        InRange("num_hidden_layers", layers, 1, ConfigLimits.MaxLayers);
+        InRange("intermediate_size", mlpHidden, 1, ConfigLimits.MaxMlpHidden);
+        InRange("image_size", imageSize, 1, ConfigLimits.MaxImageSide);
         if (patchSize <= 0 || imageSize < patchSize || imageSize % patchSize != 0)
             throw fail("image_size", $"{imageSize} is not a positive multiple of patch_size {patchSize}");
-        if (maxPositions < 2) throw fail("max_position_embeddings", $"{maxPositions} must be at least 2 ([CLS] and [SEP])");
-        if (vocabSize <= 0 || typeVocabSize <= 0) throw fail("vocab_size", $"{vocabSize} with {typeVocabSize} token types: both must be positive");
-        if (modalityTypes < 2) throw fail("modality_type_vocab_size", $"{modalityTypes} must be at least 2 (text and image)");
+        InRange("max_position_embeddings", maxPositions, 2, ConfigLimits.MaxTextPositions); // at least [CLS] and [SEP]
+        InRange("vocab_size", vocabSize, 1, ConfigLimits.MaxTableRows);
+        InRange("type_vocab_size", typeVocabSize, 1, ConfigLimits.MaxTableRows);
+        InRange("modality_type_vocab_size", modalityTypes, 2, ConfigLimits.MaxTableRows); // text and image at least
         if (!(layerNormEps > 0)) throw fail("layer_norm_eps", $"{layerNormEps} must be positive");
-        if (maxImageLength == 0 || maxImageLength < -1) throw fail("max_image_length", $"{maxImageLength} must be positive, or -1 for every patch");
+        if (maxImageLength != -1) InRange("max_image_length", maxImageLength, 1, ConfigLimits.MaxPatches); // or -1: every patch
     }
 
     /// <summary>ViLT-B/32 (<c>dandelin/vilt-b32-*</c>): width 768, 12 layers, 12 heads, MLP 3072, patch 32, image 384, 40 text positions, BERT's 30,522-token vocabulary.</summary>

@@ -85,8 +85,8 @@ public sealed class ViltModel
         if (!Directory.Exists(directory)) throw new SieveFormatException($"model folder '{directory}' does not exist");
         var config = ViltConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json")));
         string tokenizerConfig = Path.Combine(directory, "tokenizer_config.json");
-        bool lowerCase = !File.Exists(tokenizerConfig) || JsonConfig.Load(tokenizerConfig).Bool("do_lower_case", true);
-        var tokenizer = File.Exists(Path.Combine(directory, WordPieceTokenizer.VocabFile))
+        bool lowerCase = !InputFile.IsPresent(tokenizerConfig) || JsonConfig.Load(tokenizerConfig).Bool("do_lower_case", true);
+        var tokenizer = InputFile.IsPresent(Path.Combine(directory, WordPieceTokenizer.VocabFile))
             ? WordPieceTokenizer.FromDirectory(directory, config.MaxPositions, lowerCase)
             : null;
         var preprocessor = ViltImageProcessor.FromDirectory(directory);

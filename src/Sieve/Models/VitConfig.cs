@@ -47,17 +47,26 @@ public sealed partial record VitConfig
         if (config.String("global_pool", "token") != "token")
             throw config.Problem("global_pool", "must be \"token\" (class-token pooling); other pooling is not supported");
 
-        int width = args.Int("embed_dim", size.Width);
-        int imageSize = args.Int("img_size", match.Success ? int.Parse(match.Groups[3].Value) : 224);
+        // Sizes named by the architecture are checked as model_args values would be.
+        int FromName(int group, string field, int max) =>
+            int.TryParse(match.Groups[group].Value, out int n) && n >= 1 && n <= max
+                ? n
+                : throw config.Problem("architecture", $"is \"{arch}\", whose {field} must be from 1 to {max}");
+        int width = args.Int("embed_dim", size.Width, 1, ConfigLimits.MaxWidth);
+        int imageSize = args.Int("img_size", match.Success ? FromName(3, "image size", ConfigLimits.MaxImageSide) : 224, 1, ConfigLimits.MaxImageSide);
+        int patchSize = args.Int("patch_size", match.Success ? FromName(2, "patch size", ConfigLimits.MaxImageSide) : 16, 1, ConfigLimits.MaxImageSide);
+        double mlpHidden = Math.Round(width * args.Number("mlp_ratio", 4.0));
+        if (!(mlpHidden >= 1 && mlpHidden <= ConfigLimits.MaxMlpHidden))
+            throw args.Problem("mlp_ratio", $"gives an MLP {mlpHidden} wide (embed_dim {width} × mlp_ratio); expected 1 to {ConfigLimits.MaxMlpHidden}");
         var vit = new VitConfig
         {
             Width = width,
-            Depth = args.Int("depth", size.Depth),
-            Heads = args.Int("num_heads", size.Heads),
-            PatchSize = args.Int("patch_size", match.Success ? int.Parse(match.Groups[2].Value) : 16),
+            Depth = args.Int("depth", size.Depth, 1, ConfigLimits.MaxLayers),
+            Heads = args.Int("num_heads", size.Heads, 1, width),
+            PatchSize = patchSize,
             ImageSize = imageSize,
-            MlpHidden = (int)Math.Round(width * args.Number("mlp_ratio", 4.0)),
-            NumClasses = config.Int("num_classes"),
+            MlpHidden = (int)mlpHidden,
+            NumClasses = config.Int("num_classes", null, 1, ConfigLimits.MaxTableRows),
             Labels = config.Labels() ?? config.Labels("label_names"),
             Preprocess = PreprocessOptions.FromTimmConfig(pretrained),
         };
@@ -65,6 +74,8 @@ public sealed partial record VitConfig
             throw config.Problem("model_args", $"gives width {vit.Width}, depth {vit.Depth}, heads {vit.Heads}; width must be a positive multiple of heads");
         if (vit.PatchSize <= 0 || vit.ImageSize % vit.PatchSize != 0)
             throw config.Problem("model_args", $"image size {vit.ImageSize} is not a multiple of patch size {vit.PatchSize}");
+        if ((long)vit.Grid * vit.Grid > ConfigLimits.MaxPatches)
+            throw config.Problem("model_args", $"image size {vit.ImageSize} with patch size {vit.PatchSize} gives {(long)vit.Grid * vit.Grid} patches; expected at most {ConfigLimits.MaxPatches}");
         if (vit.Preprocess.CropWidth != imageSize || vit.Preprocess.CropHeight != imageSize)
             throw config.Problem("pretrained_cfg.input_size", $"crop {vit.Preprocess.CropWidth}×{vit.Preprocess.CropHeight} does not match the model's image size {imageSize}");
         return vit;

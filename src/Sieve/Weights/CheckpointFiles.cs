@@ -34,12 +34,12 @@ public sealed class CheckpointFiles : IDisposable
     public static CheckpointFiles Open(string directory)
     {
         string single = Path.Combine(directory, SingleFile), index = Path.Combine(directory, IndexFile);
-        if (File.Exists(single))
+        if (InputFile.IsPresent(single))
         {
             var file = SafetensorsFile.Open(single);
             return new CheckpointFiles([file], file.Tensors.Keys.ToDictionary(k => k, _ => file), file.Path);
         }
-        if (!File.Exists(index))
+        if (!InputFile.IsPresent(index))
             throw new SieveFormatException($"{directory}: no {SingleFile} and no {IndexFile}; the folder holds no weights");
         return OpenSharded(directory, index);
     }
@@ -74,6 +74,7 @@ public sealed class CheckpointFiles : IDisposable
     /// <summary>The index's <c>weight_map</c>: tensor name → shard file.</summary>
     internal static Dictionary<string, string> ReadWeightMap(string index)
     {
+        InputFile.RequireContent(index, "a JSON index of the shards");
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllBytes(index));

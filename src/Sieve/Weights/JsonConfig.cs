@@ -28,7 +28,8 @@ public sealed class JsonConfig
     /// <summary>Reads and parses a JSON object from <paramref name="path"/>.</summary>
     public static JsonConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new SieveFormatException($"{path}: file not found");
+        if (!InputFile.IsPresent(path)) throw new SieveFormatException($"{path}: file not found");
+        InputFile.RequireContent(path, "a JSON object");
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
@@ -69,6 +70,16 @@ public sealed class JsonConfig
         return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : throw Error(name, "an integer", v);
     }
 
+    /// <summary>An integer field from <paramref name="min"/> to <paramref name="max"/>; missing → <paramref name="fallback"/>, or an error when there is none.</summary>
+    public int Int(string name, int? fallback, int min, int max)
+    {
+        string expected = min == 1 ? $"a positive integer at most {max}" : $"an integer from {min} to {max}";
+        if (Find(name) is not { } v) return fallback ?? throw Missing(name, expected);
+        return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) && i >= min && i <= max
+            ? i
+            : throw Error(name, expected, v);
+    }
+
     /// <summary>A finite number field; missing → <paramref name="fallback"/>, or an error when there is none.</summary>
     public double Number(string name, double? fallback = null)
     {
@@ -91,13 +102,6 @@ public sealed class JsonConfig
         { ValueKind: JsonValueKind.False } => false,
         { } value => throw Error(name, "true or false", value),
     };
-
-    /// <summary>A positive integer field that must be present.</summary>
-    public int PositiveInt(string name) => PositiveInt(name, Required(name, "a positive integer"));
-
-    /// <summary>The value of field <paramref name="name"/> as a positive integer.</summary>
-    public int PositiveInt(string name, JsonElement value) =>
-        IsPositiveInt(value) ? value.GetInt32() : throw Error(name, "a positive integer", value);
 
     /// <summary>The value of field <paramref name="name"/> as a positive finite number.</summary>
     public double PositiveNumber(string name, JsonElement value) =>

@@ -49,17 +49,17 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         path = System.IO.Path.GetFullPath(path);
+        // Checked before opening: a pipe reports 0 bytes, and opening it would wait for a writer.
+        long fileLength = InputFile.Length(path);
+        if (fileLength < 8)
+            throw new SieveFormatException(
+                $"safetensors file {path} is {fileLength} bytes long{(fileLength == 0 ? " (or a pipe or device)" : "")}; expected at least 8 (a header length, then the header)");
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         MemoryMappedFile? mapping = null;
         MemoryMappedViewAccessor? view = null;
         byte* start = null;
         try
         {
-            long fileLength = stream.Length;
-            if (fileLength < 8)
-                throw new SieveFormatException(
-                    $"safetensors file {path} is {fileLength} bytes long; expected at least 8 (a header length, then the header)");
-
             // An empty file cannot be mapped, hence the check above comes first.
             mapping = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
             view = mapping.CreateViewAccessor(0, fileLength, MemoryMappedFileAccess.Read);

@@ -1,0 +1,223 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Sieve.Hub;
+using Sieve.Tests.Support;
+using Sieve.Weights;
+
+namespace Sieve.Tests.Hub;
+
+/// <summary>
+/// Servers that misbehave (issue 12, defects 4 and 8): one that accepts and never answers, one that stalls in the
+/// middle of a file, one whose body never ends, one whose content does not match its git ETag, and endpoints
+/// that are not http(s) addresses. Each ends, within short time-outs, in one <see cref="HubException"/>.
+/// </summary>
+public sealed class HubTimeoutTests : IDisposable
+{
+    const string Repo = "tiny-org/vit-tiny", Commit = "0123456789abcdef0123456789abcdef01234567";
+    readonly TempFolder _cache = new("sieve-hub-timeout-");
+
+    public void Dispose() => _cache.Dispose();
+
+    HubOptions Options(string endpoint) => new(endpoint, _cache.Path)
+    {
+        Attempts = 2,
+        RetryDelay = TimeSpan.FromMilliseconds(10),
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+        ReadTimeout = TimeSpan.FromMilliseconds(300),
+    };
+
+    static readonly byte[] Content = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 2000).Select(i => $"{i},")));
+
+    /// <summary>HEAD headers for <see cref="Content"/> served as a git (non-LFS) file.</summary>
+    static string Head(bool withLength = true) =>
+        $"HTTP/1.1 200 OK\r\nConnection: close\r\nETag: \"{FakeHub.Etag("config.json", Content)}\"\r\n{(withLength ? $"Content-Length: {Content.Length}\r\n" : "")}\r\n";
+
+    /// <summary>The result of <paramref name="step"/>, failing the test instead of waiting when it hangs.</summary>
+    static T Finishes<T>(Func<T> step)
+    {
+        var run = Task.Run(step);
+        Assert.True(run.Wait(TimeSpan.FromSeconds(30)), "still waiting after 30 s");
+        return run.Result;
+    }
+
+    [Fact]
+    public void A_server_that_accepts_and_never_answers_fails_after_the_retries()
+    {
+        using var server = new LoopbackServer(async (request, stream, stop) => await Task.Delay(Timeout.Infinite, stop));
+        using var client = new HubClient(Options(server.Endpoint));
+
+        var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
+
+        Assert.Equal($"{Repo}/config.json: failed after 2 attempts: the server did not answer within 0.3 s (HF_HUB_DOWNLOAD_TIMEOUT)", e.Message);
+        Assert.Equal(2, server.Requests.Count);
+    }
+
+    [Fact]
+    public void A_server_that_stalls_mid_file_is_given_up_on_and_the_partial_file_kept_for_resuming()
+    {
+        using var server = new LoopbackServer(async (request, stream, stop) =>
+        {
+            if (request.StartsWith("HEAD", StringComparison.Ordinal)) { await stream.WriteAsync(Encoding.ASCII.GetBytes(Head()), stop); return; }
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {Content.Length}\r\n\r\n"), stop);
+            await stream.WriteAsync(Content.AsMemory(0, 100), stop);
+            await Task.Delay(Timeout.Infinite, stop);
+        });
+        using var client = new HubClient(Options(server.Endpoint));
+
+        var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
+
+        Assert.Contains("failed after 2 attempts: the server did not answer within 0.3 s", e.Message);
+        var partial = Directory.GetFiles(_cache.Path, "*.incomplete", SearchOption.AllDirectories);
+        Assert.Equal(100, new FileInfo(Assert.Single(partial)).Length);
+    }
+
+    [Fact]
+    public void A_stalled_download_resumes_on_the_next_try()
+    {
+        int gets = 0;
+        using var server = new LoopbackServer(async (request, stream, stop) =>
+        {
+            if (request.StartsWith("HEAD", StringComparison.Ordinal)) { await stream.WriteAsync(Encoding.ASCII.GetBytes(Head()), stop); return; }
+            if (Interlocked.Increment(ref gets) == 1)
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {Content.Length}\r\n\r\n"), stop);
+                await stream.WriteAsync(Content.AsMemory(0, 700), stop);
+                await Task.Delay(Timeout.Infinite, stop);
+            }
+            Assert.Contains("Range: bytes=700-", request);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 206 Partial Content\r\nConnection: close\r\nContent-Range: bytes 700-{Content.Length - 1}/{Content.Length}\r\nContent-Length: {Content.Length - 700}\r\n\r\n"), stop);
+            await stream.WriteAsync(Content.AsMemory(700), stop);
+        });
+        using var client = new HubClient(Options(server.Endpoint));
+
+        string path = Finishes(() => client.Download(Repo, Commit, "config.json"));
+
+        Assert.Equal(Content, File.ReadAllBytes(path));
+        Assert.Equal(2, gets);
+    }
+
+    [Fact]
+    public void An_endless_body_with_no_listed_size_is_cut_at_the_cap_and_not_stored()
+    {
+        using var server = new LoopbackServer(async (request, stream, stop) =>
+        {
+            if (request.StartsWith("HEAD", StringComparison.Ordinal)) { await stream.WriteAsync(Encoding.ASCII.GetBytes(Head(withLength: false)), stop); return; }
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"u8.ToArray(), stop);
+            var chunk = new byte[1 << 16];
+            while (true) await stream.WriteAsync(chunk, stop); // until the client hangs up
+        });
+        using var client = new HubClient(Options(server.Endpoint) with { MaxUnlistedSize = 1_000_000 });
+
+        var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
+
+        Assert.StartsWith($"{Repo}/config.json: the Hub lists no size, and the download passed 1000000 bytes", e.Message);
+        Assert.Empty(Directory.GetFiles(_cache.Path, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void A_git_file_whose_content_does_not_match_its_sha1_etag_is_refused()
+    {
+        // The right length, so only the git blob hash can tell.
+        var wrong = (byte[])Content.Clone();
+        wrong[^2] ^= 1;
+        using var server = new LoopbackServer(async (request, stream, stop) =>
+        {
+            if (request.StartsWith("HEAD", StringComparison.Ordinal)) { await stream.WriteAsync(Encoding.ASCII.GetBytes(Head(withLength: false)), stop); return; }
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {wrong.Length}\r\n\r\n"), stop);
+            await stream.WriteAsync(wrong, stop);
+        });
+        using var client = new HubClient(Options(server.Endpoint));
+
+        var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
+
+        Assert.Contains("the download is corrupt: its git blob SHA-1 is", e.Message);
+        Assert.Contains(FakeHub.Etag("config.json", Content), e.Message);
+        Assert.Empty(Directory.GetFiles(_cache.Path, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void A_git_file_matching_its_sha1_etag_is_stored()
+    {
+        using var hub = new FakeHub();
+        using var model = TinyModels.Vit(93, DType.F32);
+        hub.Add(Repo, model.Directory);
+
+        string snapshot = HubModel.Pull(Repo, "main", Options(hub.Endpoint) with { ReadTimeout = TimeSpan.FromSeconds(10) });
+
+        Assert.Equal(File.ReadAllBytes(Path.Combine(model.Directory, "config.json")), File.ReadAllBytes(Path.Combine(snapshot, "config.json")));
+    }
+
+    [Theory]
+    [InlineData("not a url")]
+    [InlineData("http://")]
+    [InlineData("ftp://example.org")]
+    [InlineData("file:///etc")]
+    public void An_endpoint_that_is_not_an_http_address_is_refused(string endpoint)
+    {
+        var e = Assert.Throws<HubException>(() => HubModel.Pull(Repo, "main", Options(endpoint)));
+
+        Assert.Equal($"the Hub endpoint '{endpoint}' (HF_ENDPOINT) is not an http(s) address like https://huggingface.co", e.Message);
+    }
+
+    /// <summary>
+    /// An HTTP server on 127.0.0.1 that hands each request (its head, as text) with the connection's stream to a
+    /// handler, one connection per request (answers say "Connection: close"); disposing it cancels the handlers
+    /// still waiting.
+    /// </summary>
+    sealed class LoopbackServer : IDisposable
+    {
+        readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        readonly CancellationTokenSource _stop = new();
+        readonly Func<string, Stream, CancellationToken, Task> _handle;
+
+        public LoopbackServer(Func<string, Stream, CancellationToken, Task> handle)
+        {
+            _handle = handle;
+            _listener.Start();
+            Endpoint = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+            _ = Task.Run(Accept);
+        }
+
+        public string Endpoint { get; }
+
+        public List<string> Requests { get; } = [];
+
+        async Task Accept()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                TcpClient connection;
+                try { connection = await _listener.AcceptTcpClientAsync(_stop.Token); }
+                catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { return; }
+                _ = Task.Run(() => Serve(connection));
+            }
+        }
+
+        async Task Serve(TcpClient connection)
+        {
+            using (connection)
+            {
+                var stream = connection.GetStream();
+                var head = new StringBuilder();
+                var one = new byte[1];
+                try
+                {
+                    while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && await stream.ReadAsync(one, _stop.Token) == 1)
+                        head.Append((char)one[0]);
+                    lock (Requests) Requests.Add(head.ToString());
+                    await _handle(head.ToString(), stream, _stop.Token);
+                    await stream.FlushAsync(_stop.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException or SocketException) { } // stopped, or the client hung up
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+        }
+    }
+}
