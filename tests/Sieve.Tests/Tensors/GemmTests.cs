@@ -4,6 +4,7 @@ using Sieve.Tests.Support;
 
 namespace Sieve.Tests.Tensors;
 
+[Collection(ThreadCountCollection.Name)]
 public class GemmTests
 {
     public static TheoryData<GemmPath> Paths()
@@ -171,13 +172,8 @@ public class GemmTests
         var serial = new float[m * n];
         var parallel = new float[m * n];
         Gemm.Multiply(a, k, m, packed, serial, n, parallel: false);
-        int saved = Threading.MaxThreads;
-        try
-        {
-            Threading.MaxThreads = 7; // more threads than cores still splits the work differently
-            Gemm.Multiply(a, k, m, packed, parallel, n, parallel: true);
-        }
-        finally { Threading.MaxThreads = saved; }
+        // More threads than cores still splits the work differently.
+        ThreadCountCollection.With(7, () => { Gemm.Multiply(a, k, m, packed, parallel, n, parallel: true); return 0; });
         Assert.Equal(serial, parallel);
     }
 
