@@ -51,6 +51,10 @@ public class TokenCountFixtures
         double ratio = (double)trace.Macs / model.Vision.Macs;
         Assert.InRange(ratio, 0.50, 0.62);
         Assert.True(trace.Layers.Sum(l => l.ReducerMacs) > 0);
+        // Exactly: patches, the blocks at the counts above with CrossGET's overhead, the projection (MacCountTests' formulas).
+        var blocks = MacCountTests.Merged(197, 12, 768, 3072, 16, (n, _) => MacCountTests.CrossGetOverhead(n, 768));
+        Assert.Equal(196L * 768 * 768 + blocks.Macs + 768L * 512, trace.Macs);
+        Assert.Equal(8.91, Math.Round(trace.Macs / 1e9, 2)); // the README's bench table
     }
 
     [Fact]
