@@ -7,12 +7,9 @@ namespace Sieve.Tests.Tensors;
 [Collection(ThreadCountCollection.Name)]
 public class GemmTests
 {
-    public static TheoryData<GemmPath> Paths()
-    {
-        var data = new TheoryData<GemmPath>();
-        foreach (var p in Enum.GetValues<GemmPath>()) if (GemmPaths.IsSupported(p)) data.Add(p);
-        return data;
-    }
+    [Fact]
+    public void EveryPathHasADataRow() =>
+        Assert.Equal(Enum.GetValues<GemmPath>(), new[] { GemmPath.Scalar, GemmPath.Vector256, GemmPath.Vector512 }); // the rows below
 
     // |error| ≤ rtol·Σ|a·b| + atol: float32 accumulation error grows with the magnitude of the terms.
     static void AssertMatches(float[] c, int ldc, double[] expected, double[] magnitude, int m, int n)
@@ -47,7 +44,9 @@ public class GemmTests
     }
 
     [Theory]
-    [MemberData(nameof(Paths))]
+    [GemmPathData(GemmPath.Scalar)]
+    [GemmPathData(GemmPath.Vector256)]
+    [GemmPathData(GemmPath.Vector512)]
     public void MatchesFloat64ReferenceOnRaggedShapes(GemmPath path)
     {
         var rng = new Random(1);
@@ -64,7 +63,9 @@ public class GemmTests
     }
 
     [Theory]
-    [MemberData(nameof(Paths))]
+    [GemmPathData(GemmPath.Scalar)]
+    [GemmPathData(GemmPath.Vector256)]
+    [GemmPathData(GemmPath.Vector512)]
     public void HonoursStridesAndLeavesOtherColumnsAlone(GemmPath path)
     {
         var rng = new Random(2);
@@ -80,7 +81,9 @@ public class GemmTests
     }
 
     [Theory]
-    [MemberData(nameof(Paths))]
+    [GemmPathData(GemmPath.Scalar)]
+    [GemmPathData(GemmPath.Vector256)]
+    [GemmPathData(GemmPath.Vector512)]
     public void KBlocksAccumulateBeforeBiasAndActivation(GemmPath path)
     {
         // K = 1700 runs in three K blocks; strides, a ragged last row block, a ragged last panel (N = 327), and
