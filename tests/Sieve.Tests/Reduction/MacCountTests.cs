@@ -53,6 +53,34 @@ public class MacCountTests
         return (attention, mlp, macs);
     }
 
+    /// <summary>
+    /// PuMer (ALGORITHMS.md §4) on ViLT-B/32 (768 wide, 12 heads of 64, MLP 3072) from V image and T text tokens, each
+    /// with one protected class token, in blocks 2, 5 and 8: prune round(0.1·V) image tokens ranked by the text's
+    /// attention (heads · T · (V − 1) reads), then bipartite merges of round(0.3·V) image and round(0.2·T) text
+    /// tokens within the remaining candidates (⌈m/2⌉ · ⌊m/2⌋ · 64 cosines each), then the weighted average, n · 768.
+    /// Rounding is half to even, as the released code's Python round.
+    /// </summary>
+    internal static long PumerBlocks(int images, int texts)
+    {
+        static long Round(double x) => (long)Math.Round(x, MidpointRounding.ToEven);
+        static long Cosines(long m) => (m + 1) / 2 * (m / 2) * 64;
+        long macs = 0;
+        for (int l = 0; l < 12; l++)
+        {
+            long n = images + texts, overhead = 0;
+            if (l is 2 or 5 or 8)
+            {
+                long prune = Round(0.1 * images), imageMembers = images - 1 - prune, textMembers = texts - 1;
+                long imageMerged = Math.Min(Round(0.3 * images), imageMembers / 2), textMerged = Math.Min(Round(0.2 * texts), textMembers / 2);
+                overhead = 12L * texts * (images - 1) + Cosines(imageMembers) + Cosines(textMembers) + n * 768;
+                images -= (int)(prune + imageMerged);
+                texts -= (int)textMerged;
+            }
+            macs += Attention(n, 768) + Mlp(images + texts, 768, 3072) + overhead;
+        }
+        return macs;
+    }
+
     [Fact]
     public void ClipB16VisionIs17_56GAndTextAt77TokensIs2_98G()
     {
