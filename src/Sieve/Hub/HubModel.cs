@@ -15,7 +15,7 @@ public static partial class HubModel
     /// <c>org/name</c>, the snapshot folder of the repository's <c>main</c> branch, pulled into the cache first.
     /// </summary>
     /// <param name="modelArgument">A folder, or a repository id.</param>
-    /// <param name="options">Hub and cache settings; default: <see cref="HubOptions.FromEnvironment"/>.</param>
+    /// <param name="options">Hub and cache settings; default: <see cref="HubOptions.FromEnvironment()"/>.</param>
     /// <param name="progress">Told about each download as it goes.</param>
     /// <exception cref="SieveFormatException">Neither a folder nor a repository id.</exception>
     /// <exception cref="HubException">The pull failed.</exception>

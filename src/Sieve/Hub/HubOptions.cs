@@ -1,7 +1,7 @@
 namespace Sieve.Hub;
 
 /// <summary>
-/// Where and how to reach the Hub. <see cref="FromEnvironment"/> reads the variables <c>huggingface_hub</c>
+/// Where and how to reach the Hub. <see cref="FromEnvironment()"/> reads the variables <c>huggingface_hub</c>
 /// uses; tests build the record directly so they never depend on (or change) the process environment.
 /// </summary>
 /// <param name="Endpoint">Base address of the Hub (<c>HF_ENDPOINT</c>, default <c>https://huggingface.co</c>).</param>
@@ -40,9 +40,13 @@ public sealed record HubOptions(string Endpoint, string CacheDirectory, string? 
 
     /// <summary>The options the environment variables describe.</summary>
     /// <exception cref="HubException"><c>HF_HUB_DOWNLOAD_TIMEOUT</c> is not a positive number of seconds.</exception>
-    public static HubOptions FromEnvironment()
+    public static HubOptions FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
+
+    /// <summary>The options the variables <paramref name="variable"/> returns describe (null or empty: unset).</summary>
+    /// <exception cref="HubException"><c>HF_HUB_DOWNLOAD_TIMEOUT</c> is not a positive number of seconds.</exception>
+    public static HubOptions FromEnvironment(Func<string, string?> variable)
     {
-        string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        string? Env(string name) => variable(name) is { Length: > 0 } v ? v : null;
         string cache = Env("HF_HUB_CACHE")
             ?? (Env("HF_HOME") is string home ? Path.Combine(home, "hub") : null)
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "huggingface", "hub");

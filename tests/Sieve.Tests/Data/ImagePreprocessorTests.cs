@@ -67,5 +67,23 @@ public sealed class ImagePreprocessorTests
         Assert.Equal(3 * 224 * 224, x.Length);
         Assert.All(x, v => Assert.InRange(v, -1f, 1f));
         Assert.True(x.Max() - x.Min() > 1f, "a photo should not come out flat");
+
+        // Exactly the recipe in ../shared/data/README.md, step by step: the shorter side s to 248 with Python's
+        // round, Pillow bicubic (checked against Pillow in PilResizeTests), the crop at ((w' − 224) // 2, (h' − 224) // 2),
+        // then (v / 255 − 0.5) / 0.5 in planes R, G, B.
+        int s = Math.Min(image.Width, image.Height);
+        int w = (int)Math.Round(image.Width * 248.0 / s, MidpointRounding.ToEven), h = (int)Math.Round(image.Height * 248.0 / s, MidpointRounding.ToEven);
+        var resized = PilResize.Bicubic(image, w, h);
+        int left = (w - 224) / 2, top = (h - 224) / 2;
+        Assert.Equal((500, 375, 331, 248, 53, 12), (image.Width, image.Height, w, h, left, top));
+        for (int y = 0; y < 224; y++)
+            for (int c = 0; c < 224; c++)
+            {
+                var (r, g, b) = resized.GetPixel(left + c, top + y);
+                int i = y * 224 + c;
+                Assert.Equal((r / 255f - 0.5f) / 0.5f, x[i], 1e-6f);
+                Assert.Equal((g / 255f - 0.5f) / 0.5f, x[224 * 224 + i], 1e-6f);
+                Assert.Equal((b / 255f - 0.5f) / 0.5f, x[2 * 224 * 224 + i], 1e-6f);
+            }
     }
 }

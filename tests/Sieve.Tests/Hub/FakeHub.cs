@@ -33,6 +33,21 @@ public sealed class FakeHub : IDisposable
 
     public string Endpoint { get; }
 
+    /// <summary>
+    /// When set, LFS files are served as the real Hub serves them: <c>resolve</c> answers 302 (with the X-Linked
+    /// headers, and the ETag of the pointer file) to <c>/lfs/SHA256</c> on this other server, which sends the bytes.
+    /// </summary>
+    public FakeHub? LfsRedirect { get; set; }
+
+    /// <summary>Bodies this server sends at <c>/lfs/SHA256</c> (a storage host: no repositories, no token).</summary>
+    public ConcurrentDictionary<string, byte[]> Blobs { get; } = new();
+
+    /// <summary>Requests ("METHOD path") that carried an <c>Authorization</c> header, in order.</summary>
+    public ConcurrentQueue<string> Authorized { get; } = new();
+
+    /// <summary>How many more requests for a path get 503 Service Unavailable before it is served.</summary>
+    public ConcurrentDictionary<string, int> FailNext { get; } = new();
+
     public FakeHub()
     {
         int port;
@@ -82,6 +97,18 @@ public sealed class FakeHub : IDisposable
         var response = context.Response;
         string path = Uri.UnescapeDataString(request.Url!.AbsolutePath);
         Requests.Enqueue($"{request.HttpMethod} {path} {request.Headers["Range"]}".TrimEnd());
+        if (request.Headers["Authorization"] != null) Authorized.Enqueue($"{request.HttpMethod} {path}");
+        if (FailNext.TryGetValue(path, out int failures) && failures > 0)
+        {
+            FailNext[path] = failures - 1;
+            Finish(response, 503);
+            return;
+        }
+        if (path.StartsWith("/lfs/", StringComparison.Ordinal) && Blobs.TryGetValue(path[5..], out var blob))
+        {
+            ServeBlob(request, response, blob);
+            return;
+        }
         if (RequiredToken != null && request.Headers["Authorization"] != $"Bearer {RequiredToken}")
         {
             Finish(response, 401);
@@ -108,6 +135,14 @@ public sealed class FakeHub : IDisposable
             {
                 response.Headers["X-Linked-Etag"] = $"\"{etag}\"";
                 response.Headers["X-Linked-Size"] = content.Length.ToString();
+                if (LfsRedirect != null)
+                {
+                    LfsRedirect.Blobs[etag] = Tampered.GetValueOrDefault(name) ?? content;
+                    response.Headers["ETag"] = $"\"{Etag("pointer", Encoding.ASCII.GetBytes($"oid sha256:{etag}\nsize {content.Length}\n"))}\"";
+                    response.RedirectLocation = $"{LfsRedirect.Endpoint}/lfs/{etag}";
+                    Finish(response, 302);
+                    return;
+                }
             }
             if (request.HttpMethod == "HEAD")
             {
@@ -137,6 +172,22 @@ public sealed class FakeHub : IDisposable
             return;
         }
         Finish(response, 404);
+    }
+
+    /// <summary>A storage host's answer: its own ETag (an MD5, as S3 sends), byte ranges.</summary>
+    static void ServeBlob(HttpListenerRequest request, HttpListenerResponse response, byte[] body)
+    {
+        response.Headers["ETag"] = $"\"{Convert.ToHexStringLower(MD5.HashData(body))}\"";
+        long from = 0;
+        if (request.Headers["Range"] is string range && range.StartsWith("bytes=") && range.EndsWith('-'))
+        {
+            from = long.Parse(range[6..^1]);
+            response.StatusCode = 206;
+            response.Headers["Content-Range"] = $"bytes {from}-{body.Length - 1}/{body.Length}";
+        }
+        response.ContentLength64 = body.Length - from;
+        if (request.HttpMethod != "HEAD") response.OutputStream.Write(body, (int)from, body.Length - (int)from);
+        response.Close();
     }
 
     static void Finish(HttpListenerResponse response, int status)

@@ -6,6 +6,7 @@ using Sieve.Weights;
 namespace Sieve.Tests.Models;
 
 /// <summary>Whole forwards of generated checkpoints against the float64 reference, for every storage dtype.</summary>
+[Collection(ThreadCountCollection.Name)]
 public class ModelParityTests
 {
     // Float32 compute vs float64: errors of a few ulps per op, amplified through 2 blocks.
@@ -74,16 +75,8 @@ public class ModelParityTests
         using var ck = TinyModels.Vit(41, DType.F32);
         var model = VitModel.Load(ck.Directory);
         var pixels = Rand.Uniform(new Random(42), 3 * TinyModels.VitImage * TinyModels.VitImage);
-        int saved = Sieve.Tensors.Threading.MaxThreads;
-        float[] one, many;
-        try
-        {
-            Sieve.Tensors.Threading.MaxThreads = 1;
-            one = model.Logits(pixels);
-            Sieve.Tensors.Threading.MaxThreads = 5;
-            many = model.Logits(pixels);
-        }
-        finally { Sieve.Tensors.Threading.MaxThreads = saved; }
+        var one = ThreadCountCollection.With(1, () => model.Logits(pixels));
+        var many = ThreadCountCollection.With(5, () => model.Logits(pixels));
         Assert.Equal(one, many);
     }
 }

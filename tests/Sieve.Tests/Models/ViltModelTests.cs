@@ -8,6 +8,7 @@ using Sieve.Weights;
 namespace Sieve.Tests.Models;
 
 /// <summary>Whole ViLT forwards (pooled output, VQA logits, matching score) against the float64 reference.</summary>
+[Collection(ThreadCountCollection.Name)]
 public class ViltModelTests
 {
     // Float32 compute vs float64, 2 layers: relative errors of a few 1e-6; F16/BF16 storage is rounded
@@ -155,15 +156,8 @@ public class ViltModelTests
         using var ck = TinyVilt.Write(86);
         var model = ViltModel.Load(ck.Directory);
         var input = Input(87, 24, 40);
-        int saved = Sieve.Tensors.Threading.MaxThreads;
-        try
-        {
-            Sieve.Tensors.Threading.MaxThreads = 1;
-            var one = model.AnswerLogits(input);
-            Sieve.Tensors.Threading.MaxThreads = 3;
-            Assert.Equal(one, model.AnswerLogits(input));
-        }
-        finally { Sieve.Tensors.Threading.MaxThreads = saved; }
+        var one = ThreadCountCollection.With(1, () => model.AnswerLogits(input));
+        Assert.Equal(one, ThreadCountCollection.With(3, () => model.AnswerLogits(input)));
     }
 
     [Fact]

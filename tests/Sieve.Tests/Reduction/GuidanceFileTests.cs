@@ -34,7 +34,12 @@ public class GuidanceFileTests
         var guided = model.Vision.Encode(pixels, ReductionSpec.Parse("crossget:r=4").Bind(vision, guidance), trace);
         Assert.Equal(model.Vision.Tokens + 1, trace.Layers[0].AttentionTokens);
         Assert.NotEqual(model.Vision.Encode(pixels, ReductionSpec.Parse("crossget:r=4").Bind(vision)), guided);
+        // Exactly the offsets written, in layer order: the forward of a reducer given the array itself.
+        Assert.Equal(model.Vision.Encode(pixels, new CrossGetReducer(vision, MergeSchedule.Constant(4), offsets)), guided);
         Assert.IsType<MadtpReducer>(ReductionSpec.Parse("madtp:t=1").Bind(vision, guidance));
+        Assert.Equal(mag, guidance.MagTokens.Tokens.ToArray());
+        Assert.Equal(model.Vision.Encode(pixels, new MadtpReducer(vision, 1, new MagTokens(mag, 7, vision.Width))),
+            model.Vision.Encode(pixels, ReductionSpec.Parse("madtp:t=1").Bind(vision, guidance)));
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Sieve.Tensors;
 namespace Sieve.Tests.Reduction;
 
 /// <summary>ALGORITHMS.md's invariants, for every reducer, on whole forwards of a small random CLIP.</summary>
+[Collection(Support.ThreadCountCollection.Name)]
 public class InvariantTests
 {
     public static TheoryData<string> Identities => ["tome:r=0", "tome:ratio=0", "crossget:r=0", "madtp:t=0", "none"];
@@ -108,24 +109,20 @@ public class InvariantTests
         var model = ReductionModels.Small;
         var reducer = ReductionSpec.Parse(spec).Bind(model.Vision.Tower);
         var images = Enumerable.Range(10, 3).Select(s => ReductionModels.Pixels(model, s)).ToArray();
-        int threads = Threading.MaxThreads;
-        try
+        var single = Support.ThreadCountCollection.With(1, () => images.Select(p => model.Vision.Encode(p, reducer)).ToArray());
+        var (latency, batch, alone) = Support.ThreadCountCollection.With(2, () =>
         {
-            Threading.MaxThreads = 1;
-            var single = images.Select(p => model.Vision.Encode(p, reducer)).ToArray();
-            Threading.MaxThreads = 2;
             var latency = images.Select(p => model.Vision.Encode(p, reducer)).ToArray();
             var batch = new float[images.Length][];
             Threading.ForEachSample(images.Length, i => batch[i] = model.Vision.Encode(images[i], reducer));
-            var alone = model.Vision.Encode(images[1], reducer);
-            for (int i = 0; i < images.Length; i++)
-            {
-                Assert.Equal(single[i], latency[i]);
-                Assert.Equal(single[i], batch[i]);
-            }
-            Assert.Equal(single[1], alone);
+            return (latency, batch, model.Vision.Encode(images[1], reducer));
+        });
+        for (int i = 0; i < images.Length; i++)
+        {
+            Assert.Equal(single[i], latency[i]);
+            Assert.Equal(single[i], batch[i]);
         }
-        finally { Threading.MaxThreads = threads; }
+        Assert.Equal(single[1], alone);
     }
 
     [Fact]

@@ -51,6 +51,10 @@ public class TokenCountFixtures
         double ratio = (double)trace.Macs / model.Vision.Macs;
         Assert.InRange(ratio, 0.50, 0.62);
         Assert.True(trace.Layers.Sum(l => l.ReducerMacs) > 0);
+        // Exactly: patches, the blocks at the counts above with CrossGET's overhead, the projection (MacCountTests' formulas).
+        var blocks = MacCountTests.Merged(197, 12, 768, 3072, 16, (n, _) => MacCountTests.CrossGetOverhead(n, 768));
+        Assert.Equal(196L * 768 * 768 + blocks.Macs + 768L * 512, trace.Macs);
+        Assert.Equal(8.91, Math.Round(trace.Macs / 1e9, 2)); // the README's bench table
     }
 
     [Fact]
@@ -66,5 +70,8 @@ public class TokenCountFixtures
         // After blocks 2, 5 and 8 (image/text): 145/40 → 87/32 → 52/26 → 31/21; nothing changes elsewhere.
         Assert.Equal([(145, 40), (145, 40), (87, 32), (87, 32), (87, 32), (52, 26), (52, 26), (52, 26), (31, 21), (31, 21), (31, 21), (31, 21)], counts);
         Assert.Equal(185, trace.Layers[0].AttentionTokens);
+        // Exactly: 144 patches of 3 072 values, the blocks with PuMer's overhead (MacCountTests), pooler, VQA head over 10 answers.
+        Assert.Equal(144L * 3072 * 768 + MacCountTests.PumerBlocks(145, 40) + 768L * 768 + 768L * 1536 + 1536L * 10, trace.Macs);
+        Assert.Equal(9.20, Math.Round((trace.Macs - 1536L * 10 + 1536L * 3129) / 1e9, 2)); // the README's ViLT bench row, 3 129 answers
     }
 }

@@ -57,7 +57,7 @@ public static class TinyModels
     public const int ClipImage = 32, ClipPatch = 8, ClipVisionWidth = 32, ClipVisionHeads = 4, ClipVisionHidden = 64;
     public const int ClipTextWidth = 24, ClipTextHeads = 2, ClipTextHidden = 48, ClipVocab = 60, ClipPositions = 16, ClipLayers = 2, ClipProjection = 16;
 
-    public static TinyCheckpoint Clip(int seed, DType dtype, string act = "quick_gelu")
+    public static TinyCheckpoint Clip(int seed, DType dtype, string act = "quick_gelu", int positions = ClipPositions)
     {
         var ck = new TinyCheckpoint(seed, dtype);
         int dv = ClipVisionWidth, dt = ClipTextWidth, tv = (ClipImage / ClipPatch) * (ClipImage / ClipPatch) + 1;
@@ -69,7 +69,7 @@ public static class TinyModels
         AddNorm(ck, "vision_model.post_layernorm", dv);
         ck.Add("visual_projection.weight", [ClipProjection, dv], 0.2f);
         ck.Add("text_model.embeddings.token_embedding.weight", [ClipVocab, dt], 0.5f);
-        ck.Add("text_model.embeddings.position_embedding.weight", [ClipPositions, dt], 0.5f);
+        ck.Add("text_model.embeddings.position_embedding.weight", [positions, dt], 0.5f);
         AddLayers(ck, "text_model", dt, ClipTextHidden);
         AddNorm(ck, "text_model.final_layer_norm", dt);
         ck.Add("text_projection.weight", [ClipProjection, dt], 0.2f);
@@ -82,7 +82,7 @@ public static class TinyModels
             text_config = new
             {
                 hidden_size = dt, intermediate_size = ClipTextHidden, num_attention_heads = ClipTextHeads, num_hidden_layers = ClipLayers,
-                max_position_embeddings = ClipPositions, vocab_size = ClipVocab, hidden_act = act, layer_norm_eps = 1e-5, eos_token_id = 2,
+                max_position_embeddings = positions, vocab_size = ClipVocab, hidden_act = act, layer_norm_eps = 1e-5, eos_token_id = 2,
             },
             vision_config = new
             {

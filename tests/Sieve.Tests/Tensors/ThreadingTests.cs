@@ -3,6 +3,7 @@ using Sieve.Tests.Support;
 
 namespace Sieve.Tests.Tensors;
 
+[Collection(ThreadCountCollection.Name)]
 public class ThreadingTests
 {
     [Fact]
@@ -38,10 +39,8 @@ public class ThreadingTests
 
         var results = new float[samples][];
         var inline = new bool[samples];
-        int saved = Threading.MaxThreads;
-        try
+        ThreadCountCollection.With(4, () =>
         {
-            Threading.MaxThreads = 4;
             Threading.ForEachSample(samples, s =>
             {
                 int thread = Environment.CurrentManagedThreadId, elsewhere = 0;
@@ -49,8 +48,8 @@ public class ThreadingTests
                 results[s] = Multiply(inputs[s], packed, m, n); // a parallel GEMM inside a sample
                 inline[s] = elsewhere == 0;
             });
-        }
-        finally { Threading.MaxThreads = saved; }
+            return 0;
+        });
 
         Assert.All(inline, Assert.True);
         for (int s = 0; s < samples; s++) Assert.Equal(sequential[s], results[s]);
