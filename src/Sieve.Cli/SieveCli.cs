@@ -28,6 +28,7 @@ public static class SieveCli
             VisualizeCommand.Create(),
             ExportOnnxCommand.Create(),
             PullCommand.Create(),
+            CreateRandomCommand.Create(),
         };
         try
         {
