@@ -7,7 +7,8 @@ namespace Sieve.Cli.Commands;
 
 /// <summary>
 /// <c>sieve eval --model DIR --data DIR --reducer SPEC…</c>: top-1, top-5, agreement with dense, executed
-/// GMACs and images/s for each reducer, dense first.
+/// GMACs and images/s for each reducer, dense first; accuracy streams over the
+/// folder, speed comes from interleaved rounds on a few images.
 /// </summary>
 internal static class EvalCommand
 {
@@ -20,21 +21,22 @@ internal static class EvalCommand
         var limit = EvalSession.Limit();
         var calibration = EvalSession.Calibration();
         var guidance = CliOptions.Guidance();
+        var timingImages = EvalSession.TimingImages();
+        var rounds = EvalSession.Rounds();
         var json = EvalSession.Json();
         var threads = CliOptions.Threads();
         var command = new Command("eval", "Accuracy and speed of token reducers on an ImageNet-style folder")
-            { model, data, classes, reducers, limit, calibration, guidance, json, threads };
+            { model, data, classes, reducers, limit, calibration, guidance, timingImages, rounds, json, threads };
         command.SetAction(r =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             var specs = (r.GetValue(reducers) ?? []).Select(ReducerSpec.Parse).Where(s => !s.IsNone).ToList();
             bool quiet = r.GetValue(json);
-            var session = EvalSession.Open(r, model, data, classes, limit, guidance, calibration, quiet);
+            var session = EvalSession.Open(r, model, data, classes, limit, guidance, calibration, timingImages, rounds, quiet);
             foreach (var spec in specs) CliOptions.CheckMerges(spec, session.Model);
-            var rows = new List<EvalResult> { session.Run(ReducerSpec.None) };
-            rows.AddRange(specs.Select(session.Run));
-            if (quiet) CliConsole.WriteRaw(JsonSerializer.Serialize(new { model = r.GetValue(model), images = session.Images, threads = Sieve.Tensors.Threading.MaxThreads, results = rows }, EvalSession.JsonOptions));
-            else EvalSession.WriteTable($"{r.GetValue(model)} — {session.Images} images", rows);
+            var rows = session.Run(specs);
+            if (quiet) CliConsole.WriteRaw(JsonSerializer.Serialize(new { model = r.GetValue(model), images = session.Images, threads = Sieve.Tensors.Threading.MaxThreads, timing = session.Timing(rows.Count), results = rows }, EvalSession.JsonOptions));
+            else session.WriteTable($"{r.GetValue(model)} — {session.Images} images", rows);
             return 0;
         });
         return command;

@@ -16,35 +16,44 @@ internal sealed class EvalSession
 
     public static Option<string?> Classes() => new("--classes") { Description = "Class list JSON (\"wnids\" in the model's output order); default: found in or beside the folder" };
 
-    public static Option<int?> Limit() => NumberOptions.OptionalInteger("--limit", "Use only the first N images", 1, int.MaxValue);
+    public static Option<int?> Limit() => NumberOptions.OptionalInteger("--limit", "Evaluate only the first N images", 1, int.MaxValue);
 
     public static Option<int> Calibration() =>
         NumberOptions.Integer("--calibration", "Images used to calibrate a MADTP target into a temperature (the first N)", 32, 1, int.MaxValue);
 
     public static Option<bool> Json() => new("--json") { Description = "Print the results as JSON" };
 
+    public static Option<int> TimingImages() =>
+        NumberOptions.Integer("--timing-images", "Images per timed run (the first N, held in memory); every reducer is timed on the same ones", 16, 1, 4096);
+
+    public static Option<int> Rounds() =>
+        NumberOptions.Integer("--rounds", "Timed rounds, each running every reducer once in rotated order after 2 warm-up rounds (rounded up to a multiple of the reducer count)", 10, 1, 10_000);
+
+    const int WarmupRounds = 2;
+
     readonly ClassifierEvaluation _evaluation;
     readonly ReductionGuidance? _guidance;
-    readonly int _calibration;
+    readonly int _calibration, _timingImages, _rounds;
     readonly bool _quiet;
 
-    EvalSession(VitModel model, int images, ClassifierEvaluation evaluation, ReductionGuidance? guidance, int calibration, bool quiet)
+    EvalSession(VitModel model, ClassifierEvaluation evaluation, ReductionGuidance? guidance, int calibration, int timingImages, int rounds, bool quiet)
     {
         Model = model;
-        Images = images;
         _evaluation = evaluation;
         _guidance = guidance;
         _calibration = calibration;
+        _timingImages = Math.Min(timingImages, evaluation.Images);
+        _rounds = rounds;
         _quiet = quiet;
     }
 
     public VitModel Model { get; }
 
-    public int Images { get; }
+    public int Images => _evaluation.Images;
 
-    /// <summary>Loads the model and guidance, reads and preprocesses the folder (in parallel, with progress).</summary>
+    /// <summary>Loads the model and guidance and lists the folder; images are read while evaluating, a chunk at a time.</summary>
     public static EvalSession Open(ParseResult r, Option<string> model, Option<string> data, Option<string?> classes, Option<int?> limit,
-        Option<string?> guidance, Option<int> calibration, bool quiet)
+        Option<string?> guidance, Option<int> calibration, Option<int> timingImages, Option<int> rounds, bool quiet)
     {
         string dir = CliOptions.ResolveModel(r.GetValue(model)!, quiet);
         if (ModelFolder.Detect(dir) != ModelFamily.Vit)
@@ -54,35 +63,45 @@ internal sealed class EvalSession
         var dataset = ImageFolderDataset.Load(r.GetValue(data)!, r.GetValue(classes));
         if (dataset.Labels.Max() >= vit.Config.NumClasses)
             throw new SieveFormatException($"{dataset.Directory}: labels go up to {dataset.Labels.Max()}, but the model has {vit.Config.NumClasses} classes");
-        int n = Math.Min(dataset.Files.Count, r.GetValue(limit) ?? int.MaxValue);
-        var inputs = new float[n][];
-        CliProgress.Run($"preprocessing {n} images", n, quiet, step =>
-            Threading.ForEachSample(n, i =>
-            {
-                inputs[i] = vit.Preprocess(ImageDecoder.Decode(dataset.Files[i]));
-                step();
-            }));
-        var evaluation = new ClassifierEvaluation(vit, inputs, dataset.Labels.Take(n).ToArray());
-        return new EvalSession(vit, n, evaluation, guide, r.GetValue(calibration), quiet);
+        var evaluation = new ClassifierEvaluation(vit, dataset, r.GetValue(limit));
+        return new EvalSession(vit, evaluation, guide, r.GetValue(calibration), r.GetValue(timingImages), r.GetValue(rounds), quiet);
     }
 
-    /// <summary>Calibrates (MADTP targets) and evaluates one reducer with a progress bar.</summary>
-    public EvalResult Run(ReducerSpec spec)
+    /// <summary>
+    /// Dense and each reducer (MADTP targets calibrated first): accuracy over every image, streamed, then speed from
+    /// interleaved rounds on the same few images. Dense is the first row.
+    /// </summary>
+    public IReadOnlyList<EvalResult> Run(IReadOnlyList<ReducerSpec> specs)
     {
-        if (spec.NeedsCalibration)
-        {
-            var target = spec;
-            ReducerSpec Calibrate() => _evaluation.Calibrate(target, _calibration, _guidance).Spec;
-            spec = _quiet ? Calibrate()
-                : CliConsole.Error.Status().Start($"calibrating {Markup.Escape(spec.ToString())} on {Math.Min(_calibration, Images)} images", _ => Calibrate());
-        }
-        EvalResult result = null!;
-        CliProgress.Run($"{spec} on {Images} images", Images, _quiet, step => result = _evaluation.Evaluate(spec, _guidance, step));
-        return result;
+        var calibrated = specs.Select(Calibrate).ToArray();
+        IReadOnlyList<EvalResult> results = null!;
+        CliProgress.Run($"{calibrated.Length + 1} reducers (dense included) on {Images} images", Images * (calibrated.Length + 1), _quiet,
+            step => results = _evaluation.Evaluate(calibrated, _guidance, progress: step));
+        int rounds = WarmupRounds + InterleavedTiming.TimedRounds(calibrated.Length + 1, _rounds);
+        IReadOnlyList<Timing> timings = null!;
+        CliProgress.Run($"timing on {_timingImages} images, {rounds} interleaved rounds", rounds, _quiet,
+            step => timings = _evaluation.Time(calibrated, _guidance, _timingImages, WarmupRounds, _rounds, step));
+        return ClassifierEvaluation.WithSpeed(results, timings, _timingImages);
     }
 
-    /// <summary>The results as a table with speed-ups relative to the first (dense) row.</summary>
-    public static void WriteTable(string title, IReadOnlyList<EvalResult> rows)
+    ReducerSpec Calibrate(ReducerSpec spec)
+    {
+        if (!spec.NeedsCalibration) return spec;
+        ReducerSpec Run() => _evaluation.Calibrate(spec, _calibration, _guidance).Spec;
+        return _quiet ? Run()
+            : CliConsole.Error.Status().Start($"calibrating {Markup.Escape(spec.ToString())} on {Math.Min(_calibration, Images)} images", _ => Run());
+    }
+
+    /// <summary>How the speed of <paramref name="rows"/> (dense included) was measured, for JSON output.</summary>
+    public object Timing(int rows) => new { images = _timingImages, warmupRounds = WarmupRounds, rounds = InterleavedTiming.TimedRounds(rows, _rounds) };
+
+    /// <summary>How the speed of <paramref name="rows"/> (dense included) was measured, for the table's footnote.</summary>
+    string TimingNote(int rows) =>
+        $"img/s on the first {_timingImages} images spread over {Threading.MaxThreads} threads, median of {InterleavedTiming.TimedRounds(rows, _rounds)} interleaved rounds " +
+        $"after {WarmupRounds} warm-up rounds; speed-up = dense's median time ÷ the reducer's, from the same rounds";
+
+    /// <summary>The results as a table with speed-ups relative to the first (dense) row, timed in the same rounds.</summary>
+    public void WriteTable(string title, IReadOnlyList<EvalResult> rows)
     {
         var dense = rows[0];
         var table = new Table().Title(Markup.Escape(title))
@@ -91,9 +110,9 @@ internal sealed class EvalSession
             table.AddColumn(new TableColumn(number).RightAligned().NoWrap()); // a number is never split over lines
         foreach (var row in rows)
             table.AddRow(Markup.Escape(row.Reducer), $"{row.Top1:P1}", $"{row.Top5:P1}", $"{row.Agreement:P1}", $"{row.GMacs:F3}",
-                $"{row.GMacs / dense.GMacs:F2}", $"{row.ImagesPerSecond:F1}", $"{row.ImagesPerSecond / dense.ImagesPerSecond:F2}×");
+                $"{row.GMacs / dense.GMacs:F2}", $"{row.ImagesPerSecond:F1}", $"{row.SpeedUp:F2}×");
         CliConsole.Out.Write(table);
-        CliConsole.Out.MarkupLine($"GMACs are multiply-adds as executed (fvcore's \"GFLOPs\"); img/s with images spread over {Threading.MaxThreads} threads; agree = same top-1 as dense.");
+        CliConsole.Out.MarkupLine(Markup.Escape($"GMACs are multiply-adds as executed (fvcore's \"GFLOPs\"); agree = same top-1 as dense; {TimingNote(rows.Count)}."));
     }
 
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };

@@ -26,9 +26,11 @@ internal static class SweepCommand
         var limit = EvalSession.Limit();
         var calibration = EvalSession.Calibration();
         var guidance = CliOptions.Guidance();
+        var timingImages = EvalSession.TimingImages();
+        var rounds = EvalSession.Rounds();
         var threads = CliOptions.Threads();
         var command = new Command("sweep", "Accuracy vs GMACs and vs images/s for each reducer over a grid, with plots")
-            { model, data, classes, methods, rs, targets, output, limit, calibration, guidance, threads };
+            { model, data, classes, methods, rs, targets, output, limit, calibration, guidance, timingImages, rounds, threads };
         command.SetAction(r =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
@@ -38,17 +40,15 @@ internal static class SweepCommand
             foreach (string file in SweepPlots.Files.Prepend("sweep.md").Prepend("sweep.json"))
                 OutputGuard.Check("--out", Path.Combine(outDir, file), [r.GetValue(classes), r.GetValue(guidance)], folders);
             Directory.CreateDirectory(outDir);
-            var session = EvalSession.Open(r, model, data, classes, limit, guidance, calibration, quiet: false);
-            var dense = session.Run(ReducerSpec.None);
-            var points = new List<(string Method, EvalResult Result)>();
-            foreach (var (method, spec) in specs) points.Add((method, session.Run(spec)));
+            var session = EvalSession.Open(r, model, data, classes, limit, guidance, calibration, timingImages, rounds, quiet: false);
+            var rows = session.Run(specs.Select(s => s.Spec).ToArray());
+            var dense = rows[0];
+            var points = specs.Select((s, i) => (s.Method, Result: rows[i + 1])).ToList();
 
-            var rows = new List<EvalResult> { dense };
-            rows.AddRange(points.Select(p => p.Result));
             string title = $"{Path.GetFileName(Path.GetFullPath(r.GetValue(model)!).TrimEnd('/'))}, {session.Images} images";
-            EvalSession.WriteTable(title, rows);
+            session.WriteTable(title, rows);
             File.WriteAllText(Path.Combine(outDir, "sweep.json"), JsonSerializer.Serialize(
-                new { model = r.GetValue(model), images = session.Images, threads = Sieve.Tensors.Threading.MaxThreads, results = rows }, EvalSession.JsonOptions));
+                new { model = r.GetValue(model), images = session.Images, threads = Sieve.Tensors.Threading.MaxThreads, timing = session.Timing(rows.Count), results = rows }, EvalSession.JsonOptions));
             File.WriteAllText(Path.Combine(outDir, "sweep.md"), Markdown(rows));
             var curves = points.GroupBy(p => p.Method).ToDictionary(g => g.Key, g => g.Select(p => p.Result).Prepend(dense).ToList());
             SweepPlots.Write(outDir, title, curves);
@@ -87,7 +87,7 @@ internal static class SweepCommand
         var dense = rows[0];
         var md = new StringBuilder("| reducer | top-1 | top-5 | agreement | GMACs | GMACs ratio | img/s | speed-up |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var r in rows)
-            md.Append(CultureInfo.InvariantCulture, $"| `{r.Reducer}` | {r.Top1 * 100:F1} | {r.Top5 * 100:F1} | {r.Agreement * 100:F1} | {r.GMacs:F3} | {r.GMacs / dense.GMacs:F2} | {r.ImagesPerSecond:F1} | {r.ImagesPerSecond / dense.ImagesPerSecond:F2}× |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| `{r.Reducer}` | {r.Top1 * 100:F1} | {r.Top5 * 100:F1} | {r.Agreement * 100:F1} | {r.GMacs:F3} | {r.GMacs / dense.GMacs:F2} | {r.ImagesPerSecond:F1} | {r.SpeedUp:F2}× |\n");
         return md.ToString();
     }
 }

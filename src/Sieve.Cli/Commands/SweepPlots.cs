@@ -9,7 +9,7 @@ internal static class SweepPlots
     [
         ("top1-vs-gmacs.png", "GMACs per image (as executed)", "top-1 (%)", r => r.GMacs, r => 100 * r.Top1),
         ("agreement-vs-gmacs.png", "GMACs per image (as executed)", "agreement with dense top-1 (%)", r => r.GMacs, r => 100 * r.Agreement),
-        ("top1-vs-throughput.png", "images / s (measured)", "top-1 (%)", r => r.ImagesPerSecond, r => 100 * r.Top1),
+        ("top1-vs-throughput.png", "images / s (measured)", "top-1 (%)", r => r.ImagesPerSecond ?? double.NaN, r => 100 * r.Top1),
     ];
 
     public static IEnumerable<string> Files => Plots.Select(p => p.File);

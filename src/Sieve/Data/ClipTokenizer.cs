@@ -221,6 +221,9 @@ public sealed class ClipTokenizer
         return result;
     }
 
+    /// <summary>The character standing for <paramref name="b"/> in the vocabulary's byte alphabet.</summary>
+    internal static char ByteSymbol(byte b) => ByteToChar[b];
+
     /// <summary>GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other 68
     /// bytes for U+0100 onwards, so every byte is a visible, non-space character.</summary>
     static char[] BuildByteToChar()

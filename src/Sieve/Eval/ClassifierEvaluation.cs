@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Sieve.Data;
 using Sieve.Models;
 using Sieve.Reduction;
 using Sieve.Tensors;
@@ -12,78 +12,144 @@ namespace Sieve.Eval;
 /// <param name="Top5">Top-5 accuracy.</param>
 /// <param name="Agreement">Fraction of images whose top-1 equals the dense model's (paired: far less noisy than top-1).</param>
 /// <param name="GMacs">Mean multiply-adds per image as executed, in billions (fvcore's "GFLOPs").</param>
-/// <param name="ImagesPerSecond">Measured throughput (images spread across cores).</param>
-public sealed record EvalResult(string Reducer, int Images, double Top1, double Top5, double Agreement, double GMacs, double ImagesPerSecond);
+/// <param name="ImagesPerSecond">Measured throughput (images spread across cores), null when not timed (<see cref="ClassifierEvaluation.WithSpeed"/>).</param>
+/// <param name="SpeedUp">Dense's median time ÷ this reducer's, from the same interleaved rounds; null when not timed.</param>
+public sealed record EvalResult(string Reducer, int Images, double Top1, double Top5, double Agreement, double GMacs,
+    double? ImagesPerSecond = null, double? SpeedUp = null);
 
 /// <summary>
-/// Runs a ViT classifier over preprocessed images with a reducer and measures what the reduction costs
-/// (accuracy, agreement with dense) and buys (executed GMACs, images per second), all in one pass.
+/// Runs a ViT classifier over labelled images with reducers and measures what each reduction costs (accuracy,
+/// agreement with dense) and buys (executed GMACs; images per second from <see cref="Time"/>). Images stream
+/// through in chunks — decoded and preprocessed in parallel, every reducer run on the chunk, only counts kept —
+/// so memory does not grow with the number of images.
 /// </summary>
 public sealed class ClassifierEvaluation
 {
+    /// <summary>Images decoded and held at once by default (about 600 KB each at 224 px).</summary>
+    public const int DefaultChunkSize = 64;
+
     readonly VitModel _model;
-    readonly IReadOnlyList<float[]> _inputs;
+    readonly Func<int, float[]> _input;
     readonly IReadOnlyList<int> _labels;
-    int[]? _denseTop1;
 
-    /// <summary>How long each evaluation runs untimed first.</summary>
-    static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(0.5);
-
+    /// <summary>Evaluates on images already preprocessed (<see cref="VitModel.Preprocess"/>) and held by the caller.</summary>
     /// <param name="model">The classifier.</param>
-    /// <param name="inputs">Preprocessed images (<see cref="VitModel.Preprocess"/>).</param>
+    /// <param name="inputs">Preprocessed images.</param>
     /// <param name="labels">True class per image.</param>
     public ClassifierEvaluation(VitModel model, IReadOnlyList<float[]> inputs, IReadOnlyList<int> labels)
+        : this(model, i => inputs[i], labels, inputs.Count) { }
+
+    /// <summary>Evaluates on the first <paramref name="count"/> images of a folder, read when needed.</summary>
+    /// <param name="model">The classifier.</param>
+    /// <param name="data">The labelled folder.</param>
+    /// <param name="count">Images to use (null: all).</param>
+    public ClassifierEvaluation(VitModel model, ImageFolderDataset data, int? count = null)
+        : this(model, i => model.Preprocess(ImageDecoder.Decode(data.Files[i])), data.Labels.Take(count ?? data.Files.Count).ToArray(),
+            Math.Min(count ?? int.MaxValue, data.Files.Count)) { }
+
+    ClassifierEvaluation(VitModel model, Func<int, float[]> input, IReadOnlyList<int> labels, int count)
     {
-        if (inputs.Count == 0) throw new ArgumentException("no images to evaluate", nameof(inputs));
-        if (inputs.Count != labels.Count) throw new ArgumentException($"{inputs.Count} images but {labels.Count} labels", nameof(labels));
+        if (count == 0) throw new ArgumentException("no images to evaluate");
+        if (count != labels.Count) throw new ArgumentException($"{count} images but {labels.Count} labels", nameof(labels));
         _model = model;
-        _inputs = inputs;
+        _input = input;
         _labels = labels;
     }
 
-    /// <summary>Evaluates one reducer (dense first if agreement has no reference yet).</summary>
-    /// <param name="spec">The reducer; a MADTP target must be calibrated first (<see cref="Calibrate"/>).</param>
+    /// <summary>Images evaluated.</summary>
+    public int Images => _labels.Count;
+
+    /// <summary>
+    /// Evaluates dense and then each of <paramref name="specs"/>, <paramref name="chunkSize"/> images at a time. The
+    /// results (dense first) do not depend on the chunk size or the thread count.
+    /// </summary>
+    /// <param name="specs">The reducers; a MADTP target must be calibrated first (<see cref="Calibrate"/>).</param>
     /// <param name="guidance">Fitted guidance, or null.</param>
-    /// <param name="progress">Called once per finished image (from worker threads).</param>
-    public EvalResult Evaluate(ReducerSpec spec, ReductionGuidance? guidance = null, Action? progress = null)
+    /// <param name="chunkSize">Images held at once.</param>
+    /// <param name="progress">Called once per image and reducer run (from worker threads).</param>
+    public IReadOnlyList<EvalResult> Evaluate(IReadOnlyList<ReducerSpec> specs, ReductionGuidance? guidance = null, int chunkSize = DefaultChunkSize, Action? progress = null)
     {
-        if (_denseTop1 == null && !spec.IsNone) Evaluate(ReducerSpec.None, null, progress);
-        var reducer = spec.Bind(_model.Tower, guidance);
-        int n = _inputs.Count;
-        var top5 = new int[n][];
-        var macs = new long[n];
-        // Untimed warm-up until the JIT has settled (tiered compilation promotes hot code after ~0.1 s of quiet).
-        var warmup = Stopwatch.StartNew();
-        for (int done = 0; done < n && warmup.Elapsed < WarmUp; done += Threading.MaxThreads)
-            Threading.ForEachSample(Math.Min(Threading.MaxThreads, n - done), i => _model.Logits(_inputs[done + i], reducer));
-        var clock = Stopwatch.StartNew();
-        Threading.ForEachSample(n, i =>
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        var all = WithDense(specs);
+        var reducers = all.Select(s => s.Bind(_model.Tower, guidance)).ToArray();
+        var top1 = new int[all.Count];
+        var top5 = new int[all.Count];
+        var agree = new int[all.Count];
+        var macs = new long[all.Count];
+        int n = Images;
+        var inputs = new float[Math.Min(chunkSize, n)][];
+        var dense = new int[inputs.Length];
+        for (int start = 0; start < n; start += chunkSize)
         {
-            var trace = new ForwardTrace();
-            top5[i] = TopIndices(_model.Logits(_inputs[i], reducer, trace), 5);
-            macs[i] = trace.Macs;
-            progress?.Invoke();
-        });
-        double seconds = clock.Elapsed.TotalSeconds;
-        var top1 = top5.Select(t => t[0]).ToArray();
-        _denseTop1 ??= top1;
-        return new EvalResult(spec.ToString(), n,
-            Top1: Enumerable.Range(0, n).Count(i => top1[i] == _labels[i]) / (double)n,
-            Top5: Enumerable.Range(0, n).Count(i => top5[i].Contains(_labels[i])) / (double)n,
-            Agreement: Enumerable.Range(0, n).Count(i => top1[i] == _denseTop1[i]) / (double)n,
-            GMacs: macs.Average() / 1e9,
-            ImagesPerSecond: n / seconds);
+            int count = Math.Min(chunkSize, n - start);
+            Threading.ForEachSample(count, i => inputs[i] = _input(start + i));
+            for (int s = 0; s < all.Count; s++)
+            {
+                var reducer = reducers[s];
+                var top = new int[count][];
+                var chunkMacs = new long[count];
+                Threading.ForEachSample(count, i =>
+                {
+                    var trace = new ForwardTrace();
+                    top[i] = TopIndices(_model.Logits(inputs[i], reducer, trace), 5);
+                    chunkMacs[i] = trace.Macs;
+                    progress?.Invoke();
+                });
+                if (s == 0) for (int i = 0; i < count; i++) dense[i] = top[i][0];
+                for (int i = 0; i < count; i++)
+                {
+                    int label = _labels[start + i];
+                    if (top[i][0] == label) top1[s]++;
+                    if (top[i].Contains(label)) top5[s]++;
+                    if (top[i][0] == dense[i]) agree[s]++;
+                    macs[s] += chunkMacs[i];
+                }
+            }
+        }
+        return all.Select((spec, s) => new EvalResult(spec.ToString(), n, top1[s] / (double)n, top5[s] / (double)n, agree[s] / (double)n, macs[s] / (double)n / 1e9)).ToArray();
+    }
+
+    /// <summary>
+    /// Times dense and each of <paramref name="specs"/> on the same first <paramref name="images"/> images (held in
+    /// memory), spread over the cores, with <see cref="InterleavedTiming"/>: dense first in the result, as in <see cref="Evaluate"/>.
+    /// </summary>
+    /// <param name="specs">The reducers (calibrated).</param>
+    /// <param name="guidance">Fitted guidance, or null.</param>
+    /// <param name="images">Images per timed run (at most <see cref="Images"/>).</param>
+    /// <param name="warmupRounds">Untimed rounds first.</param>
+    /// <param name="rounds">Timed rounds (rounded up to a multiple of the reducer count, dense included).</param>
+    /// <param name="afterRound">Null, or called after every round.</param>
+    public IReadOnlyList<Timing> Time(IReadOnlyList<ReducerSpec> specs, ReductionGuidance? guidance, int images, int warmupRounds, int rounds, Action? afterRound = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(images, 1);
+        var inputs = Load(Math.Min(images, Images));
+        var cases = WithDense(specs).Select(spec =>
+        {
+            var reducer = spec.Bind(_model.Tower, guidance);
+            return (Action)(() => Threading.ForEachSample(inputs.Length, i => _model.Logits(inputs[i], reducer)));
+        }).ToArray();
+        return InterleavedTiming.Measure(cases, warmupRounds, rounds, afterRound);
+    }
+
+    /// <summary>
+    /// <paramref name="results"/> with images/s and speed-up (dense, the first, ÷ each) from the timings of <see cref="Time"/>,
+    /// taken over <paramref name="images"/> images per run.
+    /// </summary>
+    public static IReadOnlyList<EvalResult> WithSpeed(IReadOnlyList<EvalResult> results, IReadOnlyList<Timing> timings, int images)
+    {
+        if (results.Count != timings.Count) throw new ArgumentException($"{results.Count} results but {timings.Count} timings", nameof(timings));
+        return results.Select((r, i) => r with { ImagesPerSecond = images * 1000 / timings[i].Median, SpeedUp = timings[0].Median / timings[i].Median }).ToArray();
     }
 
     /// <summary>
     /// Calibrates a MADTP target into a temperature on the first <paramref name="count"/> images
-    /// (measured mean GMACs within 2% of the target fraction of dense).
+    /// (measured mean GMACs within 2% of the target fraction of dense). Those images are held while it runs.
     /// </summary>
     public (ReducerSpec Spec, CalibrationResult Result) Calibrate(ReducerSpec spec, int count, ReductionGuidance? guidance = null)
     {
         if (!spec.NeedsCalibration) return (spec, new CalibrationResult(spec.Temperature ?? 0, double.NaN, 0));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        var inputs = _inputs.Take(count).ToArray();
+        var inputs = Load(Math.Min(count, Images));
         double dense = _model.Macs;
         var result = MadtpCalibration.Calibrate(t =>
         {
@@ -99,6 +165,15 @@ public sealed class ClassifierEvaluation
         }, spec.Target!.Value);
         return (spec.WithTemperature(result.Temperature), result);
     }
+
+    float[][] Load(int count)
+    {
+        var inputs = new float[count][];
+        Threading.ForEachSample(count, i => inputs[i] = _input(i));
+        return inputs;
+    }
+
+    static List<ReducerSpec> WithDense(IReadOnlyList<ReducerSpec> specs) => [ReducerSpec.None, .. specs];
 
     static int[] TopIndices(float[] logits, int k) =>
         Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).ThenBy(i => i).Take(k).ToArray();

@@ -32,6 +32,8 @@ public static class GuidanceTrainer
     /// <param name="options">Hyper-parameters.</param>
     /// <param name="progress">Null, or called after every step (from the calling thread).</param>
     /// <param name="checkpoint">Null, or called with every new best (the starting point included) and its epoch.</param>
+    /// <exception cref="ArgumentException">The loss is not a finite number, before fitting (the samples or the model give
+    /// non-finite values) or during it (the fit diverged, as a learning rate far too large makes it).</exception>
     public static FitResult Fit(IFitObjective objective, FitOptions options, Action<FitProgress>? progress = null, Action<double[], int, double>? checkpoint = null)
     {
         int n = objective.Samples;
@@ -51,7 +53,9 @@ public static class GuidanceTrainer
         int stepsPerEpoch = (train.Length + options.BatchSize - 1) / options.BatchSize;
         var schedule = new CosineSchedule(options.LearningRate, options.Epochs * stepsPerEpoch);
 
-        double initial = Finite(MeanLoss(objective, judge, parameters, options.BatchSize), "before fitting", options);
+        double initial = MeanLoss(objective, judge, parameters, options.BatchSize);
+        if (!double.IsFinite(initial))
+            throw new ArgumentException($"the {Which(heldCount)} loss is {Describe(initial)} before fitting: the samples or the model give non-finite values");
         double best = initial;
         var bestParameters = (double[])parameters.Clone();
         int bestEpoch = 0, epoch = 0, stale = 0;
@@ -65,11 +69,14 @@ public static class GuidanceTrainer
             for (int s = 0; s < stepsPerEpoch; s++)
             {
                 var batch = train.AsSpan(s * options.BatchSize, Math.Min(options.BatchSize, train.Length - s * options.BatchSize)).ToArray();
-                sum += Finite(objective.Loss(batch, parameters, gradient), $"at epoch {epoch}, step {s + 1}", options);
+                double step = objective.Loss(batch, parameters, gradient);
+                if (!double.IsFinite(step)) throw Diverged("training", step, epoch, $"step {s + 1} of {stepsPerEpoch}", options);
+                sum += step;
                 optimiser.Step(parameters, gradient, schedule.At((epoch - 1) * stepsPerEpoch + s));
                 progress?.Invoke(new FitProgress(epoch, options.Epochs, s + 1, stepsPerEpoch, sum / (s + 1), null));
             }
-            double loss = Finite(MeanLoss(objective, judge, parameters, options.BatchSize), $"after epoch {epoch}", options);
+            double loss = MeanLoss(objective, judge, parameters, options.BatchSize);
+            if (!double.IsFinite(loss)) throw Diverged(Which(heldCount), loss, epoch, "its end", options);
             progress?.Invoke(new FitProgress(epoch, options.Epochs, stepsPerEpoch, stepsPerEpoch, sum / stepsPerEpoch, loss));
             if (loss < best)
             {
@@ -84,12 +91,14 @@ public static class GuidanceTrainer
         return new FitResult(bestParameters, bestEpoch, initial, best, epoch, train.Length, heldCount);
     }
 
-    /// <summary>
-    /// <paramref name="loss"/>, or an error when it is NaN or infinite: the fit diverged (or the model gives
-    /// non-finite outputs), and no best parameters can be chosen by comparing such losses.
-    /// </summary>
-    static double Finite(double loss, string when, FitOptions options) => double.IsFinite(loss) ? loss
-        : throw new ArgumentException($"the fit diverged: the loss is {loss} {when} (learning rate {options.LearningRate}); try a smaller learning rate");
+    static string Describe(double loss) => double.IsNaN(loss) ? "NaN" : "infinite";
+
+    static string Which(int heldCount) => heldCount > 0 ? "held-out" : "training";
+
+    // A NaN loss never compares below the best, so without this a diverged fit ended "successfully" with the start.
+    static ArgumentException Diverged(string which, double loss, int epoch, string where, FitOptions options) =>
+        new($"the fit diverged: the {which} loss became {Describe(loss)} in epoch {epoch}, {where}, at learning rate {options.LearningRate:G4}; " +
+            "try a smaller learning rate");
 
     /// <summary>The loss over <paramref name="samples"/>, taken a batch at a time (bounded memory), weighted by batch size.</summary>
     public static double MeanLoss(IFitObjective objective, IReadOnlyList<int> samples, double[] parameters, int batchSize)

@@ -27,8 +27,9 @@ internal sealed class CheckpointReader
     /// <summary>
     /// Random weights for any requested tensor: uniform with standard deviation 0.02 like the usual
     /// transformer init, with LayerNorm scales 1 and biases 0 so activations stay in a realistic range.
+    /// With <paramref name="record"/>, every tensor handed out is also added to it under its name (a checkpoint of the model).
     /// </summary>
-    public static CheckpointReader Random(int seed)
+    public static CheckpointReader Random(int seed, SafetensorsWriter? record = null)
     {
         var rng = new System.Random(seed);
         return new CheckpointReader((name, shape, x) =>
@@ -38,6 +39,7 @@ internal sealed class CheckpointReader
             else if (!name.EndsWith(".bias") && !norm)
                 for (int i = 0; i < x.Length; i++) x[i] = (rng.NextSingle() - 0.5f) * 0.0693f; // √12 · 0.02
             else x.Clear();
+            record?.Add(name, shape, x);
         }, _ => false);
     }
 

@@ -58,11 +58,11 @@ public sealed class ClipModel : IImageEncoder
     /// A model of the given shape with seeded random weights and no tokenizer: for timing and memory
     /// measurements, which do not depend on the weight values.
     /// </summary>
-    public static ClipModel CreateRandom(ClipConfig config, int seed = 0)
-    {
-        return new ClipModel("(randomly initialised model)", config, CheckpointReader.Random(seed), null,
-            PreprocessOptions.ClipDefaultsAt(config.ImageSize));
-    }
+    public static ClipModel CreateRandom(ClipConfig config, int seed = 0) => Create(config, CheckpointReader.Random(seed));
+
+    /// <summary>The model with <paramref name="weights"/> (e.g. <see cref="CheckpointReader.Random"/>), no tokenizer, CLIP's preprocessing.</summary>
+    internal static ClipModel Create(ClipConfig config, CheckpointReader weights) =>
+        new("(randomly initialised model)", config, weights, null, PreprocessOptions.ClipDefaultsAt(config.ImageSize));
 
     /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>
     public ClipTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(

@@ -110,11 +110,14 @@ public sealed class ViltModel
     /// A model of the given shape with seeded random weights, both heads (<paramref name="answers"/> VQA
     /// answers) and no tokenizer: for timing and memory measurements, which do not depend on weight values.
     /// </summary>
-    public static ViltModel CreateRandom(ViltConfig config, int seed = 0, int answers = ViltConfig.VqaV2Answers)
+    public static ViltModel CreateRandom(ViltConfig config, int seed = 0, int answers = ViltConfig.VqaV2Answers) =>
+        Create(config, CheckpointReader.Random(seed), answers);
+
+    /// <summary>The model with <paramref name="weights"/> under the <c>vilt.</c> prefix, both heads, no tokenizer, default preprocessing.</summary>
+    internal static ViltModel Create(ViltConfig config, CheckpointReader weights, int answers)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(answers);
-        return new ViltModel("(randomly initialised model)", config, CheckpointReader.Random(seed), "vilt.", answers, match: true, null,
-            ViltImageProcessor.Defaults);
+        return new ViltModel("(randomly initialised model)", config, weights, "vilt.", answers, match: true, null, ViltImageProcessor.Defaults);
     }
 
     /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>

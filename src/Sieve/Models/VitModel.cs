@@ -50,6 +50,9 @@ public sealed class VitModel : IImageEncoder
         return new VitModel(config, new CheckpointReader(file));
     }
 
+    /// <summary>The model with <paramref name="weights"/> (e.g. <see cref="CheckpointReader.Random"/>).</summary>
+    internal static VitModel Create(VitConfig config, CheckpointReader weights) => new(config, weights);
+
     /// <inheritdoc />
     public ImagePreprocessor Preprocessor { get; }
 

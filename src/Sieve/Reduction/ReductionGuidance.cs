@@ -31,7 +31,7 @@ public sealed class ReductionGuidance
     public const string FingerprintKey = "model_fingerprint";
 
     /// <summary>
-    /// Loads a guidance file; tensors other than the ones above are refused by name. With
+    /// Loads a guidance file; tensors other than the ones above are refused by name, and so are NaN or ±∞ values. With
     /// <paramref name="modelDirectory"/>, a file fitted for another model is refused (<see cref="CheckModel"/>).
     /// </summary>
     public static ReductionGuidance Load(string path, string? modelDirectory = null)
@@ -64,7 +64,9 @@ public sealed class ReductionGuidance
             bool known = name is "madtp.tokens" || (name.StartsWith("crossget.", StringComparison.Ordinal) && name.EndsWith(".offsets", StringComparison.Ordinal))
                 || (name.StartsWith("madtp.", StringComparison.Ordinal) && name.EndsWith(".maps", StringComparison.Ordinal));
             if (!known) throw new SieveFormatException($"{path}: tensor '{name}' is not guidance (expected crossget.<tower>.offsets, madtp.tokens, madtp.<tower>.maps)");
-            tensors[name] = (info.Shape.ToArray(), file.ReadFloats(name));
+            var values = file.ReadFloats(name);
+            FiniteValues.Require(values, name, path, info.Shape.AsSpan());
+            tensors[name] = (info.Shape.ToArray(), values);
         }
         return new ReductionGuidance(path, tensors, file.Metadata);
     }

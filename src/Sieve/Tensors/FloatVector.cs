@@ -13,6 +13,7 @@ internal static class FloatVector
     // 1 ulp, all in float and inline: the framework's Vector512.Exp works in double and is a call, which
     // made QuickGELU no faster at 512 bits than at 256. x is clamped to [-87, 88] so 2ⁿ stays a normal
     // float; results beyond are below 2e-38 or above 1e38, which every caller treats as 0 and ∞ would be.
+    // The clamp keeps NaN (ClampNative turned it into a bound, so a NaN weight gave plausible output).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Exp<TV>(TV x) where TV : IFloatVector<TV>
     {
@@ -47,6 +48,7 @@ internal interface IFloatVector<TSelf> where TSelf : IFloatVector<TSelf>
     static abstract TSelf operator /(TSelf a, TSelf b);
     static abstract TSelf Abs(TSelf x);
     static abstract TSelf CopySign(TSelf value, TSelf sign);
+    /// <summary>x restricted to [min, max]; NaN stays NaN.</summary>
     static abstract TSelf Clamp(TSelf x, TSelf min, TSelf max);
     static abstract TSelf Round(TSelf x);
     /// <summary>x·2ⁿ for integral n in [-126, 127].</summary>
@@ -70,7 +72,7 @@ internal readonly struct F512(Vector512<float> v) : IFloatVector<F512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 operator /(F512 a, F512 b) => new(a._v / b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Abs(F512 x) => new(Vector512.Abs(x._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 CopySign(F512 value, F512 sign) => new(Vector512.CopySign(value._v, sign._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Clamp(F512 x, F512 min, F512 max) => new(Vector512.ClampNative(x._v, min._v, max._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Clamp(F512 x, F512 min, F512 max) => new(Vector512.Clamp(x._v, min._v, max._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Round(F512 x) => new(Vector512.Round(x._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 ScaleB(F512 x, F512 n) =>
         new(x._v * Vector512.ShiftLeft(Vector512.ConvertToInt32Native(n._v) + Vector512.Create(127), 23).AsSingle());
@@ -91,7 +93,7 @@ internal readonly struct F256(Vector256<float> v) : IFloatVector<F256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 operator /(F256 a, F256 b) => new(a._v / b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Abs(F256 x) => new(Vector256.Abs(x._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 CopySign(F256 value, F256 sign) => new(Vector256.CopySign(value._v, sign._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Clamp(F256 x, F256 min, F256 max) => new(Vector256.ClampNative(x._v, min._v, max._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Clamp(F256 x, F256 min, F256 max) => new(Vector256.Clamp(x._v, min._v, max._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Round(F256 x) => new(Vector256.Round(x._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 ScaleB(F256 x, F256 n) =>
         new(x._v * Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n._v) + Vector256.Create(127), 23).AsSingle());
@@ -112,7 +114,7 @@ internal readonly struct F128(Vector128<float> v) : IFloatVector<F128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 operator /(F128 a, F128 b) => new(a._v / b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Abs(F128 x) => new(Vector128.Abs(x._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 CopySign(F128 value, F128 sign) => new(Vector128.CopySign(value._v, sign._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Clamp(F128 x, F128 min, F128 max) => new(Vector128.ClampNative(x._v, min._v, max._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Clamp(F128 x, F128 min, F128 max) => new(Vector128.Clamp(x._v, min._v, max._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Round(F128 x) => new(Vector128.Round(x._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 ScaleB(F128 x, F128 n) =>
         new(x._v * Vector128.ShiftLeft(Vector128.ConvertToInt32Native(n._v) + Vector128.Create(127), 23).AsSingle());

@@ -100,9 +100,13 @@ public sealed class CheckpointFiles : IDisposable
     public bool Contains(string name) => _byTensor.ContainsKey(name);
 
     /// <summary>Reads a tensor of shape <paramref name="expectedShape"/> as float32 into <paramref name="destination"/> (its exact size).</summary>
-    /// <exception cref="SieveFormatException">The tensor is missing or has another shape.</exception>
-    public void ReadFloats(string name, ReadOnlySpan<int> expectedShape, Span<float> destination) =>
-        Shard(name).ReadFloats(name, expectedShape, destination);
+    /// <exception cref="SieveFormatException">The tensor is missing, has another shape, or holds NaN or ±∞.</exception>
+    public void ReadFloats(string name, ReadOnlySpan<int> expectedShape, Span<float> destination)
+    {
+        var shard = Shard(name);
+        shard.ReadFloats(name, expectedShape, destination);
+        FiniteValues.Require(destination, name, shard.Path, expectedShape);
+    }
 
     SafetensorsFile Shard(string name)
     {

@@ -101,4 +101,19 @@ public class OptimiserTests
         Assert.Equal(new double[4], result.Parameters);
         Assert.Equal(result.InitialLoss, result.BestLoss);
     }
+
+    [Fact]
+    public void ALossThatGoesNonFiniteStopsTheFitWithTheReason()
+    {
+        // Steps of 1e308 overflow the parameters, then the loss: the fit must fail, not end "best: the start".
+        var objective = new Quadratic(Points(20, 4));
+        var checkpoints = new List<int>();
+        var e = Assert.Throws<ArgumentException>(() => GuidanceTrainer.Fit(objective, new FitOptions(epochs: 3, learningRate: 1e308, batchSize: 5), checkpoint: (_, epoch, _) => checkpoints.Add(epoch)));
+        Assert.Equal("the fit diverged: the training loss became infinite in epoch 1, step 2 of 4, at learning rate 1E+308; try a smaller learning rate", e.Message);
+        Assert.Equal([0], checkpoints); // the starting point only: nothing diverged was offered as a best
+
+        var broken = new Quadratic([[double.NaN, 0, 0, 0], [1, 2, 3, 4]]);
+        var before = Assert.Throws<ArgumentException>(() => GuidanceTrainer.Fit(broken, new FitOptions(epochs: 1, batchSize: 1, holdOut: 0)));
+        Assert.Equal("the training loss is NaN before fitting: the samples or the model give non-finite values", before.Message);
+    }
 }

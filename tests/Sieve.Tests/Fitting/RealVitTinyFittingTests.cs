@@ -35,8 +35,8 @@ public class RealVitTinyFittingTests(ITestOutputHelper output)
 
         var evaluation = new ClassifierEvaluation(vit, inputs, data.Labels.Take(n).ToArray());
         var guidance = ReductionGuidance.FromTensors(fitter.Guidance(result.Parameters));
-        var untrained = evaluation.Evaluate(spec.Vision);
-        var fitted = evaluation.Evaluate(spec.Vision, guidance);
+        var untrained = evaluation.Evaluate([spec.Vision])[1];
+        var fitted = evaluation.Evaluate([spec.Vision], guidance)[1];
         output.WriteLine($"class loss {before:F4} → {after:F4}; r=16 on {n} images: untrained top-1 {untrained.Top1:P1} agreement {untrained.Agreement:P1}, fitted top-1 {fitted.Top1:P1} agreement {fitted.Agreement:P1}");
         // One epoch on 16 images moves the offsets only a little: the reduced model must still work.
         Assert.True(fitted.Agreement >= 0.7, $"fitted guidance agrees with dense on only {fitted.Agreement:P1}");

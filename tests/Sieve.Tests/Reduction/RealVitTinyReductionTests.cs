@@ -2,7 +2,6 @@ using Sieve.Data;
 using Sieve.Eval;
 using Sieve.Models;
 using Sieve.Reduction;
-using Sieve.Tensors;
 using Sieve.Tests.Support;
 using Xunit.Abstractions;
 
@@ -21,16 +20,15 @@ public class RealVitTinyReductionTests(ITestOutputHelper output)
     {
         var model = VitModel.Load(SharedData.Path("models", "vit-tiny-patch16-224"));
         var data = ImageFolderDataset.Load(SharedData.Path("data", "imagenet-sample-dev"));
-        var inputs = new float[data.Files.Count][];
-        Threading.ForEachSample(inputs.Length, i => inputs[i] = model.Preprocess(ImageDecoder.Decode(data.Files[i])));
-        var evaluation = new ClassifierEvaluation(model, inputs, data.Labels);
+        var evaluation = new ClassifierEvaluation(model, data);
 
-        var dense = evaluation.Evaluate(ReducerSpec.None);
-        var results = new Dictionary<string, EvalResult>();
-        foreach (string spec in new[] { "tome:r=13", "crossget:r=13", "tome:r=16", "crossget:r=16" })
-            results[spec] = evaluation.Evaluate(ReducerSpec.Parse(spec));
+        string[] names = ["tome:r=13", "crossget:r=13", "tome:r=16", "crossget:r=16"];
         var (madtp, calibration) = evaluation.Calibrate(ReducerSpec.Parse("madtp:target=0.6"), 32);
-        results["madtp:target=0.6"] = evaluation.Evaluate(madtp);
+        var all = evaluation.Evaluate([.. names.Select(ReducerSpec.Parse), madtp]);
+        var dense = all[0];
+        var results = new Dictionary<string, EvalResult>();
+        for (int i = 0; i < names.Length; i++) results[names[i]] = all[i + 1];
+        results["madtp:target=0.6"] = all[^1];
 
         output.WriteLine($"dense: top-1 {dense.Top1:P1}, {dense.GMacs:F3} GMACs");
         foreach (var (spec, r) in results)

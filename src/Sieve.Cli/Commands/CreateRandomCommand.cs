@@ -1,0 +1,30 @@
+using System.CommandLine;
+using Sieve.Models;
+
+namespace Sieve.Cli.Commands;
+
+/// <summary>
+/// <c>sieve create-random --family clip|vilt|vit [--size tiny|base] --out DIR [--seed N]</c>: a model folder with random
+/// weights in the Hub's layout, for trying every command without downloading one.
+/// </summary>
+internal static class CreateRandomCommand
+{
+    public static Command Create()
+    {
+        var family = new Option<ModelFamily>("--family") { Description = "vit (timm classifier), clip, or vilt (VQA and matching heads)", Required = true };
+        var size = new Option<RandomModelSize>("--size") { Description = "tiny (a few narrow layers; ViT: ViT-Ti/16) or base (ViT-B/16, CLIP ViT-B/16, ViLT-B/32)", DefaultValueFactory = _ => RandomModelSize.Tiny };
+        var output = new Option<string>("--out", "-o") { Description = "New (or empty) folder to write the model into", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 0 };
+        var command = new Command("create-random", "Write a model folder with random weights (config, safetensors, vocabulary) to try every command offline")
+            { family, size, output, seed };
+        command.SetAction(r =>
+        {
+            string dir = r.GetValue(output)!;
+            RandomModelFolder.Write(r.GetValue(family), r.GetValue(size), dir, r.GetValue(seed));
+            // The folder alone, as `sieve pull` prints it: MODEL=$(sieve create-random --family clip --out m).
+            CliConsole.WriteRaw(Path.GetFullPath(dir));
+            return 0;
+        });
+        return command;
+    }
+}
