@@ -9,15 +9,24 @@ public class HandCases
     // Five 2-D unit metrics; token 0 is protected. cos(1,2) = 0.8, cos(1,4) = 0.6, cos(3,2) = 0.6, cos(3,4) = 0.8.
     static readonly float[] BipartiteMetric = [1, 0, 1, 0, 0.8f, 0.6f, 0, 1, 0.6f, 0.8f];
     static readonly int[] ClsProtected = [-1, 0, 0, 0, 0];
+    static readonly bool[] FirstProtected = [true, false, false, false, false];
 
     [Fact]
-    public void BipartiteSplitsAlternatelyAndBreaksTiesByLowerIndex()
+    public void BipartiteSplitsByPositionParityAndReordersAsTheReference()
     {
-        // A = {1, 3}, B = {2, 4}; both a's score 0.8 (1→2, 3→4): the tie goes to token 1.
-        Assert.Equal([0, 2, 2, 3, 4], BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 1));
-        Assert.Equal([0, 2, 2, 4, 4], BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 2));
-        Assert.Equal([0, 1, 2, 3, 4], BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 3));
+        // Positions count from the class token (§1 step 2): A = {0, 2, 4} (0 protected), B = {1, 3}.
+        // a = 2: cos(2,1) = 0.8 > cos(2,3) = 0.6 → 1; a = 4: cos(4,3) = 0.8 → 3. Both score 0.8: the tie goes to token 2.
+        int[][] slices = [[0, 1, 2, 3, 4]];
+        var one = BipartiteMatcher.Match(BipartiteMetric, 2, slices, FirstProtected, 1);
+        Assert.Equal([0, 1, 1, 3, 4], one.Target);
+        Assert.Equal([0, 4, 1, 3], one.Order); // torch.cat([unm, dst]): unmerged A (0, 4), then B (1, 3)
+        var two = BipartiteMatcher.Match(BipartiteMetric, 2, slices, FirstProtected, 2);
+        Assert.Equal([0, 1, 1, 3, 3], two.Target);
+        Assert.Equal([0, 1, 3], two.Order);
+        var none = BipartiteMatcher.Match(BipartiteMetric, 2, slices, FirstProtected, 0);
+        Assert.Equal([0, 1, 2, 3, 4], none.Target);
+        Assert.Equal([0, 1, 2, 3, 4], none.Order);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BipartiteMatcher.Match(BipartiteMetric, 2, slices, FirstProtected, 3));
     }
 
     // Unit keys: cos(1,2) = 0.96, cos(3,4) = 0.8, cos(2,3) = 0.28, cos(2,4) = 0.224, cos(1,3) = cos(1,4) = 0.
