@@ -100,6 +100,31 @@ public class ReducedForwardReferenceTests
         AssertSameForward(textSources, trace, text, model.Text.Encode(tokens, For(model.Text.Tower, 3).Item1, trace));
     }
 
+    [Theory]
+    [InlineData("pumer")]
+    [InlineData("tome")]
+    [InlineData("crossget")]
+    [InlineData("madtp")]
+    public void ViltReducedStreamMatchesTheReference(string method)
+    {
+        var shape = new TinyVilt.Shape();
+        using var ck = TinyVilt.Write(51, shape);
+        var model = ViltModel.Load(ck.Directory);
+        var mag = Rand.Normal(new Random(5), 8 * shape.Width, 1 / MathF.Sqrt(shape.Width));
+        (TokenReducer, Func<IReducer64>) reducers = method switch
+        {
+            "pumer" => (new PumerReducer(model.Tower, new PumerOptions([0, 1], 0.2, 0.3, 0.2)), () => new Pumer64([0, 1], 0.2, 0.3, 0.2)),
+            "tome" => (new ToMeReducer(model.Tower, MergeSchedule.Constant(4)), () => new ToMe64(4)),
+            "crossget" => (new CrossGetReducer(model.Tower, MergeSchedule.Constant(4)), () => new CrossGet64(4)),
+            _ => (new MadtpReducer(model.Tower, 100, new MagTokens(mag, 8, shape.Width)), () => new Madtp64(100, Ref64.ToDouble(mag), 8)),
+        };
+        int[] ids = [.. new[] { "[CLS]", "what", "is", "the", "color", "of", "the", "cat", "?", "[SEP]" }.Select(TinyVilt.Id)];
+        var (pixels, (pooled, sources)) = ClearInput(Pixels(shape.ImageSize), (x, margins) =>
+            ViltReference.ReducedPooled(n => ck[n], shape, ids, Ref64.ToDouble(x), shape.ImageSize, shape.ImageSize, reducers.Item2(), margins));
+        var trace = new ForwardTrace { KeepSourceMaps = true };
+        AssertSameForward(sources, trace, pooled, model.Pooled(new ViltInput(ids, pixels, shape.ImageSize, shape.ImageSize), reducers.Item1, trace));
+    }
+
     static Func<Random, float[]> Pixels(int size) => rng => Rand.Uniform(rng, 3 * size * size);
 
     /// <summary>The first of 100 seeded inputs whose reference decisions all clear <see cref="MinMargin"/>.</summary>
