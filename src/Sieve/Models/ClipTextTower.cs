@@ -34,7 +34,7 @@ public sealed class ClipTextTower
     }
 
     /// <summary>The encoder's shape, for binding a token reducer.</summary>
-    public TowerInfo Tower => new("text", Modality.Text, _config.Text.Layers, _config.Text.Width, _config.Text.Heads);
+    public TowerInfo Tower => new("text", Modality.Text, _config.Text.Layers, _config.Text.Width, _config.Text.Heads, Causal: true);
 
     /// <summary>Projected (not normalised) embedding of a token sequence (start token … end token).</summary>
     /// <param name="ids">Token ids; anything after the first end-of-text is ignored.</param>

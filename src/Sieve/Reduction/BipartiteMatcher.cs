@@ -2,43 +2,64 @@ using Sieve.Tensors;
 
 namespace Sieve.Reduction;
 
+/// <summary>What one bipartite step decided: per-token targets and the order of the tokens after it.</summary>
+/// <param name="Target">Per-token target for <see cref="MergePlan.FromTargets"/> (i keeps i; a source names its partner).</param>
+/// <param name="Order">The surviving tokens in their new order (<see cref="BipartiteMatcher.Match"/>).</param>
+public sealed record BipartiteMerge(int[] Target, int[] Order);
+
 /// <summary>
-/// ToMe's bipartite soft matching (ALGORITHMS.md §1): candidates split alternately into A and B, each
-/// a ∈ A picks its most similar b ∈ B of its own merge group, and the r best-matched a merge into
-/// their partners.
+/// ToMe's bipartite soft matching (ALGORITHMS.md §1), pairing tokens as the reference implementation does:
+/// each slice (merge group, protected tokens included) splits by position parity, A = even positions,
+/// B = odd; each unprotected a ∈ A picks its most similar unprotected b ∈ B; the r best-matched a merge
+/// into their partners; each slice's survivors are then reordered as <c>torch.cat([unm, dst])</c>:
+/// the unmerged tokens of A, then all of B.
 /// </summary>
 public static class BipartiteMatcher
 {
-    /// <summary>Plans merging <paramref name="r"/> tokens; returns per-token targets for <see cref="MergePlan.FromTargets"/>.</summary>
+    /// <summary>Plans merging <paramref name="r"/> tokens.</summary>
     /// <param name="metric">Normalised metric rows [N, width].</param>
     /// <param name="width">Metric width.</param>
-    /// <param name="group">Per token, its merge group (<see cref="TokenSet.MergeGroups"/>); −1 takes no part.</param>
-    /// <param name="r">Tokens to merge; at most ⌊candidates / 2⌋ (fewer when groups leave some a without a partner).</param>
-    public static int[] Match(ReadOnlySpan<float> metric, int width, ReadOnlySpan<int> group, int r)
+    /// <param name="slices">
+    /// The merge groups, each its tokens in sequence order with its protected tokens included (they keep
+    /// their position for the parity split but are never a source or a destination); pairs form only within
+    /// a slice. The new order lists the slices one after another.
+    /// </param>
+    /// <param name="isProtected">Per token [N], whether it is protected.</param>
+    /// <param name="r">Tokens to merge; at most ⌊unprotected / 2⌋.</param>
+    public static BipartiteMerge Match(ReadOnlySpan<float> metric, int width, IReadOnlyList<int[]> slices, ReadOnlySpan<bool> isProtected, int r)
     {
-        int n = group.Length;
+        int n = isProtected.Length;
         var target = Enumerable.Range(0, n).ToArray();
-        var candidates = Ranking.Candidates(group);
-        if (r > candidates.Length / 2) throw new ArgumentOutOfRangeException(nameof(r), r, $"cannot merge {r} of {candidates.Length} candidates bipartitely");
-        if (r == 0) return target;
-        int[] a = candidates.Where((_, p) => p % 2 == 0).ToArray(), b = candidates.Where((_, p) => p % 2 == 1).ToArray();
-        using var cosBuffer = new Scratch(a.Length * b.Length);
-        var cos = cosBuffer.Span;
-        KeyMetric.Dots(Gather(metric, width, a), Gather(metric, width, b), width, cos);
+        var locked = isProtected.ToArray();
+        int candidates = slices.Sum(s => s.Count(i => !locked[i]));
+        if (r > candidates / 2) throw new ArgumentOutOfRangeException(nameof(r), r, $"cannot merge {r} of {candidates} candidates bipartitely");
+        if (r == 0) return new BipartiteMerge(target, slices.SelectMany(s => s).ToArray());
 
         var partner = new int[n];
         var score = new float[n];
-        for (int p = 0; p < a.Length; p++)
+        var sources = new List<int>();
+        foreach (var slice in slices)
         {
-            var row = cos.Slice(p * b.Length, b.Length);
-            int best = -1;
-            for (int q = 0; q < row.Length; q++)
-                if (group[b[q]] == group[a[p]] && (best < 0 || row[q] > row[best])) best = q; // strict: equal cosines keep the lower index
-            partner[a[p]] = best < 0 ? -1 : b[best];
-            score[a[p]] = best < 0 ? float.NegativeInfinity : row[best];
+            int[] a = slice.Where((_, p) => p % 2 == 0).ToArray(), b = slice.Where((_, p) => p % 2 == 1).ToArray();
+            using var cosBuffer = new Scratch(a.Length * b.Length);
+            var cos = cosBuffer.Span;
+            KeyMetric.Dots(Gather(metric, width, a), Gather(metric, width, b), width, cos);
+            for (int p = 0; p < a.Length; p++)
+            {
+                if (locked[a[p]]) continue;
+                var row = cos.Slice(p * b.Length, b.Length);
+                int best = -1;
+                for (int q = 0; q < row.Length; q++)
+                    if (!locked[b[q]] && (best < 0 || row[q] > row[best])) best = q; // strict: equal cosines keep the earlier b
+                if (best < 0) continue;
+                partner[a[p]] = b[best];
+                score[a[p]] = row[best];
+                sources.Add(a[p]);
+            }
         }
-        foreach (int source in Ranking.Descending(a.Where(i => partner[i] >= 0), score).Take(r)) target[source] = partner[source];
-        return target;
+        foreach (int source in Ranking.Descending(sources, score).Take(r)) target[source] = partner[source];
+        var order = slices.SelectMany(s => s.Where((i, p) => p % 2 == 0 && target[i] == i).Concat(s.Where((_, p) => p % 2 == 1))).ToArray();
+        return new BipartiteMerge(target, order);
     }
 
     static float[] Gather(ReadOnlySpan<float> metric, int width, int[] rows)

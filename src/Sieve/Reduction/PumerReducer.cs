@@ -39,45 +39,48 @@ public sealed class PumerReducer : TokenReducer
         if (!_layers.Contains(layer)) return 0;
         int n = tokens.Count, dh = tokens.Width / attention.Heads;
         var modality = tokens.Modalities;
-        var candidate = tokens.MergeGroups();
         int images = 0, texts = 0;
         foreach (var m in modality)
             if (m == Modality.Image) images++;
             else texts++;
-        var imageCandidates = Enumerable.Range(0, n).Where(i => candidate[i] == (int)Modality.Image).ToArray();
+        var group = tokens.MergeGroups();
+        var imageCandidates = Ranking.Candidates(group).Where(i => group[i] == (int)Modality.Image).ToArray();
 
         var target = Enumerable.Range(0, n).ToArray();
+        // Each modality's slice in sequence order; pruning reorders the kept image tokens by score, as torch.topk does (§4).
+        var slices = tokens.ModalitySlices();
         // Without text queries there is nothing to rank image tokens by.
         int prune = texts == 0 ? 0 : Math.Min(Round(Options.PruneRatio * images), imageCandidates.Length);
         bool changed = prune > 0;
         long macs = 0;
         if (prune > 0)
         {
-            var received = TextAttention(tokens, attention, imageCandidates);
-            foreach (int i in Ranking.Descending(imageCandidates, received).TakeLast(prune))
-            {
-                target[i] = MergePlan.Dropped;
-                candidate[i] = -1;
-            }
+            var ranked = Ranking.Descending(imageCandidates, TextAttention(tokens, attention, imageCandidates));
+            foreach (int i in ranked[^prune..]) target[i] = MergePlan.Dropped;
+            int image = Array.FindIndex(slices, s => tokens.Modalities[s[0]] == Modality.Image);
+            slices[image] = slices[image].Where(i => group[i] < 0).Concat(ranked[..^prune]).ToArray();
             macs += (long)attention.Heads * texts * imageCandidates.Length;
         }
 
         using var metric = new Scratch(n * dh);
         KeyMetric.NormalizedKeys(attention, headMean: true, metric.Span);
-        foreach (var (kind, share, count) in new[] { (Modality.Image, Options.ImageMergeRatio, images), (Modality.Text, Options.TextMergeRatio, texts) })
+        var order = new List<int>(n);
+        foreach (var slice in slices)
         {
-            var group = candidate.Select(g => g == (int)kind ? 0 : -1).ToArray();
-            int members = group.Count(g => g == 0);
-            int r = Math.Min(Round(share * count), members / 2);
+            var kind = tokens.Modalities[slice[0]];
+            double share = kind == Modality.Image ? Options.ImageMergeRatio : Options.TextMergeRatio;
+            int members = slice.Count(i => !tokens.Protected[i]);
+            int r = Math.Min(Round(share * (kind == Modality.Image ? images : texts)), members / 2);
+            var merge = BipartiteMatcher.Match(metric.Span, dh, [slice], tokens.Protected, r);
+            for (int i = 0; i < n; i++)
+                if (merge.Target[i] != i) target[i] = merge.Target[i];
+            order.AddRange(merge.Order);
             if (r == 0) continue;
             changed = true;
-            var merge = BipartiteMatcher.Match(metric.Span, dh, group, r);
-            for (int i = 0; i < n; i++)
-                if (merge[i] != i) target[i] = merge[i];
             macs += (long)((members + 1) / 2) * (members / 2) * dh;
         }
         if (!changed) return macs;
-        tokens.Apply(MergePlan.FromTargets(target, tokens.Sizes));
+        tokens.Apply(MergePlan.FromTargets(target, tokens.Sizes, order.ToArray()));
         return macs + (long)n * tokens.Width;
     }
 

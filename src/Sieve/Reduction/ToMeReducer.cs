@@ -4,7 +4,8 @@ using Sieve.Tensors;
 namespace Sieve.Reduction;
 
 /// <summary>
-/// ToMe (ALGORITHMS.md §1): bipartite soft matching on head-mean keys, size-weighted merge.
+/// ToMe (ALGORITHMS.md §1): bipartite soft matching on head-mean keys, size-weighted merge; the survivors
+/// take the reference's order (unmerged A, then B) so the next block splits them as it would.
 /// </summary>
 public sealed class ToMeReducer : TokenReducer
 {
@@ -29,8 +30,9 @@ public sealed class ToMeReducer : TokenReducer
         int n = tokens.Count, dh = tokens.Width / attention.Heads;
         using var metric = new Scratch(n * dh);
         KeyMetric.NormalizedKeys(attention, headMean: true, metric.Span);
-        var target = BipartiteMatcher.Match(metric.Span, dh, tokens.MergeGroups(), r);
-        tokens.Apply(MergePlan.FromTargets(target, tokens.Sizes));
+        var merge = BipartiteMatcher.Match(metric.Span, dh, tokens.ModalitySlices(), tokens.Protected, r);
+        // The reference's reordering (§1 step 6), except in a causal tower, whose mask depends on the order.
+        tokens.Apply(MergePlan.FromTargets(merge.Target, tokens.Sizes, Tower.Causal ? default : merge.Order));
         // Cosines between the halves, then the weighted averages.
         return (long)((candidates + 1) / 2) * (candidates / 2) * dh + (long)n * tokens.Width;
     }

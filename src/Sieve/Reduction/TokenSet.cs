@@ -113,6 +113,13 @@ public sealed class TokenSet : IDisposable
         return group;
     }
 
+    /// <summary>
+    /// The tokens of each modality in sequence order, protected ones included: the slices ToMe's parity
+    /// split counts positions in (ALGORITHMS.md §1 step 2), modalities in order of their first token.
+    /// </summary>
+    public int[][] ModalitySlices() =>
+        Enumerable.Range(0, Count).GroupBy(i => _modalities[i]).Select(g => g.ToArray()).ToArray();
+
     /// <summary>Number of tokens a reducer may merge or prune.</summary>
     public int Candidates
     {

@@ -6,4 +6,5 @@ namespace Sieve.Reduction;
 /// <param name="Layers">Number of blocks.</param>
 /// <param name="Width">Model width D.</param>
 /// <param name="Heads">Attention heads.</param>
-public sealed record TowerInfo(string Name, Modality Modality, int Layers, int Width, int Heads);
+/// <param name="Causal">Token i attends only to tokens ≤ i (CLIP's text tower): reducers must keep the order.</param>
+public sealed record TowerInfo(string Name, Modality Modality, int Layers, int Width, int Heads, bool Causal = false);

@@ -9,15 +9,24 @@ public class HandCases
     // Five 2-D unit metrics; token 0 is protected. cos(1,2) = 0.8, cos(1,4) = 0.6, cos(3,2) = 0.6, cos(3,4) = 0.8.
     static readonly float[] BipartiteMetric = [1, 0, 1, 0, 0.8f, 0.6f, 0, 1, 0.6f, 0.8f];
     static readonly int[] ClsProtected = [-1, 0, 0, 0, 0];
+    static readonly bool[] FirstProtected = [true, false, false, false, false];
 
     [Fact]
-    public void BipartiteSplitsAlternatelyAndBreaksTiesByLowerIndex()
+    public void BipartiteSplitsByPositionParityAndReordersAsTheReference()
     {
-        // A = {1, 3}, B = {2, 4}; both a's score 0.8 (1→2, 3→4): the tie goes to token 1.
-        Assert.Equal([0, 2, 2, 3, 4], BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 1));
-        Assert.Equal([0, 2, 2, 4, 4], BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 2));
-        Assert.Equal([0, 1, 2, 3, 4], BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => BipartiteMatcher.Match(BipartiteMetric, 2, ClsProtected, 3));
+        // Positions count from the class token (§1 step 2): A = {0, 2, 4} (0 protected), B = {1, 3}.
+        // a = 2: cos(2,1) = 0.8 > cos(2,3) = 0.6 → 1; a = 4: cos(4,3) = 0.8 → 3. Both score 0.8: the tie goes to token 2.
+        int[][] slices = [[0, 1, 2, 3, 4]];
+        var one = BipartiteMatcher.Match(BipartiteMetric, 2, slices, FirstProtected, 1);
+        Assert.Equal([0, 1, 1, 3, 4], one.Target);
+        Assert.Equal([0, 4, 1, 3], one.Order); // torch.cat([unm, dst]): unmerged A (0, 4), then B (1, 3)
+        var two = BipartiteMatcher.Match(BipartiteMetric, 2, slices, FirstProtected, 2);
+        Assert.Equal([0, 1, 1, 3, 3], two.Target);
+        Assert.Equal([0, 1, 3], two.Order);
+        var none = BipartiteMatcher.Match(BipartiteMetric, 2, slices, FirstProtected, 0);
+        Assert.Equal([0, 1, 2, 3, 4], none.Target);
+        Assert.Equal([0, 1, 2, 3, 4], none.Order);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BipartiteMatcher.Match(BipartiteMetric, 2, slices, FirstProtected, 3));
     }
 
     // Unit keys: cos(1,2) = 0.96, cos(3,4) = 0.8, cos(2,3) = 0.28, cos(2,4) = 0.224, cos(1,3) = cos(1,4) = 0.
@@ -118,6 +127,57 @@ public class HandCases
         wide.Protect(0);
         new MadtpReducer(tower, 1e9, mag).Reduce(0, wide, capture);
         Assert.Equal(4, wide.Count);
+    }
+
+    [Fact]
+    public void ToMeMetricIsTheNormalisedHeadMeanOfTheKeys()
+    {
+        // Two heads of width 2, tokens 0 (class) … 4; A = {0, 2, 4}, B = {1, 3}; r = 1.
+        // Head-mean keys: k1 = (4, 0), k2 = (0.6, 0.8) (heads (2.6, −1.2) and (−1.4, 2.8)), k3 = (0.6, 0.8), k4 = (0, 1).
+        // Normalised: cos(2,3) = 1 > cos(2,1) = 0.6; cos(4,3) = 0.8 → source 2 merges into 3.
+        // Unnormalised dots would send 2 to 1 (2.4 > 1); concatenated heads give cos(2,3) = 2/6 < cos(4,3) = 0.8, so 4 → 3.
+        var tower = new TowerInfo("vision", Modality.Image, 1, 4, 2);
+        float[][] keys = [[0, 0, 0, 0], [4, 0, 4, 0], [2.6f, -1.2f, -1.4f, 2.8f], [0.6f, 0.8f, 0.6f, 0.8f], [0, 1, 0, 1]];
+        using var capture = new AttentionCapture(5, 4, 2, false, false);
+        capture.Qkv.Clear();
+        for (int i = 0; i < 5; i++) keys[i].CopyTo(capture.Qkv.Slice(i * 12 + 4, 4));
+        using var tokens = new TokenSet(Modality.Image, 5, 4, 5);
+        for (int i = 0; i < 5; i++) tokens.Row(i).Fill(i);
+        tokens.Protect(0);
+
+        new ToMeReducer(tower, MergeSchedule.Constant(1)).Reduce(0, tokens, capture);
+        // New order: unmerged A (0, 4), then B (1, 3 holding 2).
+        Assert.Equal([0, 2, 3, 3, 1], tokens.Source.ToArray());
+        Assert.Equal([0f, 4, 1, 2.5f], Enumerable.Range(0, 4).Select(i => tokens.Row(i)[0]));
+    }
+
+    [Fact]
+    public void PumerPrunesTheImageTokensTheTextAttendsToLeast()
+    {
+        // [text CLS 0, text 1, image CLS 2, images 3, 4, 5], one head; P[query, key].
+        // s_j = mean over text queries 0, 1 of P[i, j]: s3 = (0.1 + 0.3)/2 = 0.2, s4 = (0.5 + 0.1)/2 = 0.3, s5 = (0.1 + 0.2)/2 = 0.15.
+        // p = 0.25 of V = 4 image tokens: prune round(1) = 1, the least attended, 5. Read transposed (P[j, i]) the
+        // scores would be 0, 0.1, 0.4 and 3 would go; pruning the most attended would drop 4.
+        var tower = new TowerInfo("fusion", Modality.Multimodal, 1, 1, 1);
+        Modality t = Modality.Text, i = Modality.Image;
+        using var capture = new AttentionCapture(6, 1, 1, true, false);
+        capture.Qkv.Clear();
+        capture.Probabilities.CopyFrom([
+            0.1f, 0.1f, 0.1f, 0.1f, 0.5f, 0.1f,
+            0.1f, 0.1f, 0.2f, 0.3f, 0.1f, 0.2f,
+            1 / 6f, 1 / 6f, 1 / 6f, 1 / 6f, 1 / 6f, 1 / 6f,
+            0f, 0f, 0.25f, 0.25f, 0.25f, 0.25f,
+            0.1f, 0.1f, 0.2f, 0.2f, 0.2f, 0.2f,
+            0.4f, 0.4f, 0.05f, 0.05f, 0.05f, 0.05f]);
+        using var tokens = new TokenSet([t, t, i, i, i, i], 1, 6);
+        tokens.Features.CopyFrom([0, 1, 2, 3, 4, 5]);
+        tokens.Protect(0);
+        tokens.Protect(2);
+
+        new PumerReducer(tower, new PumerOptions([0], 0.25, 0, 0)).Reduce(0, tokens, capture);
+        // Kept image tokens in torch.topk order: 4 (0.3) before 3 (0.2).
+        Assert.Equal([0f, 1, 2, 4, 3], tokens.Features.ToArray());
+        Assert.Equal([0, 1, 2, 4, 3, -1], tokens.Source.ToArray());
     }
 
     static TokenSet Tokens(TowerInfo tower, float[] values)

@@ -70,7 +70,7 @@ public class InvariantTests
             for (int i = 0; i < tokens.Count; i++) KeyMetric.Normalize(metric.AsSpan(i * 4, 4));
             // ToMe's rule, then CrossGET's with equal importances (e^c s_i): the same convex weights.
             var target = step % 2 == 0
-                ? BipartiteMatcher.Match(metric, 4, tokens.MergeGroups(), 5)
+                ? BipartiteMatcher.Match(metric, 4, tokens.ModalitySlices(), tokens.Protected, 5).Target
                 : CompleteGraphMatcher.Match(metric, 4, tokens.MergeGroups(), Enumerable.Repeat(0.3f, tokens.Count).ToArray(), 5);
             int sources = target.Where((t, i) => t != i).Count();
             var destinations = target.Where((t, i) => t != i).ToHashSet();

@@ -13,6 +13,31 @@ public static class ViltReference
     /// <summary>Pooler output [D] for ids (with a 0/1 attention mask) and a [3, H, W] image.</summary>
     public static double[] Pooled(Func<string, double[]> w, TinyVilt.Shape s, int[] ids, int[] mask, double[] pixels, int height, int width)
     {
+        int d = s.Width, t = ids.Length, n = 1 + (height / s.Patch) * (width / s.Patch);
+        var x = Embed(w, s, ids, pixels, height, width);
+        var keys = mask.Select(m => m == 1).Concat(Enumerable.Repeat(true, n)).ToArray();
+        int total = t + n;
+        for (int l = 0; l < s.Layers; l++)
+        {
+            string p = $"{s.P}encoder.layer.{l}.";
+            var h = Ref64.LayerNorm(x, total, w(p + "layernorm_before.weight"), w(p + "layernorm_before.bias"), TinyVilt.Shape.Eps);
+            string a = p + "attention.attention.";
+            var qkvW = w(a + "query.weight").Concat(w(a + "key.weight")).Concat(w(a + "value.weight")).ToArray();
+            var qkvB = w(a + "query.bias").Concat(w(a + "key.bias")).Concat(w(a + "value.bias")).ToArray();
+            var att = Ref64.Attention(h, total, d, s.Heads, qkvW, qkvB, w(p + "attention.output.dense.weight"), w(p + "attention.output.dense.bias"), causal: false, keys);
+            for (int i = 0; i < x.Length; i++) x[i] += att[i];
+            h = Ref64.LayerNorm(x, total, w(p + "layernorm_after.weight"), w(p + "layernorm_after.bias"), TinyVilt.Shape.Eps);
+            var f = Ref64.Linear(h, total, w(p + "intermediate.dense.weight"), w(p + "intermediate.dense.bias"), d, s.Hidden);
+            for (int i = 0; i < f.Length; i++) f[i] = Ref64.Gelu(f[i]);
+            var m = Ref64.Linear(f, total, w(p + "output.dense.weight"), w(p + "output.dense.bias"), s.Hidden, d);
+            for (int i = 0; i < x.Length; i++) x[i] += m[i];
+        }
+        var first = Ref64.LayerNorm(x[..d], 1, w(s.P + "layernorm.weight"), w(s.P + "layernorm.bias"), TinyVilt.Shape.Eps);
+        return Ref64.Linear(first, 1, w(s.P + "pooler.dense.weight"), w(s.P + "pooler.dense.bias"), d, d).Select(Math.Tanh).ToArray();
+    }
+
+    static double[] Embed(Func<string, double[]> w, TinyVilt.Shape s, int[] ids, double[] pixels, int height, int width)
+    {
         int d = s.Width, t = ids.Length;
         string e = s.P + "embeddings.";
 
@@ -40,26 +65,34 @@ public static class ViltReference
         for (int i = 0; i < n; i++)
             for (int c = 0; c < d; c++) image[i * d + c] += modality[d + c];
 
-        var x = text.Concat(image).ToArray();
-        var keys = mask.Select(m => m == 1).Concat(Enumerable.Repeat(true, n)).ToArray();
-        int total = t + n;
-        for (int l = 0; l < s.Layers; l++)
-        {
-            string p = $"{s.P}encoder.layer.{l}.";
-            var h = Ref64.LayerNorm(x, total, w(p + "layernorm_before.weight"), w(p + "layernorm_before.bias"), TinyVilt.Shape.Eps);
-            string a = p + "attention.attention.";
-            var qkvW = w(a + "query.weight").Concat(w(a + "key.weight")).Concat(w(a + "value.weight")).ToArray();
-            var qkvB = w(a + "query.bias").Concat(w(a + "key.bias")).Concat(w(a + "value.bias")).ToArray();
-            var att = Ref64.Attention(h, total, d, s.Heads, qkvW, qkvB, w(p + "attention.output.dense.weight"), w(p + "attention.output.dense.bias"), causal: false, keys);
-            for (int i = 0; i < x.Length; i++) x[i] += att[i];
-            h = Ref64.LayerNorm(x, total, w(p + "layernorm_after.weight"), w(p + "layernorm_after.bias"), TinyVilt.Shape.Eps);
-            var f = Ref64.Linear(h, total, w(p + "intermediate.dense.weight"), w(p + "intermediate.dense.bias"), d, s.Hidden);
-            for (int i = 0; i < f.Length; i++) f[i] = Ref64.Gelu(f[i]);
-            var m = Ref64.Linear(f, total, w(p + "output.dense.weight"), w(p + "output.dense.bias"), s.Hidden, d);
-            for (int i = 0; i < x.Length; i++) x[i] += m[i];
-        }
-        var first = Ref64.LayerNorm(x[..d], 1, w(s.P + "layernorm.weight"), w(s.P + "layernorm.bias"), TinyVilt.Shape.Eps);
-        return Ref64.Linear(first, 1, w(s.P + "pooler.dense.weight"), w(s.P + "pooler.dense.bias"), d, d).Select(Math.Tanh).ToArray();
+        return text.Concat(image).ToArray();
+    }
+
+    static Block64 Block(Func<string, double[]> w, TinyVilt.Shape s, int l)
+    {
+        string p = $"{s.P}encoder.layer.{l}.", a = p + "attention.attention.";
+        return new Block64(w(p + "layernorm_before.weight"), w(p + "layernorm_before.bias"),
+            w(a + "query.weight").Concat(w(a + "key.weight")).Concat(w(a + "value.weight")).ToArray(),
+            w(a + "query.bias").Concat(w(a + "key.bias")).Concat(w(a + "value.bias")).ToArray(),
+            w(p + "attention.output.dense.weight"), w(p + "attention.output.dense.bias"), w(p + "layernorm_after.weight"), w(p + "layernorm_after.bias"),
+            w(p + "intermediate.dense.weight"), w(p + "intermediate.dense.bias"), w(p + "output.dense.weight"), w(p + "output.dense.bias"), s.Hidden, TinyVilt.Shape.Eps, Ref64.Gelu);
+    }
+
+    /// <summary>
+    /// <see cref="Pooled"/> (all text tokens real) with a float64 reference reducer on the [text; image] stream: text
+    /// and image class tokens protected, the text class token guiding and pooled; also the source maps per block.
+    /// </summary>
+    public static (double[] Pooled, List<int[]> Sources) ReducedPooled(Func<string, double[]> w, TinyVilt.Shape s, int[] ids, double[] pixels, int height, int width,
+        IReducer64 reducer, Margins margins)
+    {
+        int d = s.Width;
+        var x = Embed(w, s, ids, pixels, height, width);
+        var tokens = new Tokens64(x, d, Enumerable.Range(0, x.Length / d).Select(i => i >= ids.Length).ToArray());
+        tokens.Protected[0] = tokens.Protected[ids.Length] = true;
+        tokens.Guide = 0;
+        var sources = ReducedEncoder64.Run(tokens, s.Layers, l => Block(w, s, l), s.Heads, causal: false, reducer, proportional: true, margins);
+        var first = Ref64.LayerNorm(tokens.X[tokens.Source[0]], 1, w(s.P + "layernorm.weight"), w(s.P + "layernorm.bias"), TinyVilt.Shape.Eps);
+        return (Ref64.Linear(first, 1, w(s.P + "pooler.dense.weight"), w(s.P + "pooler.dense.bias"), d, d).Select(Math.Tanh).ToArray(), sources);
     }
 
     /// <summary>classifier = Linear(D, 2D), LayerNorm(2D) with PyTorch's default eps 1e-5, GELU, Linear(2D, answers).</summary>
