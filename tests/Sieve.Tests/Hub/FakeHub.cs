@@ -151,14 +151,7 @@ public sealed class FakeHub : IDisposable
                 return;
             }
             var body = Tampered.GetValueOrDefault(name) ?? content;
-            long from = 0;
-            if (request.Headers["Range"] is string range && range.StartsWith("bytes=") && range.EndsWith('-'))
-            {
-                from = long.Parse(range[6..^1]);
-                response.StatusCode = 206;
-                response.Headers["Content-Range"] = $"bytes {from}-{body.Length - 1}/{body.Length}";
-            }
-            response.ContentLength64 = body.Length - from;
+            long from = StartBody(request, response, body.Length);
             if (DropFile == name)
             {
                 DropFile = null;
@@ -178,16 +171,23 @@ public sealed class FakeHub : IDisposable
     static void ServeBlob(HttpListenerRequest request, HttpListenerResponse response, byte[] body)
     {
         response.Headers["ETag"] = $"\"{Convert.ToHexStringLower(MD5.HashData(body))}\"";
+        long from = StartBody(request, response, body.Length);
+        response.OutputStream.Write(body, (int)from, body.Length - (int)from);
+        response.Close();
+    }
+
+    /// <summary>Answers a <c>Range: bytes=N-</c> request with 206 from N on; returns where the body starts.</summary>
+    static long StartBody(HttpListenerRequest request, HttpListenerResponse response, int length)
+    {
         long from = 0;
         if (request.Headers["Range"] is string range && range.StartsWith("bytes=") && range.EndsWith('-'))
         {
             from = long.Parse(range[6..^1]);
             response.StatusCode = 206;
-            response.Headers["Content-Range"] = $"bytes {from}-{body.Length - 1}/{body.Length}";
+            response.Headers["Content-Range"] = $"bytes {from}-{length - 1}/{length}";
         }
-        response.ContentLength64 = body.Length - from;
-        if (request.HttpMethod != "HEAD") response.OutputStream.Write(body, (int)from, body.Length - (int)from);
-        response.Close();
+        response.ContentLength64 = length - from;
+        return from;
     }
 
     static void Finish(HttpListenerResponse response, int status)
