@@ -9,10 +9,11 @@ public sealed partial class CliTests
     public void PullTakesARevision() => WithHub((hub, model, cache) =>
     {
         string commit = hub.Add("tiny-org/vit-tiny", model.Directory); // the commit the fake Hub already serves
-        var (code, output) = Run("pull", "tiny-org/vit-tiny", "--revision", commit);
+        var run = Run("pull", "tiny-org/vit-tiny", "--revision", commit);
+        var (code, output) = run;
         Assert.True(code == 0, output);
         string repo = Path.Combine(cache, "models--tiny-org--vit-tiny");
-        Assert.Equal(Path.Combine(repo, "snapshots", commit), output.TrimEnd().Split('\n')[^1]);
+        Assert.Equal(Path.Combine(repo, "snapshots", commit), run.Stdout.TrimEnd());
         Assert.Equal(1, hub.Count($"GET /api/models/tiny-org/vit-tiny/revision/{commit}"));
         Assert.Equal(0, hub.Count("GET /api/models/tiny-org/vit-tiny/revision/main"));
         Assert.Equal(1, hub.Count($"GET /tiny-org/vit-tiny/resolve/{commit}/model.safetensors"));
