@@ -29,9 +29,13 @@ public static class SieveCli
             ExportOnnxCommand.Create(),
             PullCommand.Create(),
         };
+        var allowTruncated = CliOptions.AllowTruncatedImages();
+        root.Options.Add(allowTruncated);
         try
         {
-            return root.Parse(args).Invoke(new InvocationConfiguration
+            var parsed = root.Parse(args);
+            CliOptions.SetAllowDamagedImages(parsed.GetValue(allowTruncated));
+            return parsed.Invoke(new InvocationConfiguration
             {
                 EnableDefaultExceptionHandler = false,
                 Output = console ?? Console.Out,

@@ -30,7 +30,7 @@ internal static class ClassifyCommand
             var imageReducer = spec.Bind(vit.Tower, guide);
             foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))
             {
-                PredictionTable.Write(file, vit.Classify(ImageDecoder.Decode(file), r.GetValue(top), imageReducer), true);
+                PredictionTable.Write(file, vit.Classify(CliOptions.DecodeImage(file), r.GetValue(top), imageReducer), true);
             }
             return 0;
         });

@@ -67,7 +67,7 @@ internal sealed class EvalSession
         CliProgress.Run($"preprocessing {n} images", n, quiet, step =>
             Threading.ForEachSample(n, i =>
             {
-                inputs[i] = vit.Preprocess(ImageDecoder.Decode(dataset.Files[i]));
+                inputs[i] = vit.Preprocess(CliOptions.DecodeImage(dataset.Files[i]));
                 step();
             }));
         var evaluation = new ClassifierEvaluation(vit, inputs, dataset.Labels.Take(n).ToArray());

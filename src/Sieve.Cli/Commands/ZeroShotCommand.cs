@@ -37,7 +37,7 @@ internal static class ZeroShotCommand
             var imageReducer = spec.Bind(clip.Vision.Tower, guide);
             foreach (var file in CliOptions.ExpandImages(r.GetValue(images)!))
             {
-                PredictionTable.Write(file, classifier.Classify(ImageDecoder.Decode(file), r.GetValue(top), imageReducer), false);
+                PredictionTable.Write(file, classifier.Classify(CliOptions.DecodeImage(file), r.GetValue(top), imageReducer), false);
             }
             return 0;
         });
