@@ -26,6 +26,7 @@ public static class SieveCli
             stderr.WriteLine($"error: {UsageError.Describe(parsed)}");
             return InputError;
         }
+        CliOptions.SetAllowDamagedImages(parsed.GetValue<bool>(CliOptions.AllowTruncatedImagesName));
         try
         {
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr });
@@ -58,6 +59,7 @@ public static class SieveCli
             CreateRandomCommand.Create(),
         };
         foreach (var option in new RootCommand().Options) root.Options.Add(option); // --help, --version
+        root.Options.Add(CliOptions.AllowTruncatedImages());
         return root;
     }
 }

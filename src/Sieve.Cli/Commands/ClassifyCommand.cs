@@ -34,7 +34,7 @@ internal static class ClassifyCommand
             CliOptions.CheckMerges(spec.Vision, vit);
             var imageReducer = spec.Bind(vit.Tower, guide);
             int k = r.GetValue(top);
-            PredictionTable.WriteAll(files, file => vit.Classify(ImageDecoder.Decode(file), k, imageReducer), true, r.GetValue(json), []);
+            PredictionTable.WriteAll(files, file => vit.Classify(CliOptions.DecodeImage(file), k, imageReducer), true, r.GetValue(json), []);
             return 0;
         });
         return command;

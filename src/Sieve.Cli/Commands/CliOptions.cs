@@ -13,6 +13,28 @@ internal static class CliOptions
         Required = true,
     };
 
+    public const string AllowTruncatedImagesName = "--allow-truncated-images";
+
+    /// <summary><c>--allow-truncated-images</c>, which every command accepts (it is added to the root, recursively).</summary>
+    public static Option<bool> AllowTruncatedImages() => new(AllowTruncatedImagesName)
+    {
+        Description = "Decode a JPEG or PNG that is cut short or damaged as far as it goes, instead of refusing it",
+        Recursive = true,
+    };
+
+    // The flag of the current run; an AsyncLocal so that runs on parallel threads (tests) do not see each
+    // other's, while the parallel loops of one run inherit it.
+    static readonly AsyncLocal<bool> AllowDamagedImages = new();
+
+    /// <summary>Sets, for the current run, whether <see cref="DecodeImage"/> decodes damaged images.</summary>
+    public static void SetAllowDamagedImages(bool allow) => AllowDamagedImages.Value = allow;
+
+    /// <summary>Whether the current run has <c>--allow-truncated-images</c>.</summary>
+    public static bool AllowDamagedImagesInRun => AllowDamagedImages.Value;
+
+    /// <summary>Decodes an image file, refusing a damaged one unless the run has <c>--allow-truncated-images</c>.</summary>
+    public static Sieve.Data.RgbImage DecodeImage(string path) => Sieve.Data.ImageDecoder.Decode(path, AllowDamagedImages.Value);
+
     /// <summary>Where <c>--model</c> repository ids are pulled from; tests point it at a local fake Hub.</summary>
     internal static Func<HubOptions> Hub { get; set; } = HubOptions.FromEnvironment;
 
@@ -106,9 +128,9 @@ internal static class CliOptions
             if (Directory.Exists(input))
             {
                 var found = Directory.EnumerateFiles(input)
-                    .Where(f => ImageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                    .Where(Sieve.Data.ImageDecoder.HasImageExtension)
                     .Order(StringComparer.Ordinal).ToList();
-                if (found.Count == 0) throw new SieveFormatException($"folder '{input}' holds no .jpg/.jpeg/.png/.bmp images");
+                if (found.Count == 0) throw new SieveFormatException($"folder '{input}' holds no {string.Join("/", Sieve.Data.ImageDecoder.FolderExtensions)} images");
                 files.AddRange(found);
             }
             else if (File.Exists(input)) files.Add(input);
@@ -116,6 +138,4 @@ internal static class CliOptions
         }
         return files;
     }
-
-    static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp"];
 }

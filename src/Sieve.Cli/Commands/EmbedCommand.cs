@@ -63,7 +63,7 @@ internal static class EmbedCommand
             {
                 names = imageFiles;
                 var imageReducer = spec.Bind(encoder.ImageTower, guide);
-                embed = file => encoder.EncodeImage(ImageDecoder.Decode(file), imageReducer);
+                embed = file => encoder.EncodeImage(CliOptions.DecodeImage(file), imageReducer);
             }
 
             bool unitLength = r.GetValue(normalize);

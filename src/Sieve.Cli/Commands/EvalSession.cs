@@ -63,7 +63,7 @@ internal sealed class EvalSession
         var dataset = ImageFolderDataset.Load(r.GetValue(data)!, r.GetValue(classes));
         if (dataset.Labels.Max() >= vit.Config.NumClasses)
             throw new SieveFormatException($"{dataset.Directory}: labels go up to {dataset.Labels.Max()}, but the model has {vit.Config.NumClasses} classes");
-        var evaluation = new ClassifierEvaluation(vit, dataset, r.GetValue(limit));
+        var evaluation = new ClassifierEvaluation(vit, dataset, r.GetValue(limit), CliOptions.AllowDamagedImagesInRun);
         return new EvalSession(vit, evaluation, guide, r.GetValue(calibration), r.GetValue(timingImages), r.GetValue(rounds), quiet);
     }
 

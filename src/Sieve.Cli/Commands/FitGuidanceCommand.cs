@@ -111,7 +111,7 @@ internal static class FitGuidanceCommand
         CliProgress.Run($"preprocessing {files.Length} images", files.Length, false, step =>
             Threading.ForEachSample(files.Length, i =>
             {
-                pixels[i] = preprocess(ImageDecoder.Decode(files[i]));
+                pixels[i] = preprocess(CliOptions.DecodeImage(files[i]));
                 step();
             }));
         return pixels;

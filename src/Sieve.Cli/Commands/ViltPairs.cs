@@ -84,7 +84,7 @@ internal sealed class ViltPairs
         {
             foreach (string file in _images)
             {
-                var (pixels, height, width) = Model.Preprocessor.Process(ImageDecoder.Decode(file));
+                var (pixels, height, width) = Model.Preprocessor.Process(CliOptions.DecodeImage(file));
                 foreach (var (text, tokens) in _texts)
                 {
                     var input = new ViltInput(tokens.Ids, pixels, height, width, warning: tokens.Warning);

@@ -9,36 +9,49 @@ namespace Sieve.Data;
 /// </summary>
 /// <remarks>
 /// stb's JPEG decoder upsamples chroma more simply than libjpeg-turbo, so decoded JPEG pixels may differ
-/// from Pillow's by a few levels.
+/// from Pillow's by a few levels. A JPEG or PNG that is cut short or whose structure is damaged is refused
+/// even where stb would decode what is there (filling the rest with grey), unless the caller allows it.
 /// </remarks>
 public static class ImageDecoder
 {
     const string Formats = "a JPEG, PNG, BMP, GIF, TGA, PSD, HDR or PIC image";
 
+    /// <summary>The extensions (lower case, with the dot) by which images are picked out of a folder.</summary>
+    public static IReadOnlyList<string> FolderExtensions { get; } = [".jpg", ".jpeg", ".png", ".bmp", ".gif"];
+
+    /// <summary>Whether <paramref name="path"/> has one of the <see cref="FolderExtensions"/>, in any case.</summary>
+    public static bool HasImageExtension(string path) =>
+        FolderExtensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Reads and decodes the image file at <paramref name="path"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="allowDamaged">Decode a JPEG or PNG that is cut short or damaged as far as the decoder can, rather than refuse it.</param>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
-    /// <exception cref="SieveFormatException">A folder, pipe or device, a symbolic link loop, or a file that is empty or not a decodable image.</exception>
-    public static RgbImage Decode(string path)
+    /// <exception cref="SieveFormatException">A folder, pipe or device, a symbolic link loop, or a file that is empty, damaged or not a decodable image.</exception>
+    public static RgbImage Decode(string path, bool allowDamaged = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         InputFile.RequireContent(path, Formats);
-        return Decode(File.ReadAllBytes(path), path);
+        return Decode(File.ReadAllBytes(path), path, allowDamaged);
     }
 
     /// <summary>Decodes an image held in memory.</summary>
     /// <param name="data">The encoded image (the whole file).</param>
     /// <param name="sourceName">Where the data came from, e.g. a file name; used in error messages.</param>
-    /// <exception cref="SieveFormatException">The data is empty or not a decodable image.</exception>
-    public static RgbImage Decode(ReadOnlySpan<byte> data, string sourceName)
+    /// <param name="allowDamaged">See <see cref="Decode(string, bool)"/>.</param>
+    /// <exception cref="SieveFormatException">The data is empty, damaged or not a decodable image.</exception>
+    public static RgbImage Decode(ReadOnlySpan<byte> data, string sourceName, bool allowDamaged = false)
     {
         ArgumentNullException.ThrowIfNull(sourceName);
-        return Decode(data.ToArray(), sourceName);
+        return Decode(data.ToArray(), sourceName, allowDamaged);
     }
 
-    static RgbImage Decode(byte[] data, string sourceName)
+    static RgbImage Decode(byte[] data, string sourceName, bool allowDamaged)
     {
         if (data.Length == 0)
             throw new SieveFormatException($"{sourceName}: expected {Formats}, found an empty file.");
+        if (!allowDamaged && ImageDamage.Find(data) is { } damage)
+            throw new SieveFormatException($"{sourceName}: {damage} (allowDamaged, or --allow-truncated-images, decodes what is there)");
         ImageResult result;
         try
         {

@@ -8,8 +8,6 @@ namespace Sieve.Data;
 /// </summary>
 public sealed class ImageFolderDataset
 {
-    static readonly string[] Extensions = [".jpeg", ".jpg", ".png", ".bmp"];
-
     ImageFolderDataset(string directory, string[] files, int[] labels, string[] classNames)
     {
         Directory = directory;
@@ -48,9 +46,9 @@ public sealed class ImageFolderDataset
         if (names.Length != ids.Length) throw config.Problem("names", $"has {names.Length} entries for {ids.Length} wnids");
 
         var files = System.IO.Directory.EnumerateFiles(directory)
-            .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Where(ImageDecoder.HasImageExtension)
             .Order(StringComparer.Ordinal).ToArray();
-        if (files.Length == 0) throw new SieveFormatException($"{directory}: no images (.JPEG, .jpg, .png, .bmp)");
+        if (files.Length == 0) throw new SieveFormatException($"{directory}: no images ({string.Join(", ", ImageDecoder.FolderExtensions)})");
         var labels = new int[files.Length];
         for (int i = 0; i < files.Length; i++)
         {

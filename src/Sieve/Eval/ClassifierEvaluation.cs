@@ -43,8 +43,9 @@ public sealed class ClassifierEvaluation
     /// <param name="model">The classifier.</param>
     /// <param name="data">The labelled folder.</param>
     /// <param name="count">Images to use (null: all).</param>
-    public ClassifierEvaluation(VitModel model, ImageFolderDataset data, int? count = null)
-        : this(model, i => model.Preprocess(ImageDecoder.Decode(data.Files[i])), data.Labels.Take(count ?? data.Files.Count).ToArray(),
+    /// <param name="allowDamagedImages">Decode JPEGs and PNGs that are cut short or damaged as far as they go instead of refusing them.</param>
+    public ClassifierEvaluation(VitModel model, ImageFolderDataset data, int? count = null, bool allowDamagedImages = false)
+        : this(model, i => model.Preprocess(ImageDecoder.Decode(data.Files[i], allowDamagedImages)), data.Labels.Take(count ?? data.Files.Count).ToArray(),
             Math.Min(count ?? int.MaxValue, data.Files.Count)) { }
 
     ClassifierEvaluation(VitModel model, Func<int, float[]> input, IReadOnlyList<int> labels, int count)

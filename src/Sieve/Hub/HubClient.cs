@@ -237,8 +237,10 @@ public sealed class HubClient : IDisposable
         }
         catch (OperationCanceledException)
         {
-            // Also the connect time-out, which the handler reports as a cancellation.
-            throw new TransientFailure($"the server did not answer within {Seconds(deadline.IsCancellationRequested ? _options.ReadTimeout : _options.ConnectTimeout)} (HF_HUB_DOWNLOAD_TIMEOUT)");
+            // Not our deadline: the handler's connect time-out, which it reports as a cancellation.
+            throw new TransientFailure(deadline.IsCancellationRequested
+                ? $"the server did not answer within {Seconds(_options.ReadTimeout)} (HF_HUB_DOWNLOAD_TIMEOUT)"
+                : $"no connection to the server within {Seconds(_options.ConnectTimeout)} (HF_HUB_DOWNLOAD_TIMEOUT)");
         }
     }
 

@@ -57,7 +57,7 @@ public sealed record HubOptions(string Endpoint, string CacheDirectory, string? 
             timeout = double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds)
                 && seconds > 0 && seconds <= int.MaxValue / 1000
                 ? TimeSpan.FromSeconds(seconds)
-                : throw new HubException($"HF_HUB_DOWNLOAD_TIMEOUT is '{text}'; expected a positive number of seconds");
+                : throw new HubException($"HF_HUB_DOWNLOAD_TIMEOUT is '{text}'; expected a positive number of seconds, at most {int.MaxValue / 1000}");
         }
         return new HubOptions(
             (Env("HF_ENDPOINT") ?? DefaultEndpoint).TrimEnd('/'),

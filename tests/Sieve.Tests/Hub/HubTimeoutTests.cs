@@ -19,12 +19,13 @@ public sealed class HubTimeoutTests : IDisposable
 
     public void Dispose() => _cache.Dispose();
 
-    HubOptions Options(string endpoint) => new(endpoint, _cache.Path)
+    // Short enough to keep the tests fast, long enough that a busy machine does not time out a server that answers.
+    HubOptions Options(string endpoint, double readTimeoutSeconds = 2) => new(endpoint, _cache.Path)
     {
         Attempts = 2,
         RetryDelay = TimeSpan.FromMilliseconds(10),
         ConnectTimeout = TimeSpan.FromSeconds(2),
-        ReadTimeout = TimeSpan.FromMilliseconds(300),
+        ReadTimeout = TimeSpan.FromSeconds(readTimeoutSeconds),
     };
 
     static readonly byte[] Content = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 2000).Select(i => $"{i},")));
@@ -36,7 +37,7 @@ public sealed class HubTimeoutTests : IDisposable
     /// <summary>The result of <paramref name="step"/>, failing the test instead of waiting when it hangs.</summary>
     static T Finishes<T>(Func<T> step)
     {
-        var run = Task.Run(step);
+        var run = Task.Factory.StartNew(step, TaskCreationOptions.LongRunning); // its own thread: the client blocks on I/O
         Assert.True(run.Wait(TimeSpan.FromSeconds(30)), "still waiting after 30 s");
         return run.Result;
     }
@@ -45,7 +46,7 @@ public sealed class HubTimeoutTests : IDisposable
     public void A_server_that_accepts_and_never_answers_fails_after_the_retries()
     {
         using var server = new LoopbackServer(async (request, stream, stop) => await Task.Delay(Timeout.Infinite, stop));
-        using var client = new HubClient(Options(server.Endpoint));
+        using var client = new HubClient(Options(server.Endpoint, readTimeoutSeconds: 0.3));
 
         var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
 
@@ -63,11 +64,11 @@ public sealed class HubTimeoutTests : IDisposable
             await stream.WriteAsync(Content.AsMemory(0, 100), stop);
             await Task.Delay(Timeout.Infinite, stop);
         });
-        using var client = new HubClient(Options(server.Endpoint));
+        using var client = new HubClient(Options(server.Endpoint, readTimeoutSeconds: 1));
 
         var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
 
-        Assert.Contains("failed after 2 attempts: the server did not answer within 0.3 s", e.Message);
+        Assert.Contains("failed after 2 attempts: the server did not answer within 1 s", e.Message);
         var partial = Directory.GetFiles(_cache.Path, "*.incomplete", SearchOption.AllDirectories);
         Assert.Equal(100, new FileInfo(Assert.Single(partial)).Length);
     }
@@ -90,7 +91,7 @@ public sealed class HubTimeoutTests : IDisposable
                 $"HTTP/1.1 206 Partial Content\r\nConnection: close\r\nContent-Range: bytes 700-{Content.Length - 1}/{Content.Length}\r\nContent-Length: {Content.Length - 700}\r\n\r\n"), stop);
             await stream.WriteAsync(Content.AsMemory(700), stop);
         });
-        using var client = new HubClient(Options(server.Endpoint));
+        using var client = new HubClient(Options(server.Endpoint, readTimeoutSeconds: 1));
 
         string path = Finishes(() => client.Download(Repo, Commit, "config.json"));
 
@@ -144,7 +145,7 @@ public sealed class HubTimeoutTests : IDisposable
         using var model = TinyModels.Vit(93, DType.F32);
         hub.Add(Repo, model.Directory);
 
-        string snapshot = HubModel.Pull(Repo, "main", Options(hub.Endpoint) with { ReadTimeout = TimeSpan.FromSeconds(10) });
+        string snapshot = HubModel.Pull(Repo, "main", Options(hub.Endpoint));
 
         Assert.Equal(File.ReadAllBytes(Path.Combine(model.Directory, "config.json")), File.ReadAllBytes(Path.Combine(snapshot, "config.json")));
     }
