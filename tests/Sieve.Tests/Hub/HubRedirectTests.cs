@@ -111,6 +111,12 @@ public sealed class HubRedirectTests : IDisposable
         Assert.Null(From(("HF_TOKEN", "")).Token); // set but empty counts as unset
         Assert.All(new[] { "1", "true", "TRUE", "yes" }, v => Assert.True(From(("HF_HUB_OFFLINE", v)).Offline, v));
         Assert.All(new[] { "0", "false", "no", "" }, v => Assert.False(From(("HF_HUB_OFFLINE", v)).Offline, v));
+        Assert.Equal((TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)), (none.ConnectTimeout, none.ReadTimeout)); // huggingface_hub's default
+        var slow = From(("HF_HUB_DOWNLOAD_TIMEOUT", "2.5"));
+        Assert.Equal((TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(2.5)), (slow.ConnectTimeout, slow.ReadTimeout));
+        Assert.All(new[] { "0", "-1", "soon", "1e300" }, v =>
+            Assert.Equal($"HF_HUB_DOWNLOAD_TIMEOUT is '{v}'; expected a positive number of seconds, at most 2147483",
+                Assert.Throws<HubException>(() => From(("HF_HUB_DOWNLOAD_TIMEOUT", v))).Message));
 
         // End to end: the variables alone point a pull at the Hub, the cache and the token; then offline reads that cache.
         _hub.RequiredToken = "hf_secret";
