@@ -54,7 +54,8 @@ internal static class UsageError
     /// <summary>The message to show for an exception a command threw on bad input; null for a bug (which keeps its stack trace).</summary>
     public static string? Message(Exception e) => e switch
     {
-        SieveFormatException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or Sieve.Hub.HubException
+        // IOException covers what the file system refuses (a directory where a file is expected, a full disk).
+        SieveFormatException or IOException or UnauthorizedAccessException or Sieve.Hub.HubException
             => OneLine(WithCause(e)),
         // A method's own argument names mean nothing to the user: drop the "(Parameter 'x')" suffix.
         ArgumentException a => OneLine(a.ParamName != null ? a.Message.Replace($" (Parameter '{a.ParamName}')", "", StringComparison.Ordinal) : a.Message),
