@@ -285,6 +285,7 @@ internal static class BenchCommand
         };
         foreach (var spec in s.Reducers)
         {
+            CliOptions.CheckMerges(spec.Vision, encoder);
             if (spec.Bind(encoder.ImageTower) is not { } reducer) continue;
             cases.Add(new()
             {
