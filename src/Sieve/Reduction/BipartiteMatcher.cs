@@ -5,7 +5,7 @@ namespace Sieve.Reduction;
 /// <summary>What one bipartite step decided: per-token targets and the order of the tokens after it.</summary>
 /// <param name="Target">Per-token target for <see cref="MergePlan.FromTargets"/> (i keeps i; a source names its partner).</param>
 /// <param name="Order">The surviving tokens in their new order (<see cref="BipartiteMatcher.Match"/>).</param>
-public sealed record BipartiteMerge(int[] Target, int[] Order);
+internal sealed record BipartiteMerge(int[] Target, int[] Order);
 
 /// <summary>
 /// ToMe's bipartite soft matching (ALGORITHMS.md §1), pairing tokens as the reference implementation does:
@@ -14,7 +14,7 @@ public sealed record BipartiteMerge(int[] Target, int[] Order);
 /// into their partners; each slice's survivors are then reordered as <c>torch.cat([unm, dst])</c>:
 /// the unmerged tokens of A, then all of B.
 /// </summary>
-public static class BipartiteMatcher
+internal static class BipartiteMatcher
 {
     /// <summary>Plans merging <paramref name="r"/> tokens.</summary>
     /// <param name="metric">Normalised metric rows [N, width].</param>
