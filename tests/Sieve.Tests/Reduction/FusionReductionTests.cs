@@ -114,6 +114,48 @@ public class FusionReductionTests
     }
 
     [Fact]
+    public void MadtpTextAttentionDecidesWhichImageTokensArePrunedHandComputed()
+    {
+        // [text CLS 0, t1, t2, image CLS 3, i4…i7], one head, width 2, one alignment token S = (1, 0); token k is (1, k).
+        // Every candidate scores Q = 1, so G = 1/4 each and θ = mean(I) for any T. Candidate columns of P[query, key]:
+        //   A (image queries 4…7, column sums): i4 0.4, i5 0.6, i6 1.2, i7 0.1 → A = [4, 6, 12, 1] / 23
+        //   C (text CLS = guide, row 0, head-output norms equal): [0.3, 0, 0, 0.1]
+        //   X (all text queries 0, 1, 2; the text CLS is a text token): [0.4, 0.2, 0, 1.4] / 2 = [0.2, 0.1, 0, 0.7]
+        // I = (A + G + C + X) / 4 = [0.230978, 0.152717, 0.192935, 0.273370], θ = 3.4 / 16 = 0.2125:
+        // keep i4 and i7, fuse i5 and i6 by I: y = (14.05·5 + 17.75·6) / 31.8 = 5.558176 (I5 : I6 = 14.05 : 17.75).
+        // The text term decides: without it I = (A + G + C) / 3 = [0.241, 0.170, 0.257, 0.131] keeps i4, i6;
+        // read transposed (image → text: [0.5, 0.4, 0.4, 0.4] / 1.7) or over every query it keeps i4, i6 too;
+        // without the text CLS (rows 1, 2: [0.1, 0.2, 0, 1.3] / 1.6) only i7 survives; the text CLS alone keeps only i4.
+        var tower = new TowerInfo("fusion", Modality.Multimodal, 1, 2, 1);
+        Modality t = Modality.Text, i = Modality.Image;
+        using var tokens = new TokenSet([t, t, t, i, i, i, i, i], 2, 8);
+        for (int k = 0; k < 8; k++) tokens.Row(k).CopyFrom([1f, k]);
+        tokens.Protect(0);
+        tokens.Protect(3);
+        tokens.Guide = 0;
+        using var capture = new AttentionCapture(8, 2, 1, true, true);
+        capture.Probabilities.CopyFrom([
+            0.3f, 0.1f, 0.1f, 0.1f, 0.3f, 0.0f, 0.0f, 0.1f,
+            0.1f, 0.1f, 0.0f, 0.0f, 0.1f, 0.2f, 0.0f, 0.5f,
+            0.1f, 0.0f, 0.1f, 0.0f, 0.0f, 0.0f, 0.0f, 0.8f,
+            0.1f, 0.1f, 0.1f, 0.7f, 0.0f, 0.0f, 0.0f, 0.0f,
+            0.2f, 0.2f, 0.1f, 0.0f, 0.0f, 0.1f, 0.3f, 0.1f,
+            0.2f, 0.1f, 0.1f, 0.0f, 0.1f, 0.2f, 0.3f, 0.0f,
+            0.2f, 0.1f, 0.1f, 0.0f, 0.0f, 0.1f, 0.5f, 0.0f,
+            0.2f, 0.1f, 0.1f, 0.0f, 0.3f, 0.2f, 0.1f, 0.0f]);
+        capture.HeadOutputs.Fill(1);
+
+        new MadtpReducer(tower, 1, new MagTokens([1f, 0f], 1, 2)).Reduce(0, tokens, capture);
+        Assert.Equal([0, 1, 2, 3, 4, 6, 6, 5], tokens.Source.ToArray());
+        Assert.Equal([t, t, t, i, i, i, i], tokens.Modalities.ToArray());
+        // Text tokens and the kept image tokens are untouched; the fused token follows the survivors.
+        Assert.Equal([1f, 0, 1, 1, 1, 2, 1, 3, 1, 4, 1, 7], tokens.Features[..12].ToArray());
+        Assert.Equal(1, tokens.Features[12], tolerance: 1e-6);
+        Assert.Equal(5.5581761006289305, tokens.Features[13], tolerance: 1e-5);
+        Assert.Equal([1f, 1, 1, 1, 1, 1, 2], tokens.Sizes.ToArray());
+    }
+
+    [Fact]
     public void PumerIsRefusedOnASingleModalityTowerAndWithBadSettings()
     {
         var vision = new TowerInfo("vision", Modality.Image, 12, 64, 4);
