@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Sieve.Eval;
 using Sieve.Export;
 using Sieve.Models;
@@ -145,7 +144,7 @@ internal static class BenchCommand
             });
             long peerIncrease = (phasesSeparated ? ProcessMemory.Peak : ProcessMemory.Current) - before;
 
-            foreach (var c in cases) TimeInterleaved(c, stages.Counter($"timing {c.Name}", c.Runs));
+            foreach (var c in cases) TimeInterleaved(c, stages.Counter($"timing {c.Name}", InterleavedTiming.TimedRounds((c.Peer ?? c.Dense) == null ? 1 : 2, c.Runs)));
 
             const double MiB = 1048576.0;
             var results = cases.Select(c =>
@@ -347,29 +346,13 @@ internal static class BenchCommand
         };
     }
 
-    /// <summary>Times the case's runs, alternating the engines and which of them goes first.</summary>
+    /// <summary>Times Sieve against its comparison (ONNX Runtime, or dense Sieve for a reduced workload) in alternating rounds.</summary>
     static void TimeInterleaved(BenchCase c, Action tick)
     {
-        var sieve = new double[c.Runs];
-        var peer = new double[c.Runs];
-        static double Time(Action run)
-        {
-            // Let the other engine's threads finish spinning and sleep first: neither run pays for the other.
-            Thread.Sleep(3);
-            long start = Stopwatch.GetTimestamp();
-            run();
-            return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        var other = c.Peer ?? c.Dense; // ONNX Runtime, or dense Sieve for a reduced workload
-        for (int r = 0; r < c.Runs; r++)
-        {
-            if (other != null && r % 2 == 1) peer[r] = Time(other);
-            sieve[r] = Time(c.Sieve);
-            if (other != null && r % 2 == 0) peer[r] = Time(other);
-            tick();
-        }
-        c.SieveTime = new Timing(sieve);
-        c.PeerTime = c.Peer == null ? null : new Timing(peer);
-        c.DenseTime = c.Dense == null ? null : new Timing(peer);
+        var other = c.Peer ?? c.Dense;
+        var timings = InterleavedTiming.Measure(other == null ? [c.Sieve] : [c.Sieve, other], warmupRounds: 0, c.Runs, tick);
+        c.SieveTime = timings[0];
+        c.PeerTime = c.Peer == null ? null : timings[1];
+        c.DenseTime = c.Dense == null ? null : timings[1];
     }
 }
