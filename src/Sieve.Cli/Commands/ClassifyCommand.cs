@@ -34,7 +34,8 @@ internal static class ClassifyCommand
             CliOptions.CheckMerges(spec.Vision, vit);
             var imageReducer = spec.Bind(vit.Tower, guide);
             int k = r.GetValue(top);
-            PredictionTable.WriteAll(files, file => vit.Classify(CliOptions.DecodeImage(file), k, imageReducer), true, r.GetValue(json), []);
+            var read = CliOptions.ImageReader();
+            PredictionTable.WriteAll(files, file => vit.Classify(read(file), k, imageReducer), true, r.GetValue(json), []);
             return 0;
         });
         return command;

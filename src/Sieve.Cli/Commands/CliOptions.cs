@@ -22,18 +22,25 @@ internal static class CliOptions
         Recursive = true,
     };
 
-    // The flag of the current run; an AsyncLocal so that runs on parallel threads (tests) do not see each
-    // other's, while the parallel loops of one run inherit it.
+    // The flag of the current run; an AsyncLocal so that runs on parallel threads (tests) do not see each other's.
+    // It does not flow into Threading's worker threads: read it on the run's own thread (ImageReader).
     static readonly AsyncLocal<bool> AllowDamagedImages = new();
 
-    /// <summary>Sets, for the current run, whether <see cref="DecodeImage"/> decodes damaged images.</summary>
+    /// <summary>Sets, for the current run, whether <see cref="ImageReader"/> decodes damaged images.</summary>
     public static void SetAllowDamagedImages(bool allow) => AllowDamagedImages.Value = allow;
 
     /// <summary>Whether the current run has <c>--allow-truncated-images</c>.</summary>
     public static bool AllowDamagedImagesInRun => AllowDamagedImages.Value;
 
-    /// <summary>Decodes an image file, refusing a damaged one unless the run has <c>--allow-truncated-images</c>.</summary>
-    public static Sieve.Data.RgbImage DecodeImage(string path) => Sieve.Data.ImageDecoder.Decode(path, AllowDamagedImages.Value);
+    /// <summary>
+    /// Decodes image files as the current run asks: a damaged one is refused unless it has <c>--allow-truncated-images</c>.
+    /// Take it on the run's thread; the reader may then be called from any thread.
+    /// </summary>
+    public static Func<string, Sieve.Data.RgbImage> ImageReader()
+    {
+        bool allow = AllowDamagedImages.Value;
+        return path => Sieve.Data.ImageDecoder.Decode(path, allow);
+    }
 
     /// <summary>Where <c>--model</c> repository ids are pulled from; tests point it at a local fake Hub.</summary>
     internal static Func<HubOptions> Hub { get; set; } = HubOptions.FromEnvironment;
@@ -45,7 +52,8 @@ internal static class CliOptions
     /// </summary>
     public static string ResolveModel(string argument, bool quiet = false)
     {
-        if (!Directory.Exists(argument) && LooksLocal(argument))
+        if (Directory.Exists(argument)) return argument; // no Hub options (nor their variables) needed
+        if (LooksLocal(argument))
             throw new SieveFormatException(File.Exists(argument)
                 ? $"--model '{UsageError.Echo(argument)}' is a file; give the model folder that holds it"
                 : $"model folder '{UsageError.Echo(argument)}' does not exist (not tried as a Hub id: it reads as a local path)");
@@ -53,7 +61,7 @@ internal static class CliOptions
         {
             return CliProgress.Download(quiet, progress => HubModel.Resolve(argument, Hub(), progress));
         }
-        catch (HubException e) when (!Directory.Exists(argument))
+        catch (HubException e)
         {
             throw new HubException($"no local model folder '{UsageError.Echo(argument)}', and as a Hub repository id: {e.Message}", e);
         }

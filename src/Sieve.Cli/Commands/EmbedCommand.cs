@@ -63,7 +63,8 @@ internal static class EmbedCommand
             {
                 names = imageFiles;
                 var imageReducer = spec.Bind(encoder.ImageTower, guide);
-                embed = file => encoder.EncodeImage(CliOptions.DecodeImage(file), imageReducer);
+                var read = CliOptions.ImageReader();
+                embed = file => encoder.EncodeImage(read(file), imageReducer);
             }
 
             bool unitLength = r.GetValue(normalize);

@@ -33,7 +33,6 @@ internal static class EvalCommand
             var specs = (r.GetValue(reducers) ?? []).Select(ReducerSpec.Parse).Where(s => !s.IsNone).ToList();
             bool quiet = r.GetValue(json);
             var session = EvalSession.Open(r, model, data, classes, limit, guidance, calibration, timingImages, rounds, quiet);
-            foreach (var spec in specs) CliOptions.CheckMerges(spec, session.Model);
             var rows = session.Run(specs);
             if (quiet) CliConsole.WriteRaw(JsonSerializer.Serialize(new { model = r.GetValue(model), images = session.Images, threads = Sieve.Tensors.Threading.MaxThreads, timing = session.Timing(rows.Count), results = rows }, EvalSession.JsonOptions));
             else session.WriteTable($"{r.GetValue(model)} — {session.Images} images", rows);

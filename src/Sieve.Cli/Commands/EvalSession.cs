@@ -73,6 +73,7 @@ internal sealed class EvalSession
     /// </summary>
     public IReadOnlyList<EvalResult> Run(IReadOnlyList<ReducerSpec> specs)
     {
+        foreach (var spec in specs) CliOptions.CheckMerges(spec, Model);
         var calibrated = specs.Select(Calibrate).ToArray();
         IReadOnlyList<EvalResult> results = null!;
         CliProgress.Run($"{calibrated.Length + 1} reducers (dense included) on {Images} images", Images * (calibrated.Length + 1), _quiet,

@@ -56,7 +56,9 @@ internal static class FitGuidanceCommand
             var details = GuidanceFile.Describe(options);
             if (objective.Method == "crossget") details["reducer"] = spec.ToString();
             else details["tokens"] = GuidanceFile.Text(r.GetValue(tokens));
-            bool existed = File.Exists(path);
+            // Checkpoints go to a working file beside --out, which takes its name only when the fit ends well: a fit
+            // that diverges (or is stopped) never replaces what --out held before.
+            string working = path + ".partial";
             FitResult result;
             try
             {
@@ -64,14 +66,15 @@ internal static class FitGuidanceCommand
                 {
                     details["epoch"] = GuidanceFile.Text(epoch);
                     details[options.HoldOut > 0 ? "held_out_loss" : "training_loss"] = GuidanceFile.Text(loss);
-                    GuidanceFile.Save(path, objective, parameters, target, details);
+                    GuidanceFile.Save(working, objective, parameters, target, details);
                 });
             }
-            catch (ArgumentException) when (!existed)
+            catch (ArgumentException)
             {
-                File.Delete(path); // a diverged fit leaves no guidance behind
+                File.Delete(working); // a diverged fit leaves no guidance behind
                 throw;
             }
+            File.Move(working, path, overwrite: true);
             string judged = result.HeldOutSamples > 0 ? "held-out loss" : "training loss (nothing held out)";
             CliConsole.Out.MarkupLineInterpolated(
                 $"{objective.Method} guidance for {target.Name}: {judged} {result.InitialLoss:F4} → {result.BestLoss:F4} (best epoch {result.BestEpoch} of {result.EpochsRun} run; {result.TrainSamples} samples trained, {result.HeldOutSamples} held out)");
@@ -108,10 +111,11 @@ internal static class FitGuidanceCommand
     static float[][] Preprocess(string[] files, Func<RgbImage, float[]> preprocess)
     {
         var pixels = new float[files.Length][];
+        var read = CliOptions.ImageReader();
         CliProgress.Run($"preprocessing {files.Length} images", files.Length, false, step =>
             Threading.ForEachSample(files.Length, i =>
             {
-                pixels[i] = preprocess(CliOptions.DecodeImage(files[i]));
+                pixels[i] = preprocess(read(files[i]));
                 step();
             }));
         return pixels;

@@ -80,11 +80,12 @@ internal sealed class ViltPairs
     {
         var rows = new List<Row<T>>();
         int total = _images.Count * _texts.Count;
+        var read = CliOptions.ImageReader();
         CliProgress.Run($"{what} {total} image–text pairs", total, quiet || total == 1, done =>
         {
             foreach (string file in _images)
             {
-                var (pixels, height, width) = Model.Preprocessor.Process(CliOptions.DecodeImage(file));
+                var (pixels, height, width) = Model.Preprocessor.Process(read(file));
                 foreach (var (text, tokens) in _texts)
                 {
                     var input = new ViltInput(tokens.Ids, pixels, height, width, warning: tokens.Warning);
@@ -100,7 +101,7 @@ internal sealed class ViltPairs
     public static void PrintWarnings<T>(IEnumerable<Row<T>> rows)
     {
         foreach (var row in rows.Where(r => r.Warning != null).DistinctBy(r => r.Text))
-            CliConsole.Error.MarkupLineInterpolated($"[yellow]warning:[/] '{row.Text}': {row.Warning}");
+            CliConsole.Warn($"'{UsageError.Echo(row.Text)}': {row.Warning}");
     }
 
     static List<string> ReadLines(string path, string option)

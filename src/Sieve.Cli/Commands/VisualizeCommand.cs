@@ -44,7 +44,7 @@ internal static class VisualizeCommand
                 _ => throw new InvalidOperationException($"no visualisation for {encoder.GetType().Name}"),
             };
             var picked = Layers(r.GetValue(layers), tower.Layers);
-            var decoded = CliOptions.DecodeImage(r.GetValue(image)!);
+            var decoded = CliOptions.ImageReader()(r.GetValue(image)!);
             var view = encoder.Preprocessor.View(decoded);
             var trace = new ForwardTrace { KeepSourceMaps = true };
             forward(encoder.Preprocessor.Process(decoded), spec.Bind(tower, guide), trace);

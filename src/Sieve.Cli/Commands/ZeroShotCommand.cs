@@ -44,7 +44,8 @@ internal static class ZeroShotCommand
             foreach (string warning in classifier.Warnings) CliConsole.Warn(warning);
             var imageReducer = spec.Bind(clip.Vision.Tower, guide);
             int k = r.GetValue(top);
-            PredictionTable.WriteAll(files, file => classifier.Classify(CliOptions.DecodeImage(file), k, imageReducer), false, r.GetValue(json), classifier.Warnings);
+            var read = CliOptions.ImageReader();
+            PredictionTable.WriteAll(files, file => classifier.Classify(read(file), k, imageReducer), false, r.GetValue(json), classifier.Warnings);
             return 0;
         });
         return command;

@@ -44,7 +44,7 @@ public sealed record HubOptions(string Endpoint, string CacheDirectory, string? 
 
     /// <summary>The options the variables <paramref name="variable"/> returns describe (null or empty: unset).</summary>
     /// <exception cref="HubException"><c>HF_HUB_DOWNLOAD_TIMEOUT</c> is not a positive number of seconds.</exception>
-    public static HubOptions FromEnvironment(Func<string, string?> variable)
+    internal static HubOptions FromEnvironment(Func<string, string?> variable)
     {
         string? Env(string name) => variable(name) is { Length: > 0 } v ? v : null;
         string cache = Env("HF_HUB_CACHE")
