@@ -51,7 +51,8 @@ public sealed class HubTimeoutTests : IDisposable
         var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
 
         Assert.Equal($"{Repo}/config.json: failed after 2 attempts: the server did not answer within 0.3 s (HF_HUB_DOWNLOAD_TIMEOUT)", e.Message);
-        Assert.Equal(2, server.Requests.Count);
+        // The attempts are the client's own count: how many requests reach the server is not (under a busy suite a
+        // 0.3 s attempt can end before its connection is even accepted), so it is not asserted here.
     }
 
     [Fact]
@@ -64,11 +65,11 @@ public sealed class HubTimeoutTests : IDisposable
             await stream.WriteAsync(Content.AsMemory(0, 100), stop);
             await Task.Delay(Timeout.Infinite, stop);
         });
-        using var client = new HubClient(Options(server.Endpoint, readTimeoutSeconds: 1));
+        using var client = new HubClient(Options(server.Endpoint, readTimeoutSeconds: 3)); // 3 s: a busy suite must not look like a stall
 
         var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
 
-        Assert.Contains("failed after 2 attempts: the server did not answer within 1 s", e.Message);
+        Assert.Contains("failed after 2 attempts: the server did not answer within 3 s", e.Message);
         var partial = Directory.GetFiles(_cache.Path, "*.incomplete", SearchOption.AllDirectories);
         Assert.Equal(100, new FileInfo(Assert.Single(partial)).Length);
     }
@@ -184,8 +185,6 @@ public sealed class HubTimeoutTests : IDisposable
 
         public string Endpoint { get; }
 
-        public List<string> Requests { get; } = [];
-
         async Task Accept()
         {
             while (!_stop.IsCancellationRequested)
@@ -208,7 +207,6 @@ public sealed class HubTimeoutTests : IDisposable
                 {
                     while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && await stream.ReadAsync(one, _stop.Token) == 1)
                         head.Append((char)one[0]);
-                    lock (Requests) Requests.Add(head.ToString());
                     await _handle(head.ToString(), stream, _stop.Token);
                     await stream.FlushAsync(_stop.Token);
                 }
