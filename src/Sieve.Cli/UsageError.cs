@@ -68,7 +68,9 @@ internal static class UsageError
             ? $"{e.Message.Split(" See the inner exception")[0].TrimEnd('.')}: {WithCause(inner)}"
             : e.Message;
 
-    static string OneLine(string message) => string.Join("; ", message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+    static string OneLine(string message) =>
+        message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Aggregate((line, next) => line + (line.EndsWith(':') || line.EndsWith('?') ? " " : "; ") + next); // "one of: 'a'; 'b'"
 
     static string CommandPath(SymbolResult? result)
     {

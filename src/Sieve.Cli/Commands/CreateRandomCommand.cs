@@ -11,8 +11,11 @@ internal static class CreateRandomCommand
 {
     public static Command Create()
     {
-        var family = new Option<ModelFamily>("--family") { Description = "vit (timm classifier), clip, or vilt (VQA and matching heads)", Required = true };
-        var size = new Option<RandomModelSize>("--size") { Description = "tiny (a few narrow layers; ViT: ViT-Ti/16) or base (ViT-B/16, CLIP ViT-B/16, ViLT-B/32)", DefaultValueFactory = _ => RandomModelSize.Tiny };
+        // Plain strings from a fixed list: the parser then names the choices, not the enum types behind them.
+        var family = new Option<string>("--family") { Description = "vit (timm classifier), clip, or vilt (VQA and matching heads)", Required = true };
+        family.AcceptOnlyFromAmong("vit", "clip", "vilt");
+        var size = new Option<string>("--size") { Description = "tiny (a few narrow layers; ViT: ViT-Ti/16) or base (ViT-B/16, CLIP ViT-B/16, ViLT-B/32)", DefaultValueFactory = _ => "tiny" };
+        size.AcceptOnlyFromAmong("tiny", "base");
         var output = new Option<string>("--out", "-o") { Description = "New (or empty) folder to write the model into", Required = true };
         var seed = new Option<int>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 0 };
         var command = new Command("create-random", "Write a model folder with random weights (config, safetensors, vocabulary) to try every command offline")
@@ -20,7 +23,7 @@ internal static class CreateRandomCommand
         command.SetAction(r =>
         {
             string dir = r.GetValue(output)!;
-            RandomModelFolder.Write(r.GetValue(family), r.GetValue(size), dir, r.GetValue(seed));
+            RandomModelFolder.Write(Enum.Parse<ModelFamily>(r.GetValue(family)!, ignoreCase: true), Enum.Parse<RandomModelSize>(r.GetValue(size)!, ignoreCase: true), dir, r.GetValue(seed));
             // The folder alone, as `sieve pull` prints it: MODEL=$(sieve create-random --family clip --out m).
             CliConsole.WriteRaw(Path.GetFullPath(dir));
             return 0;

@@ -54,4 +54,13 @@ public sealed partial class CliTests
         Assert.Contains($"r is at most {patches / 2}",
             Refused(Run("sweep", "-m", vit.Directory, "-d", data, "--methods", "tome", "--r", "1000", "--out", Path.Combine(_temp.Path, "sweep"))));
     }
+
+    [Fact]
+    public void ChoicesAreNamedNotTheTypesBehindThem()
+    {
+        string line = Refused(Run("create-random", "--family", "vit", "--size", "huge", "--out", Path.Combine(_temp.Path, "r")));
+        Assert.Equal("error: Argument 'huge' not recognized. Must be one of: 'tiny'; 'base' (`sieve create-random`; see `sieve create-random --help`)", line);
+        Assert.Contains("Must be one of: 'vit'; 'clip'; 'vilt'", Refused(Run("create-random", "--family", "dog", "--out", Path.Combine(_temp.Path, "r"))));
+        Assert.False(Directory.Exists(Path.Combine(_temp.Path, "r")));
+    }
 }
