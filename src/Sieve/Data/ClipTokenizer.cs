@@ -90,7 +90,9 @@ public sealed class ClipTokenizer
         int total = 2; // start and end of text
         for (var m = Pieces.Match(cleaned); m.Success; m = m.NextMatch())
         {
-            var piece = _cache.GetOrAdd(m.Value, Bpe);
+            // Pieces past the context are encoded only to count what the cut drops: kept out of the cache, so a long
+            // text cannot grow it without bound.
+            var piece = ids.Count < ContextLength - 1 ? _cache.GetOrAdd(m.Value, Bpe) : Bpe(m.Value);
             total += piece.Length;
             if (ids.Count < ContextLength - 1) ids.AddRange(piece);
         }
