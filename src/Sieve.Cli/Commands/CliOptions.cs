@@ -94,14 +94,14 @@ internal static class CliOptions
 
     /// <summary>
     /// Parses <c>--reducer</c> and loads <c>--guidance</c>, refusing guidance fitted for another model than the one in
-    /// <paramref name="modelDirectory"/>, and a <c>text=…</c> spec for a model without a text tower
-    /// (<paramref name="textTower"/> false); MADTP needs an explicit temperature outside eval/sweep.
+    /// <paramref name="modelDirectory"/>, and a <c>text=…</c> spec where no text tower runs (<paramref name="textTower"/>
+    /// false: a classifier, or a command that runs the image tower only); MADTP needs an explicit temperature outside eval/sweep.
     /// </summary>
     public static (Sieve.Reduction.ReductionSpec Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance, string? modelDirectory = null, bool textTower = true)
     {
         var parsed = Sieve.Reduction.ReductionSpec.Parse(spec);
         if (!textTower && !parsed.Text.IsNone && parsed.Text.ToString() != parsed.Vision.ToString())
-            throw new ArgumentException($"--reducer '{UsageError.Echo(spec)}': this model has no text tower, so text=… cannot apply; give vision=… or one spec");
+            throw new ArgumentException($"--reducer '{UsageError.Echo(spec)}': no text tower runs here, so text=… cannot apply; give vision=… or one spec");
         foreach (var tower in new[] { parsed.Vision, parsed.Text })
             if (tower.NeedsCalibration)
                 throw new ArgumentException($"--reducer '{tower}': a compute target needs calibration on a labelled set (sieve eval); give a temperature here, madtp:t=…");

@@ -17,7 +17,7 @@ internal static class CreateRandomCommand
         var size = new Option<string>("--size") { Description = "tiny (a few narrow layers; ViT: ViT-Ti/16) or base (ViT-B/16, CLIP ViT-B/16, ViLT-B/32)", DefaultValueFactory = _ => "tiny" };
         size.AcceptOnlyFromAmong("tiny", "base");
         var output = new Option<string>("--out", "-o") { Description = "New (or empty) folder to write the model into", Required = true };
-        var seed = new Option<int>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 0 };
+        var seed = NumberOptions.Integer("--seed", "Seed of the random weights", 0, int.MinValue, int.MaxValue);
         var command = new Command("create-random", "Write a model folder with random weights (config, safetensors, vocabulary) to try every command offline")
             { family, size, output, seed };
         command.SetAction(r =>

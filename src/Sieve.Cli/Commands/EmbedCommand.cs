@@ -54,10 +54,11 @@ internal static class EmbedCommand
                 if (!File.Exists(textFile)) throw new SieveFormatException($"--texts '{textFile}' does not exist");
                 names = File.ReadAllLines(textFile).Where(l => l.Trim().Length > 0).ToList();
                 if (names.Count == 0) throw new SieveFormatException($"--texts '{textFile}' holds no text");
+                var tokens = names.Distinct().ToDictionary(text => text, clip.Tokenizer.Tokenize); // once per text: warnings, then ids
                 foreach (string text in names)
-                    if (clip.Tokenizer.Tokenize(text).Warning is { } cut) CliConsole.Warn($"'{UsageError.Echo(text)}': {cut}");
+                    if (tokens[text].Warning is { } cut) CliConsole.Warn($"'{UsageError.Echo(text)}': {cut}");
                 var textReducer = spec.Bind(clip.Text.Tower, guide);
-                embed = text => clip.EncodeText(text, textReducer);
+                embed = text => clip.Text.Encode(tokens[text].Ids, textReducer);
             }
             else
             {

@@ -29,12 +29,8 @@ internal static class VisualizeCommand
             if (!string.Equals(Path.GetExtension(outPath), ".png", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"--out '{outPath}' must be a .png file");
             OutputGuard.Check("--out", outPath, [r.GetValue(image), r.GetValue(guidance)], [dir]);
-            var parsed = ReductionSpec.Parse(r.GetValue(reducer)!);
-            if (!parsed.Text.IsNone && parsed.Text.ToString() != parsed.Vision.ToString())
-                throw new ArgumentException($"--reducer '{UsageError.Echo(r.GetValue(reducer)!)}': visualize draws the image tower only; give vision=… or one spec");
+            var (parsed, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: false); // only the image tower is drawn
             var spec = parsed.Vision;
-            if (spec.NeedsCalibration) throw new ArgumentException($"'{spec}' needs a temperature for one image: use madtp:t=…");
-            var guide = r.GetValue(guidance) is { } g ? ReductionGuidance.Load(g, dir) : null;
             var encoder = ModelFolder.Load(dir);
             CliOptions.CheckMerges(spec, encoder);
             var (tower, patch, forward) = encoder switch

@@ -117,7 +117,7 @@ public sealed class TokenSet : IDisposable
     /// The tokens of each modality in sequence order, protected ones included: the slices ToMe's parity
     /// split counts positions in (ALGORITHMS.md §1 step 2), modalities in order of their first token.
     /// </summary>
-    public int[][] ModalitySlices() =>
+    internal int[][] ModalitySlices() =>
         Enumerable.Range(0, Count).GroupBy(i => _modalities[i]).Select(g => g.ToArray()).ToArray();
 
     /// <summary>Number of tokens a reducer may merge or prune.</summary>

@@ -27,5 +27,4 @@ internal static class ConfigLimits
 
     /// <summary>Most rows of a token or class table (<c>vocab_size</c>, <c>num_classes</c>): with <see cref="MaxWidth"/>, 2^30 weights.</summary>
     public const int MaxTableRows = 131072;
-
 }
