@@ -124,7 +124,9 @@ public class HandCases
 
         // T → ∞: θ → mean(I) = 0.322 keeps tokens 1 and 2; fusing one token alone would be pointless, so nothing happens.
         using var wide = new TokenSet(Modality.Image, 4, 2, 4);
+        wide.Features.CopyFrom([9f, 9f, 2f, 0f, 1f, 5f, 0f, 1f]); // the same I as above (G reads the features; a rented buffer is not zeroed)
         wide.Protect(0);
+        wide.Guide = 0;
         new MadtpReducer(tower, 1e9, mag).Reduce(0, wide, capture);
         Assert.Equal(4, wide.Count);
     }
