@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sieve.Eval;
 using Sieve.Export;
 using Sieve.Models;
+using Sieve.Nn;
 using Sieve.Reduction;
 using Sieve.Tensors;
 using Spectre.Console;
@@ -91,19 +92,18 @@ internal static class BenchCommand
     {
         string name = s.Model ?? (s.Random == ViltB32 ? "ViLT-B/32 (random weights)" : "CLIP ViT-B/16 (random weights)");
         const int seed = 0;
-        object model = null!;
+        IModel model = null!;
         stages.Run($"building {name}", () =>
         {
             model = s.Model switch
             {
                 null => s.Random == ViltB32 ? ViltModel.CreateRandom(ViltConfig.B32, seed) : ClipModel.CreateRandom(ClipConfig.VitB16, seed),
-                var directory when ModelFolder.Detect(directory) == ModelFamily.Vilt => ViltModel.Load(directory),
-                var directory => ModelFolder.Load(directory),
+                var directory => ModelFolder.LoadAny(directory),
             };
             // Loading leaves the unpacked weights as garbage; collect it now, not inside the measurements.
             CollectGarbage();
         });
-        var cases = model is ViltModel vilt ? ViltCases(vilt, s) : Cases((IImageEncoder)model, s);
+        var cases = Cases(model, s);
 
         // Loading can leave more garbage than running ever allocates: its peak is reported apart.
         long loadPeak = ProcessMemory.Peak;
@@ -135,7 +135,7 @@ internal static class BenchCommand
             using var peer = new OnnxRuntimePeer(Threading.MaxThreads);
             stages.Run("loading and warming up ONNX Runtime", () =>
             {
-                var models = new OnnxRuntimeModels(peer, peer.Load(imagePath), model is ClipModel ? peer.Load(textPath) : null);
+                var models = new OnnxRuntimeModels(peer, peer.Load(imagePath), model.Towers.Count > 1 ? peer.Load(textPath) : null);
                 foreach (var c in cases.Where(c => c.BindPeer != null))
                 {
                     c.Peer = c.BindPeer!(models);
@@ -166,9 +166,9 @@ internal static class BenchCommand
     static void CollectGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
     /// <summary>Writes the image or ViLT (and, for CLIP, text) graph with the model's weights; returns the parameter count.</summary>
-    static long Export(object model, string? directory, int seed, string imagePath, string textPath)
+    static long Export(IModel model, string? directory, int seed, string imagePath, string textPath)
     {
-        if (directory == null && model is ViltModel vilt)
+        if (directory == null && model is ViltModel vilt) // the random models Bench builds itself
         {
             using var file = File.Create(imagePath);
             return OnnxExporter.ExportRandomVilt(vilt.Config, seed, vilt.Answers.Count, file).Parameters;
@@ -181,125 +181,80 @@ internal static class BenchCommand
             return vision.Parameters + language.Parameters;
         }
         long parameters = OnnxExporter.Export(directory, imagePath).Parameters;
-        if (model is ClipModel) parameters += OnnxExporter.Export(directory, textPath, ClipTower.Text).Parameters;
+        if (model.Towers.Count > 1) parameters += OnnxExporter.Export(directory, textPath, ClipTower.Text).Parameters;
         return parameters;
     }
 
-    /// <summary>
-    /// ViLT answering one full-length question (the model's text positions, 40 for ViLT-B/32) about images at the
-    /// model's own size: one pair, and a batch of different images with the same question (so ONNX Runtime needs no
-    /// padding); with each reducer, both against dense.
-    /// </summary>
-    static List<BenchCase> ViltCases(ViltModel vilt, Settings s)
+    /// <summary>The workloads of every tower of the model, by the kind of tokens it reads.</summary>
+    static List<BenchCase> Cases(IModel model, Settings s)
     {
-        var config = vilt.Config;
-        int b = s.Batch, batchRuns = Math.Max(Math.Min(3, s.Runs), s.Runs / b), batchWarmup = Math.Min(s.Warmup, 1);
-        int size = config.ImageSize, n = 3 * size * size, t = config.MaxPositions;
-        // [CLS], words spread over the vocabulary (past BERT's special and unused ids where it has them), [SEP].
-        var ids = Enumerable.Range(0, t).Select(i => i == 0 ? 101 % config.VocabSize : i == t - 1 ? 102 % config.VocabSize
-            : (1000 + i * 7919) % config.VocabSize).ToArray();
-        var pixels = new float[b * n];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.37f);
-        var inputs = Enumerable.Range(0, b).Select(i => new ViltInput(ids, pixels[(i * n)..((i + 1) * n)], size, size)).ToArray();
-        long dense = vilt.AnswerMacs(t, size / config.PatchSize, size / config.PatchSize);
-        long MacsOf(int i, TokenReducer reducer)
-        {
-            var trace = new ForwardTrace();
-            vilt.AnswerLogits(inputs[i], reducer, trace);
-            return trace.Macs;
-        }
-        float[] Answer(int i, TokenReducer? reducer = null) => vilt.AnswerLogits(inputs[i], reducer);
-        long[] Ids(int rows) => Enumerable.Repeat(ids, rows).SelectMany(row => row).Select(id => (long)id).ToArray();
-        var cases = new List<BenchCase>
-        {
-            new()
-            {
-                Name = $"VQA, {t} tokens + {size}×{size} image, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = dense, PeerMacs = dense,
-                Sieve = () => Answer(0), BindPeer = m => m.Peer.Runner(m.Image, m.Peer.Tensor(Ids(1), 1, t), m.Peer.Tensor(pixels[..n], 1, 3, size, size)),
-            },
-            new()
-            {
-                Name = $"VQA, batch {b} (throughput)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * dense, PeerMacs = b * dense,
-                Sieve = () => Threading.ForEachSample(b, i => Answer(i)),
-                BindPeer = m => m.Peer.Runner(m.Image, m.Peer.Tensor(Ids(b), b, t), m.Peer.Tensor(pixels, b, 3, size, size)),
-            },
-        };
-        foreach (var spec in s.Reducers)
-        {
-            if (spec.Bind(vilt.Tower) is not { } reducer) continue;
-            cases.Add(new()
-            {
-                Name = $"VQA, batch 1, {spec.Vision}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MacsOf(0, reducer),
-                Sieve = () => Answer(0, reducer), Dense = () => Answer(0), DenseMacs = dense,
-            });
-            cases.Add(new()
-            {
-                Name = $"VQA, batch {b} (throughput), {spec.Vision}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
-                SieveMacs = Enumerable.Range(0, b).Sum(i => MacsOf(i, reducer)),
-                Sieve = () => Threading.ForEachSample(b, i => Answer(i, reducer)), Dense = () => Threading.ForEachSample(b, i => Answer(i)), DenseMacs = b * dense,
-            });
-        }
+        int batchRuns = Math.Max(Math.Min(3, s.Runs), s.Runs / s.Batch), batchWarmup = Math.Min(s.Warmup, 1);
+        var cases = new List<BenchCase>();
+        foreach (var tower in model.Towers)
+            cases.AddRange(tower.Info.Modality == Modality.Text ? TextCases(tower, s, batchRuns, batchWarmup) : ImageCases(tower, s, batchRuns, batchWarmup));
         return cases;
     }
 
-    /// <summary>The workloads for this model: images always, texts for CLIP.</summary>
-    static List<BenchCase> Cases(IImageEncoder encoder, Settings s)
+    /// <summary>
+    /// Images at the tower's own size (a fusion tower: each with the same full-length question, so ONNX Runtime needs
+    /// no padding): one alone, a batch of different ones, for an image tower the batch one after another; with each
+    /// reducer, both against dense.
+    /// </summary>
+    static IEnumerable<BenchCase> ImageCases(ITower tower, Settings s, int batchRuns, int batchWarmup)
     {
-        int b = s.Batch, batchRuns = Math.Max(Math.Min(3, s.Runs), s.Runs / b), batchWarmup = Math.Min(s.Warmup, 1);
-        var (size, macs, encode) = encoder switch
-        {
-            VitModel vit => (vit.Config.ImageSize, vit.Macs, (Func<ReadOnlyMemory<float>, TokenReducer?, ForwardTrace?, float[]>)((p, red, t) => vit.Logits(p.Span, red, t))),
-            ClipModel clip => (clip.Config.ImageSize, clip.Vision.Macs, (p, red, t) => clip.Vision.Encode(p.Span, red, t)),
-            _ => throw new InvalidOperationException($"no benchmark for {encoder.GetType().Name}"),
-        };
-        // b different, deterministic images in an image-like range; the first one alone for batch 1.
-        int n = 3 * size * size;
-        var pixels = new float[b * n];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.37f);
-        var first = pixels[..n];
-        float[] Encode(int i, TokenReducer? reducer = null) => encode(pixels.AsMemory(i * n, n), reducer, null);
+        int b = s.Batch, size = tower.ImageSize;
+        bool pair = tower.Info.Modality == Modality.Multimodal;
+        var inputs = Enumerable.Range(0, b).Select(i => tower.Example(i)).ToArray();
+        var pixels = inputs.SelectMany(input => input.Pixels!).ToArray();
+        var first = inputs[0].Pixels!;
+        int t = pair ? inputs[0].Ids!.Length : 0;
+        long dense = tower.DenseMacs(inputs[0]);
+        string what = pair ? "VQA" : "image";
         long MacsOf(int i, TokenReducer reducer)
         {
             var trace = new ForwardTrace();
-            encode(pixels.AsMemory(i * n, n), reducer, trace);
+            tower.Forward(inputs[i], BlockHook.Combine(reducer, trace));
             return trace.Macs;
         }
-        var cases = new List<BenchCase>
+        float[] Run(int i, TokenReducer? reducer = null) => tower.Forward(inputs[i], reducer);
+        Action Peer(OnnxRuntimeModels m, int rows, float[] images) => pair
+            ? m.Peer.Runner(m.Image, m.Peer.Tensor(Enumerable.Repeat(inputs[0].Ids!, rows).SelectMany(row => row).Select(id => (long)id).ToArray(), rows, t),
+                m.Peer.Tensor(images, rows, 3, size, size))
+            : m.Peer.Runner(m.Image, images, rows, 3, size, size);
+
+        yield return new()
         {
-            new()
-            {
-                Name = "image, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = macs, PeerMacs = macs,
-                Sieve = () => Encode(0), BindPeer = m => m.Peer.Runner(m.Image, first, 1, 3, size, size),
-            },
-            new()
-            {
-                Name = $"image, batch {b} (throughput)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * macs, PeerMacs = b * macs,
-                Sieve = () => Threading.ForEachSample(b, i => Encode(i)), BindPeer = m => m.Peer.Runner(m.Image, pixels, b, 3, size, size),
-            },
-            new()
-            {
-                Name = $"image, batch {b}, sequential (Sieve latency mode)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * macs,
-                Sieve = () => { for (int i = 0; i < b; i++) Encode(i); },
-            },
+            Name = pair ? $"VQA, {t} tokens + {size}×{size} image, batch 1" : "image, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs,
+            SieveMacs = dense, PeerMacs = dense, Sieve = () => Run(0), BindPeer = m => Peer(m, 1, first),
         };
+        yield return new()
+        {
+            Name = $"{what}, batch {b} (throughput)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * dense, PeerMacs = b * dense,
+            Sieve = () => Threading.ForEachSample(b, i => Run(i)), BindPeer = m => Peer(m, b, pixels),
+        };
+        if (!pair)
+            yield return new()
+            {
+                Name = $"image, batch {b}, sequential (Sieve latency mode)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * dense,
+                Sieve = () => { for (int i = 0; i < b; i++) Run(i); },
+            };
         foreach (var spec in s.Reducers)
         {
-            CliOptions.CheckMerges(spec.Vision, encoder);
-            if (spec.Bind(encoder.ImageTower) is not { } reducer) continue;
-            cases.Add(new()
+            CliOptions.CheckMerges(spec.For(tower.Info), tower);
+            if (spec.Bind(tower.Info) is not { } reducer) continue;
+            var shown = spec.For(tower.Info);
+            yield return new()
             {
-                Name = $"image, batch 1, {spec.Vision}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MacsOf(0, reducer),
-                Sieve = () => Encode(0, reducer), Dense = () => Encode(0), DenseMacs = macs,
-            });
-            cases.Add(new()
+                Name = $"{what}, batch 1, {shown}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MacsOf(0, reducer),
+                Sieve = () => Run(0, reducer), Dense = () => Run(0), DenseMacs = dense,
+            };
+            yield return new()
             {
-                Name = $"image, batch {b} (throughput), {spec.Vision}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
+                Name = $"{what}, batch {b} (throughput), {shown}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
                 SieveMacs = Enumerable.Range(0, b).Sum(i => MacsOf(i, reducer)),
-                Sieve = () => Threading.ForEachSample(b, i => Encode(i, reducer)), Dense = () => Threading.ForEachSample(b, i => Encode(i)), DenseMacs = b * macs,
-            });
+                Sieve = () => Threading.ForEachSample(b, i => Run(i, reducer)), Dense = () => Threading.ForEachSample(b, i => Run(i)), DenseMacs = b * dense,
+            };
         }
-        if (encoder is ClipModel c) cases.AddRange(TextCases(c, s, batchRuns, batchWarmup));
-        return cases;
     }
 
     /// <summary>
@@ -307,42 +262,36 @@ internal static class BenchCommand
     /// end-of-text, ONNX Runtime takes the batch padded to the longest (end-of-text as padding, as Hugging Face's
     /// CLIP tokenizers pad).
     /// </summary>
-    static IEnumerable<BenchCase> TextCases(ClipModel clip, Settings s, int batchRuns, int batchWarmup)
+    static IEnumerable<BenchCase> TextCases(ITower tower, Settings s, int batchRuns, int batchWarmup)
     {
-        var config = clip.Config;
-        int n = config.MaxPositions, eos = config.EosTokenId, b = s.Batch;
-        int[] Text(int length) => Enumerable.Range(0, length).Select(i =>
-        {
-            int id = 1 + i * 7919 % (config.VocabSize - 2); // spread over the vocabulary, never end-of-text before the end
-            return i == length - 1 ? eos : id == eos ? id + 1 : id;
-        }).ToArray();
-        long[] Padded(IEnumerable<int[]> texts) => texts.SelectMany(t => t.Concat(Enumerable.Repeat(eos, n - t.Length))).Select(id => (long)id).ToArray();
-
-        var full = Text(n);
+        int n = tower.TextTokens, b = s.Batch;
+        var full = tower.Example(0);
+        int eos = full.Ids![^1];
+        long[] Padded(IEnumerable<TowerInput> texts) => texts.SelectMany(t => t.Ids!.Concat(Enumerable.Repeat(eos, n - t.Ids!.Length))).Select(id => (long)id).ToArray();
         int shortest = Math.Min(5, n);
-        var texts = Enumerable.Range(0, b).Select(i => Text(b == 1 ? n : shortest + (n - shortest) * i / (b - 1))).ToArray();
+        var texts = Enumerable.Range(0, b).Select(i => tower.Example(i, b == 1 ? n : shortest + (n - shortest) * i / (b - 1))).ToArray();
+        long dense = tower.DenseMacs(full);
         yield return new BenchCase
         {
-            Name = $"text, {n} tokens, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs,
-            SieveMacs = clip.Text.MacsFor(n), PeerMacs = clip.Text.MacsFor(n),
-            Sieve = () => clip.Text.Encode(full), BindPeer = m => m.Peer.Runner(m.Text!, Padded([full]), 1, n),
+            Name = $"text, {n} tokens, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = dense, PeerMacs = dense,
+            Sieve = () => tower.Forward(full), BindPeer = m => m.Peer.Runner(m.Text!, Padded([full]), 1, n),
         };
         foreach (var spec in s.Reducers)
         {
-            if (spec.Bind(clip.Text.Tower) is not { } reducer) continue;
+            if (spec.Bind(tower.Info) is not { } reducer) continue;
             var trace = new ForwardTrace();
-            clip.Text.Encode(full, reducer, trace);
+            tower.Forward(full, BlockHook.Combine(reducer, trace));
             yield return new BenchCase
             {
-                Name = $"text, {n} tokens, batch 1, {spec.Text}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = trace.Macs,
-                Sieve = () => clip.Text.Encode(full, reducer), Dense = () => clip.Text.Encode(full), DenseMacs = clip.Text.MacsFor(n),
+                Name = $"text, {n} tokens, batch 1, {spec.For(tower.Info)}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = trace.Macs,
+                Sieve = () => tower.Forward(full, reducer), Dense = () => tower.Forward(full), DenseMacs = dense,
             };
         }
         yield return new BenchCase
         {
-            Name = $"text, batch {b}, {texts[0].Length}–{n} tokens (ORT: padded to {n})", Items = b, Warmup = batchWarmup, Runs = batchRuns,
-            SieveMacs = texts.Sum(t => clip.Text.MacsFor(t.Length)), PeerMacs = b * clip.Text.MacsFor(n),
-            Sieve = () => Threading.ForEachSample(b, i => clip.Text.Encode(texts[i])), BindPeer = m => m.Peer.Runner(m.Text!, Padded(texts), b, n),
+            Name = $"text, batch {b}, {texts[0].Ids!.Length}–{n} tokens (ORT: padded to {n})", Items = b, Warmup = batchWarmup, Runs = batchRuns,
+            SieveMacs = texts.Sum(tower.DenseMacs), PeerMacs = b * dense,
+            Sieve = () => Threading.ForEachSample(b, i => tower.Forward(texts[i])), BindPeer = m => m.Peer.Runner(m.Text!, Padded(texts), b, n),
         };
     }
 

@@ -32,10 +32,10 @@ internal static class ClassifyCommand
             var files = CliOptions.ExpandImages(r.GetValue(images)!);
             var vit = VitModel.Load(dir);
             CliOptions.CheckMerges(spec.Vision, vit);
-            var imageReducer = spec.Bind(vit.Tower, guide);
+            vit = vit.WithReduction(spec, guide);
             int k = r.GetValue(top);
             var read = CliOptions.ImageReader();
-            PredictionTable.WriteAll(files, file => vit.Classify(read(file), k, imageReducer), true, r.GetValue(json), []);
+            PredictionTable.WriteAll(files, file => vit.Classify(read(file), k), true, r.GetValue(json), []);
             return 0;
         });
         return command;

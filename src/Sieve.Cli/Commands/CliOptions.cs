@@ -109,15 +109,15 @@ internal static class CliOptions
     }
 
     /// <summary>
-    /// Refuses a merge schedule that asks for more than the image tower's patches can give (<see cref="Sieve.Reduction.MergeSchedule.CheckFits"/>);
-    /// text towers are not checked here, their length depends on the text.
+    /// Refuses a merge schedule that asks for more than an image tower's patches can give (<see cref="Sieve.Reduction.MergeSchedule.CheckFits"/>);
+    /// text and fusion towers are not checked here, their length depends on the input.
     /// </summary>
-    public static void CheckMerges(Sieve.Reduction.ReducerSpec spec, IImageEncoder encoder)
+    public static void CheckMerges(Sieve.Reduction.ReducerSpec spec, ITower tower)
     {
-        int grid = encoder switch { VitModel vit => vit.Config.Grid, ClipModel clip => clip.Config.Grid, _ => 0 };
-        if (grid > 0 && spec.Schedule is { } schedule)
+        if (tower.Info.Modality == Sieve.Nn.Modality.Image && spec.Schedule is { } schedule)
         {
-            try { schedule.CheckFits(encoder.ImageTower.Layers, grid * grid, encoder.ImageTower.Name); }
+            int side = tower.ImageSize / tower.PatchSize;
+            try { schedule.CheckFits(tower.Info.Layers, side * side, tower.Info.Name); }
             catch (ArgumentException e) { throw new ArgumentException($"--reducer '{spec}': {e.Message}"); }
         }
     }

@@ -45,7 +45,7 @@ internal static class EmbedCommand
             OutputGuard.Check("--out", outPath, [textFile, r.GetValue(guidance), .. imageFiles], [dir]);
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: ModelFolder.Detect(dir) == ModelFamily.Clip);
             var encoder = ModelFolder.Load(dir);
-            if (textFile == null) CliOptions.CheckMerges(spec.Vision, encoder);
+            if (textFile == null) CliOptions.CheckMerges(spec.Vision, encoder.ImageTower);
             IReadOnlyList<string> names;
             Func<string, float[]> embed;
             if (textFile != null)
@@ -57,15 +57,15 @@ internal static class EmbedCommand
                 var tokens = names.Distinct().ToDictionary(text => text, clip.Tokenizer.Tokenize); // once per text: warnings, then ids
                 foreach (string text in names)
                     if (tokens[text].Warning is { } cut) CliConsole.Warn($"'{UsageError.Echo(text)}': {cut}");
-                var textReducer = spec.Bind(clip.Text.Tower, guide);
-                embed = text => clip.Text.Encode(tokens[text].Ids, textReducer);
+                var textTower = clip.WithReduction(spec, guide).Text;
+                embed = text => textTower.Encode(tokens[text].Ids);
             }
             else
             {
                 names = imageFiles;
-                var imageReducer = spec.Bind(encoder.ImageTower, guide);
+                var reduced = (IImageEncoder)encoder.WithReduction(spec, guide);
                 var read = CliOptions.ImageReader();
-                embed = file => encoder.EncodeImage(read(file), imageReducer);
+                embed = file => reduced.EncodeImage(read(file));
             }
 
             bool unitLength = r.GetValue(normalize);

@@ -16,7 +16,7 @@ internal static class MatchCommand
         {
             var pairs = ViltPairs.Load(r, options, vqa: false);
             bool json = r.GetValue(options.Json);
-            var rows = pairs.Run("scoring", json, input => pairs.Model.MatchScore(input, pairs.Reducer));
+            var rows = pairs.Run("scoring", json, input => pairs.Model.MatchScore(input));
             if (json)
             {
                 CliConsole.WriteRaw(JsonSerializer.Serialize(rows.Select(row => new

@@ -39,18 +39,15 @@ internal sealed class ViltPairs
     readonly IReadOnlyList<string> _images;
     readonly IReadOnlyList<(string Text, TokenizedText Tokens)> _texts;
 
-    ViltPairs(ViltModel model, TokenReducer? reducer, IReadOnlyList<string> images, IReadOnlyList<(string, TokenizedText)> texts)
+    ViltPairs(ViltModel model, IReadOnlyList<string> images, IReadOnlyList<(string, TokenizedText)> texts)
     {
         Model = model;
-        Reducer = reducer;
         _images = images;
         _texts = texts;
     }
 
+    /// <summary>The model, with the command's reducer bound.</summary>
     public ViltModel Model { get; }
-
-    /// <summary>Null for the dense model, else bound to the model's fusion tower.</summary>
-    public TokenReducer? Reducer { get; }
 
     /// <summary>Loads the model and checks every input before anything runs.</summary>
     /// <param name="r">The parsed command line.</param>
@@ -72,7 +69,7 @@ internal sealed class ViltPairs
         if (!vqa && !model.HasMatchHead)
             throw new SieveFormatException($"'{dir}' has no image–text matching head (rank_output): not a ViltForImageAndTextRetrieval checkpoint");
         var images = CliOptions.ExpandImages(r.GetValue(o.Images)!);
-        return new ViltPairs(model, spec.Bind(model.Tower, guide), images, texts.Select(t => (t, model.Tokenizer.Encode(t))).ToList());
+        return new ViltPairs(model.WithReduction(spec, guide), images, texts.Select(t => (t, model.Tokenizer.Encode(t))).ToList());
     }
 
     /// <summary>Runs <paramref name="run"/> on every pair (a progress bar unless <paramref name="quiet"/>); images outer, texts inner.</summary>

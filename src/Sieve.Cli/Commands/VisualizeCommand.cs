@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sieve.Data;
 using Sieve.Eval;
 using Sieve.Models;
+using Sieve.Nn;
 using Sieve.Reduction;
 using SkiaSharp;
 using Spectre.Console;
@@ -32,24 +33,19 @@ internal static class VisualizeCommand
             var (parsed, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: false); // only the image tower is drawn
             var spec = parsed.Vision;
             var encoder = ModelFolder.Load(dir);
-            CliOptions.CheckMerges(spec, encoder);
-            var (tower, patch, forward) = encoder switch
-            {
-                VitModel vit => (vit.Tower, vit.Config.PatchSize, (Action<float[], TokenReducer?, ForwardTrace>)((p, red, t) => vit.Features(p, red, t))),
-                ClipModel clip => (clip.Vision.Tower, clip.Config.PatchSize, (p, red, t) => clip.Vision.Encode(p, red, t)),
-                _ => throw new InvalidOperationException($"no visualisation for {encoder.GetType().Name}"),
-            };
-            var picked = Layers(r.GetValue(layers), tower.Layers);
+            CliOptions.CheckMerges(spec, encoder.ImageTower);
+            var tower = encoder.ImageTower;
+            var picked = Layers(r.GetValue(layers), tower.Info.Layers);
             var decoded = CliOptions.ImageReader()(r.GetValue(image)!);
             var view = encoder.Preprocessor.View(decoded);
             var trace = new ForwardTrace { KeepSourceMaps = true };
-            forward(encoder.Preprocessor.Process(decoded), spec.Bind(tower, guide), trace);
+            tower.Forward(TowerInput.Image(encoder.Preprocessor.Process(decoded), tower.ImageSize), BlockHook.Combine(spec.Bind(tower.Info, guide), trace));
 
             var panels = new List<(string Label, RgbImage Image)> { ("input", view) };
             foreach (int layer in picked)
             {
                 var step = trace.Layers[layer - 1];
-                panels.Add(($"layer {layer}: {step.MlpTokens} tokens", MergeGroupImage.Render(view, patch, step.Source.AsSpan(1))));
+                panels.Add(($"layer {layer}: {step.MlpTokens} tokens", MergeGroupImage.Render(view, tower.PatchSize, step.Source.AsSpan(1))));
             }
             Save(outPath, $"{spec}", panels);
             CliConsole.Out.MarkupLineInterpolated($"wrote [green]{outPath}[/] ({panels.Count - 1} layers of {spec})");

@@ -20,7 +20,7 @@ internal static class VqaCommand
             var pairs = ViltPairs.Load(r, options, vqa: true);
             bool json = r.GetValue(options.Json);
             int k = r.GetValue(top);
-            var rows = pairs.Run("answering", json, input => pairs.Model.Answer(input, k, pairs.Reducer));
+            var rows = pairs.Run("answering", json, input => pairs.Model.Answer(input, k));
             if (json)
             {
                 CliConsole.WriteRaw(JsonSerializer.Serialize(rows.Select(row => new

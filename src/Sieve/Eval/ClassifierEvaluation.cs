@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using Sieve.Data;
 using Sieve.Models;
 using Sieve.Reduction;
@@ -72,7 +73,7 @@ public sealed class ClassifierEvaluation
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         var all = WithDense(specs);
-        var reducers = all.Select(s => s.Bind(_model.Tower, guidance)).ToArray();
+        var reducers = all.Select(s => s.Bind(_model.Info, guidance)).ToArray();
         var top1 = new int[all.Count];
         var top5 = new int[all.Count];
         var agree = new int[all.Count];
@@ -92,7 +93,7 @@ public sealed class ClassifierEvaluation
                 Threading.ForEachSample(count, i =>
                 {
                     var trace = new ForwardTrace();
-                    top[i] = TopIndices(_model.Logits(inputs[i], reducer, trace), 5);
+                    top[i] = TopIndices(_model.Logits(inputs[i], BlockHook.Combine(reducer, trace)), 5);
                     chunkMacs[i] = trace.Macs;
                     progress?.Invoke();
                 });
@@ -126,7 +127,7 @@ public sealed class ClassifierEvaluation
         var inputs = Load(Math.Min(images, Images));
         var cases = WithDense(specs).Select(spec =>
         {
-            var reducer = spec.Bind(_model.Tower, guidance);
+            var reducer = spec.Bind(_model.Info, guidance);
             return (Action)(() => Threading.ForEachSample(inputs.Length, i => _model.Logits(inputs[i], reducer)));
         }).ToArray();
         return InterleavedTiming.Measure(cases, warmupRounds, rounds, afterRound);
@@ -154,12 +155,12 @@ public sealed class ClassifierEvaluation
         double dense = _model.Macs;
         var result = MadtpCalibration.Calibrate(t =>
         {
-            var reducer = spec.WithTemperature(t).Bind(_model.Tower, guidance);
+            var reducer = spec.WithTemperature(t).Bind(_model.Info, guidance);
             var macs = new long[inputs.Length];
             Threading.ForEachSample(inputs.Length, i =>
             {
                 var trace = new ForwardTrace();
-                _model.Logits(inputs[i], reducer, trace);
+                _model.Logits(inputs[i], BlockHook.Combine(reducer, trace));
                 macs[i] = trace.Macs;
             });
             return macs.Average() / dense;

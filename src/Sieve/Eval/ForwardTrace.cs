@@ -1,3 +1,5 @@
+using Sieve.Nn;
+
 namespace Sieve.Eval;
 
 /// <summary>One block of a traced forward.</summary>
@@ -9,10 +11,11 @@ namespace Sieve.Eval;
 public sealed record LayerTrace(int AttentionTokens, int MlpTokens, long Macs, long ReducerMacs, int[]? Source);
 
 /// <summary>
-/// What one forward executed: token counts per block and multiply-adds counted at the actual token
-/// counts (fvcore's convention: one MAC = one "FLOP"; norms and elementwise ops not counted).
+/// An observer that records what one forward executed: token counts per block and multiply-adds counted at the
+/// actual token counts (fvcore's convention: one MAC = one "FLOP"; norms and elementwise ops not counted).
+/// Combine it with a reducer (<see cref="BlockHook.Combine"/>); it serves one forward.
 /// </summary>
-public sealed class ForwardTrace
+public sealed class ForwardTrace : BlockHook
 {
     readonly List<LayerTrace> _layers = [];
 
@@ -28,11 +31,13 @@ public sealed class ForwardTrace
     /// <summary><see cref="Macs"/> in billions.</summary>
     public double GMacs => Macs / 1e9;
 
-    internal void AddLayer(LayerTrace layer)
+    /// <inheritdoc />
+    public override void AfterBlock(int layer, TokenSet tokens, BlockCost cost)
     {
-        _layers.Add(layer);
-        Macs += layer.Macs;
+        _layers.Add(new LayerTrace(cost.AttentionTokens, cost.MlpTokens, cost.Macs, cost.ReducerMacs, KeepSourceMaps ? tokens.Source.ToArray() : null));
+        Macs += cost.Macs;
     }
 
-    internal void AddMacs(long macs) => Macs += macs;
+    /// <inheritdoc />
+    public override void Outside(long macs) => Macs += macs;
 }

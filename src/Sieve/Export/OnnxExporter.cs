@@ -19,7 +19,7 @@ namespace Sieve.Export;
 /// mask padding cannot change the pooled token.</item>
 /// <item>ViLT: <c>input_ids</c> int64 [batch, sequence] (unpadded: every row runs in full) and <c>pixel_values</c> float32
 /// [batch, 3, height, width] of any size → <c>logits</c> [batch, answers] (VQA head, <see cref="ViltModel.AnswerLogits"/>)
-/// and/or <c>match_score</c> [batch, 1] (<see cref="ViltModel.MatchScore"/>), or <c>pooler_output</c> without heads. The
+/// and/or <c>match_score</c> [batch, 1] (<see cref="ViltModel.MatchScore(ViltInput, Sieve.Nn.BlockHook)"/>), or <c>pooler_output</c> without heads. The
 /// position grid is resized to each image's patch grid by ONNX's Resize (linear, align_corners), as PyTorch does.</item>
 /// </list>
 /// Attention is spelled out as MatMul, Reshape, Transpose and Softmax; GELU as its Erf formula (Gelu is not in

@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using System.Numerics.Tensors;
 using Sieve.Reduction;
 
@@ -75,16 +76,16 @@ public sealed class CrossGetFitter : IFitObjective
         return SampleMean.Of(samples.Count, parameters.Length, gradient, (i, g) =>
         {
             var sample = _samples[samples[i]];
-            var visionStates = new ForwardProbe(_vision, vision);
+            var visionStates = new ForwardProbe(_vision.Layers);
             if (_target.Classifier is { } vit)
             {
-                vit.Features(sample.Pixels, visionStates);
-                return ClassLoss(States(visionStates), sample.Label, g);
+                vit.Features(sample.Pixels, BlockHook.Combine(vision, visionStates));
+                return ClassLoss(States(visionStates, _vision), sample.Label, g);
             }
-            var textStates = new ForwardProbe(_text!, text);
-            _target.Clip!.Vision.Encode(sample.Pixels, visionStates);
-            _target.Clip.Text.Encode(sample.Text, textStates);
-            return PairLoss(States(visionStates), States(textStates), g);
+            var textStates = new ForwardProbe(_text!.Layers);
+            _target.Clip!.Vision.Encode(sample.Pixels, BlockHook.Combine(vision, visionStates));
+            _target.Clip.Text.Encode(sample.Text, BlockHook.Combine(text, textStates));
+            return PairLoss(States(visionStates, _vision), States(textStates, _text), g);
         });
     }
 
@@ -130,8 +131,8 @@ public sealed class CrossGetFitter : IFitObjective
         return loss;
     }
 
-    static double[][] States(ForwardProbe probe) =>
+    static double[][] States(ForwardProbe probe, TowerInfo tower) =>
         probe.CrossStates.Select((s, l) => s == null
-            ? throw new InvalidOperationException($"the {probe.Tower.Name} tower had no cross token before block {l}")
+            ? throw new InvalidOperationException($"the {tower.Name} tower had no cross token before block {l}")
             : Array.ConvertAll(s, v => (double)v)).ToArray();
 }

@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using Sieve.Models;
 using Sieve.Reduction;
 using Sieve.Weights;
@@ -40,10 +41,10 @@ public sealed class FitTarget
     public NormProjection? TextHead { get; }
 
     /// <summary>The image tower.</summary>
-    public TowerInfo Vision => Classifier?.Tower ?? Clip!.Vision.Tower;
+    public TowerInfo Vision => Classifier?.Info ?? Clip!.Vision.Info;
 
     /// <summary>The text tower, or null for a classifier.</summary>
-    public TowerInfo? Text => Clip?.Text.Tower;
+    public TowerInfo? Text => Clip?.Text.Info;
 
     /// <summary>Loads a ViT or CLIP folder with the parts fitting reads.</summary>
     /// <param name="directory">The model folder.</param>

@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using Sieve.Reduction;
 using Sieve.Tensors;
 
@@ -108,7 +109,7 @@ public sealed class MadtpFitter : IFitObjective
     /// <summary>The unprotected token states of every layer of a dense forward.</summary>
     static float[][] Candidates(TowerInfo tower, Action<ForwardProbe> forward)
     {
-        var probe = new ForwardProbe(tower, null, recordCandidates: true);
+        var probe = new ForwardProbe(tower.Layers, recordCandidates: true);
         forward(probe);
         return probe.Candidates.Select(c => c ?? []).ToArray();
     }

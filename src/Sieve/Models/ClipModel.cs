@@ -18,10 +18,10 @@ public sealed class ClipModel : IImageEncoder
     public ClipConfig Config { get; }
 
     /// <summary>The image tower.</summary>
-    public ClipVisionTower Vision { get; }
+    public ClipVisionTower Vision { get; private set; }
 
     /// <summary>The text tower.</summary>
-    public ClipTextTower Text { get; }
+    public ClipTextTower Text { get; private set; }
 
     /// <summary>exp(<c>logit_scale</c>): the temperature that turns cosine similarities into logits.</summary>
     public float LogitScale { get; }
@@ -75,22 +75,36 @@ public sealed class ClipModel : IImageEncoder
     public float[] Preprocess(RgbImage image) => Preprocessor.Process(image);
 
     /// <inheritdoc />
-    public TowerInfo ImageTower => Vision.Tower;
+    ITower IImageEncoder.ImageTower => Vision;
+
+    /// <inheritdoc />
+    public IReadOnlyList<ITower> Towers => [Vision, Text];
+
+    /// <summary>
+    /// This model with <paramref name="reduction"/>'s reducers bound: its vision spec to the image tower, its text
+    /// spec to the text tower. Every forward of the returned model runs them (the weights are shared, not copied).
+    /// </summary>
+    /// <param name="reduction">The reducers per tower.</param>
+    /// <param name="guidance">Fitted guidance for this model, or null.</param>
+    public ClipModel WithReduction(ReductionSpec reduction, ReductionGuidance? guidance = null)
+    {
+        var reduced = (ClipModel)MemberwiseClone();
+        reduced.Vision = Vision.WithReducer(reduction.Bind(Vision.Info, guidance));
+        reduced.Text = Text.WithReducer(reduction.Bind(Text.Info, guidance));
+        return reduced;
+    }
+
+    IModel IModel.WithReduction(ReductionSpec reduction, ReductionGuidance? guidance) => WithReduction(reduction, guidance);
 
     /// <summary>Projected image embedding (not normalised).</summary>
-    /// <param name="image">The image.</param>
-    /// <param name="reducer">Null for the dense tower, or a reducer bound to <see cref="ClipVisionTower.Tower"/>.</param>
-    public float[] EncodeImage(RgbImage image, TokenReducer? reducer = null) => Vision.Encode(Preprocess(image), reducer);
+    public float[] EncodeImage(RgbImage image) => Vision.Encode(Preprocess(image));
 
     /// <summary>Projected text embedding (not normalised).</summary>
-    /// <param name="text">The text.</param>
-    /// <param name="reducer">Null for the dense tower, or a reducer bound to <see cref="ClipTextTower.Tower"/>.</param>
-    public float[] EncodeText(string text, TokenReducer? reducer = null) => Text.Encode(Tokenizer.Encode(text), reducer);
+    public float[] EncodeText(string text) => Text.Encode(Tokenizer.Encode(text));
 
     /// <summary>A zero-shot classifier over <paramref name="labels"/>, each embedded through every template.</summary>
     /// <param name="labels">Class names.</param>
     /// <param name="templates">Prompt templates with "{}" (default: CLIP's 7-prompt ensemble).</param>
-    /// <param name="textReducer">Null, or a reducer for the text tower while embedding the prompts.</param>
-    public ZeroShotClassifier ZeroShot(IReadOnlyList<string> labels, IReadOnlyList<string>? templates = null, TokenReducer? textReducer = null) =>
-        new(this, labels, templates ?? ZeroShotClassifier.DefaultTemplates, textReducer);
+    public ZeroShotClassifier ZeroShot(IReadOnlyList<string> labels, IReadOnlyList<string>? templates = null) =>
+        new(this, labels, templates ?? ZeroShotClassifier.DefaultTemplates);
 }

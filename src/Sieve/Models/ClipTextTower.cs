@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using Sieve.Eval;
 using Sieve.Nn;
 using Sieve.Reduction;
 
@@ -11,13 +10,14 @@ namespace Sieve.Models;
 /// Only the given tokens run: padding after end-of-text could not change the result under the
 /// causal mask, so it is never computed.
 /// </summary>
-public sealed class ClipTextTower
+public sealed class ClipTextTower : ITower
 {
     readonly float[] _tokenEmbedding, _positions;
     readonly Encoder _encoder;
     readonly Nn.LayerNorm _finalNorm;
     readonly Linear _projection;
     readonly ClipConfig _config;
+    TokenReducer? _reducer; // set only on the copies WithReducer makes
 
     internal ClipTextTower(ClipConfig config, CheckpointReader w)
     {
@@ -33,16 +33,32 @@ public sealed class ClipTextTower
         _projection = w.Linear("text_projection", d, config.ProjectionDim, bias: false);
     }
 
-    /// <summary>The encoder's shape, for binding a token reducer.</summary>
-    public TowerInfo Tower => new("text", Modality.Text, _config.Text.Layers, _config.Text.Width, _config.Text.Heads, Causal: true);
+    /// <inheritdoc />
+    public TowerInfo Info => new("text", Modality.Text, _config.Text.Layers, _config.Text.Width, _config.Text.Heads, Causal: true);
+
+    /// <inheritdoc />
+    int ITower.PatchSize => 0;
+
+    /// <inheritdoc />
+    int ITower.ImageSize => 0;
+
+    /// <inheritdoc />
+    public int TextTokens => _config.MaxPositions;
+
+    /// <summary>This tower with <paramref name="reducer"/> bound (weights shared).</summary>
+    internal ClipTextTower WithReducer(TokenReducer? reducer)
+    {
+        var bound = (ClipTextTower)MemberwiseClone();
+        bound._reducer = reducer;
+        return bound;
+    }
 
     /// <summary>Projected (not normalised) embedding of a token sequence (start token … end token).</summary>
     /// <param name="ids">Token ids; anything after the first end-of-text is ignored.</param>
-    /// <param name="reducer">Null for the dense tower, or a reducer bound to <see cref="Tower"/>.</param>
-    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
-    public float[] Encode(ReadOnlySpan<int> ids, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    /// <param name="hook">Null, or an observer (<c>ForwardTrace</c>), or a reducer when none is bound.</param>
+    public float[] Encode(ReadOnlySpan<int> ids, BlockHook? hook = null)
     {
-        TowerCheck.Reducer(reducer, Tower);
+        hook = TowerHooks.With(_reducer, hook, Info);
         if (ids.IsEmpty) throw new ArgumentException("token sequence is empty", nameof(ids));
         if (ids.Length > _config.MaxPositions)
             throw new ArgumentException($"{ids.Length} tokens exceed the model's {_config.MaxPositions} positions", nameof(ids));
@@ -63,13 +79,34 @@ public sealed class ClipTextTower
         set.Protect(0);
         set.Protect(tokens - 1);
         set.Guide = tokens - 1;
-        trace?.AddMacs(_projection.MacsFor(1));
-        _encoder.Forward(set, causal: true, reducer, trace);
+        hook?.Outside(_projection.MacsFor(1));
+        _encoder.Forward(set, causal: true, hook);
         var pooled = new float[d];
         _finalNorm.Forward(set.Row(set.Source[tokens - 1]), pooled, 1);
         var embedding = new float[_config.ProjectionDim];
         _projection.Forward(pooled, 1, embedding);
         return embedding;
+    }
+
+    /// <inheritdoc />
+    public float[] Forward(TowerInput input, BlockHook? hook = null) => Encode(input.RequireIds(Info), hook);
+
+    /// <inheritdoc />
+    public long DenseMacs(TowerInput input) => MacsFor(input.RequireIds(Info).Length);
+
+    /// <summary>
+    /// <paramref name="textTokens"/> tokens (default: all positions) ending in end-of-text, the others spread over the
+    /// vocabulary and never end-of-text; <paramref name="index"/> does not change them.
+    /// </summary>
+    public TowerInput Example(int index, int? textTokens = null)
+    {
+        int length = textTokens ?? _config.MaxPositions, eos = _config.EosTokenId;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        return TowerInput.Text([.. Enumerable.Range(0, length).Select(i =>
+        {
+            int id = 1 + i * 7919 % (_config.VocabSize - 2);
+            return i == length - 1 ? eos : id == eos ? id + 1 : id;
+        })]);
     }
 
     /// <summary>Multiply-adds of encoding <paramref name="tokens"/> tokens.</summary>

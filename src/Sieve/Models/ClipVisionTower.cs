@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using Sieve.Eval;
 using Sieve.Nn;
 using Sieve.Reduction;
 
@@ -10,7 +9,7 @@ namespace Sieve.Models;
 /// without bias, class embedding, position embeddings, <c>pre_layrnorm</c>, encoder, and
 /// <c>post_layernorm</c> on the class token, projected to the joint space.
 /// </summary>
-public sealed class ClipVisionTower
+public sealed class ClipVisionTower : ITower
 {
     readonly PatchEmbedding _patchEmbed;
     readonly float[] _classEmbedding, _positions;
@@ -18,6 +17,7 @@ public sealed class ClipVisionTower
     readonly Encoder _encoder;
     readonly Linear _projection;
     readonly ClipConfig _config;
+    TokenReducer? _reducer; // set only on the copies WithReducer makes
 
     internal ClipVisionTower(ClipConfig config, CheckpointReader w)
     {
@@ -38,27 +38,52 @@ public sealed class ClipVisionTower
     /// <summary>Tokens in the sequence: patches plus the class token.</summary>
     public int Tokens => _config.Grid * _config.Grid + 1;
 
-    /// <summary>The encoder's shape, for binding a token reducer.</summary>
-    public TowerInfo Tower => new("vision", Modality.Image, _config.Vision.Layers, _config.Vision.Width, _config.Vision.Heads);
+    /// <inheritdoc />
+    public TowerInfo Info => new("vision", Modality.Image, _config.Vision.Layers, _config.Vision.Width, _config.Vision.Heads);
+
+    /// <inheritdoc />
+    public int PatchSize => _config.PatchSize;
+
+    /// <inheritdoc />
+    public int ImageSize => _config.ImageSize;
+
+    /// <inheritdoc />
+    int ITower.TextTokens => 0;
+
+    /// <summary>This tower with <paramref name="reducer"/> bound (weights shared).</summary>
+    internal ClipVisionTower WithReducer(TokenReducer? reducer)
+    {
+        var bound = (ClipVisionTower)MemberwiseClone();
+        bound._reducer = reducer;
+        return bound;
+    }
 
     /// <summary>Projected (not normalised) embedding of a preprocessed [3, S, S] image.</summary>
     /// <param name="pixels">Preprocessed image [3, S, S].</param>
-    /// <param name="reducer">Null for the dense tower, or a reducer bound to <see cref="Tower"/>.</param>
-    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
-    public float[] Encode(ReadOnlySpan<float> pixels, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    /// <param name="hook">Null, or an observer (<c>ForwardTrace</c>), or a reducer when none is bound.</param>
+    public float[] Encode(ReadOnlySpan<float> pixels, BlockHook? hook = null)
     {
-        TowerCheck.Reducer(reducer, Tower);
+        hook = TowerHooks.With(_reducer, hook, Info);
         int d = _config.Vision.Width, count = Tokens;
         using var tokens = ImageTokens.Embed(pixels, _config.ImageSize, _patchEmbed, _classEmbedding, _positions);
         _preNorm.Forward(tokens.Features, tokens.Features, count);
-        trace?.AddMacs(_patchEmbed.MacsFor(count - 1) + _projection.MacsFor(1));
-        _encoder.Forward(tokens, causal: false, reducer, trace);
+        hook?.Outside(_patchEmbed.MacsFor(count - 1) + _projection.MacsFor(1));
+        _encoder.Forward(tokens, causal: false, hook);
         var pooled = new float[d];
         _postNorm.Forward(tokens.Row(0), pooled, 1);
         var embedding = new float[_config.ProjectionDim];
         _projection.Forward(pooled, 1, embedding);
         return embedding;
     }
+
+    /// <inheritdoc />
+    public float[] Forward(TowerInput input, BlockHook? hook = null) => Encode(ImageTokens.Pixels(input, Info, _config.ImageSize), hook);
+
+    /// <inheritdoc />
+    public long DenseMacs(TowerInput input) => Macs;
+
+    /// <inheritdoc />
+    public TowerInput Example(int index, int? textTokens = null) => TowerInput.Image(ImageTokens.ExamplePixels(index, _config.ImageSize), _config.ImageSize);
 
     /// <summary>Multiply-adds of one dense image encoding.</summary>
     public long Macs => _patchEmbed.MacsFor(Tokens - 1) + _encoder.MacsFor(Tokens) + _projection.MacsFor(1);

@@ -1,10 +1,9 @@
 using Sieve.Data;
-using Sieve.Reduction;
 
 namespace Sieve.Models;
 
-/// <summary>A model that turns an image into one embedding vector.</summary>
-public interface IImageEncoder
+/// <summary>A model that turns an image into one embedding vector (a ViT's features, CLIP's image embedding).</summary>
+public interface IImageEncoder : IModel
 {
     /// <summary>Length of the vectors <see cref="EncodeImage"/> returns.</summary>
     int EmbeddingSize { get; }
@@ -12,11 +11,9 @@ public interface IImageEncoder
     /// <summary>How the model turns an image into its input tensor.</summary>
     ImagePreprocessor Preprocessor { get; }
 
-    /// <summary>The image tower's shape, for binding a token reducer (<see cref="ReductionSpec.Bind"/>).</summary>
-    TowerInfo ImageTower { get; }
+    /// <summary>The tower that reads the image.</summary>
+    ITower ImageTower { get; }
 
-    /// <summary>Preprocesses the image as the model expects and returns its embedding.</summary>
-    /// <param name="image">The image.</param>
-    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="ImageTower"/>.</param>
-    float[] EncodeImage(RgbImage image, TokenReducer? reducer = null);
+    /// <summary>Preprocesses the image as the model expects and returns its embedding (with the bound reducer, if any).</summary>
+    float[] EncodeImage(RgbImage image);
 }

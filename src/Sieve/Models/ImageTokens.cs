@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using Sieve.Nn;
-using Sieve.Reduction;
 
 namespace Sieve.Models;
 
@@ -22,5 +21,26 @@ internal static class ImageTokens
         tokens.Protect(0);
         tokens.Guide = 0;
         return tokens;
+    }
+
+    /// <summary>The input's image, checked to be the square <paramref name="size"/> × <paramref name="size"/> the tower takes.</summary>
+    public static float[] Pixels(TowerInput input, TowerInfo tower, int size)
+    {
+        var pixels = input.RequirePixels(tower);
+        if (input.Height != size || input.Width != size)
+            throw new ArgumentException($"the {tower.Name} tower takes {size}×{size} images, got {input.Width}×{input.Height}");
+        return pixels;
+    }
+
+    /// <summary>
+    /// Image number <paramref name="index"/> of a deterministic series in an image-like range, [3, size, size]: sin(0.37·k)
+    /// over the series' running element index k, so consecutive images differ.
+    /// </summary>
+    public static float[] ExamplePixels(int index, int size)
+    {
+        int n = 3 * size * size;
+        var pixels = new float[n];
+        for (int i = 0; i < n; i++) pixels[i] = MathF.Sin((index * n + i) * 0.37f);
+        return pixels;
     }
 }

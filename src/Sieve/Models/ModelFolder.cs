@@ -29,6 +29,14 @@ public static class ModelFolder
             $"{Path.Combine(directory, "config.json")}: not a model Sieve knows; expected a timm ViT (\"architecture\": \"vit_…\"), a Hugging Face CLIP (\"model_type\": \"clip\") or ViLT (\"model_type\": \"vilt\")");
     }
 
+    /// <summary>Loads the model the folder holds, whatever its family.</summary>
+    public static IModel LoadAny(string directory) => Detect(directory) switch
+    {
+        ModelFamily.Vit => VitModel.Load(directory),
+        ModelFamily.Clip => ClipModel.Load(directory),
+        _ => ViltModel.Load(directory),
+    };
+
     /// <summary>Loads the folder as the image encoder it holds (a ViT or CLIP).</summary>
     /// <exception cref="SieveFormatException">The folder holds a ViLT, which encodes image–text pairs, not images.</exception>
     public static IImageEncoder Load(string directory) => Detect(directory) switch

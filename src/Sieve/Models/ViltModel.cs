@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using Sieve.Data;
-using Sieve.Eval;
 using Sieve.Nn;
 using Sieve.Reduction;
 using Sieve.Tensors;
@@ -18,9 +17,9 @@ namespace Sieve.Models;
 /// <remarks>
 /// Every pair runs as its own sequence, so padding is never computed: a masked token is left out and the
 /// others keep their positions, which equals Hugging Face's masked attention exactly. A token reducer
-/// (bound to <see cref="Tower"/>) therefore never sees padding.
+/// (bound to <see cref="Info"/>) therefore never sees padding.
 /// </remarks>
-public sealed class ViltModel
+public sealed class ViltModel : IModel, ITower
 {
     /// <summary>Epsilon of the VQA head's LayerNorm: <c>nn.LayerNorm</c>'s default, not the config's.</summary>
     internal const float HeadLayerNormEps = 1e-5f;
@@ -33,6 +32,7 @@ public sealed class ViltModel
     readonly Linear? _rank;
     readonly WordPieceTokenizer? _tokenizer;
     readonly string _directory;
+    TokenReducer? _reducer; // set only on the copies WithReduction makes
 
     /// <summary>The model's shape.</summary>
     public ViltConfig Config { get; }
@@ -124,8 +124,65 @@ public sealed class ViltModel
     public WordPieceTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(
         $"{_directory}: no {WordPieceTokenizer.VocabFile}; text needs the BERT WordPiece vocabulary beside the model");
 
-    /// <summary>The fusion encoder's shape, for binding a token reducer.</summary>
-    public TowerInfo Tower => new("fusion", Modality.Multimodal, Config.Layers, Config.Width, Config.Heads);
+    /// <inheritdoc />
+    public TowerInfo Info => new("fusion", Modality.Multimodal, Config.Layers, Config.Width, Config.Heads);
+
+    /// <inheritdoc />
+    public int PatchSize => Config.PatchSize;
+
+    /// <inheritdoc />
+    public int ImageSize => Config.ImageSize;
+
+    /// <inheritdoc />
+    public int TextTokens => Config.MaxPositions;
+
+    /// <inheritdoc />
+    public IReadOnlyList<ITower> Towers => [this];
+
+    /// <summary>
+    /// This model with <paramref name="reduction"/>'s reducer bound to its fusion tower (one spec for the whole
+    /// stream): every forward of the returned model runs it (the weights are shared, not copied).
+    /// </summary>
+    /// <param name="reduction">The reducer spec.</param>
+    /// <param name="guidance">Fitted guidance for this model, or null.</param>
+    public ViltModel WithReduction(ReductionSpec reduction, ReductionGuidance? guidance = null)
+    {
+        var reduced = (ViltModel)MemberwiseClone();
+        reduced._reducer = reduction.Bind(Info, guidance);
+        return reduced;
+    }
+
+    IModel IModel.WithReduction(ReductionSpec reduction, ReductionGuidance? guidance) => WithReduction(reduction, guidance);
+
+    /// <summary>The output of the head the checkpoint has: VQA logits, else the matching score (one value), else the pooler output.</summary>
+    public float[] Forward(TowerInput input, BlockHook? hook = null)
+    {
+        var pair = Pair(input);
+        return HasVqaHead ? AnswerLogits(pair, hook) : HasMatchHead ? [MatchScore(pair, hook)] : Pooled(pair, hook);
+    }
+
+    /// <inheritdoc />
+    public long DenseMacs(TowerInput input)
+    {
+        var pair = Pair(input);
+        int rows = pair.Height / Config.PatchSize, columns = pair.Width / Config.PatchSize;
+        return HasVqaHead ? AnswerMacs(pair.TextTokens, rows, columns) : MatchMacs(pair.TextTokens, rows, columns);
+    }
+
+    /// <summary>
+    /// <paramref name="textTokens"/> tokens (default: all positions): [CLS], words spread over the vocabulary (past
+    /// BERT's special and unused ids where it has them), [SEP]; and image <paramref name="index"/> of a deterministic
+    /// series at <see cref="ImageSize"/> × <see cref="ImageSize"/>.
+    /// </summary>
+    public TowerInput Example(int index, int? textTokens = null)
+    {
+        int t = textTokens ?? Config.MaxPositions, v = Config.VocabSize, size = Config.ImageSize;
+        ArgumentOutOfRangeException.ThrowIfLessThan(t, 2);
+        var ids = Enumerable.Range(0, t).Select(i => i == 0 ? 101 % v : i == t - 1 ? 102 % v : (1000 + i * 7919) % v).ToArray();
+        return TowerInput.Pair(ids, ImageTokens.ExamplePixels(index, size), size, size);
+    }
+
+    ViltInput Pair(TowerInput input) => new(input.RequireIds(Info), input.RequirePixels(Info), input.Height, input.Width);
 
     /// <summary>Tokenizes <paramref name="text"/> and preprocesses <paramref name="image"/>; <see cref="ViltInput.Warning"/> says if the text was cut.</summary>
     /// <exception cref="ArgumentException">The image is less than one patch along a side after resizing.</exception>
@@ -138,18 +195,17 @@ public sealed class ViltModel
 
     /// <summary>The pooler output: tanh(dense(final-normed text [CLS])), [D].</summary>
     /// <param name="input">The pair.</param>
-    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
-    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    /// <param name="hook">Null, or an observer (<c>ForwardTrace</c>), or a reducer when none is bound.</param>
     /// <exception cref="ArgumentException">Too many tokens, an id outside the vocabulary, or an image smaller than one patch.</exception>
-    public float[] Pooled(ViltInput input, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    public float[] Pooled(ViltInput input, BlockHook? hook = null)
     {
         ArgumentNullException.ThrowIfNull(input);
-        TowerCheck.Reducer(reducer, Tower);
+        hook = TowerHooks.With(_reducer, hook, Info);
         int d = Config.Width;
         using var tokens = _embeddings.Embed(input);
         int patches = tokens.Count - input.TextTokens - 1;
-        trace?.AddMacs(_embeddings.MacsFor(patches) + _pooler.MacsFor(1));
-        _encoder.Forward(tokens, causal: false, reducer, trace);
+        hook?.Outside(_embeddings.MacsFor(patches) + _pooler.MacsFor(1));
+        _encoder.Forward(tokens, causal: false, hook);
         var cls = new float[d];
         _norm.Forward(tokens.Row(tokens.Source[0]), cls, 1);
         var pooled = new float[d];
@@ -160,57 +216,53 @@ public sealed class ViltModel
 
     /// <summary>VQA logits, one per answer. ViLT's classifier is trained with binary cross-entropy against soft VQA scores, so each answer's probability is sigmoid(logit), independently of the others.</summary>
     /// <param name="input">The pair.</param>
-    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
-    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    /// <param name="hook">Null, or an observer (<c>ForwardTrace</c>), or a reducer when none is bound.</param>
     /// <exception cref="SieveFormatException">The checkpoint has no VQA head.</exception>
-    public float[] AnswerLogits(ViltInput input, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    public float[] AnswerLogits(ViltInput input, BlockHook? hook = null)
     {
         var (up, norm, output) = _vqa ?? throw MissingHead("VQA head (classifier.*, as ViltForQuestionAnswering has)");
-        var pooled = Pooled(input, reducer, trace);
+        var pooled = Pooled(input, hook);
         var hidden = new float[up.Out];
         up.Forward(pooled, 1, hidden);
         norm.Forward(hidden, hidden, 1);
         Activations.Gelu(hidden);
         var logits = new float[output.Out];
         output.Forward(hidden, 1, logits);
-        trace?.AddMacs(VqaHeadMacs);
+        hook?.Outside(VqaHeadMacs);
         return logits;
     }
 
     /// <summary>The <paramref name="top"/> likeliest answers, each with its sigmoid probability (see <see cref="AnswerLogits"/>).</summary>
     /// <param name="input">The pair.</param>
-    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
-    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    /// <param name="hook">Null, or an observer (<c>ForwardTrace</c>), or a reducer when none is bound.</param>
     /// <param name="top">How many answers.</param>
-    public Prediction[] Answer(ViltInput input, int top = 5, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    public Prediction[] Answer(ViltInput input, int top = 5, BlockHook? hook = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
-        var probabilities = AnswerLogits(input, reducer, trace);
+        var probabilities = AnswerLogits(input, hook);
         TensorPrimitives.Sigmoid(probabilities, probabilities);
         return Prediction.Ranked(probabilities, Answers, top);
     }
 
     /// <summary>The <paramref name="top"/> likeliest answers to <paramref name="question"/> about <paramref name="image"/> (use <see cref="Prepare"/> to see a truncation warning).</summary>
-    public Prediction[] Answer(RgbImage image, string question, int top = 5, TokenReducer? reducer = null) =>
-        Answer(Prepare(image, question), top, reducer);
+    public Prediction[] Answer(RgbImage image, string question, int top = 5) => Answer(Prepare(image, question), top);
 
     /// <summary>The image–text matching logit (<c>rank_output</c>): higher means a better match; sigmoid gives ViLT's ITM probability.</summary>
     /// <param name="input">The pair.</param>
-    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
-    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
+    /// <param name="hook">Null, or an observer (<c>ForwardTrace</c>), or a reducer when none is bound.</param>
     /// <exception cref="SieveFormatException">The checkpoint has no matching head.</exception>
-    public float MatchScore(ViltInput input, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    public float MatchScore(ViltInput input, BlockHook? hook = null)
     {
         var rank = _rank ?? throw MissingHead("image–text matching head (rank_output, as ViltForImageAndTextRetrieval has)");
-        var pooled = Pooled(input, reducer, trace);
+        var pooled = Pooled(input, hook);
         var score = new float[1];
         rank.Forward(pooled, 1, score);
-        trace?.AddMacs(rank.MacsFor(1));
+        hook?.Outside(rank.MacsFor(1));
         return score[0];
     }
 
     /// <summary>How well <paramref name="text"/> describes <paramref name="image"/> (use <see cref="Prepare"/> to see a truncation warning).</summary>
-    public float MatchScore(RgbImage image, string text, TokenReducer? reducer = null) => MatchScore(Prepare(image, text), reducer);
+    public float MatchScore(RgbImage image, string text) => MatchScore(Prepare(image, text));
 
     /// <summary>Multiply-adds of a dense pooled forward of <paramref name="textTokens"/> tokens and a <paramref name="gridRows"/> × <paramref name="gridColumns"/> patch grid.</summary>
     public long PooledMacs(int textTokens, int gridRows, int gridColumns)

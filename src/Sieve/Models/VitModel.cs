@@ -1,5 +1,4 @@
 using Sieve.Data;
-using Sieve.Eval;
 using Sieve.Reduction;
 using Sieve.Nn;
 using Sieve.Tensors;
@@ -11,13 +10,14 @@ namespace Sieve.Models;
 /// A timm Vision Transformer classifier (<c>vit_*_patch*_*</c>): patch embedding, class token, learned
 /// position embeddings, pre-norm blocks, final LayerNorm and a linear head on the class token.
 /// </summary>
-public sealed class VitModel : IImageEncoder
+public sealed class VitModel : IImageEncoder, ITower
 {
     readonly PatchEmbedding _patchEmbed;
     readonly float[] _classToken, _positions;
     readonly Encoder _encoder;
     readonly Nn.LayerNorm _norm;
     readonly Linear _head;
+    TokenReducer? _reducer; // set only on the copies WithReduction makes
 
     /// <summary>The model's shape, labels and preprocessing.</summary>
     public VitConfig Config { get; }
@@ -59,20 +59,49 @@ public sealed class VitModel : IImageEncoder
     /// <summary>The model's input tensor [3, S, S] for an image.</summary>
     public float[] Preprocess(RgbImage image) => Preprocessor.Process(image);
 
-    /// <summary>The encoder's shape, for binding a token reducer.</summary>
-    public TowerInfo Tower => new("vision", Modality.Image, Config.Depth, Config.Width, Config.Heads);
+    /// <inheritdoc />
+    public TowerInfo Info => new("vision", Modality.Image, Config.Depth, Config.Width, Config.Heads);
+
+    /// <inheritdoc />
+    public int PatchSize => Config.PatchSize;
+
+    /// <inheritdoc />
+    public int ImageSize => Config.ImageSize;
+
+    /// <inheritdoc />
+    int ITower.TextTokens => 0;
+
+    /// <inheritdoc />
+    ITower IImageEncoder.ImageTower => this;
+
+    /// <inheritdoc />
+    public IReadOnlyList<ITower> Towers => [this];
+
+    /// <summary>
+    /// This model with <paramref name="reduction"/>'s reducer bound to its tower: every forward of the returned
+    /// model runs it (the weights are shared, not copied).
+    /// </summary>
+    /// <param name="reduction">The reducer spec; a text-only spec leaves the ViT dense.</param>
+    /// <param name="guidance">Fitted guidance for this model, or null.</param>
+    public VitModel WithReduction(ReductionSpec reduction, ReductionGuidance? guidance = null)
+    {
+        var reduced = (VitModel)MemberwiseClone();
+        reduced._reducer = reduction.Bind(Info, guidance);
+        return reduced;
+    }
+
+    IModel IModel.WithReduction(ReductionSpec reduction, ReductionGuidance? guidance) => WithReduction(reduction, guidance);
 
     /// <summary>Final-normed class token (the head's input) for a preprocessed image.</summary>
     /// <param name="pixels">Preprocessed image [3, S, S].</param>
-    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
-    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
-    public float[] Features(ReadOnlySpan<float> pixels, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    /// <param name="hook">Null, or an observer (<c>ForwardTrace</c>), or a reducer when none is bound.</param>
+    public float[] Features(ReadOnlySpan<float> pixels, BlockHook? hook = null)
     {
-        TowerCheck.Reducer(reducer, Tower);
+        hook = TowerHooks.With(_reducer, hook, Info);
         int d = Config.Width;
         using var tokens = ImageTokens.Embed(pixels, Config.ImageSize, _patchEmbed, _classToken, _positions);
-        trace?.AddMacs(_patchEmbed.MacsFor(Config.Tokens - 1));
-        _encoder.Forward(tokens, causal: false, reducer, trace);
+        hook?.Outside(_patchEmbed.MacsFor(Config.Tokens - 1));
+        _encoder.Forward(tokens, causal: false, hook);
         var cls = new float[d];
         _norm.Forward(tokens.Row(0), cls, 1);
         return cls;
@@ -80,28 +109,32 @@ public sealed class VitModel : IImageEncoder
 
     /// <summary>Class logits for a preprocessed image.</summary>
     /// <param name="pixels">Preprocessed image [3, S, S].</param>
-    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
-    /// <param name="trace">Null, or where to record token counts and multiply-adds.</param>
-    public float[] Logits(ReadOnlySpan<float> pixels, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    /// <param name="hook">Null, or an observer (<c>ForwardTrace</c>), or a reducer when none is bound.</param>
+    public float[] Logits(ReadOnlySpan<float> pixels, BlockHook? hook = null)
     {
         var logits = new float[Config.NumClasses];
-        _head.Forward(Features(pixels, reducer, trace), 1, logits);
-        trace?.AddMacs(_head.MacsFor(1)); // counted here: Features alone does not run the head
+        _head.Forward(Features(pixels, hook), 1, logits);
+        hook?.Outside(_head.MacsFor(1)); // counted here: Features alone does not run the head
         return logits;
     }
+
+    /// <inheritdoc />
+    public float[] Forward(TowerInput input, BlockHook? hook = null) => Logits(ImageTokens.Pixels(input, Info, Config.ImageSize), hook);
+
+    /// <inheritdoc />
+    public long DenseMacs(TowerInput input) => Macs;
+
+    /// <inheritdoc />
+    public TowerInput Example(int index, int? textTokens = null) => TowerInput.Image(ImageTokens.ExamplePixels(index, Config.ImageSize), Config.ImageSize);
 
     /// <summary>The <paramref name="top"/> most probable classes of an image.</summary>
     /// <param name="image">The image.</param>
     /// <param name="top">How many classes.</param>
-    /// <param name="reducer">Null for the dense model, or a reducer bound to <see cref="Tower"/>.</param>
-    public Prediction[] Classify(RgbImage image, int top = 5, TokenReducer? reducer = null) =>
-        Prediction.TopK(Logits(Preprocess(image), reducer), Config.Labels, top);
+    public Prediction[] Classify(RgbImage image, int top = 5) =>
+        Prediction.TopK(Logits(Preprocess(image)), Config.Labels, top);
 
     /// <inheritdoc />
-    public TowerInfo ImageTower => Tower;
-
-    /// <inheritdoc />
-    public float[] EncodeImage(RgbImage image, TokenReducer? reducer = null) => Features(Preprocess(image), reducer);
+    public float[] EncodeImage(RgbImage image) => Features(Preprocess(image));
 
     /// <summary>Multiply-adds of one dense forward (GMACs × 1e9), as fvcore counts them.</summary>
     public long Macs => _patchEmbed.MacsFor(Config.Tokens - 1) + _encoder.MacsFor(Config.Tokens) + _head.MacsFor(1);

@@ -26,7 +26,7 @@ public sealed class ZeroShotClassifier
     /// <summary>One sentence per prompt that was cut to the text tower's context length (empty when none was).</summary>
     public IReadOnlyList<string> Warnings { get; }
 
-    internal ZeroShotClassifier(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, TokenReducer? textReducer)
+    internal ZeroShotClassifier(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates)
     {
         if (labels.Count == 0) throw new ArgumentException("zero-shot classification needs at least one label", nameof(labels));
         if (templates.Count == 0) throw new ArgumentException("at least one prompt template is needed", nameof(templates));
@@ -44,7 +44,7 @@ public sealed class ZeroShotClassifier
                 string prompt = template.Replace("{}", labels[c]);
                 var tokens = model.Tokenizer.Tokenize(prompt);
                 if (tokens.Warning != null) (warnings[c] ??= []).Add($"prompt '{Shortened(prompt)}': {tokens.Warning}");
-                TensorPrimitives.Add(sum, Normalized(model.Text.Encode(tokens.Ids, textReducer)), sum);
+                TensorPrimitives.Add(sum, Normalized(model.Text.Encode(tokens.Ids)), sum);
             }
             _classEmbeddings[c] = Normalized(sum);
         });
@@ -56,8 +56,7 @@ public sealed class ZeroShotClassifier
 
     /// <summary>Logits exp(s)·cos(image, class) for every class.</summary>
     /// <param name="image">The image.</param>
-    /// <param name="reducer">Null, or a reducer for the image tower.</param>
-    public float[] Logits(RgbImage image, TokenReducer? reducer = null) => LogitsForEmbedding(_model.EncodeImage(image, reducer));
+    public float[] Logits(RgbImage image) => LogitsForEmbedding(_model.EncodeImage(image));
 
     /// <summary>Logits for an already computed image embedding.</summary>
     public float[] LogitsForEmbedding(ReadOnlySpan<float> imageEmbedding)
@@ -69,9 +68,8 @@ public sealed class ZeroShotClassifier
     /// <summary>The <paramref name="top"/> most probable labels for an image.</summary>
     /// <param name="image">The image.</param>
     /// <param name="top">How many labels.</param>
-    /// <param name="reducer">Null, or a reducer for the image tower.</param>
-    public Prediction[] Classify(RgbImage image, int top = 5, TokenReducer? reducer = null) =>
-        Prediction.TopK(Logits(image, reducer), Labels, Math.Min(top, Labels.Count));
+    public Prediction[] Classify(RgbImage image, int top = 5) =>
+        Prediction.TopK(Logits(image), Labels, Math.Min(top, Labels.Count));
 
     /// <summary>x / ‖x‖ (ε = 1e-12 guards the zero vector).</summary>
     public static float[] Normalized(ReadOnlySpan<float> x)

@@ -1,9 +1,6 @@
-using Sieve.Eval;
-using Sieve.Reduction;
-
 namespace Sieve.Nn;
 
-/// <summary>A stack of pre-norm transformer blocks run over one token sequence, with an optional reducer.</summary>
+/// <summary>A stack of pre-norm transformer blocks run over one token sequence, with an optional hook.</summary>
 public sealed class Encoder(IReadOnlyList<TransformerBlock> blocks)
 {
     /// <summary>The blocks, first to last.</summary>
@@ -12,20 +9,18 @@ public sealed class Encoder(IReadOnlyList<TransformerBlock> blocks)
     /// <summary>Runs every block over <paramref name="tokens"/>, in place.</summary>
     /// <param name="tokens">The sequence after embedding.</param>
     /// <param name="causal">Token i attends only to tokens ≤ i.</param>
-    /// <param name="reducer">Null for the dense model.</param>
-    /// <param name="trace">Null, or where to record token counts and multiply-adds per block.</param>
-    public void Forward(TokenSet tokens, bool causal, TokenReducer? reducer = null, ForwardTrace? trace = null)
+    /// <param name="hook">Null for the plain dense forward; a reducer, an observer, or both (<see cref="BlockHook.Combine"/>).</param>
+    public void Forward(TokenSet tokens, bool causal, BlockHook? hook = null)
     {
-        reducer?.Begin(tokens);
+        hook?.Begin(tokens);
         for (int l = 0; l < blocks.Count; l++)
         {
-            reducer?.BeforeLayer(l, tokens);
+            hook?.BeforeBlock(l, tokens);
             int before = tokens.Count;
-            long reducerMacs = blocks[l].Forward(tokens, l, causal, reducer);
+            long reducerMacs = blocks[l].Forward(tokens, l, causal, hook);
             int after = tokens.Count;
-            trace?.AddLayer(new LayerTrace(before, after,
-                blocks[l].AttentionMacsFor(before) + blocks[l].MlpMacsFor(after) + reducerMacs, reducerMacs,
-                trace.KeepSourceMaps ? tokens.Source.ToArray() : null));
+            hook?.AfterBlock(l, tokens, new BlockCost(before, after,
+                blocks[l].AttentionMacsFor(before) + blocks[l].MlpMacsFor(after) + reducerMacs, reducerMacs));
         }
     }
 

@@ -1,12 +1,11 @@
 using System.Numerics.Tensors;
-using Sieve.Reduction;
 using Sieve.Tensors;
 
 namespace Sieve.Nn;
 
 /// <summary>
-/// Pre-norm transformer block: x ← x + Attn(LN1(x)); then the reducer, if any (ALGORITHMS.md's hook
-/// point); then x ← x + MLP(LN2(x)) on the tokens that are left.
+/// Pre-norm transformer block: x ← x + Attn(LN1(x)); then the hook's <see cref="BlockHook.AfterAttention"/>
+/// (ALGORITHMS.md's reduction point); then x ← x + MLP(LN2(x)) on the tokens that are left.
 /// </summary>
 public sealed class TransformerBlock(LayerNorm norm1, Attention attention, LayerNorm norm2, Mlp mlp)
 {
@@ -16,27 +15,27 @@ public sealed class TransformerBlock(LayerNorm norm1, Attention attention, Layer
     /// <summary>Attention heads.</summary>
     public int Heads => attention.Heads;
 
-    /// <summary>Runs the block on <paramref name="tokens"/> in place; returns the reducer's multiply-adds.</summary>
-    /// <param name="tokens">The sequence; the reducer may shrink it.</param>
+    /// <summary>Runs the block on <paramref name="tokens"/> in place; returns the multiply-adds of the hook's <see cref="BlockHook.AfterAttention"/>.</summary>
+    /// <param name="tokens">The sequence; the hook may shrink it.</param>
     /// <param name="layer">This block's index in its tower.</param>
     /// <param name="causal">Token i attends only to tokens ≤ i.</param>
-    /// <param name="reducer">Null for the dense block.</param>
-    public long Forward(TokenSet tokens, int layer, bool causal, TokenReducer? reducer)
+    /// <param name="hook">Null for the plain dense block.</param>
+    public long Forward(TokenSet tokens, int layer, bool causal, BlockHook? hook)
     {
         int count = tokens.Count, n = count * Width;
         long reducerMacs = 0;
         using var normedBuffer = new Scratch(n);
         using var updateBuffer = new Scratch(n);
         Span<float> normed = normedBuffer.Span, update = updateBuffer.Span;
-        bool proportional = reducer is { ProportionalAttention: true } && tokens.SizesDiffer;
+        bool proportional = hook is { ProportionalAttention: true } && tokens.SizesDiffer;
         using var logSizes = new Scratch(proportional ? count : 0);
         if (proportional) tokens.LogSizes(logSizes.Span);
-        using (var capture = reducer == null ? null : new AttentionCapture(count, Width, Heads, reducer.NeedsProbabilities(layer), reducer.NeedsHeadOutputs))
+        using (var capture = hook == null ? null : new AttentionCapture(count, Width, Heads, hook.NeedsProbabilities(layer), hook.NeedsHeadOutputs))
         {
             norm1.Forward(tokens.Features, normed, count);
             attention.Forward(normed, count, update, causal, proportional ? logSizes.Array : null, capture);
             TensorPrimitives.Add(tokens.Features, update, tokens.Features);
-            if (reducer != null) reducerMacs = reducer.Reduce(layer, tokens, capture!);
+            if (hook != null) reducerMacs = hook.AfterAttention(layer, tokens, capture!);
         }
 
         count = tokens.Count;

@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using Sieve.Tensors;
 
 namespace Sieve.Reduction;

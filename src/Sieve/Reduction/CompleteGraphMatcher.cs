@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Sieve.Nn;
 using Sieve.Tensors;
 
 namespace Sieve.Reduction;

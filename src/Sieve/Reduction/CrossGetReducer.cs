@@ -48,7 +48,7 @@ public sealed class CrossGetReducer : TokenReducer
     }
 
     /// <inheritdoc />
-    public override void BeforeLayer(int layer, TokenSet tokens)
+    public override void BeforeBlock(int layer, TokenSet tokens)
     {
         if (_offsets == null) return;
         var row = tokens.Row(tokens.CrossToken);
@@ -56,7 +56,7 @@ public sealed class CrossGetReducer : TokenReducer
     }
 
     /// <inheritdoc />
-    public override long Reduce(int layer, TokenSet tokens, AttentionCapture attention)
+    public override long AfterAttention(int layer, TokenSet tokens, AttentionCapture attention)
     {
         int r = Schedule.For(layer, Tower.Layers, tokens.Candidates);
         if (r == 0) return 0;

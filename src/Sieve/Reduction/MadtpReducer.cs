@@ -46,7 +46,7 @@ public sealed class MadtpReducer : TokenReducer
     public override bool NeedsHeadOutputs => Temperature > 0;
 
     /// <inheritdoc />
-    public override long Reduce(int layer, TokenSet tokens, AttentionCapture attention)
+    public override long AfterAttention(int layer, TokenSet tokens, AttentionCapture attention)
     {
         if (Temperature == 0) return 0;
         int n = tokens.Count, d = tokens.Width, heads = attention.Heads, m = _mag.Count;

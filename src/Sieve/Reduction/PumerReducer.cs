@@ -34,7 +34,7 @@ public sealed class PumerReducer : TokenReducer
     public override bool NeedsProbabilities(int layer) => Options.PruneRatio > 0 && _layers.Contains(layer);
 
     /// <inheritdoc />
-    public override long Reduce(int layer, TokenSet tokens, AttentionCapture attention)
+    public override long AfterAttention(int layer, TokenSet tokens, AttentionCapture attention)
     {
         if (!_layers.Contains(layer)) return 0;
         int n = tokens.Count, dh = tokens.Width / attention.Heads;

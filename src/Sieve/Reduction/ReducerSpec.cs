@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using System.Globalization;
 
 namespace Sieve.Reduction;

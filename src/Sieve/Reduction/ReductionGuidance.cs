@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using Sieve.Weights;
 
 namespace Sieve.Reduction;

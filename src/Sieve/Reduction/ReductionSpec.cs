@@ -1,3 +1,4 @@
+using Sieve.Nn;
 namespace Sieve.Reduction;
 
 /// <summary>

@@ -22,7 +22,7 @@ public sealed class ToMeReducer : TokenReducer
     public MergeSchedule Schedule { get; }
 
     /// <inheritdoc />
-    public override long Reduce(int layer, TokenSet tokens, AttentionCapture attention)
+    public override long AfterAttention(int layer, TokenSet tokens, AttentionCapture attention)
     {
         int candidates = tokens.Candidates;
         int r = Schedule.For(layer, Tower.Layers, candidates);

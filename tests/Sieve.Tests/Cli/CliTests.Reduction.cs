@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using System.Text.Json;
 using Sieve.Tests.Support;
 using Sieve.Weights;
@@ -26,7 +27,7 @@ public sealed partial class CliTests
     static (double Top1, double Top5, double Agreement, double GMacs) Expected(string modelDir, string data, string spec)
     {
         var model = Sieve.Models.VitModel.Load(modelDir);
-        var reducer = Sieve.Reduction.ReductionSpec.Parse(spec).Bind(model.Tower);
+        var reducer = Sieve.Reduction.ReductionSpec.Parse(spec).Bind(model.Info);
         int top1 = 0, top5 = 0, agree = 0;
         long macs = 0;
         var files = Directory.GetFiles(data, "*.png");
@@ -35,7 +36,7 @@ public sealed partial class CliTests
             var pixels = model.Preprocess(Sieve.Data.ImageDecoder.Decode(file));
             int label = int.Parse(Path.GetFileName(file)[1..4]);
             var trace = new Sieve.Eval.ForwardTrace();
-            var logits = model.Logits(pixels, reducer, trace);
+            var logits = model.Logits(pixels, BlockHook.Combine(reducer, trace));
             var ranked = Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).ThenBy(i => i).ToArray();
             var dense = model.Logits(pixels);
             int denseTop1 = Enumerable.Range(0, dense.Length).OrderByDescending(i => dense[i]).ThenBy(i => i).First();
@@ -127,7 +128,7 @@ public sealed partial class CliTests
         var model = Sieve.Models.VitModel.Load(ck.Directory);
         var view = model.Preprocessor.View(Sieve.Data.ImageDecoder.Decode(input));
         var trace = new Sieve.Eval.ForwardTrace { KeepSourceMaps = true };
-        model.Features(model.Preprocessor.Process(Sieve.Data.ImageDecoder.Decode(input)), Sieve.Reduction.ReductionSpec.Parse("tome:r=3").Bind(model.Tower), trace);
+        model.Features(model.Preprocessor.Process(Sieve.Data.ImageDecoder.Decode(input)), BlockHook.Combine(Sieve.Reduction.ReductionSpec.Parse("tome:r=3").Bind(model.Info), trace));
         const int patch = TinyModels.VitPatch, grid = TinyModels.VitImage / patch;
         for (int panel = 0; panel < 3; panel++)
         {
@@ -159,7 +160,7 @@ public sealed partial class CliTests
         var (code, output) = Run("classify", "--model", vit.Directory, "--reducer", "crossget:r=3", image);
         Assert.True(code == 0, output);
         var want = Sieve.Models.VitModel.Load(vit.Directory);
-        var expected = want.Classify(Sieve.Data.ImageDecoder.Decode(image), 5, Sieve.Reduction.ReductionSpec.Parse("crossget:r=3").Bind(want.Tower));
+        var expected = want.WithReduction(Sieve.Reduction.ReductionSpec.Parse("crossget:r=3")).Classify(Sieve.Data.ImageDecoder.Decode(image), 5);
         Assert.Contains($"{expected[0].Label} ({expected[0].Index})", output);
 
         using var clip = TinyModels.Clip(66, DType.F32);

@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using System.Text.Json;
 using Sieve.Data;
 using Sieve.Eval;
@@ -47,9 +48,9 @@ public sealed class ClassifierEvaluationTests : IDisposable
         var dense = inputs.Select(x => Top(model.Logits(x))[0]).ToArray();
         var expected = new[] { ReducerSpec.None }.Concat(specs).Select(spec =>
         {
-            var reducer = spec.Bind(model.Tower);
+            var reducer = spec.Bind(model.Info);
             var traces = inputs.Select(_ => new ForwardTrace()).ToArray();
-            var tops = inputs.Select((x, i) => Top(model.Logits(x, reducer, traces[i]))).ToArray();
+            var tops = inputs.Select((x, i) => Top(model.Logits(x, BlockHook.Combine(reducer, traces[i])))).ToArray();
             return new EvalResult(spec.ToString(), n,
                 Enumerable.Range(0, n).Count(i => tops[i][0] == data.Labels[i]) / (double)n,
                 Enumerable.Range(0, n).Count(i => tops[i].Contains(data.Labels[i])) / (double)n,

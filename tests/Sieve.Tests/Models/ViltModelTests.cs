@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using Sieve.Eval;
 using Sieve.Models;
 using Sieve.Reduction;
@@ -121,11 +122,11 @@ public class ViltModelTests
         using var ck = TinyVilt.Write(82, shape);
         var model = ViltModel.Load(ck.Directory);
         var trace = new ForwardTrace();
-        model.AnswerLogits(Input(83, 24, 48), trace: trace);
+        model.AnswerLogits(Input(83, 24, 48), trace);
         Assert.Equal(model.AnswerMacs(Question.Length, 3, 6), trace.Macs);
         Assert.All(trace.Layers, l => Assert.Equal(Question.Length + 1 + 18, l.AttentionTokens));
         var match = new ForwardTrace();
-        model.MatchScore(Input(83, 24, 48), trace: match);
+        model.MatchScore(Input(83, 24, 48), match);
         Assert.Equal(model.MatchMacs(Question.Length, 3, 6), match.Macs);
         Assert.Equal(model.PooledMacs(Question.Length, 3, 6) + shape.Width, match.Macs);
     }
@@ -136,15 +137,15 @@ public class ViltModelTests
         var shape = new TinyVilt.Shape();
         using var ck = TinyVilt.Write(84, shape);
         var model = ViltModel.Load(ck.Directory);
-        Assert.Equal(new TowerInfo("fusion", Modality.Multimodal, shape.Layers, shape.Width, shape.Heads), model.Tower);
-        var reducer = ReductionSpec.Parse("tome:r=2").Bind(model.Tower)!;
+        Assert.Equal(new TowerInfo("fusion", Modality.Multimodal, shape.Layers, shape.Width, shape.Heads), model.Info);
+        var reducer = ReductionSpec.Parse("tome:r=2").Bind(model.Info)!;
         var trace = new ForwardTrace();
         var input = Input(85, 32, 32);
-        model.Answer(input, reducer: reducer, trace: trace);
+        model.Answer(input, hook: BlockHook.Combine(reducer, trace));
         Assert.Equal([27, 25], trace.Layers.Select(l => l.AttentionTokens));
         Assert.Equal([25, 23], trace.Layers.Select(l => l.MlpTokens));
         Assert.True(trace.Macs < model.AnswerMacs(Question.Length, 4, 4));
-        Assert.Equal(model.Pooled(input), model.Pooled(input, ReductionSpec.Parse("tome:r=0").Bind(model.Tower)));
+        Assert.Equal(model.Pooled(input), model.Pooled(input, ReductionSpec.Parse("tome:r=0").Bind(model.Info)));
 
         var vision = ReductionSpec.Parse("tome:r=2").Bind(new TowerInfo("vision", Modality.Image, 2, shape.Width, shape.Heads));
         Assert.Throws<ArgumentException>(() => model.Pooled(input, vision));

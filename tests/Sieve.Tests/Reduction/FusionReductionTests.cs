@@ -11,7 +11,7 @@ public class FusionReductionTests
     [Fact]
     public void PumerPrunesAndMergesOnlyInItsLayersWithRoundHalfToEven()
     {
-        var reducer = ReductionSpec.Parse("pumer:layers=1/3/4").Bind(Small.Tower)!;
+        var reducer = ReductionSpec.Parse("pumer:layers=1/3/4").Bind(Small.Info)!;
         var (_, steps, final) = Small.Run(texts: 40, images: 145, inputSeed: 1, reducer);
         using (final)
         {
@@ -27,7 +27,7 @@ public class FusionReductionTests
     [Fact]
     public void PumerNeverMixesModalitiesAndDropsWhatItPrunes()
     {
-        var reducer = ReductionSpec.Parse("pumer:layers=0/2,p=0.3,mi=0.3,mt=0.3").Bind(Small.Tower)!;
+        var reducer = ReductionSpec.Parse("pumer:layers=0/2,p=0.3,mi=0.3,mt=0.3").Bind(Small.Info)!;
         var (_, _, final) = Small.Run(texts: 12, images: 50, inputSeed: 2, reducer);
         using (final)
         {
@@ -48,7 +48,7 @@ public class FusionReductionTests
     public void PumerWithZeroRatiosIsTheDenseStreamBitForBit()
     {
         var dense = Small.Run(20, 65, 3, reducer: null);
-        var zero = Small.Run(20, 65, 3, ReductionSpec.Parse("pumer:layers=1/3/4,p=0,mi=0,mt=0").Bind(Small.Tower));
+        var zero = Small.Run(20, 65, 3, ReductionSpec.Parse("pumer:layers=1/3/4,p=0,mi=0,mt=0").Bind(Small.Info));
         using (dense.Final)
         using (zero.Final)
         {
@@ -63,7 +63,7 @@ public class FusionReductionTests
     [InlineData("madtp:t=0.05,m=8")]
     public void MatchersAndPrunersKeepModalitiesApartAndInvariantsHold(string spec)
     {
-        var probe = new InvariantProbe(ReductionSpec.Parse(spec).Bind(Small.Tower)!);
+        var probe = new InvariantProbe(ReductionSpec.Parse(spec).Bind(Small.Info)!);
         var (_, _, final) = Small.Run(texts: 16, images: 65, inputSeed: 4, probe);
         using (final)
         {
@@ -103,11 +103,11 @@ public class FusionReductionTests
         }
 
         using var one = Tokens();
-        new CrossGetReducer(tower, MergeSchedule.Constant(1)).Reduce(0, one, capture);
+        new CrossGetReducer(tower, MergeSchedule.Constant(1)).AfterAttention(0, one, capture);
         Assert.Equal([0f, 1, 2, 3, 4, 5, 6.5f], one.Features.ToArray());
 
         using var three = Tokens();
-        new CrossGetReducer(tower, MergeSchedule.Constant(3)).Reduce(0, three, capture);
+        new CrossGetReducer(tower, MergeSchedule.Constant(3)).AfterAttention(0, three, capture);
         // 1 → 2 with weights e^1 : e^0.6, 4 → 5 with e^1 : e^0.96, 6 → 7 equally.
         Assert.Equal([0f, 1.4013123f, 3, 4.4900013f, 6.5f], three.Features.ToArray(), (x, y) => Math.Abs(x - y) < 1e-5);
         Assert.Equal([t, t, i, i, i], three.Modalities.ToArray());
@@ -145,7 +145,7 @@ public class FusionReductionTests
             0.2f, 0.1f, 0.1f, 0.0f, 0.3f, 0.2f, 0.1f, 0.0f]);
         capture.HeadOutputs.Fill(1);
 
-        new MadtpReducer(tower, 1, new MagTokens([1f, 0f], 1, 2)).Reduce(0, tokens, capture);
+        new MadtpReducer(tower, 1, new MagTokens([1f, 0f], 1, 2)).AfterAttention(0, tokens, capture);
         Assert.Equal([0, 1, 2, 3, 4, 6, 6, 5], tokens.Source.ToArray());
         Assert.Equal([t, t, t, i, i, i, i], tokens.Modalities.ToArray());
         // Text tokens and the kept image tokens are untouched; the fused token follows the survivors.
@@ -161,11 +161,11 @@ public class FusionReductionTests
         var vision = new TowerInfo("vision", Modality.Image, 12, 64, 4);
         var e = Assert.Throws<ArgumentException>(() => ReductionSpec.Parse("pumer").Bind(vision));
         Assert.Contains("fusion model", e.Message);
-        Assert.Contains("layer 12", Assert.Throws<ArgumentException>(() => ReductionSpec.Parse("pumer:layers=2/12").Bind(Small.Tower with { Layers = 12 })).Message);
+        Assert.Contains("layer 12", Assert.Throws<ArgumentException>(() => ReductionSpec.Parse("pumer:layers=2/12").Bind(Small.Info with { Layers = 12 })).Message);
         Assert.Contains("p must be in [0, 1)", Assert.Throws<ArgumentException>(() => ReducerSpec.Parse("pumer:p=1.5")).Message);
         Assert.Contains("ascending", Assert.Throws<ArgumentException>(() => ReducerSpec.Parse("pumer:layers=5/2")).Message);
         Assert.Equal("pumer", ReducerSpec.Parse("pumer:layers=2/5/8,p=0.1").ToString());
         Assert.Equal("pumer:layers=1/3,p=0.2,mi=0.3,mt=0", ReducerSpec.Parse("pumer:layers=1/3,p=0.2,mt=0").ToString());
-        Assert.Contains("one spec", Assert.Throws<ArgumentException>(() => ReductionSpec.Parse("vision=tome:r=2;text=none").Bind(Small.Tower)).Message);
+        Assert.Contains("one spec", Assert.Throws<ArgumentException>(() => ReductionSpec.Parse("vision=tome:r=2;text=none").Bind(Small.Info)).Message);
     }
 }

@@ -17,7 +17,7 @@ sealed class FusionStream(int layers, int width, int heads, int seed = 3)
         .Select(i => CheckpointReader.Random(seed + i).Block(BlockNames.Timm(i), width, heads, 2 * width, 1e-6f, Activation.Gelu))
         .ToArray());
 
-    public TowerInfo Tower => new("fusion", Modality.Multimodal, layers, width, heads);
+    public TowerInfo Info => new("fusion", Modality.Multimodal, layers, width, heads);
 
     /// <summary>Runs the stream; returns the text class token's final features, the modalities after each block, and the final set (dispose it).</summary>
     public (float[] Pooled, List<Modality[]> Steps, TokenSet Final) Run(int texts, int images, int inputSeed, TokenReducer? reducer, ForwardTrace? trace = null)
@@ -30,7 +30,7 @@ sealed class FusionStream(int layers, int width, int heads, int seed = 3)
         tokens.Guide = 0;
         var steps = new List<Modality[]>();
         var recorder = reducer == null ? null : new ModalityRecorder(reducer, steps);
-        _encoder.Forward(tokens, causal: false, recorder, trace);
+        _encoder.Forward(tokens, causal: false, BlockHook.Combine(recorder, trace));
         return (tokens.Row(0).ToArray(), steps, tokens);
     }
 }

@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using Sieve.Eval;
 using Sieve.Reduction;
 using Sieve.Tests.Support;
@@ -11,7 +12,7 @@ public class GuidanceFileTests
     public void CrossTokenOffsetsAndAlignmentTokensLoadFromSafetensors()
     {
         var model = ReductionModels.Small;
-        var vision = model.Vision.Tower;
+        var vision = model.Vision.Info;
         var offsets = Rand.Normal(new Random(1), vision.Layers * vision.Width, 0.1f);
         var mag = Rand.Normal(new Random(2), 7 * vision.Width);
         using var folder = new TempFolder();
@@ -25,13 +26,13 @@ public class GuidanceFileTests
         var guidance = ReductionGuidance.Load(path);
         Assert.Equal("small", guidance.Metadata["model"]);
         Assert.Equal(offsets, guidance.CrossTokenOffsets(vision));
-        Assert.Null(guidance.CrossTokenOffsets(model.Text.Tower));
+        Assert.Null(guidance.CrossTokenOffsets(model.Text.Info));
         Assert.Equal(7, guidance.MagTokens!.Count);
 
         // Loaded offsets add the cross token (one more token in the first block) and move the output.
         var pixels = ReductionModels.Pixels(model, 2);
         var trace = new ForwardTrace();
-        var guided = model.Vision.Encode(pixels, ReductionSpec.Parse("crossget:r=4").Bind(vision, guidance), trace);
+        var guided = model.Vision.Encode(pixels, BlockHook.Combine(ReductionSpec.Parse("crossget:r=4").Bind(vision, guidance), trace));
         Assert.Equal(model.Vision.Tokens + 1, trace.Layers[0].AttentionTokens);
         Assert.NotEqual(model.Vision.Encode(pixels, ReductionSpec.Parse("crossget:r=4").Bind(vision)), guided);
         // Exactly the offsets written, in layer order: the forward of a reducer given the array itself.
@@ -45,7 +46,7 @@ public class GuidanceFileTests
     [Fact]
     public void GuidanceForAnotherShapeOrWithForeignTensorsIsRefused()
     {
-        var vision = ReductionModels.Small.Vision.Tower;
+        var vision = ReductionModels.Small.Vision.Info;
         using var folder = new TempFolder();
         string wrong = folder.File("wrong.safetensors");
         new SafetensorsWriter().Add("crossget.vision.offsets", [2, 5], new float[10]).Save(wrong);

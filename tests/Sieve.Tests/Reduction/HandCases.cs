@@ -75,12 +75,12 @@ public class HandCases
         for (int i = 0; i < 5; i++) GraphMetric.AsSpan(i * 3, 3).CopyTo(capture.Qkv.Slice(i * 9 + 3, 3));
         capture.Qkv[0] = 1;
 
-        new CrossGetReducer(tower, MergeSchedule.Constant(1)).Reduce(0, tokens, capture);
+        new CrossGetReducer(tower, MergeSchedule.Constant(1)).AfterAttention(0, tokens, capture);
         // r = 1: source 3 → 4 (S34 = 0.8), equal importances: plain mean of 3 and 4.
         Assert.Equal([0f, 1f, 2f, 3.5f], tokens.Features.ToArray());
 
         using var again = Tokens(tower, [0, 1, 2, 3, 4]);
-        new CrossGetReducer(tower, MergeSchedule.Constant(2)).Reduce(0, again, capture);
+        new CrossGetReducer(tower, MergeSchedule.Constant(2)).AfterAttention(0, again, capture);
         // r = 2: sources 3 (σ 0.8) and 1 (σ −0.04 > −0.68) → 1 goes to 2 with weights e^1 : e^0.96.
         Assert.Equal(0.5099986668799655 * 1 + (1 - 0.5099986668799655) * 2, again.Features[1], tolerance: 1e-5);
         Assert.Equal(3.5f, again.Features[2]);
@@ -114,7 +114,7 @@ public class HandCases
         var mag = new MagTokens([1f, 0f], 1, 2);
         // A = [1.1, 1.1, 0.5] / 2.7, G = [2, 1, 0] / 3, C = [0.5, 0.3, 0.1] → I = [0.524691, 0.346914, 0.095062].
         // T = 1: θ = softmax([2, 1, 0])·I = 0.442504 → keep token 1, fuse 2 and 3 by I: (0.784916, 4.139665).
-        new MadtpReducer(tower, 1, mag).Reduce(0, tokens, capture);
+        new MadtpReducer(tower, 1, mag).AfterAttention(0, tokens, capture);
         Assert.Equal(3, tokens.Count);
         Assert.Equal([9f, 9f, 2f, 0f], tokens.Features[..4].ToArray());
         Assert.Equal(0.7849162009370807, tokens.Features[4], tolerance: 1e-5);
@@ -127,7 +127,7 @@ public class HandCases
         wide.Features.CopyFrom([9f, 9f, 2f, 0f, 1f, 5f, 0f, 1f]); // the same I as above (G reads the features; a rented buffer is not zeroed)
         wide.Protect(0);
         wide.Guide = 0;
-        new MadtpReducer(tower, 1e9, mag).Reduce(0, wide, capture);
+        new MadtpReducer(tower, 1e9, mag).AfterAttention(0, wide, capture);
         Assert.Equal(4, wide.Count);
     }
 
@@ -147,7 +147,7 @@ public class HandCases
         for (int i = 0; i < 5; i++) tokens.Row(i).Fill(i);
         tokens.Protect(0);
 
-        new ToMeReducer(tower, MergeSchedule.Constant(1)).Reduce(0, tokens, capture);
+        new ToMeReducer(tower, MergeSchedule.Constant(1)).AfterAttention(0, tokens, capture);
         // New order: unmerged A (0, 4), then B (1, 3 holding 2).
         Assert.Equal([0, 2, 3, 3, 1], tokens.Source.ToArray());
         Assert.Equal([0f, 4, 1, 2.5f], Enumerable.Range(0, 4).Select(i => tokens.Row(i)[0]));
@@ -176,7 +176,7 @@ public class HandCases
         tokens.Protect(0);
         tokens.Protect(2);
 
-        new PumerReducer(tower, new PumerOptions([0], 0.25, 0, 0)).Reduce(0, tokens, capture);
+        new PumerReducer(tower, new PumerOptions([0], 0.25, 0, 0)).AfterAttention(0, tokens, capture);
         // Kept image tokens in torch.topk order: 4 (0.3) before 3 (0.2).
         Assert.Equal([0f, 1, 2, 4, 3], tokens.Features.ToArray());
         Assert.Equal([0, 1, 2, 4, 3, -1], tokens.Source.ToArray());

@@ -23,13 +23,13 @@ sealed class InvariantProbe(TokenReducer inner) : TokenReducer(inner.Tower, inne
         _original = tokens.Count;
     }
 
-    public override void BeforeLayer(int layer, TokenSet tokens) => inner.BeforeLayer(layer, tokens);
+    public override void BeforeBlock(int layer, TokenSet tokens) => inner.BeforeBlock(layer, tokens);
 
-    public override long Reduce(int layer, TokenSet tokens, AttentionCapture attention)
+    public override long AfterAttention(int layer, TokenSet tokens, AttentionCapture attention)
     {
         int before = tokens.Count;
         var protectedBefore = Enumerable.Range(0, before).Where(i => tokens.Protected[i]).Select(i => tokens.Row(i).ToArray()).ToList();
-        long macs = inner.Reduce(layer, tokens, attention);
+        long macs = inner.AfterAttention(layer, tokens, attention);
         Steps++;
         if (tokens.Count < before) Reduced++;
 

@@ -22,8 +22,8 @@ public class InvariantTests
         var reduction = ReductionSpec.Parse(spec);
         var pixels = ReductionModels.Pixels(model, 1);
         var ids = ReductionModels.Text(model, 20, 2);
-        Assert.Equal(model.Vision.Encode(pixels), model.Vision.Encode(pixels, reduction.Bind(model.Vision.Tower)));
-        Assert.Equal(model.Text.Encode(ids), model.Text.Encode(ids, reduction.Bind(model.Text.Tower)));
+        Assert.Equal(model.Vision.Encode(pixels), model.Vision.Encode(pixels, reduction.Bind(model.Vision.Info)));
+        Assert.Equal(model.Text.Encode(ids), model.Text.Encode(ids, reduction.Bind(model.Text.Info)));
     }
 
     [Theory]
@@ -50,7 +50,7 @@ public class InvariantTests
     {
         var model = ReductionModels.Small;
         var trace = new ForwardTrace();
-        model.Vision.Encode(ReductionModels.Pixels(model, 3), ReductionSpec.Parse(spec).Bind(model.Vision.Tower), trace);
+        model.Vision.Encode(ReductionModels.Pixels(model, 3), BlockHook.Combine(ReductionSpec.Parse(spec).Bind(model.Vision.Info), trace));
         Assert.Equal([57, 49, 41], trace.Layers.Select(l => l.MlpTokens));
         Assert.Equal([65, 57, 49], trace.Layers.Select(l => l.AttentionTokens));
     }
@@ -107,7 +107,7 @@ public class InvariantTests
     public void ResultsDoNotDependOnThreadCountOrBatchComposition(string spec)
     {
         var model = ReductionModels.Small;
-        var reducer = ReductionSpec.Parse(spec).Bind(model.Vision.Tower);
+        var reducer = ReductionSpec.Parse(spec).Bind(model.Vision.Info);
         var images = Enumerable.Range(10, 3).Select(s => ReductionModels.Pixels(model, s)).ToArray();
         var single = Support.ThreadCountCollection.With(1, () => images.Select(p => model.Vision.Encode(p, reducer)).ToArray());
         var (latency, batch, alone) = Support.ThreadCountCollection.With(2, () =>
@@ -130,7 +130,7 @@ public class InvariantTests
     {
         var model = ReductionModels.Small;
         var trace = new ForwardTrace();
-        model.Vision.Encode(ReductionModels.Pixels(model, 1), null, trace);
+        model.Vision.Encode(ReductionModels.Pixels(model, 1), trace);
         Assert.Equal(model.Vision.Macs, trace.Macs);
     }
 
@@ -138,7 +138,7 @@ public class InvariantTests
     public void AReducerForAnotherTowerIsRefused()
     {
         var model = ReductionModels.Small;
-        var textReducer = ReductionSpec.Parse("tome:r=2").Bind(model.Text.Tower);
+        var textReducer = ReductionSpec.Parse("tome:r=2").Bind(model.Text.Info);
         var e = Assert.Throws<ArgumentException>(() => model.Vision.Encode(ReductionModels.Pixels(model, 1), textReducer));
         Assert.Contains("text tower", e.Message);
     }
@@ -153,7 +153,7 @@ public class InvariantTests
 
     static IEnumerable<(TowerInfo, Action<TokenReducer, ForwardTrace>)> Towers(ClipModel model)
     {
-        yield return (model.Vision.Tower, (r, t) => model.Vision.Encode(ReductionModels.Pixels(model, 7), r, t));
-        yield return (model.Text.Tower, (r, t) => model.Text.Encode(ReductionModels.Text(model, 24, 8), r, t));
+        yield return (model.Vision.Info, (r, t) => model.Vision.Encode(ReductionModels.Pixels(model, 7), BlockHook.Combine(r, t)));
+        yield return (model.Text.Info, (r, t) => model.Text.Encode(ReductionModels.Text(model, 24, 8), BlockHook.Combine(r, t)));
     }
 }

@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using Sieve.Data;
 using Sieve.Eval;
 using Sieve.Models;
@@ -124,12 +125,12 @@ public class MacCountTests
         long outside = 64L * (3 * 8 * 8) * 64 + 64L * 16;
 
         var dense = new ForwardTrace();
-        model.Vision.Encode(pixels, null, dense);
+        model.Vision.Encode(pixels, dense);
         Assert.Equal(outside + 3 * (Attention(65, 64) + Mlp(65, 64, 128)), dense.Macs);
 
         // ToMe r = 8: 65 → 57 → 49 → 41 tokens.
         var tome = new ForwardTrace();
-        model.Vision.Encode(pixels, ReductionSpec.Parse("tome:r=8").Bind(model.Vision.Tower), tome);
+        model.Vision.Encode(pixels, BlockHook.Combine(ReductionSpec.Parse("tome:r=8").Bind(model.Vision.Info), tome));
         var expected = Merged(65, 3, 64, 128, 8, (n, c) => ToMeOverhead(n, c, 64, 4));
         Assert.Equal([65, 57, 49], expected.Attention);
         Assert.Equal(expected.Attention, tome.Layers.Select(l => l.AttentionTokens));
@@ -138,12 +139,12 @@ public class MacCountTests
         Assert.Equal([ToMeOverhead(65, 64, 64, 4), ToMeOverhead(57, 56, 64, 4), ToMeOverhead(49, 48, 64, 4)], tome.Layers.Select(l => l.ReducerMacs));
 
         var crossGet = new ForwardTrace();
-        model.Vision.Encode(pixels, ReductionSpec.Parse("crossget:r=8").Bind(model.Vision.Tower), crossGet);
+        model.Vision.Encode(pixels, BlockHook.Combine(ReductionSpec.Parse("crossget:r=8").Bind(model.Vision.Info), crossGet));
         Assert.Equal(outside + Merged(65, 3, 64, 128, 8, (n, _) => CrossGetOverhead(n, 64)).Macs, crossGet.Macs);
 
         // Text 32 wide, 3 blocks, MLP 64, 10 tokens (the embedding is a lookup); projection 32 → 16.
         var text = new ForwardTrace();
-        model.Text.Encode(ReductionModels.Text(model, 10, 1), null, text);
+        model.Text.Encode(ReductionModels.Text(model, 10, 1), text);
         Assert.Equal(3 * (Attention(10, 32) + Mlp(10, 32, 64)) + 32L * 16, text.Macs);
     }
 
@@ -158,17 +159,17 @@ public class MacCountTests
         Assert.Equal(1_253_683_200L, dense);
         Assert.Equal(dense, model.Macs);
         var trace = new ForwardTrace();
-        model.Logits(pixels, null, trace);
+        model.Logits(pixels, trace);
         Assert.Equal(dense, trace.Macs);
 
         // The README's sweep table: 1.254 dense, 0.735 for tome:r=13, 0.657 for crossget:r=16.
         Assert.Equal(1.254, Math.Round(dense / 1e9, 3));
         var tome = new ForwardTrace();
-        model.Logits(pixels, ReductionSpec.Parse("tome:r=13").Bind(model.Tower), tome);
+        model.Logits(pixels, BlockHook.Combine(ReductionSpec.Parse("tome:r=13").Bind(model.Info), tome));
         Assert.Equal(outside + Merged(197, 12, 192, 768, 13, (n, c) => ToMeOverhead(n, c, 192, 3)).Macs, tome.Macs);
         Assert.Equal(0.735, Math.Round(tome.Macs / 1e9, 3));
         var crossGet = new ForwardTrace();
-        model.Logits(pixels, ReductionSpec.Parse("crossget:r=16").Bind(model.Tower), crossGet);
+        model.Logits(pixels, BlockHook.Combine(ReductionSpec.Parse("crossget:r=16").Bind(model.Info), crossGet));
         Assert.Equal(outside + Merged(197, 12, 192, 768, 16, (n, _) => CrossGetOverhead(n, 192)).Macs, crossGet.Macs);
         Assert.Equal(0.657, Math.Round(crossGet.Macs / 1e9, 3));
     }

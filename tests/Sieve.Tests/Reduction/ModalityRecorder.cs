@@ -9,11 +9,11 @@ sealed class ModalityRecorder(TokenReducer inner, List<Modality[]> steps) : Toke
     public override bool NeedsProbabilities(int layer) => inner.NeedsProbabilities(layer);
     public override bool NeedsHeadOutputs => inner.NeedsHeadOutputs;
     public override void Begin(TokenSet tokens) => inner.Begin(tokens);
-    public override void BeforeLayer(int layer, TokenSet tokens) => inner.BeforeLayer(layer, tokens);
+    public override void BeforeBlock(int layer, TokenSet tokens) => inner.BeforeBlock(layer, tokens);
 
-    public override long Reduce(int layer, TokenSet tokens, AttentionCapture attention)
+    public override long AfterAttention(int layer, TokenSet tokens, AttentionCapture attention)
     {
-        long macs = inner.Reduce(layer, tokens, attention);
+        long macs = inner.AfterAttention(layer, tokens, attention);
         steps.Add(tokens.Modalities.ToArray());
         return macs;
     }

@@ -64,7 +64,7 @@ public class ProportionalAttentionTests
 
         using var dense = new TokenSet(Modality.Image, 5, Width, 5);
         Expand(merged).CopyTo(dense.Features);
-        block.Forward(dense, 0, causal: false, reducer: null);
+        block.Forward(dense, 0, causal: false, hook: null);
 
         // r = 0 reduces nothing in the block: only the proportional bias of the earlier merge acts.
         float[] Merged(bool proportional)

@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using Sieve.Eval;
 using Sieve.Models;
 using Sieve.Reduction;
@@ -34,16 +35,16 @@ public class ReducedForwardReferenceTests
         var mag = Rand.Normal(new Random(5), 8 * d, 1 / MathF.Sqrt(d));
         (TokenReducer, Func<IReducer64>) reducers = method switch
         {
-            "tome" => (new ToMeReducer(model.Tower, MergeSchedule.Constant(4)), () => new ToMe64(4)),
-            "crossget" => (new CrossGetReducer(model.Tower, MergeSchedule.Constant(4)), () => new CrossGet64(4)),
-            _ => (new MadtpReducer(model.Tower, 100, new MagTokens(mag, 8, d)), () => new Madtp64(100, Ref64.ToDouble(mag), 8)),
+            "tome" => (new ToMeReducer(model.Info, MergeSchedule.Constant(4)), () => new ToMe64(4)),
+            "crossget" => (new CrossGetReducer(model.Info, MergeSchedule.Constant(4)), () => new CrossGet64(4)),
+            _ => (new MadtpReducer(model.Info, 100, new MagTokens(mag, 8, d)), () => new Madtp64(100, Ref64.ToDouble(mag), 8)),
         };
         var (pixels, (logits, sources)) = ClearInput(Pixels(TinyModels.VitImage), (x, margins) =>
             VitReference.ReducedLogits(n => ck[n], Ref64.ToDouble(x), TinyModels.VitImage, TinyModels.VitPatch, d, TinyModels.VitDepth, TinyModels.VitHeads,
                 TinyModels.VitHidden, TinyModels.VitClasses, reducers.Item2(), margins));
 
         var trace = new ForwardTrace { KeepSourceMaps = true };
-        var actual = model.Logits(pixels, reducers.Item1, trace);
+        var actual = model.Logits(pixels, BlockHook.Combine(reducers.Item1, trace));
         AssertSameForward(sources, trace, logits, actual);
     }
 
@@ -83,21 +84,21 @@ public class ReducedForwardReferenceTests
                 _ => (new MadtpReducer(tower, 100, new MagTokens(mag, 8, tower.Width)), new Madtp64(100, Ref64.ToDouble(mag), 8)),
             };
         }
-        if (guidanceFile) Assert.True(((CrossGetReducer)For(model.Vision.Tower, 1).Item1).HasCrossToken);
+        if (guidanceFile) Assert.True(((CrossGetReducer)For(model.Vision.Info, 1).Item1).HasCrossToken);
 
         var (pixels, (image, imageSources)) = ClearInput(Pixels(TinyModels.ClipImage), (x, margins) =>
             ClipReference.ReducedImage(n => ck[n], Ref64.ToDouble(x), TinyModels.ClipImage, TinyModels.ClipPatch, TinyModels.ClipVisionWidth, TinyModels.ClipLayers,
-                TinyModels.ClipVisionHeads, TinyModels.ClipVisionHidden, TinyModels.ClipProjection, quickGelu: true, For(model.Vision.Tower, 4).Item2, margins));
+                TinyModels.ClipVisionHeads, TinyModels.ClipVisionHidden, TinyModels.ClipProjection, quickGelu: true, For(model.Vision.Info, 4).Item2, margins));
         var trace = new ForwardTrace { KeepSourceMaps = true };
-        AssertSameForward(imageSources, trace, image, model.Vision.Encode(pixels, For(model.Vision.Tower, 4).Item1, trace));
+        AssertSameForward(imageSources, trace, image, model.Vision.Encode(pixels, BlockHook.Combine(For(model.Vision.Info, 4).Item1, trace)));
 
         int eos = TinyModels.ClipVocab - 1; // legacy eos_token_id 2 → the highest id
         Func<Random, int[]> ids = r => [0, .. Enumerable.Range(0, 12).Select(_ => r.Next(1, eos)), eos];
         var (tokens, (text, textSources)) = ClearInput(ids, (x, margins) =>
             ClipReference.ReducedText(n => ck[n], x, eos, TinyModels.ClipTextWidth, TinyModels.ClipLayers, TinyModels.ClipTextHeads,
-                TinyModels.ClipTextHidden, TinyModels.ClipProjection, quickGelu: true, For(model.Text.Tower, 3).Item2, margins));
+                TinyModels.ClipTextHidden, TinyModels.ClipProjection, quickGelu: true, For(model.Text.Info, 3).Item2, margins));
         trace = new ForwardTrace { KeepSourceMaps = true };
-        AssertSameForward(textSources, trace, text, model.Text.Encode(tokens, For(model.Text.Tower, 3).Item1, trace));
+        AssertSameForward(textSources, trace, text, model.Text.Encode(tokens, BlockHook.Combine(For(model.Text.Info, 3).Item1, trace)));
     }
 
     [Theory]
@@ -113,16 +114,16 @@ public class ReducedForwardReferenceTests
         var mag = Rand.Normal(new Random(5), 8 * shape.Width, 1 / MathF.Sqrt(shape.Width));
         (TokenReducer, Func<IReducer64>) reducers = method switch
         {
-            "pumer" => (new PumerReducer(model.Tower, new PumerOptions([0, 1], 0.2, 0.3, 0.2)), () => new Pumer64([0, 1], 0.2, 0.3, 0.2)),
-            "tome" => (new ToMeReducer(model.Tower, MergeSchedule.Constant(4)), () => new ToMe64(4)),
-            "crossget" => (new CrossGetReducer(model.Tower, MergeSchedule.Constant(4)), () => new CrossGet64(4)),
-            _ => (new MadtpReducer(model.Tower, 100, new MagTokens(mag, 8, shape.Width)), () => new Madtp64(100, Ref64.ToDouble(mag), 8)),
+            "pumer" => (new PumerReducer(model.Info, new PumerOptions([0, 1], 0.2, 0.3, 0.2)), () => new Pumer64([0, 1], 0.2, 0.3, 0.2)),
+            "tome" => (new ToMeReducer(model.Info, MergeSchedule.Constant(4)), () => new ToMe64(4)),
+            "crossget" => (new CrossGetReducer(model.Info, MergeSchedule.Constant(4)), () => new CrossGet64(4)),
+            _ => (new MadtpReducer(model.Info, 100, new MagTokens(mag, 8, shape.Width)), () => new Madtp64(100, Ref64.ToDouble(mag), 8)),
         };
         int[] ids = [.. new[] { "[CLS]", "what", "is", "the", "color", "of", "the", "cat", "?", "[SEP]" }.Select(TinyVilt.Id)];
         var (pixels, (pooled, sources)) = ClearInput(Pixels(shape.ImageSize), (x, margins) =>
             ViltReference.ReducedPooled(n => ck[n], shape, ids, Ref64.ToDouble(x), shape.ImageSize, shape.ImageSize, reducers.Item2(), margins));
         var trace = new ForwardTrace { KeepSourceMaps = true };
-        AssertSameForward(sources, trace, pooled, model.Pooled(new ViltInput(ids, pixels, shape.ImageSize, shape.ImageSize), reducers.Item1, trace));
+        AssertSameForward(sources, trace, pooled, model.Pooled(new ViltInput(ids, pixels, shape.ImageSize, shape.ImageSize), BlockHook.Combine(reducers.Item1, trace)));
     }
 
     static Func<Random, float[]> Pixels(int size) => rng => Rand.Uniform(rng, 3 * size * size);

@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using Sieve.Reduction;
 
 namespace Sieve.Tests.Reduction;

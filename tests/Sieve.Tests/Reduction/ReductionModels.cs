@@ -1,3 +1,4 @@
+using Sieve.Nn;
 using Sieve.Models;
 using Sieve.Reduction;
 using Sieve.Tensors;
@@ -36,8 +37,8 @@ static class ReductionModels
         (int[], float[]) For(TowerInfo t) => ([t.Layers, t.Width], Support.Rand.Normal(rng, t.Layers * t.Width, std));
         return ReductionGuidance.FromTensors(new Dictionary<string, (int[], float[])>
         {
-            ["crossget.vision.offsets"] = For(model.Vision.Tower),
-            ["crossget.text.offsets"] = For(model.Text.Tower),
+            ["crossget.vision.offsets"] = For(model.Vision.Info),
+            ["crossget.text.offsets"] = For(model.Text.Info),
         });
     }
 }

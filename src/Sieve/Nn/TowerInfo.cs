@@ -1,4 +1,4 @@
-namespace Sieve.Reduction;
+namespace Sieve.Nn;
 
 /// <summary>The shape of one transformer tower, as a reducer needs to know it before a forward.</summary>
 /// <param name="Name">Tower name used in messages and guidance files: <c>vision</c> or <c>text</c>.</param>

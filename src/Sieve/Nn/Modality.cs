@@ -1,4 +1,4 @@
-namespace Sieve.Reduction;
+namespace Sieve.Nn;
 
 /// <summary>Which kind of tokens a tower carries.</summary>
 public enum Modality

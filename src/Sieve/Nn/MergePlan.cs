@@ -1,4 +1,4 @@
-namespace Sieve.Reduction;
+namespace Sieve.Nn;
 
 /// <summary>
 /// What one reduction step does, decided before anything moves: for each current token, the output

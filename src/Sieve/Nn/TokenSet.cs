@@ -1,6 +1,6 @@
 using Sieve.Tensors;
 
-namespace Sieve.Reduction;
+namespace Sieve.Nn;
 
 /// <summary>
 /// The tokens of one sequence inside a tower: features [Count, Width], sizes (how many original tokens
