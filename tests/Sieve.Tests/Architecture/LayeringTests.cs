@@ -1,0 +1,107 @@
+using System.Text.RegularExpressions;
+
+namespace Sieve.Tests.Architecture;
+
+/// <summary>
+/// The folders of <c>src/Sieve</c> import one another only as the README's Layout section says, and that list has no
+/// cycle: a folder never imports one that imports it back. Imports are read from the code (<c>using Sieve.X</c>, and
+/// <c>Sieve.X.</c> written out in code, comments excluded), so a new reference is caught when it is written.
+/// </summary>
+public sealed partial class LayeringTests
+{
+    static readonly string Root = FindRoot();
+
+    [Fact]
+    public void EveryFolderImportsOnlyWhatTheReadmeAllows()
+    {
+        var allowed = Documented();
+        var actual = Imports();
+        Assert.Equal(allowed.Keys.Order(), actual.Keys.Order()); // every folder is documented, and nothing else
+        var extra = actual.SelectMany(f => f.Value.Except(allowed[f.Key]).Select(to => $"{f.Key} → {to}")).ToList();
+        Assert.True(extra.Count == 0, "imports the README's Layout does not allow: " + string.Join(", ", extra));
+    }
+
+    [Fact]
+    public void TheDocumentedLayeringHasNoCycle()
+    {
+        var cycle = Cycle(Documented());
+        Assert.True(cycle == null, $"folders import each other: {string.Join(" → ", cycle ?? [])}");
+    }
+
+    [Fact]
+    public void ACycleIsFound()
+    {
+        // The check itself: a → b → c → a is reported, a tree is not.
+        Assert.Equal(["a", "b", "c", "a"], Cycle(new() { ["a"] = ["b"], ["b"] = ["c"], ["c"] = ["a"], ["d"] = [] }));
+        Assert.Null(Cycle(new() { ["a"] = ["b", "c"], ["b"] = ["c"], ["c"] = [] }));
+    }
+
+    /// <summary>The README's list: the first run of lines <c>Folder → A, B</c> (or <c>→ nothing</c>) after "Folder dependencies".</summary>
+    static Dictionary<string, string[]> Documented()
+    {
+        string readme = File.ReadAllText(Path.Combine(Root, "README.md"));
+        int start = readme.IndexOf("Folder dependencies", StringComparison.Ordinal);
+        Assert.True(start >= 0, "README.md has no 'Folder dependencies' list in its Layout section");
+        var rules = new Dictionary<string, string[]>();
+        foreach (string line in readme[start..].Split('\n').SkipWhile(l => !l.Contains('→')).TakeWhile(l => l.Contains('→')))
+        {
+            var parts = line.Trim().Trim('`').Split('→', StringSplitOptions.TrimEntries);
+            rules[parts[0]] = parts[1] == "nothing" ? [] : parts[1].Split(',', StringSplitOptions.TrimEntries);
+        }
+        return rules;
+    }
+
+    /// <summary>What each folder of src/Sieve (and the root namespace, "Sieve") imports from the others.</summary>
+    static Dictionary<string, string[]> Imports()
+    {
+        string src = Path.Combine(Root, "src", "Sieve");
+        var folders = Directory.GetDirectories(src).Select(d => Path.GetFileName(d)!).Where(d => d is not ("bin" or "obj")).ToArray();
+        var imports = new Dictionary<string, string[]>();
+        foreach (string folder in folders.Append("Sieve"))
+        {
+            var files = folder == "Sieve"
+                ? Directory.GetFiles(src, "*.cs")
+                : Directory.GetFiles(Path.Combine(src, folder), "*.cs", SearchOption.AllDirectories);
+            imports[folder] = files
+                .SelectMany(file => Reference().Matches(WithoutComments(File.ReadAllText(file))).Select(m => m.Groups[1].Value))
+                .Where(to => to != folder && folders.Contains(to))
+                .Distinct().Order().ToArray();
+        }
+        return imports;
+    }
+
+    static string WithoutComments(string code) => LineComment().Replace(code, "");
+
+    /// <summary>A path a → … → a in <paramref name="graph"/>, or null.</summary>
+    static string[]? Cycle(Dictionary<string, string[]> graph)
+    {
+        var state = new Dictionary<string, int>(); // 1: on the current path, 2: done
+        var path = new List<string>();
+        string[]? Visit(string node)
+        {
+            if (state.GetValueOrDefault(node) == 2) return null;
+            if (state.GetValueOrDefault(node) == 1) return [.. path.Skip(path.IndexOf(node)), node];
+            state[node] = 1;
+            path.Add(node);
+            foreach (string next in graph.GetValueOrDefault(node, []))
+                if (Visit(next) is { } found) return found;
+            path.RemoveAt(path.Count - 1);
+            state[node] = 2;
+            return null;
+        }
+        return graph.Keys.Order().Select(Visit).FirstOrDefault(c => c != null);
+    }
+
+    static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Sieve.sln"))) return dir.FullName;
+        throw new InvalidOperationException("no Sieve.sln above the test binaries");
+    }
+
+    [GeneratedRegex(@"\bSieve\.([A-Z][A-Za-z]*)\b")]
+    private static partial Regex Reference();
+
+    [GeneratedRegex(@"//.*")]
+    private static partial Regex LineComment();
+}
