@@ -55,15 +55,13 @@ public static class OnnxExporter
     /// </summary>
     public static (OnnxExportInfo Vision, OnnxExportInfo Text) ExportRandomClip(ClipConfig config, int seed, Stream vision, Stream text)
     {
-        // The random checkpoint hands out tensors in request order; ClipModel reads the vision tower first.
         var weights = CheckpointReader.Random(seed);
-        var visionInfo = Write(ClipVisionGraph(config, weights), vision);
-        return (visionInfo, Write(ClipTextGraph(config, weights), text));
+        return (Write(ClipVisionGraph(config, weights), vision), Write(ClipTextGraph(config, weights), text));
     }
 
     /// <summary>Exports <see cref="ViltModel.CreateRandom"/>(<paramref name="config"/>, <paramref name="seed"/>, <paramref name="answers"/>) with the same weights.</summary>
     public static OnnxExportInfo ExportRandomVilt(ViltConfig config, int seed, int answers, Stream output) =>
-        Write(ViltGraph(config, CheckpointReader.Random(seed), "vilt.", answers, match: true), output);
+        Write(ViltGraph(config, CheckpointReader.Random(seed), ViltLayout.WithBothHeads(answers)), output);
 
     static OnnxExportInfo Write(OnnxGraph graph, Stream stream) => Describe(graph, OnnxModelWriter.Write(graph, stream));
 
@@ -79,8 +77,7 @@ public static class OnnxExporter
         if (family == ModelFamily.Vilt)
         {
             var vilt = ViltConfig.FromHuggingFace(config);
-            var (prefix, answers, match) = ViltModel.Layout(vilt, weights);
-            return ViltGraph(vilt, weights, prefix, answers, match);
+            return ViltGraph(vilt, weights, ViltLayout.Detect(vilt, weights));
         }
         var clip = ClipConfig.FromHuggingFace(config);
         return tower == ClipTower.Vision ? ClipVisionGraph(clip, weights) : ClipTextGraph(clip, weights);
@@ -93,15 +90,14 @@ public static class OnnxExporter
         var t = new TransformerGraph(g, weights);
         int d = c.Width;
         string pixels = g.Input("pixel_values", DataType.Float, "batch", 3, c.ImageSize, c.ImageSize);
-        string x = t.Patches(pixels, "patch_embed.proj", d, c.PatchSize, bias: true);
-        x = t.PrependClassToken(x, pixels, t.Weight("cls_token", 1, 1, d));
-        x = g.Op("Add", [x, t.Weight("pos_embed", 1, c.Tokens, d)]);
-        if (weights.Has($"blocks.{c.Depth}.norm1.weight"))
-            throw new SieveFormatException($"checkpoint has more than the {c.Depth} blocks its config.json describes");
+        string x = t.Patches(pixels, VitLayout.PatchEmbedding, d, c.PatchSize, bias: true);
+        x = t.PrependClassToken(x, pixels, t.Weight(VitLayout.ClassToken, 1, 1, d));
+        x = g.Op("Add", [x, t.Weight(VitLayout.Positions, 1, c.Tokens, d)]);
+        VitLayout.CheckDepth(weights, c.Depth);
         for (int i = 0; i < c.Depth; i++)
-            x = t.Block(x, BlockNames.Timm(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, Tensors.Activation.Gelu);
-        string cls = t.LayerNorm(t.ClassToken(x), "norm", d, c.LayerNormEps);
-        g.Output(t.Linear(cls, "head", d, c.NumClasses, output: "logits"), DataType.Float, "batch", c.NumClasses);
+            x = t.Block(x, VitLayout.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, Tensors.Activation.Gelu);
+        string cls = t.LayerNorm(t.ClassToken(x), VitLayout.Norm, d, c.LayerNormEps);
+        g.Output(t.Linear(cls, VitLayout.Head, d, c.NumClasses, output: "logits"), DataType.Float, "batch", c.NumClasses);
         return g;
     }
 
@@ -113,14 +109,14 @@ public static class OnnxExporter
         var c = config.Vision;
         int d = c.Width, s = config.ImageSize;
         string pixels = g.Input("pixel_values", DataType.Float, "batch", 3, s, s);
-        string x = t.Patches(pixels, "vision_model.embeddings.patch_embedding", d, config.PatchSize, bias: false);
-        x = t.PrependClassToken(x, pixels, t.Weight("vision_model.embeddings.class_embedding", [d], [1, 1, d]));
-        x = g.Op("Add", [x, t.Weight("vision_model.embeddings.position_embedding.weight", config.Grid * config.Grid + 1, d)]);
-        x = t.LayerNorm(x, "vision_model.pre_layrnorm", d, c.LayerNormEps);
+        string x = t.Patches(pixels, ClipLayout.Vision.PatchEmbedding, d, config.PatchSize, bias: false);
+        x = t.PrependClassToken(x, pixels, t.Weight(ClipLayout.Vision.ClassEmbedding, [d], [1, 1, d]));
+        x = g.Op("Add", [x, t.Weight(ClipLayout.Vision.Positions, config.Grid * config.Grid + 1, d)]);
+        x = t.LayerNorm(x, ClipLayout.Vision.PreNorm, d, c.LayerNormEps);
         for (int i = 0; i < c.Layers; i++)
-            x = t.Block(x, BlockNames.HuggingFace($"vision_model.encoder.layers.{i}"), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation);
-        string pooled = t.LayerNorm(t.ClassToken(x), "vision_model.post_layernorm", d, c.LayerNormEps);
-        g.Output(t.Linear(pooled, "visual_projection", d, config.ProjectionDim, bias: false, output: "image_embeds"),
+            x = t.Block(x, ClipLayout.Vision.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation);
+        string pooled = t.LayerNorm(t.ClassToken(x), ClipLayout.Vision.PostNorm, d, c.LayerNormEps);
+        g.Output(t.Linear(pooled, ClipLayout.Vision.Projection, d, config.ProjectionDim, bias: false, output: "image_embeds"),
             DataType.Float, "batch", config.ProjectionDim);
         return g;
     }
@@ -137,12 +133,12 @@ public static class OnnxExporter
         // The first `length` rows of an [n, …] constant: positions, ramp.
         string Prefix(string table) => g.Op("Slice", [table, g.Int64s(0), length, g.Int64s(0)]);
 
-        string x = g.Op("Gather", [t.Weight("text_model.embeddings.token_embedding.weight", config.VocabSize, d), ids], Attr.Of("axis", 0L));
-        x = g.Op("Add", [x, Prefix(t.Weight("text_model.embeddings.position_embedding.weight", n, d))]);
+        string x = g.Op("Gather", [t.Weight(ClipLayout.Text.TokenEmbedding, config.VocabSize, d), ids], Attr.Of("axis", 0L));
+        x = g.Op("Add", [x, Prefix(t.Weight(ClipLayout.Text.Positions, n, d))]);
         string mask = g.Op("Slice", [g.FloatConstant("causal_mask", CausalMask(n), n, n), g.Int64s(0, 0),
             g.Op("Concat", [length, length], Attr.Of("axis", 0L)), g.Int64s(0, 1)]);
         for (int i = 0; i < c.Layers; i++)
-            x = t.Block(x, BlockNames.HuggingFace($"text_model.encoder.layers.{i}"), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation, mask);
+            x = t.Block(x, ClipLayout.Text.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation, mask);
 
         // Pool where max(is-end-of-text, j/n) peaks: end-of-text scores 1 and ArgMax takes the first of equal
         // maxima; every other position scores j/n < 1, so a row without end-of-text pools at its last position.
@@ -150,64 +146,61 @@ public static class OnnxExporter
         string score = g.Op("Max", [isEnd, Prefix(g.FloatConstant("position_ramp", Ramp(n), n))]);
         string end = g.Op("ArgMax", [score], Attr.Of("axis", 1L), Attr.Of("keepdims", 1L));
         string pooled = g.Op("GatherND", [x, end], Attr.Of("batch_dims", 1L));
-        pooled = t.LayerNorm(pooled, "text_model.final_layer_norm", d, c.LayerNormEps);
-        g.Output(t.Linear(pooled, "text_projection", d, config.ProjectionDim, bias: false, output: "text_embeds"),
+        pooled = t.LayerNorm(pooled, ClipLayout.Text.FinalNorm, d, c.LayerNormEps);
+        g.Output(t.Linear(pooled, ClipLayout.Text.Projection, d, config.ProjectionDim, bias: false, output: "text_embeds"),
             DataType.Float, "batch", config.ProjectionDim);
         return g;
     }
 
     /// <summary>ViLT: text and image embeddings (<see cref="ViltEmbeddings"/>), the fusion blocks, final norm, pooler and heads.</summary>
-    internal static OnnxGraph ViltGraph(ViltConfig c, CheckpointReader weights, string prefix, int answers, bool match)
+    internal static OnnxGraph ViltGraph(ViltConfig c, CheckpointReader weights, ViltLayout layout)
     {
         var g = new OnnxGraph("vilt");
         var t = new TransformerGraph(g, weights);
-        int d = c.Width, grid = c.Grid;
+        int d = c.Width, grid = c.Grid, answers = layout.Answers;
         string ids = g.Input("input_ids", DataType.Int64, "batch", "sequence");
         string pixels = g.Input("pixel_values", DataType.Float, "batch", 3, "height", "width");
-        string text = prefix + "embeddings.text_embeddings.";
 
-        // Text: LayerNorm(word + position + token type 0) + modality type 0. Weights are read in ViltEmbeddings' order.
-        string words = g.Op("Gather", [t.Weight(text + "word_embeddings.weight", c.VocabSize, d), ids], Attr.Of("axis", 0L));
+        // Text: LayerNorm(word + position + token type 0) + modality type 0.
+        string words = g.Op("Gather", [t.Weight(layout.Words, c.VocabSize, d), ids], Attr.Of("axis", 0L));
         string length = g.Op("Shape", [ids], Attr.Of("start", 1L), Attr.Of("end", 2L));
-        string positions = g.Op("Slice", [t.Weight(text + "position_embeddings.weight", c.MaxPositions, d), g.Int64s(0), length, g.Int64s(0)]);
-        var tokenType = t.Read(text + "token_type_embeddings.weight", c.TypeVocabSize, d);
-        string xt = g.Op("Add", [g.Op("Add", [words, positions]), g.Weight(text + "token_type_embeddings.row0", tokenType[..d], d)]);
-        xt = t.LayerNorm(xt, text + "LayerNorm", d, c.LayerNormEps);
+        string positions = g.Op("Slice", [t.Weight(layout.TextPositions, c.MaxPositions, d), g.Int64s(0), length, g.Int64s(0)]);
+        var tokenType = t.Read(layout.TextTokenTypes, c.TypeVocabSize, d);
+        string xt = g.Op("Add", [g.Op("Add", [words, positions]), g.Weight(layout.TextTokenTypes + "[0]", tokenType[..d], d)]);
+        xt = t.LayerNorm(xt, layout.TextNorm, d, c.LayerNormEps);
 
         // Image: patches + the position grid resized to this image's patch grid; the class token with position 0.
-        string patchPrefix = prefix + "embeddings.patch_embeddings.projection";
-        string conv = g.Op("Conv", [pixels, t.Weight(patchPrefix + ".weight", d, 3, c.PatchSize, c.PatchSize), t.Weight(patchPrefix + ".bias", d)],
-            Attr.Of("kernel_shape", c.PatchSize, c.PatchSize), Attr.Of("strides", c.PatchSize, c.PatchSize));
-        var cls = t.Read(prefix + "embeddings.cls_token", 1, 1, d);
-        var table = t.Read(prefix + "embeddings.position_embeddings", 1, 1 + grid * grid, d);
+        string conv = t.Conv(pixels, layout.PatchEmbedding, d, c.PatchSize, bias: true);
+        var cls = t.Read(layout.ClassToken, 1, 1, d);
+        var table = t.Read(layout.ImagePositions, 1, 1 + grid * grid, d);
         var gridChannels = new float[d * grid * grid]; // [1, D, G, G], as PyTorch's interpolate takes it
         for (int p = 0; p < grid * grid; p++)
             for (int k = 0; k < d; k++) gridChannels[k * grid * grid + p] = table[(1 + p) * d + k];
         string sizes = g.Op("Concat", [g.Int64s(1, d), g.Op("Shape", [conv], Attr.Of("start", 2L), Attr.Of("end", 4L))], Attr.Of("axis", 0L));
-        string resized = g.Op("Resize", [g.Weight(prefix + "embeddings.position_grid", gridChannels, 1, d, grid, grid), "", "", sizes],
+        string resized = g.Op("Resize", [g.Weight(layout.ImagePositions + "[1:]", gridChannels, 1, d, grid, grid), "", "", sizes],
             Attr.Of("mode", "linear"), Attr.Of("coordinate_transformation_mode", "align_corners"));
         string xi = g.Op("Add", [conv, resized]);
         xi = g.Op("Transpose", [g.Op("Reshape", [xi, g.Int64s(0, d, -1)])], Attr.Of("perm", 0, 2, 1));
         var clsRow = new float[d];
         for (int k = 0; k < d; k++) clsRow[k] = cls[k] + table[k];
-        xi = t.PrependClassToken(xi, pixels, g.Weight(prefix + "embeddings.cls_token+position0", clsRow, 1, 1, d));
+        xi = t.PrependClassToken(xi, pixels, g.Weight(layout.ClassToken + "+" + layout.ImagePositions + "[0]", clsRow, 1, 1, d));
 
-        var modality = t.Read(prefix + "embeddings.token_type_embeddings.weight", c.ModalityTypes, d);
-        xt = g.Op("Add", [xt, g.Weight(prefix + "embeddings.modality_type.text", modality[..d], d)]);
-        xi = g.Op("Add", [xi, g.Weight(prefix + "embeddings.modality_type.image", modality[d..(2 * d)], d)]);
+        var modality = t.Read(layout.ModalityTypes, c.ModalityTypes, d);
+        xt = g.Op("Add", [xt, g.Weight(layout.ModalityTypes + "[0]", modality[..d], d)]);
+        xi = g.Op("Add", [xi, g.Weight(layout.ModalityTypes + "[1]", modality[d..(2 * d)], d)]);
 
         string x = g.Op("Concat", [xt, xi], Attr.Of("axis", 1L));
         for (int i = 0; i < c.Layers; i++)
-            x = t.Block(x, BlockNames.Vilt($"{prefix}encoder.layer.{i}"), d, c.Heads, c.MlpHidden, c.LayerNormEps, Tensors.Activation.Gelu);
-        x = t.LayerNorm(x, prefix + "layernorm", d, c.LayerNormEps);
-        string pooled = g.Op("Tanh", [t.Linear(t.ClassToken(x), prefix + "pooler.dense", d, d)]);
-        if (answers == 0 && !match) g.Output(g.Op("Identity", [pooled]), DataType.Float, "batch", d);
+            x = t.Block(x, layout.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, Tensors.Activation.Gelu);
+        x = t.LayerNorm(x, layout.Norm, d, c.LayerNormEps);
+        string pooled = g.Op("Tanh", [t.Linear(t.ClassToken(x), layout.Pooler, d, d)]);
+        if (answers == 0 && !layout.Match) g.Output(g.Op("Identity", [pooled]), DataType.Float, "batch", d);
         if (answers > 0)
         {
-            string hidden = t.LayerNorm(t.Linear(pooled, "classifier.0", d, 2 * d), "classifier.1", 2 * d, ViltModel.HeadLayerNormEps);
-            g.Output(t.Linear(t.Activate(hidden, Tensors.Activation.Gelu), "classifier.3", 2 * d, answers, output: "logits"), DataType.Float, "batch", answers);
+            string hidden = t.LayerNorm(t.Linear(pooled, ViltLayout.VqaUp, d, 2 * d), ViltLayout.VqaNorm, 2 * d, ViltModel.HeadLayerNormEps);
+            g.Output(t.Linear(t.Activate(hidden, Tensors.Activation.Gelu), ViltLayout.VqaOut, 2 * d, answers, output: "logits"), DataType.Float, "batch", answers);
         }
-        if (match) g.Output(t.Linear(pooled, "rank_output", d, 1, output: "match_score"), DataType.Float, "batch", 1);
+        if (layout.Match) g.Output(t.Linear(pooled, ViltLayout.Rank, d, 1, output: "match_score"), DataType.Float, "batch", 1);
         return g;
     }
 

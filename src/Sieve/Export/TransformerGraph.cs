@@ -6,13 +6,10 @@ namespace Sieve.Export;
 
 /// <summary>
 /// Emits the ONNX nodes of Sieve's transformer layers, reading each weight from the checkpoint as it goes
-/// (the same names, shape checks and float32 conversion as the models' own loading). Activations
-/// are [batch, tokens, width] throughout; batch and token counts stay symbolic.
+/// (the same layout names, shape checks and float32 conversion as the models' own loading). Activations
+/// are [batch, tokens, width] throughout; batch and token counts stay symbolic. Initializers are named
+/// after the module they come from.
 /// </summary>
-/// <remarks>
-/// Weights are read in the order the Sieve models read them, so a seeded random checkpoint
-/// (<see cref="CheckpointReader.Random"/>) yields the same weights here as in the model.
-/// </remarks>
 internal sealed class TransformerGraph(OnnxGraph g, CheckpointReader w)
 {
     /// <summary>A checkpoint tensor of <paramref name="shape"/> as an initializer of the same shape.</summary>
@@ -52,11 +49,16 @@ internal sealed class TransformerGraph(OnnxGraph g, CheckpointReader w)
     /// </summary>
     public string Patches(string pixels, string prefix, int width, int patch, bool bias)
     {
+        string flat = g.Op("Reshape", [Conv(pixels, prefix, width, patch, bias), g.Int64s(0, width, -1)]);
+        return g.Op("Transpose", [flat], Attr.Of("perm", 0, 2, 1));
+    }
+
+    /// <summary>The stride-p, p×p patch convolution of [batch, 3, H, W] pixels → [batch, D, H/p, W/p].</summary>
+    public string Conv(string pixels, string prefix, int width, int patch, bool bias)
+    {
         string[] inputs = [pixels, Weight(prefix + ".weight", width, 3, patch, patch)];
         if (bias) inputs = [.. inputs, Weight(prefix + ".bias", width)];
-        string conv = g.Op("Conv", inputs, Attr.Of("kernel_shape", patch, patch), Attr.Of("strides", patch, patch));
-        string flat = g.Op("Reshape", [conv, g.Int64s(0, width, -1)]);
-        return g.Op("Transpose", [flat], Attr.Of("perm", 0, 2, 1));
+        return g.Op("Conv", inputs, Attr.Of("kernel_shape", patch, patch), Attr.Of("strides", patch, patch));
     }
 
     /// <summary>Puts the [1, 1, D] class token in front of every sequence of the batch.</summary>
@@ -88,9 +90,9 @@ internal sealed class TransformerGraph(OnnxGraph g, CheckpointReader w)
     string Attention(string x, BlockNames names, int d, int heads, string? mask)
     {
         int dh = d / heads;
-        var (weight, bias) = QkvWeights(names, d);
-        // Hugging Face's stacked projection is named after its q_proj's module: "….self_attn.qkv".
-        string qkv = Linear(x, names.Qkv ?? names.Q![..names.Q!.LastIndexOf('.')] + ".qkv", weight, bias, d, 3 * d);
+        var (weight, bias) = (new float[3 * d * d], new float[3 * d]);
+        w.Qkv(names, d, weight, bias);
+        string qkv = Linear(x, names.QkvModule, weight, bias, d, 3 * d);
         var parts = g.Ops("Split", [qkv, g.Int64s(d, d, d)], 3, Attr.Of("axis", 2L));
         string headShape = g.Int64s(0, 0, heads, dh);
         string Heads(string t, params long[] perm) => g.Op("Transpose", [g.Op("Reshape", [t, headShape])], Attr.Of("perm", perm));
@@ -101,21 +103,6 @@ internal sealed class TransformerGraph(OnnxGraph g, CheckpointReader w)
         string context = g.Op("MatMul", [g.Op("Softmax", [scores], Attr.Of("axis", -1L)), v]);
         string merged = g.Op("Reshape", [g.Op("Transpose", [context], Attr.Of("perm", 0, 2, 1, 3)), g.Int64s(0, 0, d)]);
         return Linear(merged, names.Proj, d, d);
-    }
-
-    /// <summary>The fused [3D, D] q/k/v projection: timm stores it; Hugging Face's three are stacked (q, k, v rows).</summary>
-    (float[] Weight, float[] Bias) QkvWeights(BlockNames names, int d)
-    {
-        if (names.Qkv != null) return (w.Tensor(names.Qkv + ".weight", 3 * d, d), w.Tensor(names.Qkv + ".bias", 3 * d));
-        var weight = new float[3 * d * d];
-        var bias = new float[3 * d];
-        string[] parts = [names.Q!, names.K!, names.V!];
-        for (int i = 0; i < 3; i++)
-        {
-            w.Tensor(parts[i] + ".weight", d, d).CopyTo(weight, i * d * d);
-            w.Tensor(parts[i] + ".bias", d).CopyTo(bias, i * d);
-        }
-        return (weight, bias);
     }
 
     /// <summary>The MLP activation as ONNX nodes.</summary>

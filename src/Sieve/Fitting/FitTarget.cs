@@ -1,7 +1,6 @@
 using Sieve.Nn;
 using Sieve.Models;
 using Sieve.Reduction;
-using Sieve.Weights;
 
 namespace Sieve.Fitting;
 
@@ -53,30 +52,12 @@ public sealed class FitTarget
     {
         name ??= Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar));
         string fingerprint = ModelFingerprint.Of(directory);
-        using var file = CheckpointFiles.Open(directory);
         if (ModelFolder.Detect(directory) == ModelFamily.Vit)
         {
             var vit = VitModel.Load(directory);
-            var c = vit.Config;
-            return new FitTarget(name, fingerprint, vit, null,
-                Head(file, "norm", c.LayerNormEps, "head", c.Width, c.NumClasses, bias: true), null);
+            return new FitTarget(name, fingerprint, vit, null, NormProjection.Of(vit.Readout), null);
         }
         var clip = ClipModel.Load(directory);
-        var cc = clip.Config;
-        return new FitTarget(name, fingerprint, null, clip,
-            Head(file, "vision_model.post_layernorm", cc.Vision.LayerNormEps, "visual_projection", cc.Vision.Width, cc.ProjectionDim, bias: false),
-            Head(file, "text_model.final_layer_norm", cc.Text.LayerNormEps, "text_projection", cc.Text.Width, cc.ProjectionDim, bias: false));
-    }
-
-    static NormProjection Head(CheckpointFiles file, string norm, float eps, string projection, int width, int outputs, bool bias)
-    {
-        double[] Read(string tensor, params int[] shape)
-        {
-            var x = new float[shape.Aggregate(1, (a, b) => a * b)];
-            file.ReadFloats(tensor, shape, x);
-            return Array.ConvertAll(x, v => (double)v);
-        }
-        return new NormProjection(Read(norm + ".weight", width), Read(norm + ".bias", width), eps,
-            Read(projection + ".weight", outputs, width), bias ? Read(projection + ".bias", outputs) : null);
+        return new FitTarget(name, fingerprint, null, clip, NormProjection.Of(clip.Vision.Readout), NormProjection.Of(clip.Text.Readout));
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Sieve.Models;
 
 namespace Sieve.Fitting;
 
@@ -31,6 +32,13 @@ public sealed class NormProjection
         _eps = eps;
         _weight = weight;
         _bias = bias;
+    }
+
+    /// <summary>A float64 copy of a loaded model's <paramref name="readout"/>.</summary>
+    internal static NormProjection Of(TokenReadout readout)
+    {
+        static double[] Wide(float[] x) => Array.ConvertAll(x, v => (double)v);
+        return new(Wide(readout.Gamma), Wide(readout.Beta), readout.Eps, Wide(readout.Weight), readout.Bias is { } b ? Wide(b) : null);
     }
 
     /// <summary>Input width D.</summary>

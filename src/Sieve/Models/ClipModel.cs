@@ -35,7 +35,7 @@ public sealed class ClipModel : IImageEncoder
         Config = config;
         Vision = new ClipVisionTower(config, weights);
         Text = new ClipTextTower(config, weights);
-        LogitScale = MathF.Exp(weights.Tensor("logit_scale")[0]);
+        LogitScale = MathF.Exp(weights.Tensor(ClipLayout.LogitScale)[0]);
         _tokenizer = tokenizer;
         Preprocessor = new ImagePreprocessor(preprocess);
     }

@@ -24,14 +24,18 @@ public sealed class ClipTextTower : ITower
         _config = config;
         var c = config.Text;
         int d = c.Width;
-        _tokenEmbedding = w.Tensor("text_model.embeddings.token_embedding.weight", config.VocabSize, d);
-        _positions = w.Tensor("text_model.embeddings.position_embedding.weight", config.MaxPositions, d);
+        _tokenEmbedding = w.Tensor(ClipLayout.Text.TokenEmbedding, config.VocabSize, d);
+        _positions = w.Tensor(ClipLayout.Text.Positions, config.MaxPositions, d);
         _encoder = new Encoder(Enumerable.Range(0, c.Layers)
-            .Select(i => w.Block(BlockNames.HuggingFace($"text_model.encoder.layers.{i}"), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation))
+            .Select(i => w.Block(ClipLayout.Text.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation))
             .ToArray());
-        _finalNorm = w.LayerNorm("text_model.final_layer_norm", d, c.LayerNormEps);
-        _projection = w.Linear("text_projection", d, config.ProjectionDim, bias: false);
+        Readout = w.Readout(ClipLayout.Text.FinalNorm, c.LayerNormEps, ClipLayout.Text.Projection, d, config.ProjectionDim, bias: false);
+        _finalNorm = Readout.Norm();
+        _projection = Readout.Projection();
     }
+
+    /// <summary>The final norm and text projection, unpacked (for guidance fitting).</summary>
+    internal TokenReadout Readout { get; }
 
     /// <inheritdoc />
     public TowerInfo Info => new("text", Modality.Text, _config.Text.Layers, _config.Text.Width, _config.Text.Heads, Causal: true);

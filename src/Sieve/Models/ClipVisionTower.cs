@@ -24,16 +24,20 @@ public sealed class ClipVisionTower : ITower
         _config = config;
         var c = config.Vision;
         int d = c.Width, tokens = Tokens;
-        _patchEmbed = w.PatchEmbedding("vision_model.embeddings.patch_embedding", d, 3, config.PatchSize, bias: false);
-        _classEmbedding = w.Tensor("vision_model.embeddings.class_embedding", d);
-        _positions = w.Tensor("vision_model.embeddings.position_embedding.weight", tokens, d);
-        _preNorm = w.LayerNorm("vision_model.pre_layrnorm", d, c.LayerNormEps);
+        _patchEmbed = w.PatchEmbedding(ClipLayout.Vision.PatchEmbedding, d, 3, config.PatchSize, bias: false);
+        _classEmbedding = w.Tensor(ClipLayout.Vision.ClassEmbedding, d);
+        _positions = w.Tensor(ClipLayout.Vision.Positions, tokens, d);
+        _preNorm = w.LayerNorm(ClipLayout.Vision.PreNorm, d, c.LayerNormEps);
         _encoder = new Encoder(Enumerable.Range(0, c.Layers)
-            .Select(i => w.Block(BlockNames.HuggingFace($"vision_model.encoder.layers.{i}"), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation))
+            .Select(i => w.Block(ClipLayout.Vision.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation))
             .ToArray());
-        _postNorm = w.LayerNorm("vision_model.post_layernorm", d, c.LayerNormEps);
-        _projection = w.Linear("visual_projection", d, config.ProjectionDim, bias: false);
+        Readout = w.Readout(ClipLayout.Vision.PostNorm, c.LayerNormEps, ClipLayout.Vision.Projection, d, config.ProjectionDim, bias: false);
+        _postNorm = Readout.Norm();
+        _projection = Readout.Projection();
     }
+
+    /// <summary>The post-norm and visual projection, unpacked (for guidance fitting).</summary>
+    internal TokenReadout Readout { get; }
 
     /// <summary>Tokens in the sequence: patches plus the class token.</summary>
     public int Tokens => _config.Grid * _config.Grid + 1;

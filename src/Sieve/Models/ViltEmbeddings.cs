@@ -17,21 +17,20 @@ internal sealed class ViltEmbeddings
     readonly PatchEmbedding _patches;
     readonly ViltConfig _config;
 
-    public ViltEmbeddings(ViltConfig config, CheckpointReader w, string prefix)
+    public ViltEmbeddings(ViltConfig config, CheckpointReader w, ViltLayout layout)
     {
         _config = config;
         int d = config.Width;
-        string text = prefix + "embeddings.text_embeddings.";
-        _words = w.Tensor(text + "word_embeddings.weight", config.VocabSize, d);
-        _positions = w.Tensor(text + "position_embeddings.weight", config.MaxPositions, d);
+        _words = w.Tensor(layout.Words, config.VocabSize, d);
+        _positions = w.Tensor(layout.TextPositions, config.MaxPositions, d);
         // Sieve feeds token type 0 only (ViLT's processor does too): keep that row.
-        _textType = w.Tensor(text + "token_type_embeddings.weight", config.TypeVocabSize, d)[..d];
-        _textNorm = w.LayerNorm(text + "LayerNorm", d, config.LayerNormEps);
-        _patches = w.PatchEmbedding(prefix + "embeddings.patch_embeddings.projection", d, 3, config.PatchSize, bias: true);
-        _cls = w.Tensor(prefix + "embeddings.cls_token", 1, 1, d);
-        _imagePositions = w.Tensor(prefix + "embeddings.position_embeddings", 1, 1 + config.Grid * config.Grid, d);
+        _textType = w.Tensor(layout.TextTokenTypes, config.TypeVocabSize, d)[..d];
+        _textNorm = w.LayerNorm(layout.TextNorm, d, config.LayerNormEps);
+        _patches = w.PatchEmbedding(layout.PatchEmbedding, d, 3, config.PatchSize, bias: true);
+        _cls = w.Tensor(layout.ClassToken, 1, 1, d);
+        _imagePositions = w.Tensor(layout.ImagePositions, 1, 1 + config.Grid * config.Grid, d);
         // Rows 0 (text) and 1 (image) are used; a third (NLVR2's second image) never is.
-        _modalityTypes = w.Tensor(prefix + "embeddings.token_type_embeddings.weight", config.ModalityTypes, d)[..(2 * d)];
+        _modalityTypes = w.Tensor(layout.ModalityTypes, config.ModalityTypes, d)[..(2 * d)];
     }
 
     /// <summary>Patches along each side of a <paramref name="height"/> × <paramref name="width"/> image (the stride-p conv floors).</summary>

@@ -49,23 +49,23 @@ public sealed class ViltModel : IModel, ITower
     /// <summary>Whether the checkpoint has the image–text matching score (<c>rank_output</c>).</summary>
     public bool HasMatchHead => _rank != null;
 
-    ViltModel(string directory, ViltConfig config, CheckpointReader w, string prefix, int answers, bool match,
+    ViltModel(string directory, ViltConfig config, CheckpointReader w, ViltLayout layout,
         WordPieceTokenizer? tokenizer, ViltImageProcessor preprocessor)
     {
         _directory = directory;
         Config = config;
-        int d = config.Width;
-        _embeddings = new ViltEmbeddings(config, w, prefix);
-        if (w.Has($"{prefix}encoder.layer.{config.Layers}.layernorm_before.weight"))
+        int d = config.Width, answers = layout.Answers;
+        _embeddings = new ViltEmbeddings(config, w, layout);
+        if (w.Has(layout.Block(config.Layers).Norm1 + ".weight"))
             throw new SieveFormatException($"{directory}: the checkpoint has more than the {config.Layers} layers its config.json describes");
         _encoder = new Encoder(Enumerable.Range(0, config.Layers)
-            .Select(i => w.Block(BlockNames.Vilt($"{prefix}encoder.layer.{i}"), d, config.Heads, config.MlpHidden, config.LayerNormEps, Activation.Gelu))
+            .Select(i => w.Block(layout.Block(i), d, config.Heads, config.MlpHidden, config.LayerNormEps, Activation.Gelu))
             .ToArray());
-        _norm = w.LayerNorm(prefix + "layernorm", d, config.LayerNormEps);
-        _pooler = w.Linear(prefix + "pooler.dense", d, d);
+        _norm = w.LayerNorm(layout.Norm, d, config.LayerNormEps);
+        _pooler = w.Linear(layout.Pooler, d, d);
         if (answers > 0)
-            _vqa = (w.Linear("classifier.0", d, 2 * d), w.LayerNorm("classifier.1", 2 * d, HeadLayerNormEps), w.Linear("classifier.3", 2 * d, answers));
-        if (match) _rank = w.Linear("rank_output", d, 1);
+            _vqa = (w.Linear(ViltLayout.VqaUp, d, 2 * d), w.LayerNorm(ViltLayout.VqaNorm, 2 * d, HeadLayerNormEps), w.Linear(ViltLayout.VqaOut, 2 * d, answers));
+        if (layout.Match) _rank = w.Linear(ViltLayout.Rank, d, 1);
         Answers = answers == 0 ? []
             : config.Labels is { } labels && labels.Count == answers ? labels
             : Enumerable.Range(0, answers).Select(i => i.ToString()).ToArray();
@@ -92,19 +92,8 @@ public sealed class ViltModel : IModel, ITower
         var preprocessor = ViltImageProcessor.FromDirectory(directory);
         using var file = CheckpointFiles.Open(directory);
         var weights = new CheckpointReader(file);
-        var (prefix, answers, match) = Layout(config, weights);
-        return new ViltModel(directory, config, weights, prefix, answers, match, tokenizer, preprocessor);
+        return new ViltModel(directory, config, weights, ViltLayout.Detect(config, weights), tokenizer, preprocessor);
     }
-
-    /// <summary>
-    /// What a checkpoint holds: the backbone's name prefix (<c>vilt.</c> or none), the VQA head's answer count
-    /// (0 without the head) and whether it has the matching head. The model and its ONNX export both read it here.
-    /// </summary>
-    internal static (string Prefix, int Answers, bool Match) Layout(ViltConfig config, CheckpointReader weights) =>
-        (weights.Has("vilt.embeddings.cls_token") ? "vilt." : "",
-         // A VQA head without id2label has Hugging Face's default two labels.
-         weights.Has("classifier.0.weight") ? config.Labels?.Count ?? 2 : 0,
-         weights.Has("rank_output.weight"));
 
     /// <summary>
     /// A model of the given shape with seeded random weights, both heads (<paramref name="answers"/> VQA
@@ -117,7 +106,7 @@ public sealed class ViltModel : IModel, ITower
     internal static ViltModel Create(ViltConfig config, CheckpointReader weights, int answers)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(answers);
-        return new ViltModel("(randomly initialised model)", config, weights, "vilt.", answers, match: true, null, ViltImageProcessor.Defaults);
+        return new ViltModel("(randomly initialised model)", config, weights, ViltLayout.WithBothHeads(answers), null, ViltImageProcessor.Defaults);
     }
 
     /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>

@@ -29,16 +29,16 @@ public sealed class VitModel : IImageEncoder, ITower
     {
         Config = config;
         int d = config.Width;
-        _patchEmbed = weights.PatchEmbedding("patch_embed.proj", d, 3, config.PatchSize, bias: true);
-        _classToken = weights.Tensor("cls_token", 1, 1, d);
-        _positions = weights.Tensor("pos_embed", 1, config.Tokens, d);
-        if (weights.Has($"blocks.{config.Depth}.norm1.weight"))
-            throw new SieveFormatException($"checkpoint has more than the {config.Depth} blocks its config.json describes");
+        _patchEmbed = weights.PatchEmbedding(VitLayout.PatchEmbedding, d, 3, config.PatchSize, bias: true);
+        _classToken = weights.Tensor(VitLayout.ClassToken, 1, 1, d);
+        _positions = weights.Tensor(VitLayout.Positions, 1, config.Tokens, d);
+        VitLayout.CheckDepth(weights, config.Depth);
         _encoder = new Encoder(Enumerable.Range(0, config.Depth)
-            .Select(i => weights.Block(BlockNames.Timm(i), d, config.Heads, config.MlpHidden, config.LayerNormEps, Activation.Gelu))
+            .Select(i => weights.Block(VitLayout.Block(i), d, config.Heads, config.MlpHidden, config.LayerNormEps, Activation.Gelu))
             .ToArray());
-        _norm = weights.LayerNorm("norm", d, config.LayerNormEps);
-        _head = weights.Linear("head", d, config.NumClasses);
+        Readout = weights.Readout(VitLayout.Norm, config.LayerNormEps, VitLayout.Head, d, config.NumClasses, bias: true);
+        _norm = Readout.Norm();
+        _head = Readout.Projection();
         Preprocessor = new ImagePreprocessor(config.Preprocess);
     }
 
@@ -55,6 +55,9 @@ public sealed class VitModel : IImageEncoder, ITower
 
     /// <inheritdoc />
     public ImagePreprocessor Preprocessor { get; }
+
+    /// <summary>The final norm and class head, unpacked (for guidance fitting).</summary>
+    internal TokenReadout Readout { get; }
 
     /// <summary>The model's input tensor [3, S, S] for an image.</summary>
     public float[] Preprocess(RgbImage image) => Preprocessor.Process(image);

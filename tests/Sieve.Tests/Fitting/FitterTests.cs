@@ -1,5 +1,6 @@
 using Sieve.Fitting;
 using Sieve.Reduction;
+using Sieve.Tests.Reference;
 using Sieve.Tests.Support;
 using Sieve.Weights;
 
@@ -123,6 +124,25 @@ public sealed class FitterTests : IDisposable
             result.Parameters[tokens..(tokens + maps)].Select(v => (float)v).ToArray());
         var pixels = Pairs(target, 1)[0].Pixels;
         Assert.Equal(target.Clip!.Vision.Encode(pixels, expected), target.Clip.Vision.Encode(pixels, reducer));
+    }
+
+    [Fact]
+    public void HeadsAreTheLoadedModelsNormsAndProjections()
+    {
+        // z = W·LN(h) + b against a float64 reference from the checkpoint's own tensors.
+        static void Check(NormProjection head, TinyCheckpoint ck, string norm, double eps, string projection, bool bias)
+        {
+            var h = Rand.Uniform(new Random(9), head.Width).Select(v => (double)v).ToArray();
+            var u = Ref64.LayerNorm(h, 1, ck[norm + ".weight"], ck[norm + ".bias"], eps);
+            var want = Ref64.Linear(u, 1, ck[projection + ".weight"], bias ? ck[projection + ".bias"] : null, head.Width, head.Outputs);
+            var got = head.Forward(h);
+            for (int i = 0; i < want.Length; i++) Assert.Equal(want[i], got[i], 1e-9);
+        }
+        var vit = FitTarget.Load(_vit.Directory);
+        Check(vit.VisionHead, _vit, "norm", vit.Classifier!.Config.LayerNormEps, "head", bias: true);
+        var clip = FitTarget.Load(_clip.Directory);
+        Check(clip.VisionHead, _clip, "vision_model.post_layernorm", clip.Clip!.Config.Vision.LayerNormEps, "visual_projection", bias: false);
+        Check(clip.TextHead!, _clip, "text_model.final_layer_norm", clip.Clip.Config.Text.LayerNormEps, "text_projection", bias: false);
     }
 
     [Fact]
