@@ -36,7 +36,7 @@ public static class SieveCli
         CliOptions.SetAllowDamagedImages(parsed.GetValue<bool>(CliOptions.AllowTruncatedImagesName));
         try
         {
-            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr }, cancellationToken);
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr, ProcessTerminationTimeout = TimeSpan.FromSeconds(2) }, cancellationToken);
         }
         catch (OperationCanceledException)
         {
