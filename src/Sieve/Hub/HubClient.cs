@@ -268,7 +268,7 @@ public sealed class HubClient : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // Not our deadline either: the handler's connect time-out, which it reports as a cancellation.
+            // Not the caller's cancel: our deadline, or else the handler's connect time-out, which it reports as a cancellation.
             throw new TransientFailure(deadline.IsCancellationRequested
                 ? $"the server did not answer within {Seconds(_options.ReadTimeout)} (HF_HUB_DOWNLOAD_TIMEOUT)"
                 : $"no connection to the server within {Seconds(_options.ConnectTimeout)} (HF_HUB_DOWNLOAD_TIMEOUT)");
