@@ -1,1 +1,1 @@
-return Sieve.Cli.SieveCli.Run(args);
+return await Sieve.Cli.SieveCli.RunAsync(args);

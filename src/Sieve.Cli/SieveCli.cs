@@ -10,11 +10,18 @@ public static class SieveCli
     /// <summary>Exit code for bad input (a malformed file, a wrong option, a missing model).</summary>
     public const int InputError = 2;
 
+    /// <summary>Exit code of a cancelled run (Ctrl+C), as a shell reports a process ended by SIGINT.</summary>
+    public const int Cancelled = 130;
+
     /// <summary>Runs <c>sieve</c> with <paramref name="args"/>; returns the process exit code.</summary>
     /// <param name="args">Command-line arguments.</param>
     /// <param name="output">Where results and help go (default: standard output).</param>
     /// <param name="error">Where progress, warnings and errors go (default: standard error, or <paramref name="output"/> when only that is given).</param>
-    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
+    /// <param name="cancellationToken">
+    /// Cancels the command, as Ctrl+C does: a Hub download stops at once and keeps what arrived (<c>.incomplete</c>) for
+    /// the next run to resume; the run ends with <see cref="Cancelled"/>.
+    /// </param>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
     {
         using var redirect = output != null ? CliConsole.Redirect(output, error ?? output) : null;
         var stdout = CliConsole.Out.Profile.Out.Writer;
@@ -29,7 +36,13 @@ public static class SieveCli
         CliOptions.SetAllowDamagedImages(parsed.GetValue<bool>(CliOptions.AllowTruncatedImagesName));
         try
         {
-            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr });
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr, ProcessTerminationTimeout = TimeSpan.FromSeconds(2) }, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Only a cancel gets here: the Hub client reports its own time-outs as HubException.
+            stderr.WriteLine("error: cancelled");
+            return Cancelled;
         }
         catch (Exception e) when (UsageError.Message(e) is { } message)
         {
@@ -38,6 +51,12 @@ public static class SieveCli
             return InputError;
         }
     }
+
+    /// <summary>
+    /// <see cref="RunAsync"/> for callers that cannot await (tests): it blocks the calling thread until the command
+    /// ends, so a run that may download a model should use <see cref="RunAsync"/>.
+    /// </summary>
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null) => RunAsync(args, output, error).GetAwaiter().GetResult();
 
     /// <summary>The command tree, named <c>sieve</c> in usage lines whatever the executable is called.</summary>
     internal static Command Root()

@@ -45,13 +45,13 @@ internal static class BenchCommand
         {
             model, random, runs, warmup, batch, reducers, json, markdown, threads,
         };
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             bool asJson = r.GetValue(json), asMarkdown = r.GetValue(markdown);
             if (asJson && asMarkdown) throw new ArgumentException("give at most one of --json and --markdown");
             var specs = (r.GetValue(reducers) ?? []).Select(spec => CliOptions.Reduction(spec, null).Spec).Where(spec => !spec.IsNone).ToList();
-            var settings = new Settings(r.GetValue(model) is { } m ? CliOptions.ResolveModel(m, asJson || asMarkdown) : null, r.GetValue(random)!,
+            var settings = new Settings(r.GetValue(model) is { } m ? await CliOptions.ResolveModelAsync(m, asJson || asMarkdown, cancellationToken) : null, r.GetValue(random)!,
                 r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs);
             BenchReport report = null!;
             if (asJson || asMarkdown) report = Measure(settings, new Stages(null));

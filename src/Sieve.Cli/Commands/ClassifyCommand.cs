@@ -19,10 +19,10 @@ internal static class ClassifyCommand
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
         var command = new Command("classify", "Classify images with a timm ViT classifier (top-k with class names): a table for one image, a line per image for several")
             { model, top, reducer, guidance, json, threads, images };
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
-            string dir = CliOptions.ResolveModel(r.GetValue(model)!);
+            string dir = await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken);
             switch (ModelFolder.Detect(dir))
             {
                 case ModelFamily.Clip: throw new SieveFormatException($"'{dir}' is a CLIP model; use `sieve zeroshot --labels …` to classify with it");

@@ -48,9 +48,10 @@ internal static class CliOptions
     /// <summary>
     /// The folder a <c>--model</c> argument names: the folder itself, or the snapshot of a Hub repository id,
     /// downloaded (with a progress bar unless <paramref name="quiet"/>) when the cache lacks it. An argument that
-    /// reads as a local path is never sent to the Hub (see <see cref="LooksLocal"/>).
+    /// reads as a local path is never sent to the Hub (see <see cref="LooksLocal"/>). <paramref name="cancellationToken"/>
+    /// (the command's: Ctrl+C) ends a download, keeping what arrived for the next run to resume.
     /// </summary>
-    public static string ResolveModel(string argument, bool quiet = false)
+    public static async Task<string> ResolveModelAsync(string argument, bool quiet = false, CancellationToken cancellationToken = default)
     {
         if (Directory.Exists(argument)) return argument; // no Hub options (nor their variables) needed
         if (LooksLocal(argument))
@@ -59,7 +60,7 @@ internal static class CliOptions
                 : $"model folder '{UsageError.Echo(argument)}' does not exist (not tried as a Hub id: it reads as a local path)");
         try
         {
-            return CliProgress.Download(quiet, progress => HubModel.Resolve(argument, Hub(), progress));
+            return await CliProgress.DownloadAsync(quiet, progress => HubModel.ResolveAsync(argument, Hub(), progress, cancellationToken));
         }
         catch (HubException e)
         {

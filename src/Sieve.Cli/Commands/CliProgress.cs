@@ -34,25 +34,24 @@ internal static class CliProgress
     /// Runs a Hub pull, drawing a bar per downloaded file (bytes, rate, time left); nothing is drawn when
     /// everything is cached. Returns what <paramref name="pull"/> returns.
     /// </summary>
-    public static string Download(bool quiet, Func<IProgress<HubDownloadProgress>?, string> pull)
+    public static async Task<string> DownloadAsync(bool quiet, Func<IProgress<HubDownloadProgress>?, Task<string>> pull)
     {
-        if (quiet) return pull(null);
+        if (quiet) return await pull(null);
         if (!CliConsole.Error.Profile.Capabilities.Interactive)
         {
             // Piped to a file: one line per file, when its download starts.
             var started = new HashSet<string>();
-            return pull(new Callback(p =>
+            return await pull(new Callback(p =>
             {
                 if (started.Add(p.File)) CliConsole.Error.WriteLine(p.Total is long total ? $"downloading {p.File} ({total / 1048576.0:F1} MiB) …" : $"downloading {p.File} …");
             }));
         }
-        string result = "";
-        CliConsole.Error.Progress()
+        return await CliConsole.Error.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
+            .StartAsync(ctx =>
             {
                 var tasks = new Dictionary<string, ProgressTask>();
-                result = pull(new Callback(p =>
+                return pull(new Callback(p =>
                 {
                     if (!tasks.TryGetValue(p.File, out var task))
                         tasks[p.File] = task = ctx.AddTask(Markup.Escape(p.File), maxValue: Math.Max(1, p.Total ?? 1));
@@ -60,7 +59,6 @@ internal static class CliProgress
                     task.Value = p.Bytes;
                 }));
             });
-        return result;
     }
 
     /// <summary>Reports on the downloading thread, as Spectre's tasks may be updated from any thread.</summary>

@@ -28,7 +28,7 @@ internal static class EmbedCommand
         var reducer = CliOptions.Reducer();
         var guidance = CliOptions.Guidance();
         var command = new Command("embed", "Embed images or texts into vectors") { model, images, texts, output, normalize, reducer, guidance, threads };
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             var imageInputs = r.GetValue(images);
@@ -40,7 +40,7 @@ internal static class EmbedCommand
             if (ext is not (".safetensors" or ".json"))
                 throw new SieveFormatException($"--out '{outPath}': the extension must be .safetensors or .json");
 
-            string dir = CliOptions.ResolveModel(r.GetValue(model)!);
+            string dir = await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken);
             var imageFiles = imageInputs is { Length: > 0 } ? CliOptions.ExpandImages(imageInputs) : [];
             OutputGuard.Check("--out", outPath, [textFile, r.GetValue(guidance), .. imageFiles], [dir]);
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: ModelFolder.Detect(dir) == ModelFamily.Clip);

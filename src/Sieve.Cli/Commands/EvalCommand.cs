@@ -27,12 +27,12 @@ internal static class EvalCommand
         var threads = CliOptions.Threads();
         var command = new Command("eval", "Accuracy and speed of token reducers on an ImageNet-style folder")
             { model, data, classes, reducers, limit, calibration, guidance, timingImages, rounds, json, threads };
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             var specs = (r.GetValue(reducers) ?? []).Select(ReducerSpec.Parse).Where(s => !s.IsNone).ToList();
             bool quiet = r.GetValue(json);
-            var session = EvalSession.Open(r, model, data, classes, limit, guidance, calibration, timingImages, rounds, quiet);
+            var session = await EvalSession.OpenAsync(r, model, data, classes, limit, guidance, calibration, timingImages, rounds, quiet, cancellationToken);
             var rows = session.Run(specs);
             if (quiet) CliConsole.WriteRaw(JsonSerializer.Serialize(new { model = r.GetValue(model), images = session.Images, threads = Sieve.Tensors.Threading.MaxThreads, timing = session.Timing(rows.Count), results = rows }, EvalSession.JsonOptions));
             else session.WriteTable($"{r.GetValue(model)} — {session.Images} images", rows);

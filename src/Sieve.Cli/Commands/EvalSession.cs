@@ -51,11 +51,14 @@ internal sealed class EvalSession
 
     public int Images => _evaluation.Images;
 
-    /// <summary>Loads the model and guidance and lists the folder; images are read while evaluating, a chunk at a time.</summary>
-    public static EvalSession Open(ParseResult r, Option<string> model, Option<string> data, Option<string?> classes, Option<int?> limit,
-        Option<string?> guidance, Option<int> calibration, Option<int> timingImages, Option<int> rounds, bool quiet)
+    /// <summary>
+    /// Loads the model (pulled first when it is a Hub id; <paramref name="cancellationToken"/> ends that download) and
+    /// guidance and lists the folder; images are read while evaluating, a chunk at a time.
+    /// </summary>
+    public static async Task<EvalSession> OpenAsync(ParseResult r, Option<string> model, Option<string> data, Option<string?> classes, Option<int?> limit,
+        Option<string?> guidance, Option<int> calibration, Option<int> timingImages, Option<int> rounds, bool quiet, CancellationToken cancellationToken)
     {
-        string dir = CliOptions.ResolveModel(r.GetValue(model)!, quiet);
+        string dir = await CliOptions.ResolveModelAsync(r.GetValue(model)!, quiet, cancellationToken);
         if (ModelFolder.Detect(dir) != ModelFamily.Vit)
             throw new SieveFormatException($"'{dir}' is not a classifier: eval measures top-1 against labels and needs a timm ViT with a head");
         var vit = VitModel.Load(dir);

@@ -20,9 +20,9 @@ internal static class ExportOnnxCommand
             DefaultValueFactory = _ => "vision",
         }.AcceptOnlyFromAmong("vision", "text");
         var command = new Command("export-onnx", $"Export the dense model as ONNX (opset {OnnxExporter.Opset}) for other runtimes") { model, output, tower };
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
-            string path = r.GetValue(output)!, dir = CliOptions.ResolveModel(r.GetValue(model)!);
+            string path = r.GetValue(output)!, dir = await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken);
             OutputGuard.Check("--out", path, [], [dir]);
             var info = OnnxExporter.Export(dir, path, r.GetValue(tower) == "text" ? ClipTower.Text : ClipTower.Vision);
             r.InvocationConfiguration.Output.WriteLine(

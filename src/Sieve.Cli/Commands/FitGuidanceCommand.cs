@@ -37,11 +37,11 @@ internal static class FitGuidanceCommand
         var threads = CliOptions.Threads();
         var command = new Command("fit-guidance", "Fit CrossGET cross tokens or MADTP alignment tokens (frozen model) and write a guidance file")
             { model, method, data, classes, output, reducer, epochs, lr, decay, batch, holdOut, patience, seed, tokens, limit, threads };
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             var options = new FitOptions(r.GetValue(epochs), r.GetValue(lr), r.GetValue(decay), r.GetValue(batch), r.GetValue(holdOut), r.GetValue(patience), r.GetValue(seed));
-            string dir = CliOptions.ResolveModel(r.GetValue(model)!), path = r.GetValue(output)!;
+            string dir = await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken), path = r.GetValue(output)!;
             OutputGuard.Check("--out", path, [r.GetValue(data), r.GetValue(classes)], [dir, Directory.Exists(r.GetValue(data)) ? r.GetValue(data) : null]);
             if (r.GetValue(method) == "madtp" && ModelFolder.Detect(dir) == ModelFamily.Vit)
                 throw new ArgumentException($"--method madtp aligns image and text token states; '{r.GetValue(model)}' is a classifier with no text tower (fit --method crossget for it)");

@@ -12,9 +12,9 @@ internal static class MatchCommand
         var options = new ViltPairs.Options("text", "texts", "text");
         var command = new Command("match", "Score how well texts describe images with a ViLT retrieval model (rank_output logit)");
         options.AddTo(command);
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
-            var pairs = ViltPairs.Load(r, options, vqa: false);
+            var pairs = await ViltPairs.LoadAsync(r, options, vqa: false, cancellationToken);
             bool json = r.GetValue(options.Json);
             var rows = pairs.Run("scoring", json, input => pairs.Model.MatchScore(input));
             if (json)

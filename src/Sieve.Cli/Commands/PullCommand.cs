@@ -15,10 +15,10 @@ internal static class PullCommand
             DefaultValueFactory = _ => "main",
         };
         var command = new Command("pull", "Download a model from the Hugging Face Hub into its cache (HF_HUB_CACHE) and print the folder") { repo, revision };
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
             string id = r.GetValue(repo)!;
-            string folder = CliProgress.Download(false, progress => HubModel.Pull(id, r.GetValue(revision)!, CliOptions.Hub(), progress));
+            string folder = await CliProgress.DownloadAsync(false, progress => HubModel.PullAsync(id, r.GetValue(revision)!, CliOptions.Hub(), progress, cancellationToken));
             // The folder alone on the last line, so scripts can take it: MODEL=$(sieve pull org/name | tail -1).
             CliConsole.WriteRaw(folder);
             return 0;

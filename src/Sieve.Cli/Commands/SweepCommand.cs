@@ -31,16 +31,16 @@ internal static class SweepCommand
         var threads = CliOptions.Threads();
         var command = new Command("sweep", "Accuracy vs GMACs and vs images/s for each reducer over a grid, with plots")
             { model, data, classes, methods, rs, targets, output, limit, calibration, guidance, timingImages, rounds, threads };
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             var specs = Grid(r.GetValue(methods)!, r.GetValue(rs)!, r.GetValue(targets)!);
             string outDir = r.GetValue(output)!;
-            string[] folders = [CliOptions.ResolveModel(r.GetValue(model)!), r.GetValue(data)!];
+            string[] folders = [await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken), r.GetValue(data)!];
             foreach (string file in SweepPlots.Files.Prepend("sweep.md").Prepend("sweep.json"))
                 OutputGuard.Check("--out", Path.Combine(outDir, file), [r.GetValue(classes), r.GetValue(guidance)], folders);
             Directory.CreateDirectory(outDir);
-            var session = EvalSession.Open(r, model, data, classes, limit, guidance, calibration, timingImages, rounds, quiet: false);
+            var session = await EvalSession.OpenAsync(r, model, data, classes, limit, guidance, calibration, timingImages, rounds, quiet: false, cancellationToken);
             var rows = session.Run(specs.Select(s => s.Spec).ToArray());
             var dense = rows[0];
             var points = specs.Select((s, i) => (s.Method, Result: rows[i + 1])).ToList();

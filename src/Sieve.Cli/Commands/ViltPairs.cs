@@ -53,13 +53,14 @@ internal sealed class ViltPairs
     /// <param name="r">The parsed command line.</param>
     /// <param name="o">The command's options.</param>
     /// <param name="vqa">The command needs the VQA head (else the image–text matching head).</param>
-    public static ViltPairs Load(ParseResult r, Options o, bool vqa)
+    /// <param name="cancellationToken">Ends the model's download when it is pulled from the Hub.</param>
+    public static async Task<ViltPairs> LoadAsync(ParseResult r, Options o, bool vqa, CancellationToken cancellationToken)
     {
         CliOptions.ApplyThreads(r.GetValue(o.Threads));
         string? single = r.GetValue(o.Text), file = r.GetValue(o.TextFile);
         if ((single != null) == (file != null)) throw new SieveFormatException($"give exactly one of {o.SingleName} or {o.FileName}");
         IReadOnlyList<string> texts = single != null ? [single] : ReadLines(file!, o.FileName);
-        string dir = CliOptions.ResolveModel(r.GetValue(o.Model)!, r.GetValue(o.Json));
+        string dir = await CliOptions.ResolveModelAsync(r.GetValue(o.Model)!, r.GetValue(o.Json), cancellationToken);
         if (ModelFolder.Detect(dir) != ModelFamily.Vilt)
             throw new SieveFormatException($"'{dir}' is not a ViLT model (config.json \"model_type\": \"vilt\")");
         var (spec, guide) = CliOptions.Reduction(r.GetValue(o.Reducer)!, r.GetValue(o.Guidance), dir);

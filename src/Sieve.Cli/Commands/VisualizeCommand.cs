@@ -24,9 +24,9 @@ internal static class VisualizeCommand
         var output = new Option<string>("--out", "-o") { Description = "PNG to write", Required = true };
         var image = new Argument<string>("image") { Description = "Image file" };
         var command = new Command("visualize", "Draw which patches each reducer merged, layer by layer") { model, reducer, guidance, layers, output, image };
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
-            string dir = CliOptions.ResolveModel(r.GetValue(model)!), outPath = r.GetValue(output)!;
+            string dir = await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken), outPath = r.GetValue(output)!;
             if (!string.Equals(Path.GetExtension(outPath), ".png", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"--out '{outPath}' must be a .png file");
             OutputGuard.Check("--out", outPath, [r.GetValue(image), r.GetValue(guidance)], [dir]);

@@ -15,9 +15,9 @@ internal static class VqaCommand
         var command = new Command("vqa", "Answer questions about images with a ViLT VQA model (top-k answers, sigmoid scores)");
         options.AddTo(command);
         command.Add(top);
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
-            var pairs = ViltPairs.Load(r, options, vqa: true);
+            var pairs = await ViltPairs.LoadAsync(r, options, vqa: true, cancellationToken);
             bool json = r.GetValue(options.Json);
             int k = r.GetValue(top);
             var rows = pairs.Run("answering", json, input => pairs.Model.Answer(input, k));

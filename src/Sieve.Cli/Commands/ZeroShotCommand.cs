@@ -25,14 +25,14 @@ internal static class ZeroShotCommand
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
         var command = new Command("zeroshot", "Zero-shot classify images with CLIP against the given labels: a table for one image, a line per image for several")
             { model, labels, templates, top, reducer, guidance, json, threads, images };
-        command.SetAction(r =>
+        command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             var names = r.GetValue(labels)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (names.Length == 0) throw new SieveFormatException("--labels holds no class names");
             if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
                 throw new ArgumentException($"--labels names '{UsageError.Echo(twice.Key)}' {twice.Count()} times; each class once");
-            string dir = CliOptions.ResolveModel(r.GetValue(model)!);
+            string dir = await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken);
             if (ModelFolder.Detect(dir) != ModelFamily.Clip)
                 throw new SieveFormatException($"'{dir}' is not a CLIP model; zero-shot needs image and text towers (use `sieve classify` for a ViT)");
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir);

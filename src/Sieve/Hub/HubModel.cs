@@ -16,15 +16,18 @@ public static partial class HubModel
     /// </summary>
     /// <param name="modelArgument">A folder, or a repository id.</param>
     /// <param name="options">Hub and cache settings; default: <see cref="HubOptions.FromEnvironment()"/>.</param>
-    /// <param name="progress">Told about each download as it goes.</param>
+    /// <param name="progress">Told about each download as it goes, on the downloading thread.</param>
+    /// <param name="cancellationToken">Ends the pull with <see cref="OperationCanceledException"/>; a file cut short is resumed by the next pull.</param>
     /// <exception cref="SieveFormatException">Neither a folder nor a repository id.</exception>
     /// <exception cref="HubException">The pull failed.</exception>
-    public static string Resolve(string modelArgument, HubOptions? options = null, IProgress<HubDownloadProgress>? progress = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task<string> ResolveAsync(string modelArgument, HubOptions? options = null, IProgress<HubDownloadProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         if (Directory.Exists(modelArgument)) return modelArgument;
         if (!IsRepoId(modelArgument))
             throw new SieveFormatException($"model folder '{modelArgument}' does not exist (nor is it a Hub repository id like org/name)");
-        return Pull(modelArgument, "main", options, progress);
+        return await PullAsync(modelArgument, "main", options, progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Whether <paramref name="text"/> has the shape of a Hub repository id: <c>org/name</c>.</summary>
@@ -35,11 +38,19 @@ public static partial class HubModel
     /// Brings the files a model folder needs (config, weights or their shards, tokenizer and preprocessor files)
     /// of <paramref name="repoId"/> at <paramref name="revision"/> into the cache; in offline mode, only finds them there.
     /// </summary>
+    /// <param name="repoId">The repository id, <c>org/name</c>.</param>
+    /// <param name="revision">A branch, tag or commit hash.</param>
+    /// <param name="options">Hub and cache settings; default: <see cref="HubOptions.FromEnvironment()"/>.</param>
+    /// <param name="progress">Told about each download as it goes, on the downloading thread.</param>
+    /// <param name="cancellationToken">Ends the pull with <see cref="OperationCanceledException"/>; a file cut short is resumed by the next pull.</param>
     /// <returns>The snapshot folder, loadable with <see cref="Models.ModelFolder"/>.</returns>
     /// <exception cref="HubException">The repository lacks the files, or the pull failed.</exception>
-    public static string Pull(string repoId, string revision = "main", HubOptions? options = null, IProgress<HubDownloadProgress>? progress = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task<string> PullAsync(string repoId, string revision = "main", HubOptions? options = null,
+        IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (!IsRepoId(repoId)) throw new ArgumentException($"'{repoId}' is not a Hub repository id like org/name", nameof(repoId));
+        cancellationToken.ThrowIfCancellationRequested();
         options ??= HubOptions.FromEnvironment();
         using var client = new HubClient(options);
         var cache = client.Cache;
@@ -52,23 +63,24 @@ public static partial class HubModel
             return folder;
         }
 
-        var found = client.GetRevision(repoId, revision);
+        var found = await client.GetRevisionAsync(repoId, revision, cancellationToken).ConfigureAwait(false);
         var files = found.Files.ToHashSet(StringComparer.Ordinal);
         if (!files.Contains("config.json"))
             throw new HubException($"{repoId}: the repository has no config.json, so it is not a model folder Sieve can load");
-        client.Download(repoId, found.Commit, "config.json", progress);
+        Task<string> Download(string file) => client.DownloadAsync(repoId, found.Commit, file, progress, cancellationToken);
+        await Download("config.json").ConfigureAwait(false);
         if (files.Contains(CheckpointFiles.SingleFile))
-            client.Download(repoId, found.Commit, CheckpointFiles.SingleFile, progress);
+            await Download(CheckpointFiles.SingleFile).ConfigureAwait(false);
         else if (files.Contains(CheckpointFiles.IndexFile))
         {
-            string index = client.Download(repoId, found.Commit, CheckpointFiles.IndexFile, progress);
+            string index = await Download(CheckpointFiles.IndexFile).ConfigureAwait(false);
             foreach (var shard in CheckpointFiles.ReadWeightMap(index).Values.Distinct().Order(StringComparer.Ordinal))
-                client.Download(repoId, found.Commit, shard, progress);
+                await Download(shard).ConfigureAwait(false);
         }
         else
             throw new HubException($"{repoId}: the repository has no {CheckpointFiles.SingleFile} or {CheckpointFiles.IndexFile}; Sieve reads safetensors weights only");
         foreach (var companion in Companions.Where(files.Contains))
-            client.Download(repoId, found.Commit, companion, progress);
+            await Download(companion).ConfigureAwait(false);
         // The branch is recorded last, so an interrupted pull never leaves a ref to an incomplete snapshot.
         cache.WriteRef(repoId, revision, found.Commit);
         return cache.SnapshotFolder(repoId, found.Commit);

@@ -15,11 +15,17 @@ internal sealed record CliRun(int Code, string Stdout, string Stderr)
     public void Deconstruct(out int code, out string output) => (code, output) = (Code, Output);
 
     /// <summary>Runs <c>sieve</c> with <paramref name="args"/>, each stream into its own writer.</summary>
-    public static CliRun Of(params string[] args)
+    public static CliRun Of(params string[] args) => OfAsync(args).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// <see cref="Of"/>, awaited: for runs that download from a (fake) Hub, which must not block the test's thread;
+    /// <paramref name="cancellationToken"/> cancels the run as Ctrl+C does.
+    /// </summary>
+    public static async Task<CliRun> OfAsync(string[] args, CancellationToken cancellationToken = default)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = SieveCli.Run(args, stdout, stderr);
+        int code = await SieveCli.RunAsync(args, stdout, stderr, cancellationToken);
         return new CliRun(code, stdout.ToString(), stderr.ToString());
     }
 }

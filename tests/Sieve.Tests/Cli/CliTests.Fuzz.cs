@@ -15,7 +15,7 @@ namespace Sieve.Tests.Cli;
 public sealed partial class CliTests
 {
     [Fact]
-    public void FuzzedOptionsAndSpecsExitWith0Or2AndLeaveTheInputsAlone() => WithHub((_, _, _) =>
+    public Task FuzzedOptionsAndSpecsExitWith0Or2AndLeaveTheInputsAlone() => WithHub(async (_, _, _) =>
     {
         using var vit = TinyModels.Vit(301, DType.F32);
         using var clip = TinyModels.Clip(302, DType.F32);
@@ -49,7 +49,7 @@ public sealed partial class CliTests
 
         foreach (var (name, args) in bases)
         {
-            var run = CliRun.Of(args); // the base lines work, so a refusal below is the fuzzed value's
+            var run = await CliRun.OfAsync(args); // the base lines work, so a refusal below is the fuzzed value's
             Assert.True(run.Code == 0, $"{name}: {run.Output}");
         }
 
@@ -72,7 +72,7 @@ public sealed partial class CliTests
         {
             string line = string.Join(' ', args.Select(a => a.Length > 60 ? a[..60] + "…" : a));
             CliRun run;
-            try { run = CliRun.Of(args); }
+            try { run = await CliRun.OfAsync(args); }
             catch (Exception e)
             {
                 failures.Add($"{line}: {e.GetType().Name}: {e.Message}");

@@ -11,7 +11,7 @@ namespace Sieve.Tests.Cli;
 public sealed partial class CliTests
 {
     /// <summary>Runs <paramref name="test"/> with the CLI pointed at a fresh fake Hub serving a tiny ViT as tiny-org/vit-tiny.</summary>
-    void WithHub(Action<FakeHub, TinyCheckpoint, string> test)
+    static async Task WithHub(Func<FakeHub, TinyCheckpoint, string, Task> test)
     {
         using var hub = new FakeHub();
         using var model = TinyModels.Vit(93, DType.F32);
@@ -19,14 +19,14 @@ public sealed partial class CliTests
         hub.Add("tiny-org/vit-tiny", model.Directory);
         var saved = CliOptions.Hub;
         CliOptions.Hub = () => new HubOptions(hub.Endpoint, cache.Path) { RetryDelay = TimeSpan.Zero };
-        try { test(hub, model, cache.Path); }
+        try { await test(hub, model, cache.Path); }
         finally { CliOptions.Hub = saved; }
     }
 
     [Fact]
-    public void PullPrintsTheSnapshotFolder() => WithHub((hub, model, cache) =>
+    public Task PullPrintsTheSnapshotFolder() => WithHub(async (hub, model, cache) =>
     {
-        var run = Run("pull", "tiny-org/vit-tiny");
+        var run = await CliRun.OfAsync(["pull", "tiny-org/vit-tiny"]);
         Assert.True(run.Code == 0, run.Output);
         string folder = run.Stdout.TrimEnd().Split('\n')[^1];
         Assert.StartsWith(Path.Combine(cache, "models--tiny-org--vit-tiny", "snapshots"), folder);
@@ -35,10 +35,10 @@ public sealed partial class CliTests
     });
 
     [Fact]
-    public void ModelOptionTakesARepositoryId() => WithHub((hub, model, cache) =>
+    public Task ModelOptionTakesARepositoryId() => WithHub(async (hub, model, cache) =>
     {
         string image = WriteImage("hub.png", 4);
-        var hubRun = Run("classify", "--model", "tiny-org/vit-tiny", "--top", "2", image);
+        var hubRun = await CliRun.OfAsync(["classify", "--model", "tiny-org/vit-tiny", "--top", "2", image]);
         Assert.True(hubRun.Code == 0, hubRun.Output);
         var localRun = Run("classify", "--model", model.Directory, "--top", "2", image);
         Assert.Equal(localRun.Stdout, hubRun.Stdout);
@@ -46,15 +46,29 @@ public sealed partial class CliTests
     });
 
     [Fact]
-    public void PullErrorsExitWith2() => WithHub((hub, model, cache) =>
+    public Task PullErrorsExitWith2() => WithHub(async (hub, model, cache) =>
     {
-        var (code, output) = Run("pull", "tiny-org/missing");
+        var (code, output) = await CliRun.OfAsync(["pull", "tiny-org/missing"]);
         Assert.Equal(SieveCli.InputError, code);
         Assert.Contains("error: repository or file not found: tiny-org/missing (revision main)", output);
 
         hub.RequiredToken = "hf_x";
-        (code, output) = Run("pull", "tiny-org/vit-tiny");
+        (code, output) = await CliRun.OfAsync(["pull", "tiny-org/vit-tiny"]);
         Assert.Equal(SieveCli.InputError, code);
         Assert.Contains("needs a token: set HF_TOKEN", output);
+    });
+
+    [Fact]
+    public Task CancellingARunStopsItsDownloadWithExit130() => WithHub(async (hub, model, cache) =>
+    {
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel(); // as Ctrl+C before the first request
+        foreach (string[] args in new[] { ["pull", "tiny-org/vit-tiny"], new[] { "classify", "--model", "tiny-org/vit-tiny", WriteImage("cancel.png", 5) } })
+        {
+            var run = await CliRun.OfAsync(args, cancel.Token);
+            Assert.Equal((SieveCli.Cancelled, "", "error: cancelled\n"), (run.Code, run.Stdout, run.Stderr.ReplaceLineEndings("\n")));
+        }
+        Assert.Empty(hub.Requests);
+        Assert.Empty(Directory.GetFiles(cache, "*", SearchOption.AllDirectories));
     });
 }

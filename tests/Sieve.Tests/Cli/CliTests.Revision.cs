@@ -6,10 +6,10 @@ namespace Sieve.Tests.Cli;
 public sealed partial class CliTests
 {
     [Fact]
-    public void PullTakesARevision() => WithHub((hub, model, cache) =>
+    public Task PullTakesARevision() => WithHub(async (hub, model, cache) =>
     {
         string commit = hub.Add("tiny-org/vit-tiny", model.Directory); // the commit the fake Hub already serves
-        var run = Run("pull", "tiny-org/vit-tiny", "--revision", commit);
+        var run = await CliRun.OfAsync(["pull", "tiny-org/vit-tiny", "--revision", commit]);
         var (code, output) = run;
         Assert.True(code == 0, output);
         string repo = Path.Combine(cache, "models--tiny-org--vit-tiny");
@@ -19,7 +19,7 @@ public sealed partial class CliTests
         Assert.Equal(1, hub.Count($"GET /tiny-org/vit-tiny/resolve/{commit}/model.safetensors"));
         Assert.False(File.Exists(Path.Combine(repo, "refs", "main"))); // a commit is not a branch: no ref moves
 
-        (code, output) = Run("pull", "tiny-org/vit-tiny", "--revision", "v9");
+        (code, output) = await CliRun.OfAsync(["pull", "tiny-org/vit-tiny", "--revision", "v9"]);
         Assert.Equal(SieveCli.InputError, code);
         Assert.Contains("error: repository or file not found: tiny-org/vit-tiny (revision v9)", output);
     });

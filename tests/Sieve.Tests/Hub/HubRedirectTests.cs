@@ -41,10 +41,10 @@ public sealed class HubRedirectTests : IDisposable
     string Blobs => Path.Combine(_cache.Path, "models--tiny-org--vit-tiny", "blobs");
 
     [Fact]
-    public void LfsFileComesFromTheStorageHostAndTheTokenStaysWithTheHub()
+    public async Task LfsFileComesFromTheStorageHostAndTheTokenStaysWithTheHub()
     {
         _hub.RequiredToken = "hf_secret";
-        string snapshot = HubModel.Pull(Repo, "main", Options("hf_secret"));
+        string snapshot = await HubModel.PullAsync(Repo, "main", Options("hf_secret"));
 
         Assert.Equal(_weights, File.ReadAllBytes(Path.Combine(snapshot, "model.safetensors")));
         // Named by the Hub's X-Linked-Etag (the content's SHA-256), not the pointer's ETag nor the storage host's.
@@ -58,13 +58,13 @@ public sealed class HubRedirectTests : IDisposable
     }
 
     [Fact]
-    public void CorruptRedirectedBodyIsRefused()
+    public async Task CorruptRedirectedBodyIsRefused()
     {
         var tampered = (byte[])_weights.Clone();
         tampered[tampered.Length / 2] ^= 0x10;
         _hub.Tampered["model.safetensors"] = tampered; // the storage host sends it; the Hub's headers describe the original
 
-        var e = Assert.Throws<HubException>(() => HubModel.Pull(Repo, "main", Options()));
+        var e = await Assert.ThrowsAsync<HubException>(() => HubModel.PullAsync(Repo, "main", Options()));
         Assert.Equal($"{Repo}/model.safetensors: the download is corrupt: its SHA-256 is {FakeHub.Etag("model.safetensors", tampered)}, "
             + $"the Hub lists {_sha}; the partial file was deleted, try again", e.Message);
         Assert.Equal([$"GET /lfs/{_sha}"], _storage.Requests);
@@ -73,18 +73,18 @@ public sealed class HubRedirectTests : IDisposable
     }
 
     [Fact]
-    public void ServerErrorsAreRetriedUpToTheAttempts()
+    public async Task ServerErrorsAreRetriedUpToTheAttempts()
     {
         _hub.FailNext[$"/api/models/{Repo}/revision/main"] = 1;
         _storage.FailNext[$"/lfs/{_sha}"] = 2;
-        string snapshot = HubModel.Pull(Repo, "main", Options());
+        string snapshot = await HubModel.PullAsync(Repo, "main", Options());
         Assert.Equal(_weights, File.ReadAllBytes(Path.Combine(snapshot, "model.safetensors")));
         Assert.Equal(2, _hub.Count($"GET /api/models/{Repo}/revision/main"));
         Assert.Equal(3, _storage.Count($"GET /lfs/{_sha}"));
 
         using var again = new TempFolder("sieve-hub-redirect-");
         _storage.FailNext[$"/lfs/{_sha}"] = 3;
-        var e = Assert.Throws<HubException>(() => HubModel.Pull(Repo, "main", Options() with { CacheDirectory = again.Path }));
+        var e = await Assert.ThrowsAsync<HubException>(() => HubModel.PullAsync(Repo, "main", Options() with { CacheDirectory = again.Path }));
         Assert.Equal($"{Repo}/model.safetensors: failed after 3 attempts: 503 Service Unavailable", e.Message);
         Assert.Equal(6, _storage.Count($"GET /lfs/{_sha}")); // three more, not a fourth
     }
@@ -96,7 +96,7 @@ public sealed class HubRedirectTests : IDisposable
     }
 
     [Fact]
-    public void EachVariableSetsItsOption()
+    public async Task EachVariableSetsItsOption()
     {
         var none = From();
         Assert.Equal("https://huggingface.co", none.Endpoint);
@@ -121,10 +121,10 @@ public sealed class HubRedirectTests : IDisposable
         // End to end: the variables alone point a pull at the Hub, the cache and the token; then offline reads that cache.
         _hub.RequiredToken = "hf_secret";
         var online = From(("HF_ENDPOINT", _hub.Endpoint + "/"), ("HF_HUB_CACHE", _cache.Path), ("HF_TOKEN", "hf_secret"));
-        string snapshot = HubModel.Pull(Repo, "main", online);
+        string snapshot = await HubModel.PullAsync(Repo, "main", online);
         Assert.Equal(_weights, File.ReadAllBytes(Path.Combine(snapshot, "model.safetensors")));
         int requests = _hub.Requests.Count;
-        Assert.Equal(snapshot, HubModel.Pull(Repo, "main", From(("HF_HUB_CACHE", _cache.Path), ("HF_HUB_OFFLINE", "1"))));
+        Assert.Equal(snapshot, await HubModel.PullAsync(Repo, "main", From(("HF_HUB_CACHE", _cache.Path), ("HF_HUB_OFFLINE", "1"))));
         Assert.Equal(requests, _hub.Requests.Count);
     }
 }

@@ -35,10 +35,10 @@ public sealed class HubTests : IDisposable
     }
 
     [Fact]
-    public void FirstPullFillsTheCacheLayoutAndTheSnapshotLoads()
+    public async Task FirstPullFillsTheCacheLayoutAndTheSnapshotLoads()
     {
         var reports = new List<HubDownloadProgress>();
-        string snapshot = HubModel.Resolve(Repo, Options(), new SyncProgress(reports.Add));
+        string snapshot = await HubModel.ResolveAsync(Repo, Options(), new SyncProgress(reports.Add));
 
         string commit = File.ReadAllText(Path.Combine(RepoFolder, "refs", "main"));
         Assert.Equal(Path.Combine(RepoFolder, "snapshots", commit), snapshot);
@@ -58,101 +58,95 @@ public sealed class HubTests : IDisposable
     }
 
     [Fact]
-    public void SecondPullIsServedFromTheCache()
+    public async Task SecondPullIsServedFromTheCache()
     {
-        string first = HubModel.Resolve(Repo, Options());
+        string first = await HubModel.ResolveAsync(Repo, Options());
         int downloads = _hub.Count("GET /tiny-org/vit-tiny/resolve/");
         Assert.Equal(2, downloads); // config.json and model.safetensors
 
-        Assert.Equal(first, HubModel.Resolve(Repo, Options()));
+        Assert.Equal(first, await HubModel.ResolveAsync(Repo, Options()));
         Assert.Equal(downloads, _hub.Count("GET /tiny-org/vit-tiny/resolve/"));
         Assert.Equal(2, _hub.Count("HEAD /tiny-org/vit-tiny/resolve/")); // no metadata requests either
     }
 
     [Fact]
-    public void DroppedConnectionResumesWithARangeRequest()
+    public async Task DroppedConnectionResumesWithARangeRequest()
     {
         int size = (int)new FileInfo(Path.Combine(_model.Directory, "model.safetensors")).Length;
         _hub.DropFile = "model.safetensors";
         _hub.DropAfter = size / 3;
 
-        string snapshot = HubModel.Resolve(Repo, Options());
+        string snapshot = await HubModel.ResolveAsync(Repo, Options());
 
         Assert.Contains(_hub.Requests, r => r.EndsWith($"model.safetensors bytes={size / 3}-", StringComparison.Ordinal));
         Assert.Equal(VitModel.Load(_model.Directory).Logits(Pixels()), VitModel.Load(snapshot).Logits(Pixels()));
     }
 
     [Fact]
-    public void CorruptDownloadIsRejectedByItsChecksum()
+    public async Task CorruptDownloadIsRejectedByItsChecksum()
     {
         var weights = File.ReadAllBytes(Path.Combine(_model.Directory, "model.safetensors"));
         var tampered = (byte[])weights.Clone();
         tampered[^1] ^= 0x40;
         _hub.Tampered["model.safetensors"] = tampered;
 
-        var e = Assert.Throws<HubException>(() => HubModel.Resolve(Repo, Options()));
+        var e = await Assert.ThrowsAsync<HubException>(() => HubModel.ResolveAsync(Repo, Options()));
         Assert.Contains("tiny-org/vit-tiny/model.safetensors: the download is corrupt", e.Message);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(RepoFolder, "blobs"), FakeHub.Etag("model.safetensors", weights) + "*"));
         Assert.False(File.Exists(Path.Combine(RepoFolder, "refs", "main")));
     }
 
     [Fact]
-    public void MissingRepositoryIsReportedAsNotFound()
+    public async Task MissingRepositoryIsReportedAsNotFound()
     {
-        var e = Assert.Throws<HubException>(() => HubModel.Resolve("tiny-org/nothing-here", Options()));
+        var e = await Assert.ThrowsAsync<HubException>(() => HubModel.ResolveAsync("tiny-org/nothing-here", Options()));
         Assert.Equal("repository or file not found: tiny-org/nothing-here (revision main)", e.Message);
     }
 
     [Fact]
-    public void GatedRepositoryAsksForAToken()
+    public async Task GatedRepositoryAsksForAToken()
     {
         _hub.RequiredToken = "hf_secret";
-        var e = Assert.Throws<HubException>(() => HubModel.Resolve(Repo, Options()));
+        var e = await Assert.ThrowsAsync<HubException>(() => HubModel.ResolveAsync(Repo, Options()));
         Assert.Contains("tiny-org/vit-tiny (revision main) needs a token: set HF_TOKEN", e.Message);
 
-        string snapshot = HubModel.Resolve(Repo, Options(token: "hf_secret"));
+        string snapshot = await HubModel.ResolveAsync(Repo, Options(token: "hf_secret"));
         Assert.True(File.Exists(Path.Combine(snapshot, "model.safetensors")));
     }
 
     [Fact]
-    public void OfflineModeUsesTheCacheOnly()
+    public async Task OfflineModeUsesTheCacheOnly()
     {
-        var e = Assert.Throws<HubException>(() => HubModel.Resolve(Repo, Options(offline: true)));
+        var e = await Assert.ThrowsAsync<HubException>(() => HubModel.ResolveAsync(Repo, Options(offline: true)));
         Assert.Contains("tiny-org/vit-tiny (revision main) is not in the cache", e.Message);
         Assert.Contains("HF_HUB_OFFLINE is set", e.Message);
         Assert.Empty(_hub.Requests);
 
-        string online = HubModel.Resolve(Repo, Options());
+        string online = await HubModel.ResolveAsync(Repo, Options());
         int requests = _hub.Requests.Count;
-        Assert.Equal(online, HubModel.Resolve(Repo, Options(offline: true)));
+        Assert.Equal(online, await HubModel.ResolveAsync(Repo, Options(offline: true)));
         Assert.Equal(requests, _hub.Requests.Count);
     }
 
     [Fact]
-    public void ShardedCheckpointIsPulledAndLoads()
+    public async Task ShardedCheckpointIsPulledAndLoads()
     {
         var expected = VitModel.Load(_model.Directory).Logits(Pixels());
         var shards = Shards.Split(_model.Directory, 2);
         _hub.Add("tiny-org/vit-sharded", _model.Directory);
 
-        string snapshot = HubModel.Resolve("tiny-org/vit-sharded", Options());
+        string snapshot = await HubModel.ResolveAsync("tiny-org/vit-sharded", Options());
 
         Assert.All(shards, s => Assert.True(File.Exists(Path.Combine(snapshot, s))));
         Assert.Equal(expected, VitModel.Load(snapshot).Logits(Pixels()));
     }
 
     [Fact]
-    public void FolderArgumentIsUsedAsItIs()
+    public async Task FolderArgumentIsUsedAsItIs()
     {
-        Assert.Equal(_model.Directory, HubModel.Resolve(_model.Directory, Options()));
+        Assert.Equal(_model.Directory, await HubModel.ResolveAsync(_model.Directory, Options()));
         Assert.Empty(_hub.Requests);
-        var e = Assert.Throws<SieveFormatException>(() => HubModel.Resolve(Path.Combine(_cache.Path, "missing"), Options()));
+        var e = await Assert.ThrowsAsync<SieveFormatException>(() => HubModel.ResolveAsync(Path.Combine(_cache.Path, "missing"), Options()));
         Assert.Contains("does not exist", e.Message);
-    }
-
-    /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post them to the thread pool).</summary>
-    sealed class SyncProgress(Action<HubDownloadProgress> report) : IProgress<HubDownloadProgress>
-    {
-        public void Report(HubDownloadProgress value) => report(value);
     }
 }

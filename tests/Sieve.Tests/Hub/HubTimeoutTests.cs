@@ -10,7 +10,8 @@ namespace Sieve.Tests.Hub;
 /// <summary>
 /// Servers that misbehave (issue 12, defects 4 and 8): one that accepts and never answers, one that stalls in the
 /// middle of a file, one whose body never ends, one whose content does not match its git ETag, and endpoints
-/// that are not http(s) addresses. Each ends, within short time-outs, in one <see cref="HubException"/>.
+/// that are not http(s) addresses. Each ends, within short time-outs, in one <see cref="HubException"/>. A cancel is
+/// not a time-out: it ends the download at once with <see cref="OperationCanceledException"/>, without a retry.
 /// </summary>
 public sealed class HubTimeoutTests : IDisposable
 {
@@ -35,20 +36,19 @@ public sealed class HubTimeoutTests : IDisposable
         $"HTTP/1.1 200 OK\r\nConnection: close\r\nETag: \"{FakeHub.Etag("config.json", Content)}\"\r\n{(withLength ? $"Content-Length: {Content.Length}\r\n" : "")}\r\n";
 
     /// <summary>The result of <paramref name="step"/>, failing the test instead of waiting when it hangs.</summary>
-    static T Finishes<T>(Func<T> step)
+    static async Task<T> Finishes<T>(Task<T> step)
     {
-        var run = Task.Factory.StartNew(step, TaskCreationOptions.LongRunning); // its own thread: the client blocks on I/O
-        Assert.True(run.Wait(TimeSpan.FromSeconds(30)), "still waiting after 30 s");
-        return run.Result;
+        Assert.True(await Task.WhenAny(step, Task.Delay(TimeSpan.FromSeconds(30))) == step, "still waiting after 30 s");
+        return await step;
     }
 
     [Fact]
-    public void A_server_that_accepts_and_never_answers_fails_after_the_retries()
+    public async Task A_server_that_accepts_and_never_answers_fails_after_the_retries()
     {
         using var server = new LoopbackServer(async (request, stream, stop) => await Task.Delay(Timeout.Infinite, stop));
         using var client = new HubClient(Options(server.Endpoint, readTimeoutSeconds: 0.3));
 
-        var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
+        var e = await Finishes(Assert.ThrowsAsync<HubException>(() => client.DownloadAsync(Repo, Commit, "config.json")));
 
         Assert.Equal($"{Repo}/config.json: failed after 2 attempts: the server did not answer within 0.3 s (HF_HUB_DOWNLOAD_TIMEOUT)", e.Message);
         // The attempts are the client's own count: how many requests reach the server is not (under a busy suite a
@@ -56,7 +56,7 @@ public sealed class HubTimeoutTests : IDisposable
     }
 
     [Fact]
-    public void A_server_that_stalls_mid_file_is_given_up_on_and_the_partial_file_kept_for_resuming()
+    public async Task A_server_that_stalls_mid_file_is_given_up_on_and_the_partial_file_kept_for_resuming()
     {
         using var server = new LoopbackServer(async (request, stream, stop) =>
         {
@@ -67,7 +67,7 @@ public sealed class HubTimeoutTests : IDisposable
         });
         using var client = new HubClient(Options(server.Endpoint, readTimeoutSeconds: 3)); // 3 s: a busy suite must not look like a stall
 
-        var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
+        var e = await Finishes(Assert.ThrowsAsync<HubException>(() => client.DownloadAsync(Repo, Commit, "config.json")));
 
         Assert.Contains("failed after 2 attempts: the server did not answer within 3 s", e.Message);
         var partial = Directory.GetFiles(_cache.Path, "*.incomplete", SearchOption.AllDirectories);
@@ -75,7 +75,7 @@ public sealed class HubTimeoutTests : IDisposable
     }
 
     [Fact]
-    public void A_stalled_download_resumes_on_the_next_try()
+    public async Task A_stalled_download_resumes_on_the_next_try()
     {
         int gets = 0;
         using var server = new LoopbackServer(async (request, stream, stop) =>
@@ -95,14 +95,66 @@ public sealed class HubTimeoutTests : IDisposable
         // 3 s: the second answer must not be mistaken for a stall while the rest of the suite keeps the thread pool busy.
         using var client = new HubClient(Options(server.Endpoint, readTimeoutSeconds: 3));
 
-        string path = Finishes(() => client.Download(Repo, Commit, "config.json"));
+        string path = await Finishes(client.DownloadAsync(Repo, Commit, "config.json"));
 
         Assert.Equal(Content, File.ReadAllBytes(path));
         Assert.Equal(2, gets);
     }
 
     [Fact]
-    public void An_endless_body_with_no_listed_size_is_cut_at_the_cap_and_not_stored()
+    public async Task Cancelling_a_stalled_download_ends_it_without_a_retry_and_keeps_the_partial_file_for_resuming()
+    {
+        int gets = 0;
+        using var server = new LoopbackServer(async (request, stream, stop) =>
+        {
+            if (request.StartsWith("HEAD", StringComparison.Ordinal)) { await stream.WriteAsync(Encoding.ASCII.GetBytes(Head()), stop); return; }
+            if (Interlocked.Increment(ref gets) == 1)
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {Content.Length}\r\n\r\n"), stop);
+                await stream.WriteAsync(Content.AsMemory(0, 100), stop);
+                await Task.Delay(Timeout.Infinite, stop);
+            }
+            Assert.Contains("Range: bytes=100-", request);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 206 Partial Content\r\nConnection: close\r\nContent-Range: bytes 100-{Content.Length - 1}/{Content.Length}\r\nContent-Length: {Content.Length - 100}\r\n\r\n"), stop);
+            await stream.WriteAsync(Content.AsMemory(100), stop);
+        });
+        // A read time-out far past the 30 s guard, and attempts to spare: only the cancel can end the stall in time.
+        using var client = new HubClient(Options(server.Endpoint, readTimeoutSeconds: 600) with { Attempts = 3 });
+        using var cancel = new CancellationTokenSource();
+        var progress = new SyncProgress(p => { if (p.Bytes == 100) cancel.Cancel(); }); // the user gives up once the stall begins
+
+        await Finishes(Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.DownloadAsync(Repo, Commit, "config.json", progress, cancel.Token)));
+
+        Assert.Equal(1, gets); // not retried
+        var partial = Directory.GetFiles(_cache.Path, "*.incomplete", SearchOption.AllDirectories);
+        Assert.Equal(100, new FileInfo(Assert.Single(partial)).Length);
+        // The next try asks for the rest only.
+        Assert.Equal(Content, File.ReadAllBytes(await Finishes(client.DownloadAsync(Repo, Commit, "config.json"))));
+        Assert.Equal(2, gets);
+    }
+
+    [Fact]
+    public async Task A_cancelled_token_stops_every_operation_before_it_sends_a_request()
+    {
+        using var hub = new FakeHub();
+        using var model = TinyModels.Vit(94, DType.F32);
+        string commit = hub.Add(Repo, model.Directory);
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        using var client = new HubClient(Options(hub.Endpoint));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => HubModel.PullAsync(Repo, "main", Options(hub.Endpoint), null, cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => HubModel.ResolveAsync(Repo, Options(hub.Endpoint), null, cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetRevisionAsync(Repo, "main", cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.DownloadAsync(Repo, commit, "config.json", null, cancel.Token));
+
+        Assert.Empty(hub.Requests);
+        Assert.Empty(Directory.GetFiles(_cache.Path, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task An_endless_body_with_no_listed_size_is_cut_at_the_cap_and_not_stored()
     {
         using var server = new LoopbackServer(async (request, stream, stop) =>
         {
@@ -113,14 +165,14 @@ public sealed class HubTimeoutTests : IDisposable
         });
         using var client = new HubClient(Options(server.Endpoint) with { MaxUnlistedSize = 1_000_000 });
 
-        var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
+        var e = await Finishes(Assert.ThrowsAsync<HubException>(() => client.DownloadAsync(Repo, Commit, "config.json")));
 
         Assert.StartsWith($"{Repo}/config.json: the Hub lists no size, and the download passed 1000000 bytes", e.Message);
         Assert.Empty(Directory.GetFiles(_cache.Path, "*", SearchOption.AllDirectories));
     }
 
     [Fact]
-    public void A_git_file_whose_content_does_not_match_its_sha1_etag_is_refused()
+    public async Task A_git_file_whose_content_does_not_match_its_sha1_etag_is_refused()
     {
         // The right length, so only the git blob hash can tell.
         var wrong = (byte[])Content.Clone();
@@ -133,7 +185,7 @@ public sealed class HubTimeoutTests : IDisposable
         });
         using var client = new HubClient(Options(server.Endpoint));
 
-        var e = Finishes(() => Assert.Throws<HubException>(() => client.Download(Repo, Commit, "config.json")));
+        var e = await Finishes(Assert.ThrowsAsync<HubException>(() => client.DownloadAsync(Repo, Commit, "config.json")));
 
         Assert.Contains("the download is corrupt: its git blob SHA-1 is", e.Message);
         Assert.Contains(FakeHub.Etag("config.json", Content), e.Message);
@@ -141,13 +193,13 @@ public sealed class HubTimeoutTests : IDisposable
     }
 
     [Fact]
-    public void A_git_file_matching_its_sha1_etag_is_stored()
+    public async Task A_git_file_matching_its_sha1_etag_is_stored()
     {
         using var hub = new FakeHub();
         using var model = TinyModels.Vit(93, DType.F32);
         hub.Add(Repo, model.Directory);
 
-        string snapshot = HubModel.Pull(Repo, "main", Options(hub.Endpoint));
+        string snapshot = await HubModel.PullAsync(Repo, "main", Options(hub.Endpoint));
 
         Assert.Equal(File.ReadAllBytes(Path.Combine(model.Directory, "config.json")), File.ReadAllBytes(Path.Combine(snapshot, "config.json")));
     }
@@ -157,9 +209,9 @@ public sealed class HubTimeoutTests : IDisposable
     [InlineData("http://")]
     [InlineData("ftp://example.org")]
     [InlineData("file:///etc")]
-    public void An_endpoint_that_is_not_an_http_address_is_refused(string endpoint)
+    public async Task An_endpoint_that_is_not_an_http_address_is_refused(string endpoint)
     {
-        var e = Assert.Throws<HubException>(() => HubModel.Pull(Repo, "main", Options(endpoint)));
+        var e = await Assert.ThrowsAsync<HubException>(() => HubModel.PullAsync(Repo, "main", Options(endpoint)));
 
         Assert.Equal($"the Hub endpoint '{endpoint}' (HF_ENDPOINT) is not an http(s) address like https://huggingface.co", e.Message);
     }
