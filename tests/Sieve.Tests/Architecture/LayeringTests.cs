@@ -32,7 +32,7 @@ public sealed partial class LayeringTests
     public void ACycleIsFound()
     {
         // The check itself: a → b → c → a is reported, a tree is not.
-        Assert.Equal(["a", "b", "c", "a"], Cycle(new() { ["a"] = ["b"], ["b"] = ["c"], ["c"] = ["a"], ["d"] = [] }));
+        Assert.Equal(["a", "b", "c", "a"], Cycle(new() { ["a"] = ["b"], ["b"] = ["c"], ["c"] = ["a"], ["d"] = [] }) ?? []);
         Assert.Null(Cycle(new() { ["a"] = ["b", "c"], ["b"] = ["c"], ["c"] = [] }));
     }
 
