@@ -87,25 +87,24 @@ internal static class FitGuidanceCommand
     /// <summary>Labelled images for a classifier, or image–caption pairs for CLIP, preprocessed in parallel.</summary>
     static List<FitSample> Samples(FitTarget target, string data, string? classes, int? limit)
     {
-        if (target.Classifier is { } vit)
+        if (target.IsClassifier)
         {
             if (!Directory.Exists(data))
                 throw new ArgumentException($"--data '{data}': a classifier fits on an ImageNet-style folder of labelled images (WNID_name.JPEG)");
             var dataset = ImageFolderDataset.Load(data, classes);
-            if (dataset.Labels.Max() >= vit.Config.NumClasses)
-                throw new SieveFormatException($"{dataset.Directory}: labels go up to {dataset.Labels.Max()}, but the model has {vit.Config.NumClasses} classes");
+            if (dataset.Labels.Max() >= target.Classes)
+                throw new SieveFormatException($"{dataset.Directory}: labels go up to {dataset.Labels.Max()}, but the model has {target.Classes} classes");
             int n = Math.Min(dataset.Files.Count, limit ?? int.MaxValue);
-            var pixels = Preprocess(dataset.Files.Take(n).ToArray(), vit.Preprocess);
+            var pixels = Preprocess(dataset.Files.Take(n).ToArray(), target.Preprocessor.Process);
             return Enumerable.Range(0, n).Select(i => new FitSample(pixels[i], dataset.Labels[i])).ToList();
         }
-        var clip = target.Clip!;
         if (!File.Exists(data))
             throw new ArgumentException($"--data '{data}': a CLIP fits on image–caption pairs; give a COCO captions JSON (annotations/captions_*.json)");
         var pairs = CaptionPairs.Load(data).Take(limit ?? int.MaxValue).ToList();
         var files = pairs.Select(p => p.Image).Distinct().ToArray();
-        var images = Preprocess(files, clip.Preprocess);
+        var images = Preprocess(files, target.Preprocessor.Process);
         var byFile = files.Select((f, i) => (f, i)).ToDictionary(p => p.f, p => images[p.i]);
-        return pairs.Select(p => new FitSample(byFile[p.Image], text: clip.Tokenizer.Encode(p.Caption))).ToList();
+        return pairs.Select(p => new FitSample(byFile[p.Image], text: target.Tokenize(p.Caption))).ToList();
     }
 
     static float[][] Preprocess(string[] files, Func<RgbImage, float[]> preprocess)

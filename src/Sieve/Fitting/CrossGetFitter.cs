@@ -1,3 +1,4 @@
+using Sieve.Models;
 using Sieve.Nn;
 using System.Numerics.Tensors;
 using Sieve.Reduction;
@@ -30,17 +31,17 @@ public sealed class CrossGetFitter : IFitObjective
         _target = target;
         _spec = spec;
         _samples = samples;
-        _vision = target.Vision;
-        _text = target.Text;
+        _vision = target.Vision.Info;
+        _text = target.Text?.Info;
         foreach (var tower in new[] { _vision, _text }.OfType<TowerInfo>())
             if (spec.For(tower).Method != "crossget")
                 throw new ArgumentException($"fitting CrossGET cross tokens needs a crossget reducer on the {tower.Name} tower; '{spec}' gives it {spec.For(tower).Method}");
         for (int i = 0; i < samples.Count; i++)
         {
             var s = samples[i];
-            if (target.Classifier is { } vit && (s.Label < 0 || s.Label >= vit.Config.NumClasses))
-                throw new ArgumentException($"sample {i}: a classifier fits against class labels in 0…{vit.Config.NumClasses - 1}, got {(s.Text != null ? "a caption" : s.Label)}");
-            if (target.Clip != null && s.Text == null)
+            if (target.IsClassifier && (s.Label < 0 || s.Label >= target.Classes))
+                throw new ArgumentException($"sample {i}: a classifier fits against class labels in 0…{target.Classes - 1}, got {(s.Text != null ? "a caption" : s.Label)}");
+            if (!target.IsClassifier && s.Text == null)
                 throw new ArgumentException($"sample {i}: CLIP fits on image–caption pairs; this sample has a class label instead");
         }
     }
@@ -77,14 +78,10 @@ public sealed class CrossGetFitter : IFitObjective
         {
             var sample = _samples[samples[i]];
             var visionStates = new ForwardProbe(_vision.Layers);
-            if (_target.Classifier is { } vit)
-            {
-                vit.Features(sample.Pixels, BlockHook.Combine(vision, visionStates));
-                return ClassLoss(States(visionStates, _vision), sample.Label, g);
-            }
+            _target.Vision.Forward(TowerInput.Image(sample.Pixels, _target.Vision.ImageSize), BlockHook.Combine(vision, visionStates));
+            if (_target.IsClassifier) return ClassLoss(States(visionStates, _vision), sample.Label, g);
             var textStates = new ForwardProbe(_text!.Layers);
-            _target.Clip!.Vision.Encode(sample.Pixels, BlockHook.Combine(vision, visionStates));
-            _target.Clip.Text.Encode(sample.Text, BlockHook.Combine(text, textStates));
+            _target.Text!.Forward(TowerInput.Text(sample.Text!), BlockHook.Combine(text, textStates));
             return PairLoss(States(visionStates, _vision), States(textStates, _text), g);
         });
     }

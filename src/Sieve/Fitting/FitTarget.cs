@@ -1,24 +1,33 @@
-using Sieve.Nn;
+using Sieve.Data;
 using Sieve.Models;
-using Sieve.Reduction;
 
 namespace Sieve.Fitting;
 
 /// <summary>
-/// The frozen model guidance is fitted for: the loaded model (a ViT classifier or a CLIP), the norm and
-/// projection that read each tower's cross token (a ViT's final norm and class head; CLIP's last norms
-/// and projections into the joint space), and the model's identity for the guidance file.
+/// The frozen model guidance is fitted for: its image tower and, for a CLIP, its text tower, each with the norm and
+/// projection that read the tower's cross token (a ViT's final norm and class head; CLIP's last norms and
+/// projections into the joint space), how images and texts become the towers' inputs, and the model's identity
+/// for the guidance file.
 /// </summary>
 public sealed class FitTarget
 {
-    FitTarget(string name, string fingerprint, VitModel? classifier, ClipModel? clip, NormProjection vision, NormProjection? text)
+    readonly ITextModel? _text;
+
+    FitTarget(string name, string fingerprint, IImageEncoder model)
     {
         Name = name;
         Fingerprint = fingerprint;
-        Classifier = classifier;
-        Clip = clip;
-        VisionHead = vision;
-        TextHead = text;
+        Preprocessor = model.Preprocessor;
+        var vision = Readout(model.ImageTower, name);
+        Vision = vision;
+        VisionHead = NormProjection.Of(vision.Readout);
+        if (model is ITextModel text)
+        {
+            _text = text;
+            var textTower = Readout(text.TextTower, name);
+            Text = textTower;
+            TextHead = NormProjection.Of(textTower.Readout);
+        }
     }
 
     /// <summary>The model's name, as written into guidance metadata.</summary>
@@ -27,11 +36,17 @@ public sealed class FitTarget
     /// <summary>The checkpoint's <see cref="ModelFingerprint"/>.</summary>
     public string Fingerprint { get; }
 
-    /// <summary>The ViT classifier, or null for CLIP.</summary>
-    public VitModel? Classifier { get; }
+    /// <summary>The image tower.</summary>
+    public ITower Vision { get; }
 
-    /// <summary>The CLIP model, or null for a classifier.</summary>
-    public ClipModel? Clip { get; }
+    /// <summary>The text tower, or null for a classifier.</summary>
+    public ITower? Text { get; }
+
+    /// <summary>Whether the model is a classifier (its image tower's readout is the class head; no text tower).</summary>
+    public bool IsClassifier => Text == null;
+
+    /// <summary>Classes of a classifier's head (0 for a CLIP).</summary>
+    public int Classes => IsClassifier ? VisionHead.Outputs : 0;
 
     /// <summary>LN + head (classifier) or post-norm + visual projection (CLIP).</summary>
     public NormProjection VisionHead { get; }
@@ -39,11 +54,12 @@ public sealed class FitTarget
     /// <summary>CLIP's final text norm + text projection; null for a classifier.</summary>
     public NormProjection? TextHead { get; }
 
-    /// <summary>The image tower.</summary>
-    public TowerInfo Vision => Classifier?.Info ?? Clip!.Vision.Info;
+    /// <summary>How an image becomes the image tower's input.</summary>
+    public ImagePreprocessor Preprocessor { get; }
 
-    /// <summary>The text tower, or null for a classifier.</summary>
-    public TowerInfo? Text => Clip?.Text.Info;
+    /// <summary>The text tower's token ids for a caption.</summary>
+    /// <exception cref="InvalidOperationException">The model has no text tower.</exception>
+    public int[] Tokenize(string text) => (_text ?? throw new InvalidOperationException($"'{Name}' has no text tower")).Tokenize(text).Ids;
 
     /// <summary>Loads a ViT or CLIP folder with the parts fitting reads.</summary>
     /// <param name="directory">The model folder.</param>
@@ -51,13 +67,9 @@ public sealed class FitTarget
     public static FitTarget Load(string directory, string? name = null)
     {
         name ??= Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar));
-        string fingerprint = ModelFingerprint.Of(directory);
-        if (ModelFolder.Detect(directory) == ModelFamily.Vit)
-        {
-            var vit = VitModel.Load(directory);
-            return new FitTarget(name, fingerprint, vit, null, NormProjection.Of(vit.Readout), null);
-        }
-        var clip = ClipModel.Load(directory);
-        return new FitTarget(name, fingerprint, null, clip, NormProjection.Of(clip.Vision.Readout), NormProjection.Of(clip.Text.Readout));
+        return new FitTarget(name, ModelFingerprint.Of(directory), ModelFolder.Load(directory));
     }
+
+    static IReadoutTower Readout(ITower tower, string name) => tower as IReadoutTower
+        ?? throw new ArgumentException($"'{name}': the {tower.Info.Name} tower has no norm and projection a cross token could be read through");
 }

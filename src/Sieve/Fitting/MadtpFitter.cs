@@ -1,3 +1,4 @@
+using Sieve.Models;
 using Sieve.Nn;
 using Sieve.Reduction;
 using Sieve.Tensors;
@@ -26,14 +27,14 @@ public sealed class MadtpFitter : IFitObjective
     /// <param name="cached">Null, or called once per sample whose states are cached (from worker threads).</param>
     public MadtpFitter(FitTarget target, IReadOnlyList<FitSample> samples, int tokens = MagTokens.DefaultCount, int seed = 0, Action? cached = null)
     {
-        var clip = target.Clip ?? throw new ArgumentException(
+        var textTower = target.Text ?? throw new ArgumentException(
             $"fitting MADTP alignment tokens aligns image and text token states; '{target.Name}' is a classifier with no text tower (fit --method crossget for it)");
         ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
         for (int i = 0; i < samples.Count; i++)
             if (samples[i].Text == null) throw new ArgumentException($"sample {i}: MADTP fits on image–caption pairs; this sample has a class label instead");
         _target = target;
         _count = tokens;
-        _width = clip.Config.ProjectionDim;
+        _width = target.VisionHead.Outputs;
         _seed = seed;
         // Captions of one image share its pixels: run that image once.
         var images = new Dictionary<float[], float[][]>(ReferenceEqualityComparer.Instance);
@@ -41,11 +42,11 @@ public sealed class MadtpFitter : IFitObjective
         var distinct = images.Keys.ToArray();
         _states = new (float[][], float[][])[samples.Count];
         var visionStates = new float[distinct.Length][][];
-        Threading.ForEachSample(distinct.Length, i => visionStates[i] = Candidates(target.Vision, probe => clip.Vision.Encode(distinct[i], probe)));
+        Threading.ForEachSample(distinct.Length, i => visionStates[i] = Candidates(target.Vision.Info, probe => target.Vision.Forward(TowerInput.Image(distinct[i], target.Vision.ImageSize), probe)));
         for (int i = 0; i < distinct.Length; i++) images[distinct[i]] = visionStates[i];
         Threading.ForEachSample(samples.Count, i =>
         {
-            _states[i] = (images[samples[i].Pixels], Candidates(target.Text!, probe => clip.Text.Encode(samples[i].Text, probe)));
+            _states[i] = (images[samples[i].Pixels], Candidates(textTower.Info, probe => textTower.Forward(TowerInput.Text(samples[i].Text!), probe)));
             cached?.Invoke();
         });
     }
@@ -58,16 +59,16 @@ public sealed class MadtpFitter : IFitObjective
 
     int TokenSize => _count * _width;
 
-    int VisionMapSize => _target.Vision.Layers * _width * _target.Vision.Width;
+    int VisionMapSize => _target.Vision.Info.Layers * _width * _target.Vision.Info.Width;
 
     /// <inheritdoc />
     public double[] InitialParameters()
     {
-        var text = _target.Text!;
+        var text = _target.Text!.Info;
         var p = new double[TokenSize + VisionMapSize + text.Layers * _width * text.Width];
         var s = MagTokens.Random(_width, _count, _seed).Tokens;
         for (int i = 0; i < s.Length; i++) p[i] = s[i];
-        Repeat(_target.VisionHead.Weight, _target.Vision.Layers, p.AsSpan(TokenSize, VisionMapSize));
+        Repeat(_target.VisionHead.Weight, _target.Vision.Info.Layers, p.AsSpan(TokenSize, VisionMapSize));
         Repeat(_target.TextHead!.Weight, text.Layers, p.AsSpan(TokenSize + VisionMapSize));
         return p;
     }
@@ -75,8 +76,8 @@ public sealed class MadtpFitter : IFitObjective
     /// <inheritdoc />
     public IReadOnlyDictionary<string, (int[] Shape, float[] Data)> Guidance(double[] parameters)
     {
-        var vision = _target.Vision;
-        var text = _target.Text!;
+        var vision = _target.Vision.Info;
+        var text = _target.Text!.Info;
         return new Dictionary<string, (int[], float[])>
         {
             ["madtp.tokens"] = ([_count, _width], SampleMean.ToFloat(parameters.AsSpan(0, TokenSize))),

@@ -9,7 +9,7 @@ namespace Sieve.Models;
 /// (<c>vocab.json</c> + <c>merges.txt</c>) and image preprocessing (<c>preprocessor_config.json</c>,
 /// or CLIP's defaults) from the same folder.
 /// </summary>
-public sealed class ClipModel : IImageEncoder
+public sealed class ClipModel : IImageEncoder, ITextModel
 {
     readonly ClipTokenizer? _tokenizer;
     readonly string _directory;
@@ -76,6 +76,12 @@ public sealed class ClipModel : IImageEncoder
 
     /// <inheritdoc />
     ITower IImageEncoder.ImageTower => Vision;
+
+    /// <inheritdoc />
+    ITower ITextModel.TextTower => Text;
+
+    /// <inheritdoc />
+    public TokenizedText Tokenize(string text) => Tokenizer.Tokenize(text);
 
     /// <inheritdoc />
     public IReadOnlyList<ITower> Towers => [Vision, Text];

@@ -10,7 +10,7 @@ namespace Sieve.Models;
 /// Only the given tokens run: padding after end-of-text could not change the result under the
 /// causal mask, so it is never computed.
 /// </summary>
-public sealed class ClipTextTower : ITower
+public sealed class ClipTextTower : IReadoutTower
 {
     readonly float[] _tokenEmbedding, _positions;
     readonly Encoder _encoder;
@@ -36,6 +36,8 @@ public sealed class ClipTextTower : ITower
 
     /// <summary>The final norm and text projection, unpacked (for guidance fitting).</summary>
     internal TokenReadout Readout { get; }
+
+    TokenReadout IReadoutTower.Readout => Readout;
 
     /// <inheritdoc />
     public TowerInfo Info => new("text", Modality.Text, _config.Text.Layers, _config.Text.Width, _config.Text.Heads, Causal: true);

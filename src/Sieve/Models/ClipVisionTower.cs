@@ -9,7 +9,7 @@ namespace Sieve.Models;
 /// without bias, class embedding, position embeddings, <c>pre_layrnorm</c>, encoder, and
 /// <c>post_layernorm</c> on the class token, projected to the joint space.
 /// </summary>
-public sealed class ClipVisionTower : ITower
+public sealed class ClipVisionTower : IReadoutTower
 {
     readonly PatchEmbedding _patchEmbed;
     readonly float[] _classEmbedding, _positions;
@@ -38,6 +38,8 @@ public sealed class ClipVisionTower : ITower
 
     /// <summary>The post-norm and visual projection, unpacked (for guidance fitting).</summary>
     internal TokenReadout Readout { get; }
+
+    TokenReadout IReadoutTower.Readout => Readout;
 
     /// <summary>Tokens in the sequence: patches plus the class token.</summary>
     public int Tokens => _config.Grid * _config.Grid + 1;

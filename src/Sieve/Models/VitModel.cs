@@ -10,7 +10,7 @@ namespace Sieve.Models;
 /// A timm Vision Transformer classifier (<c>vit_*_patch*_*</c>): patch embedding, class token, learned
 /// position embeddings, pre-norm blocks, final LayerNorm and a linear head on the class token.
 /// </summary>
-public sealed class VitModel : IImageEncoder, ITower
+public sealed class VitModel : IImageEncoder, IReadoutTower
 {
     readonly PatchEmbedding _patchEmbed;
     readonly float[] _classToken, _positions;
@@ -58,6 +58,8 @@ public sealed class VitModel : IImageEncoder, ITower
 
     /// <summary>The final norm and class head, unpacked (for guidance fitting).</summary>
     internal TokenReadout Readout { get; }
+
+    TokenReadout IReadoutTower.Readout => Readout;
 
     /// <summary>The model's input tensor [3, S, S] for an image.</summary>
     public float[] Preprocess(RgbImage image) => Preprocessor.Process(image);

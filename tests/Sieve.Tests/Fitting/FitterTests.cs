@@ -1,3 +1,4 @@
+using Sieve.Models;
 using Sieve.Fitting;
 using Sieve.Reduction;
 using Sieve.Tests.Reference;
@@ -25,7 +26,7 @@ public sealed class FitterTests : IDisposable
     /// </summary>
     static List<FitSample> Pairs(FitTarget target, int count)
     {
-        int size = target.Clip!.Config.ImageSize, pixels = 3 * size * size;
+        int size = target.Vision.ImageSize, pixels = 3 * size * size;
         var patterns = Enumerable.Range(0, 4).Select(k => Rand.Uniform(new Random(100 + k), pixels)).ToArray();
         var rng = new Random(5);
         return Enumerable.Range(0, count).Select(i =>
@@ -58,9 +59,9 @@ public sealed class FitterTests : IDisposable
 
         var guidance = ReductionGuidance.FromTensors(fitter.Guidance(result.Parameters));
         // The parameters are the vision tower's offsets [layers, width], then the text tower's.
-        int vision = target.Vision.Layers * target.Vision.Width;
-        Assert.Equal(result.Parameters[..vision].Select(v => (float)v), guidance.CrossTokenOffsets(target.Vision)!);
-        Assert.Equal(result.Parameters[vision..].Select(v => (float)v), guidance.CrossTokenOffsets(target.Text!)!);
+        int vision = target.Vision.Info.Layers * target.Vision.Info.Width;
+        Assert.Equal(result.Parameters[..vision].Select(v => (float)v), guidance.CrossTokenOffsets(target.Vision.Info)!);
+        Assert.Equal(result.Parameters[vision..].Select(v => (float)v), guidance.CrossTokenOffsets(target.Text!.Info)!);
     }
 
     [Fact]
@@ -117,13 +118,14 @@ public sealed class FitterTests : IDisposable
 
         var guidance = ReductionGuidance.FromTensors(fitter.Guidance(result.Parameters));
         Assert.Equal((8, TinyModels.ClipProjection), (guidance.MagTokens!.Count, guidance.MagTokens.Width));
-        var reducer = ReductionSpec.Parse("madtp:t=1").Bind(target.Vision, guidance);
+        var reducer = ReductionSpec.Parse("madtp:t=1").Bind(target.Vision.Info, guidance);
         // Parameters: the 8 alignment tokens [8, D_s], then the vision maps [layers, D_s, D], then the text maps.
-        int tokens = 8 * TinyModels.ClipProjection, maps = target.Vision.Layers * TinyModels.ClipProjection * target.Vision.Width;
-        var expected = new MadtpReducer(target.Vision, 1, new MagTokens(result.Parameters[..tokens].Select(v => (float)v).ToArray(), 8, TinyModels.ClipProjection),
+        int tokens = 8 * TinyModels.ClipProjection, maps = target.Vision.Info.Layers * TinyModels.ClipProjection * target.Vision.Info.Width;
+        var expected = new MadtpReducer(target.Vision.Info, 1, new MagTokens(result.Parameters[..tokens].Select(v => (float)v).ToArray(), 8, TinyModels.ClipProjection),
             result.Parameters[tokens..(tokens + maps)].Select(v => (float)v).ToArray());
         var pixels = Pairs(target, 1)[0].Pixels;
-        Assert.Equal(target.Clip!.Vision.Encode(pixels, expected), target.Clip.Vision.Encode(pixels, reducer));
+        var input = TowerInput.Image(pixels, target.Vision.ImageSize);
+        Assert.Equal(target.Vision.Forward(input, expected), target.Vision.Forward(input, reducer));
     }
 
     [Fact]
@@ -139,10 +141,11 @@ public sealed class FitterTests : IDisposable
             for (int i = 0; i < want.Length; i++) Assert.Equal(want[i], got[i], 1e-9);
         }
         var vit = FitTarget.Load(_vit.Directory);
-        Check(vit.VisionHead, _vit, "norm", vit.Classifier!.Config.LayerNormEps, "head", bias: true);
+        Check(vit.VisionHead, _vit, "norm", VitModel.Load(_vit.Directory).Config.LayerNormEps, "head", bias: true);
         var clip = FitTarget.Load(_clip.Directory);
-        Check(clip.VisionHead, _clip, "vision_model.post_layernorm", clip.Clip!.Config.Vision.LayerNormEps, "visual_projection", bias: false);
-        Check(clip.TextHead!, _clip, "text_model.final_layer_norm", clip.Clip.Config.Text.LayerNormEps, "text_projection", bias: false);
+        var config = ClipModel.Load(_clip.Directory).Config;
+        Check(clip.VisionHead, _clip, "vision_model.post_layernorm", config.Vision.LayerNormEps, "visual_projection", bias: false);
+        Check(clip.TextHead!, _clip, "text_model.final_layer_norm", config.Text.LayerNormEps, "text_projection", bias: false);
     }
 
     [Fact]

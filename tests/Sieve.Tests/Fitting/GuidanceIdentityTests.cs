@@ -24,7 +24,7 @@ public class GuidanceIdentityTests
         Assert.Equal("tiny-a", loaded.Metadata[ReductionGuidance.ModelKey]);
         Assert.Equal(target.Fingerprint, loaded.Metadata[ReductionGuidance.FingerprintKey]);
         Assert.Equal(("crossget", "0.02", "4"), (loaded.Metadata["method"], loaded.Metadata["lr"], loaded.Metadata["seed"]));
-        Assert.Equal(new float[TinyModels.VitDepth * TinyModels.VitWidth], loaded.CrossTokenOffsets(target.Vision));
+        Assert.Equal(new float[TinyModels.VitDepth * TinyModels.VitWidth], loaded.CrossTokenOffsets(target.Vision.Info));
 
         var e = Assert.Throws<SieveFormatException>(() => ReductionGuidance.Load(path, other.Directory));
         Assert.Contains(path, e.Message);
@@ -34,7 +34,7 @@ public class GuidanceIdentityTests
         // A hand-made file has no fingerprint and loads next to any model.
         string hand = folder.File("hand.safetensors");
         new SafetensorsWriter().Add("crossget.vision.offsets", [TinyModels.VitDepth, TinyModels.VitWidth], new float[TinyModels.VitDepth * TinyModels.VitWidth]).Save(hand);
-        Assert.NotNull(ReductionGuidance.Load(hand, other.Directory).CrossTokenOffsets(target.Vision));
+        Assert.NotNull(ReductionGuidance.Load(hand, other.Directory).CrossTokenOffsets(target.Vision.Info));
     }
 
     [Fact]
