@@ -97,13 +97,13 @@ internal static class CliOptions
     /// <paramref name="modelDirectory"/>, and a <c>text=…</c> spec where no text tower runs (<paramref name="textTower"/>
     /// false: a classifier, or a command that runs the image tower only); MADTP needs an explicit temperature outside eval/sweep.
     /// </summary>
-    public static (Sieve.Reduction.ReductionSpec Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance, string? modelDirectory = null, bool textTower = true)
+    public static (Sieve.Reduction.ModelReduction Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance, string? modelDirectory = null, bool textTower = true)
     {
-        var parsed = Sieve.Reduction.ReductionSpec.Parse(spec);
-        if (!textTower && !parsed.Text.IsNone && parsed.Text.ToString() != parsed.Vision.ToString())
+        var parsed = Sieve.Reduction.ModelReduction.Parse(spec);
+        if (!textTower && !parsed.Text.IsNone && parsed.Text != parsed.Vision)
             throw new ArgumentException($"--reducer '{UsageError.Echo(spec)}': no text tower runs here, so text=… cannot apply; give vision=… or one spec");
         foreach (var tower in new[] { parsed.Vision, parsed.Text })
-            if (tower.NeedsCalibration)
+            if (tower is Sieve.Reduction.MadtpSpec { NeedsCalibration: true })
                 throw new ArgumentException($"--reducer '{tower}': a compute target needs calibration on a labelled set (sieve eval); give a temperature here, madtp:t=…");
         return (parsed, guidance == null ? null : Sieve.Reduction.ReductionGuidance.Load(guidance, modelDirectory));
     }
@@ -115,7 +115,7 @@ internal static class CliOptions
     public static void CheckMerges(Sieve.Reduction.ReducerSpec spec, IImageEncoder encoder)
     {
         int grid = encoder switch { VitModel vit => vit.Config.Grid, ClipModel clip => clip.Config.Grid, _ => 0 };
-        if (grid > 0 && spec.Schedule is { } schedule)
+        if (grid > 0 && spec is Sieve.Reduction.MergingSpec { Schedule: var schedule })
         {
             try { schedule.CheckFits(encoder.ImageTower.Layers, grid * grid, encoder.ImageTower.Name); }
             catch (ArgumentException e) { throw new ArgumentException($"--reducer '{spec}': {e.Message}"); }

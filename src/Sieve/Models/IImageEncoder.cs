@@ -12,7 +12,7 @@ public interface IImageEncoder
     /// <summary>How the model turns an image into its input tensor.</summary>
     ImagePreprocessor Preprocessor { get; }
 
-    /// <summary>The image tower's shape, for binding a token reducer (<see cref="ReductionSpec.Bind"/>).</summary>
+    /// <summary>The image tower's shape, for binding a token reducer (<see cref="ModelReduction.Bind"/>).</summary>
     TowerInfo ImageTower { get; }
 
     /// <summary>Preprocesses the image as the model expects and returns its embedding.</summary>

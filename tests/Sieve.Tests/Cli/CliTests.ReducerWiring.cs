@@ -29,7 +29,7 @@ public sealed partial class CliTests
         string image = WriteImage("rc.png", 12);
         var model = VitModel.Load(ck.Directory);
         var decoded = ImageDecoder.Decode(image);
-        var reduced = Rows(model.Classify(decoded, 10, ReductionSpec.Parse("crossget:r=3").Bind(model.Tower)), showIndex: true);
+        var reduced = Rows(model.Classify(decoded, 10, ModelReduction.Parse("crossget:r=3").Bind(model.Tower)), showIndex: true);
         var dense = Rows(model.Classify(decoded, 10), showIndex: true);
         Assert.NotEqual(dense, reduced);
 
@@ -51,7 +51,7 @@ public sealed partial class CliTests
         var model = ClipModel.Load(ck.Directory);
         var decoded = ImageDecoder.Decode(image);
         string[] labels = ["cat", "dog", "fox"], templates = ["a {}"];
-        var bound = ReductionSpec.Parse(spec);
+        var bound = ModelReduction.Parse(spec);
         var reduced = Rows(model.ZeroShot(labels, templates, bound.Bind(model.Text.Tower)).Classify(decoded, 3, bound.Bind(model.Vision.Tower)), showIndex: false);
         var dense = Rows(model.ZeroShot(labels, templates).Classify(decoded, 3), showIndex: false);
         Assert.NotEqual(dense, reduced);
@@ -78,7 +78,7 @@ public sealed partial class CliTests
         string outFile = Path.Combine(_temp.Path, "re.json");
         var (code, output) = Run("embed", "--model", ck.Directory, "--images", image, "--reducer", "madtp:t=5", "--out", outFile);
         Assert.True(code == 0, output);
-        var reducedImage = model.EncodeImage(decoded, ReductionSpec.Parse("madtp:t=5").Bind(model.Vision.Tower));
+        var reducedImage = model.EncodeImage(decoded, ModelReduction.Parse("madtp:t=5").Bind(model.Vision.Tower));
         Assert.Equal(reducedImage, Embedding(File.ReadAllText(outFile)));
         Assert.NotEqual(model.EncodeImage(decoded), reducedImage);
 
@@ -86,7 +86,7 @@ public sealed partial class CliTests
         File.WriteAllText(texts, "a cat");
         (code, output) = Run("embed", "--model", ck.Directory, "--texts", texts, "--reducer", "text=tome:r=1", "--out", outFile);
         Assert.True(code == 0, output);
-        var reducedText = model.EncodeText("a cat", ReductionSpec.Parse("text=tome:r=1").Bind(model.Text.Tower));
+        var reducedText = model.EncodeText("a cat", ModelReduction.Parse("text=tome:r=1").Bind(model.Text.Tower));
         Assert.Equal(reducedText, Embedding(File.ReadAllText(outFile)));
         Assert.NotEqual(model.EncodeText("a cat"), reducedText);
     }

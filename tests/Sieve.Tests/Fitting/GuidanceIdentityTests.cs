@@ -15,7 +15,7 @@ public class GuidanceIdentityTests
         using var other = TinyModels.Vit(42, DType.F32);
         using var folder = new TempFolder();
         var target = FitTarget.Load(mine.Directory, "tiny-a");
-        var fitter = new CrossGetFitter(target, ReductionSpec.Parse("crossget:r=2"), [new FitSample(new float[3 * TinyModels.VitImage * TinyModels.VitImage], 2)]);
+        var fitter = new CrossGetFitter(target, ModelReduction.Parse("crossget:r=2"), [new FitSample(new float[3 * TinyModels.VitImage * TinyModels.VitImage], 2)]);
         string path = folder.File("guide.safetensors");
         var options = new FitOptions(epochs: 2, learningRate: 0.02, seed: 4);
         GuidanceFile.Save(path, fitter, fitter.InitialParameters(), target, GuidanceFile.Describe(options));

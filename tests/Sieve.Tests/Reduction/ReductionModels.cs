@@ -36,8 +36,8 @@ static class ReductionModels
         (int[], float[]) For(TowerInfo t) => ([t.Layers, t.Width], Support.Rand.Normal(rng, t.Layers * t.Width, std));
         return ReductionGuidance.FromTensors(new Dictionary<string, (int[], float[])>
         {
-            ["crossget.vision.offsets"] = For(model.Vision.Tower),
-            ["crossget.text.offsets"] = For(model.Text.Tower),
+            [GuidanceTensors.CrossTokenOffsets(model.Vision.Tower.Name)] = For(model.Vision.Tower),
+            [GuidanceTensors.CrossTokenOffsets(model.Text.Tower.Name)] = For(model.Text.Tower),
         });
     }
 }
