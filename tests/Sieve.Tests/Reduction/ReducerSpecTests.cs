@@ -91,16 +91,19 @@ public class ReducerSpecTests
         // A merging spec exposes its schedule; the others have none to expose.
         Assert.Equal(MergeSchedule.Ratio(0.1), Assert.IsAssignableFrom<MergingSpec>(ReducerSpec.Parse("crossget:ratio=0.1")).Schedule);
         Assert.IsNotAssignableFrom<MergingSpec>(ReducerSpec.Parse("madtp:t=1"));
+        // A one-entry list fits one depth only, so it is not the constant it prints as (r=13 parses to the constant).
+        Assert.NotEqual(MergeSchedule.PerLayer([13]), MergeSchedule.Constant(13));
+        Assert.Equal(MergeSchedule.PerLayer([13, 2]), MergeSchedule.PerLayer([13, 2]));
     }
 
     static readonly ReducerSpec[] Specs =
     [
         ReducerSpec.None,
         new ToMeSpec(MergeSchedule.Constant(13)),
-        new ToMeSpec(MergeSchedule.Constant(0), proportionalAttention: false),
+        new ToMeSpec(MergeSchedule.Constant(0)),
         new ToMeSpec(MergeSchedule.Ratio(0)),
         new ToMeSpec(MergeSchedule.Ratio(0.1)),
-        new ToMeSpec(MergeSchedule.Ramp(4, 20)),
+        new ToMeSpec(MergeSchedule.Ramp(4, 20), proportionalAttention: false),
         new ToMeSpec(MergeSchedule.PerLayer([16, 16, 8])),
         new CrossGetSpec(MergeSchedule.Constant(13)),
         new CrossGetSpec(MergeSchedule.Ratio(0.25), proportionalAttention: false),
