@@ -33,7 +33,7 @@ public class GuidanceIdentityTests
 
         // A hand-made file has no fingerprint and loads next to any model.
         string hand = folder.File("hand.safetensors");
-        new SafetensorsWriter().Add("crossget.vision.offsets", [TinyModels.VitDepth, TinyModels.VitWidth], new float[TinyModels.VitDepth * TinyModels.VitWidth]).Save(hand);
+        new SafetensorsWriter().Add(GuidanceTensors.CrossTokenOffsets(target.Vision.Name), [TinyModels.VitDepth, TinyModels.VitWidth], new float[TinyModels.VitDepth * TinyModels.VitWidth]).Save(hand);
         Assert.NotNull(ReductionGuidance.Load(hand, other.Directory).CrossTokenOffsets(target.Vision));
     }
 
