@@ -24,7 +24,7 @@ namespace Sieve.Cli.Commands;
 /// </remarks>
 internal static class BenchCommand
 {
-    sealed record Settings(string? Model, string Random, int Runs, int Warmup, int Batch, IReadOnlyList<ReductionSpec> Reducers);
+    sealed record Settings(string? Model, string Random, int Runs, int Warmup, int Batch, IReadOnlyList<ModelReduction> Reducers);
 
     const string ClipB16 = "clip-b16", ViltB32 = "vilt-b32";
 

@@ -98,13 +98,13 @@ internal static class CliOptions
     /// <paramref name="modelDirectory"/>, and a <c>text=…</c> spec where no text tower runs (<paramref name="textTower"/>
     /// false: a classifier, or a command that runs the image tower only); MADTP needs an explicit temperature outside eval/sweep.
     /// </summary>
-    public static (Sieve.Reduction.ReductionSpec Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance, string? modelDirectory = null, bool textTower = true)
+    public static (Sieve.Reduction.ModelReduction Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance, string? modelDirectory = null, bool textTower = true)
     {
-        var parsed = Sieve.Reduction.ReductionSpec.Parse(spec);
-        if (!textTower && !parsed.Text.IsNone && parsed.Text.ToString() != parsed.Vision.ToString())
+        var parsed = Sieve.Reduction.ModelReduction.Parse(spec);
+        if (!textTower && !parsed.Text.IsNone && parsed.Text != parsed.Vision)
             throw new ArgumentException($"--reducer '{UsageError.Echo(spec)}': no text tower runs here, so text=… cannot apply; give vision=… or one spec");
         foreach (var tower in new[] { parsed.Vision, parsed.Text })
-            if (tower.NeedsCalibration)
+            if (tower is Sieve.Reduction.MadtpSpec { NeedsCalibration: true })
                 throw new ArgumentException($"--reducer '{tower}': a compute target needs calibration on a labelled set (sieve eval); give a temperature here, madtp:t=…");
         return (parsed, guidance == null ? null : Sieve.Reduction.ReductionGuidance.Load(guidance, modelDirectory));
     }
@@ -115,7 +115,7 @@ internal static class CliOptions
     /// </summary>
     public static void CheckMerges(Sieve.Reduction.ReducerSpec spec, ITower tower)
     {
-        if (tower.Info.Modality == Sieve.Nn.Modality.Image && spec.Schedule is { } schedule)
+        if (tower.Info.Modality == Sieve.Nn.Modality.Image && spec is Sieve.Reduction.MergingSpec { Schedule: var schedule })
         {
             int side = tower.ImageSize / tower.PatchSize;
             try { schedule.CheckFits(tower.Info.Layers, side * side, tower.Info.Name); }

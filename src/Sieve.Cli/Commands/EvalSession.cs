@@ -90,7 +90,7 @@ internal sealed class EvalSession
 
     ReducerSpec Calibrate(ReducerSpec spec)
     {
-        if (!spec.NeedsCalibration) return spec;
+        if (spec is not MadtpSpec { NeedsCalibration: true }) return spec;
         ReducerSpec Run() => _evaluation.Calibrate(spec, _calibration, _guidance).Spec;
         return _quiet ? Run()
             : CliConsole.Error.Status().Start($"calibrating {Markup.Escape(spec.ToString())} on {Math.Min(_calibration, Images)} images", _ => Run());

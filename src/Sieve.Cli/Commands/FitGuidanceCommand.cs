@@ -45,7 +45,7 @@ internal static class FitGuidanceCommand
             OutputGuard.Check("--out", path, [r.GetValue(data), r.GetValue(classes)], [dir, Directory.Exists(r.GetValue(data)) ? r.GetValue(data) : null]);
             if (r.GetValue(method) == "madtp" && ModelFolder.Detect(dir) == ModelFamily.Vit)
                 throw new ArgumentException($"--method madtp aligns image and text token states; '{r.GetValue(model)}' is a classifier with no text tower (fit --method crossget for it)");
-            var spec = ReductionSpec.Parse(r.GetValue(reducer)!);
+            var spec = ModelReduction.Parse(r.GetValue(reducer)!);
             // A Hub id names the model; a folder is named by its own name.
             var target = FitTarget.Load(dir, Directory.Exists(r.GetValue(model)) ? null : r.GetValue(model));
             var samples = Samples(target, r.GetValue(data)!, r.GetValue(classes), r.GetValue(limit));
@@ -54,7 +54,7 @@ internal static class FitGuidanceCommand
                 : new CrossGetFitter(target, spec, samples);
 
             var details = GuidanceFile.Describe(options);
-            if (objective.Method == "crossget") details["reducer"] = spec.ToString();
+            if (objective is CrossGetFitter) details["reducer"] = spec.ToString();
             else details["tokens"] = GuidanceFile.Text(r.GetValue(tokens));
             // Checkpoints go to a working file beside --out, which takes its name only when the fit ends well: a fit
             // that diverges (or is stopped) never replaces what --out held before.

@@ -149,13 +149,14 @@ public sealed class ClassifierEvaluation
     /// </summary>
     public (ReducerSpec Spec, CalibrationResult Result) Calibrate(ReducerSpec spec, int count, ReductionGuidance? guidance = null)
     {
-        if (!spec.NeedsCalibration) return (spec, new CalibrationResult(spec.Temperature ?? 0, double.NaN, 0));
+        if (spec is not MadtpSpec { NeedsCalibration: true, Target: { } target } madtp)
+            return (spec, new CalibrationResult((spec as MadtpSpec)?.Temperature ?? 0, double.NaN, 0));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         var inputs = Load(Math.Min(count, Images));
         double dense = _model.Macs;
         var result = MadtpCalibration.Calibrate(t =>
         {
-            var reducer = spec.WithTemperature(t).Bind(_model.Info, guidance);
+            var reducer = madtp.WithTemperature(t).Bind(_model.Info, guidance);
             var macs = new long[inputs.Length];
             Threading.ForEachSample(inputs.Length, i =>
             {
@@ -164,8 +165,8 @@ public sealed class ClassifierEvaluation
                 macs[i] = trace.Macs;
             });
             return macs.Average() / dense;
-        }, spec.Target!.Value);
-        return (spec.WithTemperature(result.Temperature), result);
+        }, target);
+        return (madtp.WithTemperature(result.Temperature), result);
     }
 
     float[][] Load(int count)

@@ -18,7 +18,7 @@ namespace Sieve.Fitting;
 public sealed class CrossGetFitter : IFitObjective
 {
     readonly FitTarget _target;
-    readonly ReductionSpec _spec;
+    readonly ModelReduction _spec;
     readonly IReadOnlyList<FitSample> _samples;
     readonly TowerInfo _vision;
     readonly TowerInfo? _text;
@@ -26,7 +26,7 @@ public sealed class CrossGetFitter : IFitObjective
     /// <param name="target">The frozen model.</param>
     /// <param name="spec">The reduction the offsets are fitted under: CrossGET on the vision tower (and the text tower of a CLIP).</param>
     /// <param name="samples">Labelled images (classifier) or image–caption pairs (CLIP).</param>
-    public CrossGetFitter(FitTarget target, ReductionSpec spec, IReadOnlyList<FitSample> samples)
+    public CrossGetFitter(FitTarget target, ModelReduction spec, IReadOnlyList<FitSample> samples)
     {
         _target = target;
         _spec = spec;
@@ -34,7 +34,7 @@ public sealed class CrossGetFitter : IFitObjective
         _vision = target.Vision.Info;
         _text = target.Text?.Info;
         foreach (var tower in new[] { _vision, _text }.OfType<TowerInfo>())
-            if (spec.For(tower).Method != "crossget")
+            if (spec.For(tower) is not CrossGetSpec)
                 throw new ArgumentException($"fitting CrossGET cross tokens needs a crossget reducer on the {tower.Name} tower; '{spec}' gives it {spec.For(tower).Method}");
         for (int i = 0; i < samples.Count; i++)
         {
@@ -47,7 +47,7 @@ public sealed class CrossGetFitter : IFitObjective
     }
 
     /// <inheritdoc />
-    public string Method => "crossget";
+    public string Method => CrossGetSpec.Name;
 
     /// <inheritdoc />
     public int Samples => _samples.Count;
@@ -62,9 +62,9 @@ public sealed class CrossGetFitter : IFitObjective
     {
         var tensors = new Dictionary<string, (int[], float[])>
         {
-            [$"crossget.{_vision.Name}.offsets"] = ([_vision.Layers, _vision.Width], SampleMean.ToFloat(parameters.AsSpan(0, VisionSize))),
+            [GuidanceTensors.CrossTokenOffsets(_vision.Name)] = ([_vision.Layers, _vision.Width], SampleMean.ToFloat(parameters.AsSpan(0, VisionSize))),
         };
-        if (_text is { } t) tensors[$"crossget.{t.Name}.offsets"] = ([t.Layers, t.Width], SampleMean.ToFloat(parameters.AsSpan(VisionSize)));
+        if (_text is { } t) tensors[GuidanceTensors.CrossTokenOffsets(t.Name)] = ([t.Layers, t.Width], SampleMean.ToFloat(parameters.AsSpan(VisionSize)));
         return tensors;
     }
 

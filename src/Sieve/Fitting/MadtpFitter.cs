@@ -52,7 +52,7 @@ public sealed class MadtpFitter : IFitObjective
     }
 
     /// <inheritdoc />
-    public string Method => "madtp";
+    public string Method => MadtpSpec.Name;
 
     /// <inheritdoc />
     public int Samples => _states.Length;
@@ -80,9 +80,9 @@ public sealed class MadtpFitter : IFitObjective
         var text = _target.Text!.Info;
         return new Dictionary<string, (int[], float[])>
         {
-            ["madtp.tokens"] = ([_count, _width], SampleMean.ToFloat(parameters.AsSpan(0, TokenSize))),
-            [$"madtp.{vision.Name}.maps"] = ([vision.Layers, _width, vision.Width], SampleMean.ToFloat(parameters.AsSpan(TokenSize, VisionMapSize))),
-            [$"madtp.{text.Name}.maps"] = ([text.Layers, _width, text.Width], SampleMean.ToFloat(parameters.AsSpan(TokenSize + VisionMapSize))),
+            [GuidanceTensors.MagTokens] = ([_count, _width], SampleMean.ToFloat(parameters.AsSpan(0, TokenSize))),
+            [GuidanceTensors.MagMaps(vision.Name)] = ([vision.Layers, _width, vision.Width], SampleMean.ToFloat(parameters.AsSpan(TokenSize, VisionMapSize))),
+            [GuidanceTensors.MagMaps(text.Name)] = ([text.Layers, _width, text.Width], SampleMean.ToFloat(parameters.AsSpan(TokenSize + VisionMapSize))),
         };
     }
 

@@ -92,7 +92,7 @@ public sealed class ClipModel : IImageEncoder, ITextModel
     /// </summary>
     /// <param name="reduction">The reducers per tower.</param>
     /// <param name="guidance">Fitted guidance for this model, or null.</param>
-    public ClipModel WithReduction(ReductionSpec reduction, ReductionGuidance? guidance = null)
+    public ClipModel WithReduction(ModelReduction reduction, ReductionGuidance? guidance = null)
     {
         var reduced = (ClipModel)MemberwiseClone();
         reduced.Vision = Vision.WithReducer(reduction.Bind(Vision.Info, guidance));
@@ -100,7 +100,7 @@ public sealed class ClipModel : IImageEncoder, ITextModel
         return reduced;
     }
 
-    IModel IModel.WithReduction(ReductionSpec reduction, ReductionGuidance? guidance) => WithReduction(reduction, guidance);
+    IModel IModel.WithReduction(ModelReduction reduction, ReductionGuidance? guidance) => WithReduction(reduction, guidance);
 
     /// <summary>Projected image embedding (not normalised).</summary>
     public float[] EncodeImage(RgbImage image) => Vision.Encode(Preprocess(image));

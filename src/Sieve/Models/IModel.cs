@@ -14,5 +14,5 @@ public interface IModel
     /// </summary>
     /// <param name="reduction">The reducers per tower.</param>
     /// <param name="guidance">Fitted guidance for this model, or null.</param>
-    IModel WithReduction(ReductionSpec reduction, ReductionGuidance? guidance = null);
+    IModel WithReduction(ModelReduction reduction, ReductionGuidance? guidance = null);
 }

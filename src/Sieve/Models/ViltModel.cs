@@ -134,14 +134,14 @@ public sealed class ViltModel : IModel, ITower
     /// </summary>
     /// <param name="reduction">The reducer spec.</param>
     /// <param name="guidance">Fitted guidance for this model, or null.</param>
-    public ViltModel WithReduction(ReductionSpec reduction, ReductionGuidance? guidance = null)
+    public ViltModel WithReduction(ModelReduction reduction, ReductionGuidance? guidance = null)
     {
         var reduced = (ViltModel)MemberwiseClone();
         reduced._reducer = reduction.Bind(Info, guidance);
         return reduced;
     }
 
-    IModel IModel.WithReduction(ReductionSpec reduction, ReductionGuidance? guidance) => WithReduction(reduction, guidance);
+    IModel IModel.WithReduction(ModelReduction reduction, ReductionGuidance? guidance) => WithReduction(reduction, guidance);
 
     /// <summary>The output of the head the checkpoint has: VQA logits, else the matching score (one value), else the pooler output.</summary>
     public float[] Forward(TowerInput input, BlockHook? hook = null)

@@ -88,14 +88,14 @@ public sealed class VitModel : IImageEncoder, IReadoutTower
     /// </summary>
     /// <param name="reduction">The reducer spec; a text-only spec leaves the ViT dense.</param>
     /// <param name="guidance">Fitted guidance for this model, or null.</param>
-    public VitModel WithReduction(ReductionSpec reduction, ReductionGuidance? guidance = null)
+    public VitModel WithReduction(ModelReduction reduction, ReductionGuidance? guidance = null)
     {
         var reduced = (VitModel)MemberwiseClone();
         reduced._reducer = reduction.Bind(Info, guidance);
         return reduced;
     }
 
-    IModel IModel.WithReduction(ReductionSpec reduction, ReductionGuidance? guidance) => WithReduction(reduction, guidance);
+    IModel IModel.WithReduction(ModelReduction reduction, ReductionGuidance? guidance) => WithReduction(reduction, guidance);
 
     /// <summary>Final-normed class token (the head's input) for a preprocessed image.</summary>
     /// <param name="pixels">Preprocessed image [3, S, S].</param>

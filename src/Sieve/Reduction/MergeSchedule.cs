@@ -5,9 +5,9 @@ namespace Sieve.Reduction;
 /// <summary>
 /// How many tokens a merging reducer removes in each block: a constant r, a per-layer list, a linear
 /// ramp r_l = round(r_min + l·(r_max − r_min)/(L − 1)), or a ratio of the current candidates.
-/// Always capped at ⌊candidates / 2⌋ (every source needs a distinct partner).
+/// Always capped at ⌊candidates / 2⌋ (every source needs a distinct partner). Equal when written alike.
 /// </summary>
-public sealed class MergeSchedule
+public sealed class MergeSchedule : IEquatable<MergeSchedule>
 {
     readonly int[]? _list;
 
@@ -72,6 +72,16 @@ public sealed class MergeSchedule
             if (Raw(layer, layers, candidates) > most)
                 throw new ArgumentException($"r={Text} asks for more merges per block than the {tower} tower's {candidates} tokens can give: r is at most {most}");
     }
+
+    /// <summary>Equal when of the same kind (a one-entry list is not a constant: it fits one depth only) and written the same.</summary>
+    public bool Equals(MergeSchedule? other) =>
+        other is not null && Text == other.Text && IsRatio == other.IsRatio && (_list == null) == (other._list == null);
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as MergeSchedule);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Text, IsRatio);
 
     /// <summary>Tokens to merge in block <paramref name="layer"/> of <paramref name="layers"/>, capped for <paramref name="candidates"/>.</summary>
     public int For(int layer, int layers, int candidates) => (int)Math.Min(Raw(layer, layers, candidates), candidates / 2);

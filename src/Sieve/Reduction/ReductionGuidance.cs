@@ -62,9 +62,7 @@ public sealed class ReductionGuidance
         var tensors = new Dictionary<string, (int[], float[])>();
         foreach (var (name, info) in file.Tensors)
         {
-            bool known = name is "madtp.tokens" || (name.StartsWith("crossget.", StringComparison.Ordinal) && name.EndsWith(".offsets", StringComparison.Ordinal))
-                || (name.StartsWith("madtp.", StringComparison.Ordinal) && name.EndsWith(".maps", StringComparison.Ordinal));
-            if (!known) throw new SieveFormatException($"{path}: tensor '{name}' is not guidance (expected crossget.<tower>.offsets, madtp.tokens, madtp.<tower>.maps)");
+            if (!GuidanceTensors.IsGuidance(name)) throw new SieveFormatException($"{path}: tensor '{name}' is not guidance (expected {GuidanceTensors.Expected})");
             var values = file.ReadFloats(name);
             FiniteValues.Require(values, name, path, info.Shape.AsSpan());
             tensors[name] = (info.Shape.ToArray(), values);
@@ -77,15 +75,15 @@ public sealed class ReductionGuidance
         new(name, tensors.ToDictionary(p => p.Key, p => (p.Value.Shape, p.Value.Data)), new Dictionary<string, string>());
 
     /// <summary>The tower's fitted cross-token offsets [layers × width], or null when the file has none.</summary>
-    public float[]? CrossTokenOffsets(TowerInfo tower) => Find($"crossget.{tower.Name}.offsets", tower.Layers, tower.Width);
+    public float[]? CrossTokenOffsets(TowerInfo tower) => Find(GuidanceTensors.CrossTokenOffsets(tower.Name), tower.Layers, tower.Width);
 
     /// <summary>The alignment tokens, or null when the file has none.</summary>
-    public MagTokens? MagTokens => _tensors.TryGetValue("madtp.tokens", out var t)
-        ? t.Shape.Length == 2 ? new MagTokens(t.Data, t.Shape[0], t.Shape[1]) : throw Shape("madtp.tokens", t.Shape, "[M, D_s]")
+    public MagTokens? MagTokens => _tensors.TryGetValue(GuidanceTensors.MagTokens, out var t)
+        ? t.Shape.Length == 2 ? new MagTokens(t.Data, t.Shape[0], t.Shape[1]) : throw Shape(GuidanceTensors.MagTokens, t.Shape, "[M, D_s]")
         : null;
 
     /// <summary>The tower's maps to the alignment width, or null.</summary>
-    public float[]? MagMaps(TowerInfo tower) => MagTokens is { } mag ? Find($"madtp.{tower.Name}.maps", tower.Layers, mag.Width, tower.Width) : null;
+    public float[]? MagMaps(TowerInfo tower) => MagTokens is { } mag ? Find(GuidanceTensors.MagMaps(tower.Name), tower.Layers, mag.Width, tower.Width) : null;
 
     float[]? Find(string name, params int[] shape)
     {

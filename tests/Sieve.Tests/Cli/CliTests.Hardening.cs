@@ -121,6 +121,7 @@ public sealed partial class CliTests
         Assert.Contains("names no reducer", Refused(Run("classify", "-m", vit.Directory, "-r", ";", image)));
         int patches = (TinyModels.VitImage / TinyModels.VitPatch) * (TinyModels.VitImage / TinyModels.VitPatch);
         Assert.Contains($"r is at most {patches / 2}", Refused(Run("classify", "-m", vit.Directory, "-r", "tome:r=1000", image)));
+        Assert.Contains($"r is at most {patches / 2}", Refused(Run("classify", "-m", vit.Directory, "-r", "crossget:r=1000", image)));
         Assert.Equal(0, Run("classify", "-m", vit.Directory, "-r", $"tome:r={patches / 2}", image).Code); // the maximum itself runs
         Assert.Contains($"r is at most {patches / 2}", Refused(Run("bench", "-m", vit.Directory, "--runs", "1", "--warmup", "0", "-r", "tome:r=1000")));
         Assert.Contains("'cat' 2 times", Refused(Run("zeroshot", "-m", clip.Directory, "--labels", "cat,dog,cat", image)));

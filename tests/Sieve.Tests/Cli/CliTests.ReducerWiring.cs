@@ -29,7 +29,7 @@ public sealed partial class CliTests
         string image = WriteImage("rc.png", 12);
         var model = VitModel.Load(ck.Directory);
         var decoded = ImageDecoder.Decode(image);
-        var reduced = Rows(model.WithReduction(ReductionSpec.Parse("crossget:r=3")).Classify(decoded, 10), showIndex: true);
+        var reduced = Rows(model.WithReduction(ModelReduction.Parse("crossget:r=3")).Classify(decoded, 10), showIndex: true);
         var dense = Rows(model.Classify(decoded, 10), showIndex: true);
         Assert.NotEqual(dense, reduced);
 
@@ -51,7 +51,7 @@ public sealed partial class CliTests
         var model = ClipModel.Load(ck.Directory);
         var decoded = ImageDecoder.Decode(image);
         string[] labels = ["cat", "dog", "fox"], templates = ["a {}"];
-        var bound = ReductionSpec.Parse(spec);
+        var bound = ModelReduction.Parse(spec);
         var reduced = Rows(model.WithReduction(bound).ZeroShot(labels, templates).Classify(decoded, 3), showIndex: false);
         var dense = Rows(model.ZeroShot(labels, templates).Classify(decoded, 3), showIndex: false);
         Assert.NotEqual(dense, reduced);
@@ -78,7 +78,7 @@ public sealed partial class CliTests
         string outFile = Path.Combine(_temp.Path, "re.json");
         var (code, output) = Run("embed", "--model", ck.Directory, "--images", image, "--reducer", "madtp:t=5", "--out", outFile);
         Assert.True(code == 0, output);
-        var reducedImage = model.WithReduction(ReductionSpec.Parse("madtp:t=5")).EncodeImage(decoded);
+        var reducedImage = model.WithReduction(ModelReduction.Parse("madtp:t=5")).EncodeImage(decoded);
         Assert.Equal(reducedImage, Embedding(File.ReadAllText(outFile)));
         Assert.NotEqual(model.EncodeImage(decoded), reducedImage);
 
@@ -86,7 +86,7 @@ public sealed partial class CliTests
         File.WriteAllText(texts, "a cat");
         (code, output) = Run("embed", "--model", ck.Directory, "--texts", texts, "--reducer", "text=tome:r=1", "--out", outFile);
         Assert.True(code == 0, output);
-        var reducedText = model.WithReduction(ReductionSpec.Parse("text=tome:r=1")).EncodeText("a cat");
+        var reducedText = model.WithReduction(ModelReduction.Parse("text=tome:r=1")).EncodeText("a cat");
         Assert.Equal(reducedText, Embedding(File.ReadAllText(outFile)));
         Assert.NotEqual(model.EncodeText("a cat"), reducedText);
     }

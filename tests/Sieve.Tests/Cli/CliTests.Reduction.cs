@@ -27,7 +27,7 @@ public sealed partial class CliTests
     static (double Top1, double Top5, double Agreement, double GMacs) Expected(string modelDir, string data, string spec)
     {
         var model = Sieve.Models.VitModel.Load(modelDir);
-        var reducer = Sieve.Reduction.ReductionSpec.Parse(spec).Bind(model.Info);
+        var reducer = Sieve.Reduction.ModelReduction.Parse(spec).Bind(model.Info);
         int top1 = 0, top5 = 0, agree = 0;
         long macs = 0;
         var files = Directory.GetFiles(data, "*.png");
@@ -128,7 +128,7 @@ public sealed partial class CliTests
         var model = Sieve.Models.VitModel.Load(ck.Directory);
         var view = model.Preprocessor.View(Sieve.Data.ImageDecoder.Decode(input));
         var trace = new Sieve.Eval.ForwardTrace { KeepSourceMaps = true };
-        model.Features(model.Preprocessor.Process(Sieve.Data.ImageDecoder.Decode(input)), BlockHook.Combine(Sieve.Reduction.ReductionSpec.Parse("tome:r=3").Bind(model.Info), trace));
+        model.Features(model.Preprocessor.Process(Sieve.Data.ImageDecoder.Decode(input)), BlockHook.Combine(Sieve.Reduction.ModelReduction.Parse("tome:r=3").Bind(model.Info), trace));
         const int patch = TinyModels.VitPatch, grid = TinyModels.VitImage / patch;
         for (int panel = 0; panel < 3; panel++)
         {
@@ -160,7 +160,7 @@ public sealed partial class CliTests
         var (code, output) = Run("classify", "--model", vit.Directory, "--reducer", "crossget:r=3", image);
         Assert.True(code == 0, output);
         var want = Sieve.Models.VitModel.Load(vit.Directory);
-        var expected = want.WithReduction(Sieve.Reduction.ReductionSpec.Parse("crossget:r=3")).Classify(Sieve.Data.ImageDecoder.Decode(image), 5);
+        var expected = want.WithReduction(Sieve.Reduction.ModelReduction.Parse("crossget:r=3")).Classify(Sieve.Data.ImageDecoder.Decode(image), 5);
         Assert.Contains($"{expected[0].Label} ({expected[0].Index})", output);
 
         using var clip = TinyModels.Clip(66, DType.F32);

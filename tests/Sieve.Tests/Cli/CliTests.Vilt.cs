@@ -42,7 +42,7 @@ public sealed partial class CliTests
         Assert.Contains("its last 4 were dropped", rows[1].GetProperty("warning").GetString());
 
         var model = ViltModel.Load(ck.Directory);
-        var want = model.WithReduction(ReductionSpec.Parse("tome:r=2")).Answer(ImageDecoder.Decode(Path.Combine(folder, "1.png")), "what is the dog?", 5);
+        var want = model.WithReduction(ModelReduction.Parse("tome:r=2")).Answer(ImageDecoder.Decode(Path.Combine(folder, "1.png")), "what is the dog?", 5);
         var got = rows[2].GetProperty("answers").EnumerateArray().ToArray();
         Assert.Equal(5, got.Length);
         Assert.Equal(want.Select(p => p.Label), got.Select(a => a.GetProperty("answer").GetString()));

@@ -43,7 +43,7 @@ public sealed class FitterTests : IDisposable
     public void CrossGetOnClipLowersTheJensenShannonLossDeterministically()
     {
         var target = FitTarget.Load(_clip.Directory, "tiny-clip");
-        var fitter = new CrossGetFitter(target, ReductionSpec.Parse("crossget:r=2"), Pairs(target, 32));
+        var fitter = new CrossGetFitter(target, ModelReduction.Parse("crossget:r=2"), Pairs(target, 32));
         var all = Enumerable.Range(0, fitter.Samples).ToArray();
         double before = GuidanceTrainer.MeanLoss(fitter, all, fitter.InitialParameters(), 8);
         var result = ThreadCountCollection.With(2, () => GuidanceTrainer.Fit(fitter, Options));
@@ -72,7 +72,7 @@ public sealed class FitterTests : IDisposable
         var target = FitTarget.Load(_vit.Directory);
         var rng = new Random(4);
         var samples = Enumerable.Range(0, 3).Select(i => new FitSample(Rand.Uniform(rng, 3 * TinyModels.VitImage * TinyModels.VitImage), i)).ToList();
-        var fitter = new CrossGetFitter(target, ReductionSpec.Parse("crossget:r=3"), samples);
+        var fitter = new CrossGetFitter(target, ModelReduction.Parse("crossget:r=3"), samples);
         int[] batch = [0, 1, 2];
         var p = FiniteDifferences.Normal(rng, fitter.InitialParameters().Length, 0.2);
         var gradient = new double[p.Length];
@@ -101,7 +101,7 @@ public sealed class FitterTests : IDisposable
         int pixels = 3 * TinyModels.VitImage * TinyModels.VitImage;
         var patterns = Enumerable.Range(0, 3).Select(_ => Rand.Uniform(rng, pixels)).ToArray();
         var samples = Enumerable.Range(0, 24).Select(i => new FitSample(patterns[i % 3].Select(v => v + 0.1f * (float)rng.NextDouble()).ToArray(), i % 3)).ToList();
-        var fitter = new CrossGetFitter(target, ReductionSpec.Parse("crossget:r=3"), samples);
+        var fitter = new CrossGetFitter(target, ModelReduction.Parse("crossget:r=3"), samples);
         var result = GuidanceTrainer.Fit(fitter, Options);
         Assert.True(result.BestLoss < 0.8 * result.InitialLoss, $"{result.InitialLoss} → {result.BestLoss}");
     }
@@ -118,7 +118,7 @@ public sealed class FitterTests : IDisposable
 
         var guidance = ReductionGuidance.FromTensors(fitter.Guidance(result.Parameters));
         Assert.Equal((8, TinyModels.ClipProjection), (guidance.MagTokens!.Count, guidance.MagTokens.Width));
-        var reducer = ReductionSpec.Parse("madtp:t=1").Bind(target.Vision.Info, guidance);
+        var reducer = ModelReduction.Parse("madtp:t=1").Bind(target.Vision.Info, guidance);
         // Parameters: the 8 alignment tokens [8, D_s], then the vision maps [layers, D_s, D], then the text maps.
         int tokens = 8 * TinyModels.ClipProjection, maps = target.Vision.Info.Layers * TinyModels.ClipProjection * target.Vision.Info.Width;
         var expected = new MadtpReducer(target.Vision.Info, 1, new MagTokens(result.Parameters[..tokens].Select(v => (float)v).ToArray(), 8, TinyModels.ClipProjection),
@@ -156,10 +156,10 @@ public sealed class FitterTests : IDisposable
         var image = new FitSample(new float[3 * TinyModels.VitImage * TinyModels.VitImage], 1);
         Assert.Contains("'tiny-vit' is a classifier with no text tower", Assert.Throws<ArgumentException>(() => new MadtpFitter(vit, [image])).Message);
         Assert.Contains("needs a crossget reducer on the vision tower; 'tome:r=2' gives it tome",
-            Assert.Throws<ArgumentException>(() => new CrossGetFitter(vit, ReductionSpec.Parse("tome:r=2"), [image])).Message);
+            Assert.Throws<ArgumentException>(() => new CrossGetFitter(vit, ModelReduction.Parse("tome:r=2"), [image])).Message);
         Assert.Contains("needs a crossget reducer on the text tower",
-            Assert.Throws<ArgumentException>(() => new CrossGetFitter(clip, ReductionSpec.Parse("vision=crossget:r=2"), Pairs(clip, 2))).Message);
-        Assert.Contains("class labels in 0…9", Assert.Throws<ArgumentException>(() => new CrossGetFitter(vit, ReductionSpec.Parse("crossget:r=2"), [new FitSample(image.Pixels, 10)])).Message);
-        Assert.Contains("image–caption pairs", Assert.Throws<ArgumentException>(() => new CrossGetFitter(clip, ReductionSpec.Parse("crossget:r=2"), [image])).Message);
+            Assert.Throws<ArgumentException>(() => new CrossGetFitter(clip, ModelReduction.Parse("vision=crossget:r=2"), Pairs(clip, 2))).Message);
+        Assert.Contains("class labels in 0…9", Assert.Throws<ArgumentException>(() => new CrossGetFitter(vit, ModelReduction.Parse("crossget:r=2"), [new FitSample(image.Pixels, 10)])).Message);
+        Assert.Contains("image–caption pairs", Assert.Throws<ArgumentException>(() => new CrossGetFitter(clip, ModelReduction.Parse("crossget:r=2"), [image])).Message);
     }
 }

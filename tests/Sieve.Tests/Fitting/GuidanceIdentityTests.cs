@@ -15,7 +15,7 @@ public class GuidanceIdentityTests
         using var other = TinyModels.Vit(42, DType.F32);
         using var folder = new TempFolder();
         var target = FitTarget.Load(mine.Directory, "tiny-a");
-        var fitter = new CrossGetFitter(target, ReductionSpec.Parse("crossget:r=2"), [new FitSample(new float[3 * TinyModels.VitImage * TinyModels.VitImage], 2)]);
+        var fitter = new CrossGetFitter(target, ModelReduction.Parse("crossget:r=2"), [new FitSample(new float[3 * TinyModels.VitImage * TinyModels.VitImage], 2)]);
         string path = folder.File("guide.safetensors");
         var options = new FitOptions(epochs: 2, learningRate: 0.02, seed: 4);
         GuidanceFile.Save(path, fitter, fitter.InitialParameters(), target, GuidanceFile.Describe(options));
@@ -33,7 +33,7 @@ public class GuidanceIdentityTests
 
         // A hand-made file has no fingerprint and loads next to any model.
         string hand = folder.File("hand.safetensors");
-        new SafetensorsWriter().Add("crossget.vision.offsets", [TinyModels.VitDepth, TinyModels.VitWidth], new float[TinyModels.VitDepth * TinyModels.VitWidth]).Save(hand);
+        new SafetensorsWriter().Add(GuidanceTensors.CrossTokenOffsets(target.Vision.Info.Name), [TinyModels.VitDepth, TinyModels.VitWidth], new float[TinyModels.VitDepth * TinyModels.VitWidth]).Save(hand);
         Assert.NotNull(ReductionGuidance.Load(hand, other.Directory).CrossTokenOffsets(target.Vision.Info));
     }
 

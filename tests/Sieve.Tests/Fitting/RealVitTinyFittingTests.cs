@@ -27,7 +27,7 @@ public class RealVitTinyFittingTests(ITestOutputHelper output)
         Threading.ForEachSample(n, i => inputs[i] = vit.Preprocess(ImageDecoder.Decode(data.Files[i])));
         var samples = Enumerable.Range(0, n).Select(i => new FitSample(inputs[i], data.Labels[i])).ToList();
 
-        var spec = ReductionSpec.Parse("crossget:r=16");
+        var spec = ModelReduction.Parse("crossget:r=16");
         var fitter = new CrossGetFitter(target, spec, samples);
         var result = GuidanceTrainer.Fit(fitter, new FitOptions(epochs: 1, learningRate: 0.003, batchSize: 8, holdOut: 0));
         var all = Enumerable.Range(0, n).ToArray();

@@ -138,16 +138,16 @@ public class ViltModelTests
         using var ck = TinyVilt.Write(84, shape);
         var model = ViltModel.Load(ck.Directory);
         Assert.Equal(new TowerInfo("fusion", Modality.Multimodal, shape.Layers, shape.Width, shape.Heads), model.Info);
-        var reducer = ReductionSpec.Parse("tome:r=2").Bind(model.Info)!;
+        var reducer = ModelReduction.Parse("tome:r=2").Bind(model.Info)!;
         var trace = new ForwardTrace();
         var input = Input(85, 32, 32);
         model.Answer(input, hook: BlockHook.Combine(reducer, trace));
         Assert.Equal([27, 25], trace.Layers.Select(l => l.AttentionTokens));
         Assert.Equal([25, 23], trace.Layers.Select(l => l.MlpTokens));
         Assert.True(trace.Macs < model.AnswerMacs(Question.Length, 4, 4));
-        Assert.Equal(model.Pooled(input), model.Pooled(input, ReductionSpec.Parse("tome:r=0").Bind(model.Info)));
+        Assert.Equal(model.Pooled(input), model.Pooled(input, ModelReduction.Parse("tome:r=0").Bind(model.Info)));
 
-        var vision = ReductionSpec.Parse("tome:r=2").Bind(new TowerInfo("vision", Modality.Image, 2, shape.Width, shape.Heads));
+        var vision = ModelReduction.Parse("tome:r=2").Bind(new TowerInfo("vision", Modality.Image, 2, shape.Width, shape.Heads));
         Assert.Throws<ArgumentException>(() => model.Pooled(input, vision));
     }
 

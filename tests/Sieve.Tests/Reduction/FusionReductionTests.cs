@@ -11,7 +11,7 @@ public class FusionReductionTests
     [Fact]
     public void PumerPrunesAndMergesOnlyInItsLayersWithRoundHalfToEven()
     {
-        var reducer = ReductionSpec.Parse("pumer:layers=1/3/4").Bind(Small.Info)!;
+        var reducer = ModelReduction.Parse("pumer:layers=1/3/4").Bind(Small.Info)!;
         var (_, steps, final) = Small.Run(texts: 40, images: 145, inputSeed: 1, reducer);
         using (final)
         {
@@ -27,7 +27,7 @@ public class FusionReductionTests
     [Fact]
     public void PumerNeverMixesModalitiesAndDropsWhatItPrunes()
     {
-        var reducer = ReductionSpec.Parse("pumer:layers=0/2,p=0.3,mi=0.3,mt=0.3").Bind(Small.Info)!;
+        var reducer = ModelReduction.Parse("pumer:layers=0/2,p=0.3,mi=0.3,mt=0.3").Bind(Small.Info)!;
         var (_, _, final) = Small.Run(texts: 12, images: 50, inputSeed: 2, reducer);
         using (final)
         {
@@ -48,7 +48,7 @@ public class FusionReductionTests
     public void PumerWithZeroRatiosIsTheDenseStreamBitForBit()
     {
         var dense = Small.Run(20, 65, 3, reducer: null);
-        var zero = Small.Run(20, 65, 3, ReductionSpec.Parse("pumer:layers=1/3/4,p=0,mi=0,mt=0").Bind(Small.Info));
+        var zero = Small.Run(20, 65, 3, ModelReduction.Parse("pumer:layers=1/3/4,p=0,mi=0,mt=0").Bind(Small.Info));
         using (dense.Final)
         using (zero.Final)
         {
@@ -63,7 +63,7 @@ public class FusionReductionTests
     [InlineData("madtp:t=0.05,m=8")]
     public void MatchersAndPrunersKeepModalitiesApartAndInvariantsHold(string spec)
     {
-        var probe = new InvariantProbe(ReductionSpec.Parse(spec).Bind(Small.Info)!);
+        var probe = new InvariantProbe(ModelReduction.Parse(spec).Bind(Small.Info)!);
         var (_, _, final) = Small.Run(texts: 16, images: 65, inputSeed: 4, probe);
         using (final)
         {
@@ -159,13 +159,13 @@ public class FusionReductionTests
     public void PumerIsRefusedOnASingleModalityTowerAndWithBadSettings()
     {
         var vision = new TowerInfo("vision", Modality.Image, 12, 64, 4);
-        var e = Assert.Throws<ArgumentException>(() => ReductionSpec.Parse("pumer").Bind(vision));
+        var e = Assert.Throws<ArgumentException>(() => ModelReduction.Parse("pumer").Bind(vision));
         Assert.Contains("fusion model", e.Message);
-        Assert.Contains("layer 12", Assert.Throws<ArgumentException>(() => ReductionSpec.Parse("pumer:layers=2/12").Bind(Small.Info with { Layers = 12 })).Message);
+        Assert.Contains("layer 12", Assert.Throws<ArgumentException>(() => ModelReduction.Parse("pumer:layers=2/12").Bind(Small.Info with { Layers = 12 })).Message);
         Assert.Contains("p must be in [0, 1)", Assert.Throws<ArgumentException>(() => ReducerSpec.Parse("pumer:p=1.5")).Message);
         Assert.Contains("ascending", Assert.Throws<ArgumentException>(() => ReducerSpec.Parse("pumer:layers=5/2")).Message);
         Assert.Equal("pumer", ReducerSpec.Parse("pumer:layers=2/5/8,p=0.1").ToString());
         Assert.Equal("pumer:layers=1/3,p=0.2,mi=0.3,mt=0", ReducerSpec.Parse("pumer:layers=1/3,p=0.2,mt=0").ToString());
-        Assert.Contains("one spec", Assert.Throws<ArgumentException>(() => ReductionSpec.Parse("vision=tome:r=2;text=none").Bind(Small.Info)).Message);
+        Assert.Contains("one spec", Assert.Throws<ArgumentException>(() => ModelReduction.Parse("vision=tome:r=2;text=none").Bind(Small.Info)).Message);
     }
 }

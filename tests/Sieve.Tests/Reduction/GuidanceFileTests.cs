@@ -18,8 +18,8 @@ public class GuidanceFileTests
         using var folder = new TempFolder();
         string path = folder.File("guidance.safetensors");
         new SafetensorsWriter()
-            .Add("crossget.vision.offsets", [vision.Layers, vision.Width], offsets)
-            .Add("madtp.tokens", [7, vision.Width], mag)
+            .Add(GuidanceTensors.CrossTokenOffsets(vision.Name), [vision.Layers, vision.Width], offsets)
+            .Add(GuidanceTensors.MagTokens, [7, vision.Width], mag)
             .AddMetadata("model", "small")
             .Save(path);
 
@@ -32,15 +32,15 @@ public class GuidanceFileTests
         // Loaded offsets add the cross token (one more token in the first block) and move the output.
         var pixels = ReductionModels.Pixels(model, 2);
         var trace = new ForwardTrace();
-        var guided = model.Vision.Encode(pixels, BlockHook.Combine(ReductionSpec.Parse("crossget:r=4").Bind(vision, guidance), trace));
+        var guided = model.Vision.Encode(pixels, BlockHook.Combine(ModelReduction.Parse("crossget:r=4").Bind(vision, guidance), trace));
         Assert.Equal(model.Vision.Tokens + 1, trace.Layers[0].AttentionTokens);
-        Assert.NotEqual(model.Vision.Encode(pixels, ReductionSpec.Parse("crossget:r=4").Bind(vision)), guided);
+        Assert.NotEqual(model.Vision.Encode(pixels, ModelReduction.Parse("crossget:r=4").Bind(vision)), guided);
         // Exactly the offsets written, in layer order: the forward of a reducer given the array itself.
         Assert.Equal(model.Vision.Encode(pixels, new CrossGetReducer(vision, MergeSchedule.Constant(4), offsets)), guided);
-        Assert.IsType<MadtpReducer>(ReductionSpec.Parse("madtp:t=1").Bind(vision, guidance));
+        Assert.IsType<MadtpReducer>(ModelReduction.Parse("madtp:t=1").Bind(vision, guidance));
         Assert.Equal(mag, guidance.MagTokens.Tokens.ToArray());
         Assert.Equal(model.Vision.Encode(pixels, new MadtpReducer(vision, 1, new MagTokens(mag, 7, vision.Width))),
-            model.Vision.Encode(pixels, ReductionSpec.Parse("madtp:t=1").Bind(vision, guidance)));
+            model.Vision.Encode(pixels, ModelReduction.Parse("madtp:t=1").Bind(vision, guidance)));
     }
 
     [Fact]

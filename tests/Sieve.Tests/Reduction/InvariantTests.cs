@@ -19,7 +19,7 @@ public class InvariantTests
     public void NothingReducedIsTheDenseModelBitForBit(string spec)
     {
         var model = ReductionModels.Small;
-        var reduction = ReductionSpec.Parse(spec);
+        var reduction = ModelReduction.Parse(spec);
         var pixels = ReductionModels.Pixels(model, 1);
         var ids = ReductionModels.Text(model, 20, 2);
         Assert.Equal(model.Vision.Encode(pixels), model.Vision.Encode(pixels, reduction.Bind(model.Vision.Info)));
@@ -31,7 +31,7 @@ public class InvariantTests
     public void EveryStepKeepsSizesProtectedTokensAndSourceMapConsistent(string spec)
     {
         var model = ReductionModels.Small;
-        var reduction = ReductionSpec.Parse(spec);
+        var reduction = ModelReduction.Parse(spec);
         foreach (var (tower, run) in Towers(model))
         {
             var probe = new InvariantProbe(reduction.Bind(tower)!);
@@ -50,7 +50,7 @@ public class InvariantTests
     {
         var model = ReductionModels.Small;
         var trace = new ForwardTrace();
-        model.Vision.Encode(ReductionModels.Pixels(model, 3), BlockHook.Combine(ReductionSpec.Parse(spec).Bind(model.Vision.Info), trace));
+        model.Vision.Encode(ReductionModels.Pixels(model, 3), BlockHook.Combine(ModelReduction.Parse(spec).Bind(model.Vision.Info), trace));
         Assert.Equal([57, 49, 41], trace.Layers.Select(l => l.MlpTokens));
         Assert.Equal([65, 57, 49], trace.Layers.Select(l => l.AttentionTokens));
     }
@@ -107,7 +107,7 @@ public class InvariantTests
     public void ResultsDoNotDependOnThreadCountOrBatchComposition(string spec)
     {
         var model = ReductionModels.Small;
-        var reducer = ReductionSpec.Parse(spec).Bind(model.Vision.Info);
+        var reducer = ModelReduction.Parse(spec).Bind(model.Vision.Info);
         var images = Enumerable.Range(10, 3).Select(s => ReductionModels.Pixels(model, s)).ToArray();
         var single = Support.ThreadCountCollection.With(1, () => images.Select(p => model.Vision.Encode(p, reducer)).ToArray());
         var (latency, batch, alone) = Support.ThreadCountCollection.With(2, () =>
@@ -138,7 +138,7 @@ public class InvariantTests
     public void AReducerForAnotherTowerIsRefused()
     {
         var model = ReductionModels.Small;
-        var textReducer = ReductionSpec.Parse("tome:r=2").Bind(model.Text.Info);
+        var textReducer = ModelReduction.Parse("tome:r=2").Bind(model.Text.Info);
         var e = Assert.Throws<ArgumentException>(() => model.Vision.Encode(ReductionModels.Pixels(model, 1), textReducer));
         Assert.Contains("text tower", e.Message);
     }

@@ -130,7 +130,7 @@ public class MacCountTests
 
         // ToMe r = 8: 65 → 57 → 49 → 41 tokens.
         var tome = new ForwardTrace();
-        model.Vision.Encode(pixels, BlockHook.Combine(ReductionSpec.Parse("tome:r=8").Bind(model.Vision.Info), tome));
+        model.Vision.Encode(pixels, BlockHook.Combine(ModelReduction.Parse("tome:r=8").Bind(model.Vision.Info), tome));
         var expected = Merged(65, 3, 64, 128, 8, (n, c) => ToMeOverhead(n, c, 64, 4));
         Assert.Equal([65, 57, 49], expected.Attention);
         Assert.Equal(expected.Attention, tome.Layers.Select(l => l.AttentionTokens));
@@ -139,7 +139,7 @@ public class MacCountTests
         Assert.Equal([ToMeOverhead(65, 64, 64, 4), ToMeOverhead(57, 56, 64, 4), ToMeOverhead(49, 48, 64, 4)], tome.Layers.Select(l => l.ReducerMacs));
 
         var crossGet = new ForwardTrace();
-        model.Vision.Encode(pixels, BlockHook.Combine(ReductionSpec.Parse("crossget:r=8").Bind(model.Vision.Info), crossGet));
+        model.Vision.Encode(pixels, BlockHook.Combine(ModelReduction.Parse("crossget:r=8").Bind(model.Vision.Info), crossGet));
         Assert.Equal(outside + Merged(65, 3, 64, 128, 8, (n, _) => CrossGetOverhead(n, 64)).Macs, crossGet.Macs);
 
         // Text 32 wide, 3 blocks, MLP 64, 10 tokens (the embedding is a lookup); projection 32 → 16.
@@ -165,11 +165,11 @@ public class MacCountTests
         // The README's sweep table: 1.254 dense, 0.735 for tome:r=13, 0.657 for crossget:r=16.
         Assert.Equal(1.254, Math.Round(dense / 1e9, 3));
         var tome = new ForwardTrace();
-        model.Logits(pixels, BlockHook.Combine(ReductionSpec.Parse("tome:r=13").Bind(model.Info), tome));
+        model.Logits(pixels, BlockHook.Combine(ModelReduction.Parse("tome:r=13").Bind(model.Info), tome));
         Assert.Equal(outside + Merged(197, 12, 192, 768, 13, (n, c) => ToMeOverhead(n, c, 192, 3)).Macs, tome.Macs);
         Assert.Equal(0.735, Math.Round(tome.Macs / 1e9, 3));
         var crossGet = new ForwardTrace();
-        model.Logits(pixels, BlockHook.Combine(ReductionSpec.Parse("crossget:r=16").Bind(model.Info), crossGet));
+        model.Logits(pixels, BlockHook.Combine(ModelReduction.Parse("crossget:r=16").Bind(model.Info), crossGet));
         Assert.Equal(outside + Merged(197, 12, 192, 768, 16, (n, _) => CrossGetOverhead(n, 192)).Macs, crossGet.Macs);
         Assert.Equal(0.657, Math.Round(crossGet.Macs / 1e9, 3));
     }

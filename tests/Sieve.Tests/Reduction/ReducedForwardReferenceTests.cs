@@ -68,8 +68,8 @@ public class ReducedForwardReferenceTests
         if (guidanceFile)
         {
             var writer = new SafetensorsWriter();
-            writer.Add("crossget.vision.offsets", [TinyModels.ClipLayers, TinyModels.ClipVisionWidth], offsets["vision"], DType.F32);
-            writer.Add("crossget.text.offsets", [TinyModels.ClipLayers, TinyModels.ClipTextWidth], offsets["text"], DType.F32);
+            writer.Add(GuidanceTensors.CrossTokenOffsets("vision"), [TinyModels.ClipLayers, TinyModels.ClipVisionWidth], offsets["vision"], DType.F32);
+            writer.Add(GuidanceTensors.CrossTokenOffsets("text"), [TinyModels.ClipLayers, TinyModels.ClipTextWidth], offsets["text"], DType.F32);
             string path = Path.Combine(folder.Path, "guidance.safetensors");
             writer.Save(path);
             guidance = ReductionGuidance.Load(path, ck.Directory);
@@ -80,7 +80,7 @@ public class ReducedForwardReferenceTests
             return method switch
             {
                 "tome" => (new ToMeReducer(tower, MergeSchedule.Constant(r)), new ToMe64(r, tower.Causal)),
-                "crossget" => (ReductionSpec.Parse($"crossget:r={r}").Bind(tower, guidance)!, new CrossGet64(r, guidanceFile ? Ref64.ToDouble(offsets[tower.Name]) : null)),
+                "crossget" => (ModelReduction.Parse($"crossget:r={r}").Bind(tower, guidance)!, new CrossGet64(r, guidanceFile ? Ref64.ToDouble(offsets[tower.Name]) : null)),
                 _ => (new MadtpReducer(tower, 100, new MagTokens(mag, 8, tower.Width)), new Madtp64(100, Ref64.ToDouble(mag), 8)),
             };
         }

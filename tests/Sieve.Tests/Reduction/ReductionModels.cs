@@ -37,8 +37,8 @@ static class ReductionModels
         (int[], float[]) For(TowerInfo t) => ([t.Layers, t.Width], Support.Rand.Normal(rng, t.Layers * t.Width, std));
         return ReductionGuidance.FromTensors(new Dictionary<string, (int[], float[])>
         {
-            ["crossget.vision.offsets"] = For(model.Vision.Info),
-            ["crossget.text.offsets"] = For(model.Text.Info),
+            [GuidanceTensors.CrossTokenOffsets(model.Vision.Info.Name)] = For(model.Vision.Info),
+            [GuidanceTensors.CrossTokenOffsets(model.Text.Info.Name)] = For(model.Text.Info),
         });
     }
 }

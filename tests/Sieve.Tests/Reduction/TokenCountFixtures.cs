@@ -15,7 +15,7 @@ public class TokenCountFixtures
     {
         var model = ReductionModels.VitB16;
         var trace = new ForwardTrace();
-        model.Vision.Encode(ReductionModels.Pixels(model, 1), BlockHook.Combine(ReductionSpec.Parse("crossget:r=16").Bind(model.Vision.Info), trace));
+        model.Vision.Encode(ReductionModels.Pixels(model, 1), BlockHook.Combine(ModelReduction.Parse("crossget:r=16").Bind(model.Vision.Info), trace));
         Assert.Equal([181, 165, 149, 133, 117, 101, 85, 69, 53, 37, 21, 11], trace.Layers.Select(l => l.MlpTokens));
         Assert.Equal(197, trace.Layers[0].AttentionTokens);
     }
@@ -25,7 +25,7 @@ public class TokenCountFixtures
     {
         var model = ReductionModels.VitB16;
         var trace = new ForwardTrace();
-        var reducer = ReductionSpec.Parse("crossget:r=16").Bind(model.Vision.Info, ReductionModels.Offsets(model));
+        var reducer = ModelReduction.Parse("crossget:r=16").Bind(model.Vision.Info, ReductionModels.Offsets(model));
         model.Vision.Encode(ReductionModels.Pixels(model, 1), BlockHook.Combine(reducer, trace));
         Assert.Equal(198, trace.Layers[0].AttentionTokens);
         Assert.Equal([182, 166, 150, 134, 118, 102, 86, 70, 54, 38, 22, 12], trace.Layers.Select(l => l.MlpTokens));
@@ -36,7 +36,7 @@ public class TokenCountFixtures
     {
         var model = ReductionModels.VitB16;
         var trace = new ForwardTrace();
-        var reducer = ReductionSpec.Parse("text=crossget:r=6").Bind(model.Text.Info, ReductionModels.Offsets(model));
+        var reducer = ModelReduction.Parse("text=crossget:r=6").Bind(model.Text.Info, ReductionModels.Offsets(model));
         model.Text.Encode(ReductionModels.Text(model, 77, 3), BlockHook.Combine(reducer, trace));
         Assert.Equal(78, trace.Layers[0].AttentionTokens);
         Assert.Equal([72, 66, 60, 54, 48, 42, 36, 30, 24, 18, 12, 8], trace.Layers.Select(l => l.MlpTokens));
@@ -47,7 +47,7 @@ public class TokenCountFixtures
     {
         var model = ReductionModels.VitB16;
         var trace = new ForwardTrace();
-        model.Vision.Encode(ReductionModels.Pixels(model, 1), BlockHook.Combine(ReductionSpec.Parse("crossget:r=16").Bind(model.Vision.Info), trace));
+        model.Vision.Encode(ReductionModels.Pixels(model, 1), BlockHook.Combine(ModelReduction.Parse("crossget:r=16").Bind(model.Vision.Info), trace));
         // Published: 20.57 → 12.04 GFLOPs for the whole CLIP with r_v = 16 (and r_t = 6). Vision alone: 17.6 → ~9.9 (fvcore).
         double ratio = (double)trace.Macs / model.Vision.Macs;
         Assert.InRange(ratio, 0.50, 0.62);
@@ -66,7 +66,7 @@ public class TokenCountFixtures
         var input = new Sieve.Models.ViltInput(ids, Support.Rand.Uniform(new Random(3), 3 * 384 * 384), 384, 384);
         var steps = new List<Modality[]>();
         var trace = new ForwardTrace();
-        vilt.AnswerLogits(input, BlockHook.Combine(new ModalityRecorder(ReductionSpec.Parse("pumer").Bind(vilt.Info)!, steps), trace));
+        vilt.AnswerLogits(input, BlockHook.Combine(new ModalityRecorder(ModelReduction.Parse("pumer").Bind(vilt.Info)!, steps), trace));
         var counts = steps.Select(ModalityRecorder.Count).ToArray();
         // After blocks 2, 5 and 8 (image/text): 145/40 → 87/32 → 52/26 → 31/21; nothing changes elsewhere.
         Assert.Equal([(145, 40), (145, 40), (87, 32), (87, 32), (87, 32), (52, 26), (52, 26), (52, 26), (31, 21), (31, 21), (31, 21), (31, 21)], counts);
