@@ -4,7 +4,7 @@ namespace Sieve;
 /// Writes an output file through a temporary file beside it, renamed over the target only once it is
 /// complete, so readers never see a partial file and a failed write leaves any old file untouched.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Creates or replaces <paramref name="path"/> with what <paramref name="write"/> writes.</summary>
     /// <exception cref="SieveFormatException">The folder of <paramref name="path"/> does not exist, or <paramref name="path"/> is a folder.</exception>

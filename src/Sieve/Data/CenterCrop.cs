@@ -12,7 +12,7 @@ namespace Sieve.Data;
 /// torchvision also rounds a half-pixel offset half to even where this floors it, so its cut may sit one
 /// pixel further right or down; the reference pipelines Sieve matches floor.
 /// </remarks>
-public static class CenterCrop
+internal static class CenterCrop
 {
     /// <summary>The centre <paramref name="width"/> × <paramref name="height"/> pixels of <paramref name="image"/>.</summary>
     /// <returns>The cropped image; <paramref name="image"/> itself when the size is unchanged.</returns>

@@ -9,7 +9,7 @@ namespace Sieve.Data;
 /// the scale factor (antialiasing). The resize is separable: a horizontal pass, then a vertical one, each
 /// in 22-bit fixed point and each rounding and clipping its result to 8 bits, exactly as Pillow does.
 /// </remarks>
-public static class PilResize
+internal static class PilResize
 {
     /// <summary>Resizes <paramref name="image"/> to <paramref name="width"/> × <paramref name="height"/>.</summary>
     /// <returns>The resized image; <paramref name="image"/> itself when the size is unchanged.</returns>

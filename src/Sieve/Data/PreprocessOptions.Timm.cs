@@ -27,7 +27,7 @@ public sealed partial record PreprocessOptions
         FromTimmConfig(JsonConfig.FromElement(pretrainedCfg, sourceName, "pretrained_cfg"));
 
     /// <summary>As <see cref="FromTimmConfig(JsonElement, string)"/>, for the <c>pretrained_cfg</c> section of a loaded config.</summary>
-    public static PreprocessOptions FromTimmConfig(JsonConfig cfg)
+    internal static PreprocessOptions FromTimmConfig(JsonConfig cfg)
     {
         cfg.RequireIfPresent("interpolation", "bicubic", "the only interpolation Sieve implements");
         cfg.RequireIfPresent("crop_mode", "center", "the only crop mode Sieve implements");

@@ -4,7 +4,7 @@ namespace Sieve.Fitting;
 /// AdamW (Loshchilov &amp; Hutter): Adam's bias-corrected moment estimates with weight decay applied to
 /// the parameters directly (decoupled), not through the gradient.
 /// </summary>
-public sealed class AdamW
+internal sealed class AdamW
 {
     readonly double[] _m, _v;
     readonly double _beta1, _beta2, _eps, _weightDecay;

@@ -1,7 +1,7 @@
 namespace Sieve.Fitting;
 
 /// <summary>Cosine decay of the step size from its peak at step 0 to <c>floor × peak</c> at the last step.</summary>
-public sealed record CosineSchedule
+internal sealed record CosineSchedule
 {
     /// <param name="peak">Step size at step 0 (&gt; 0).</param>
     /// <param name="steps">Total optimiser steps (≥ 1).</param>

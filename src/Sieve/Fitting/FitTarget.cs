@@ -49,10 +49,10 @@ public sealed class FitTarget
     public int Classes => IsClassifier ? VisionHead.Outputs : 0;
 
     /// <summary>LN + head (classifier) or post-norm + visual projection (CLIP).</summary>
-    public NormProjection VisionHead { get; }
+    internal NormProjection VisionHead { get; }
 
     /// <summary>CLIP's final text norm + text projection; null for a classifier.</summary>
-    public NormProjection? TextHead { get; }
+    internal NormProjection? TextHead { get; }
 
     /// <summary>How an image becomes the image tower's input.</summary>
     public ImagePreprocessor Preprocessor { get; }

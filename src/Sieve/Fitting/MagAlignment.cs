@@ -8,7 +8,7 @@ namespace Sieve.Fitting;
 /// against the alignment tokens, Q = X̃·Sᵀ [n, M], and pooled, F_l = softmax_over_tokens(Q/√D_s)ᵀ·X̃
 /// [M, D_s]; a tower's feature is F = Σ_l F_l. The loss of a pair is mean_m (1 − cos(F_img[m], F_txt[m])).
 /// </summary>
-public static class MagAlignment
+internal static class MagAlignment
 {
     /// <summary>F = Σ_l F_l for one tower.</summary>
     /// <param name="states">X_l per layer, [n_l, D] row-major (layers with no tokens add nothing).</param>

@@ -11,7 +11,7 @@ namespace Sieve.Fitting;
 /// architectures apart; the embeddings tell apart two fine-tunes of one architecture, and are small
 /// enough to read on every load. Two copies of one checkpoint — one file or shards, any folder — agree.
 /// </summary>
-public static class ModelFingerprint
+internal static class ModelFingerprint
 {
     static readonly string[] HashedValues = ["pos_embed", "position_embedding", "cls_token", "class_embedding"];
 

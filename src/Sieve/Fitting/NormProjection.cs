@@ -8,7 +8,7 @@ namespace Sieve.Fitting;
 /// fitting loss (a ViT's final norm and class head; a CLIP tower's last norm and projection), with the
 /// hand-derived gradient dL/dh for a given dL/dz.
 /// </summary>
-public sealed class NormProjection
+internal sealed class NormProjection
 {
     readonly double[] _gamma, _beta, _weight;
     readonly double[]? _bias;

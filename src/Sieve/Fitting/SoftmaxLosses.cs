@@ -5,7 +5,7 @@ namespace Sieve.Fitting;
 /// float64: cross-entropy against a class (classifiers) and the Jensen–Shannon divergence between two
 /// softmax distributions (image and text cross tokens of a matched pair).
 /// </summary>
-public static class SoftmaxLosses
+internal static class SoftmaxLosses
 {
     /// <summary>−log softmax(z)[label]; writes dL/dz = softmax(z) − onehot(label).</summary>
     public static double CrossEntropy(ReadOnlySpan<double> logits, int label, Span<double> gradient)

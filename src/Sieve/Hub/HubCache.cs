@@ -8,7 +8,7 @@ namespace Sieve.Hub;
 /// LFS files, the git blob SHA-1 otherwise); <c>snapshots/&lt;commit&gt;/&lt;file&gt;</c> links to it; and
 /// <c>refs/&lt;branch&gt;</c> holds the commit a branch pointed at when last resolved.
 /// </summary>
-public sealed partial class HubCache(string root)
+internal sealed partial class HubCache(string root)
 {
     /// <summary>The cache root (the folder holding the <c>models--…</c> folders).</summary>
     public string Root { get; } = Path.GetFullPath(root);

@@ -14,7 +14,7 @@ namespace Sieve.Hub;
 /// the operation at once with <see cref="OperationCanceledException"/> (never retried, never reported as a
 /// time-out), and a download cancelled midway keeps its <c>.incomplete</c> file to resume from.
 /// </summary>
-public sealed class HubClient : IDisposable
+internal sealed class HubClient : IDisposable
 {
     const int MaxRedirects = 10;
 

@@ -39,7 +39,7 @@ public sealed record ClipConfig(
     public int Grid => ImageSize / PatchSize;
 
     /// <summary>Parses <c>config.json</c> of a <c>CLIPModel</c>.</summary>
-    public static ClipConfig FromHuggingFace(JsonConfig config)
+    internal static ClipConfig FromHuggingFace(JsonConfig config)
     {
         var v = config.Section("vision_config", optional: true);
         var t = config.Section("text_config", optional: true);

@@ -98,7 +98,7 @@ public sealed record ViltConfig
 
     /// <summary>Parses <c>config.json</c> of a Hugging Face ViLT.</summary>
     /// <exception cref="SieveFormatException">A field is malformed, unsupported or inconsistent; the message names it.</exception>
-    public static ViltConfig FromHuggingFace(JsonConfig config)
+    internal static ViltConfig FromHuggingFace(JsonConfig config)
     {
         config.RequireIfPresent("hidden_act", "gelu", "the activation Sieve runs ViLT with");
         var b = B32;

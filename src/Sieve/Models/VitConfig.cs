@@ -35,7 +35,7 @@ public sealed partial record VitConfig
     private static partial Regex ArchitecturePattern();
 
     /// <summary>Reads a timm <c>config.json</c> (<c>architecture</c>, <c>num_classes</c>, <c>pretrained_cfg</c>, optional <c>model_args</c>).</summary>
-    public static VitConfig FromTimm(JsonConfig config)
+    internal static VitConfig FromTimm(JsonConfig config)
     {
         string arch = config.String("architecture");
         var match = ArchitecturePattern().Match(arch);

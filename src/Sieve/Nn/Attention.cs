@@ -8,7 +8,7 @@ namespace Sieve.Nn;
 /// Face's separate q/k/v projections are concatenated at load). Heads run in parallel; each head's
 /// T × T scores exist only while that head is computed.
 /// </summary>
-public sealed class Attention
+internal sealed class Attention
 {
     readonly Linear _qkv, _proj;
 

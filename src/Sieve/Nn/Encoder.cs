@@ -1,7 +1,7 @@
 namespace Sieve.Nn;
 
 /// <summary>A stack of pre-norm transformer blocks run over one token sequence, with an optional hook.</summary>
-public sealed class Encoder(IReadOnlyList<TransformerBlock> blocks)
+internal sealed class Encoder(IReadOnlyList<TransformerBlock> blocks)
 {
     /// <summary>The blocks, first to last.</summary>
     public IReadOnlyList<TransformerBlock> Blocks => blocks;

@@ -3,7 +3,7 @@ using Sieve.Tensors;
 namespace Sieve.Nn;
 
 /// <summary>Layer normalisation over the last dimension with learned γ, β.</summary>
-public sealed class LayerNorm(float[] gamma, float[] beta, float eps)
+internal sealed class LayerNorm(float[] gamma, float[] beta, float eps)
 {
     /// <summary>Normalised width.</summary>
     public int Width => gamma.Length;

@@ -3,7 +3,7 @@ using Sieve.Tensors;
 namespace Sieve.Nn;
 
 /// <summary>y = x·Wᵀ + b with W packed once at construction (PyTorch <c>nn.Linear</c> layout [out, in]).</summary>
-public sealed class Linear
+internal sealed class Linear
 {
     readonly PackedMatrix _weight;
     readonly float[]? _bias;

@@ -3,7 +3,7 @@ using Sieve.Tensors;
 namespace Sieve.Nn;
 
 /// <summary>fc2(act(fc1(x))), the activation fused into fc1's GEMM.</summary>
-public sealed class Mlp(Linear fc1, Linear fc2, Activation activation)
+internal sealed class Mlp(Linear fc1, Linear fc2, Activation activation)
 {
     /// <summary>Hidden width.</summary>
     public int Hidden => fc1.Out;

@@ -7,7 +7,7 @@ namespace Sieve.Nn;
 /// over the unfolded patches; patch rows are in raster order, feature index = c·p² + y·p + x as in the
 /// PyTorch conv weight [D, C, p, p].
 /// </summary>
-public sealed class PatchEmbedding(Linear projection, int channels, int patchSize)
+internal sealed class PatchEmbedding(Linear projection, int channels, int patchSize)
 {
     /// <summary>Patch side in pixels.</summary>
     public int PatchSize => patchSize;

@@ -7,7 +7,7 @@ namespace Sieve.Nn;
 /// Pre-norm transformer block: x ← x + Attn(LN1(x)); then the hook's <see cref="BlockHook.AfterAttention"/>
 /// (ALGORITHMS.md's reduction point); then x ← x + MLP(LN2(x)) on the tokens that are left.
 /// </summary>
-public sealed class TransformerBlock(LayerNorm norm1, Attention attention, LayerNorm norm2, Mlp mlp)
+internal sealed class TransformerBlock(LayerNorm norm1, Attention attention, LayerNorm norm2, Mlp mlp)
 {
     /// <summary>Model width.</summary>
     public int Width => attention.Width;

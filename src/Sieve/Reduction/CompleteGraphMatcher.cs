@@ -10,7 +10,7 @@ namespace Sieve.Reduction;
 /// merges form stars, never chains; importance lowers a token's chance of being a source. Tokens pair
 /// only within their merge group (one modality), so a fusion model never merges text into image.
 /// </summary>
-public static class CompleteGraphMatcher
+internal static class CompleteGraphMatcher
 {
     /// <summary>Plans merging <paramref name="r"/> tokens; returns per-token targets for <see cref="MergePlan.FromTargets"/>.</summary>
     /// <param name="metric">Normalised keys [N, width].</param>

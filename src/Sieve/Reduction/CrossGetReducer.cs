@@ -12,7 +12,7 @@ namespace Sieve.Reduction;
 /// p_l before every block, and guides the image tower. In a fusion model's single stream (ViLT) tokens
 /// merge only within their modality, each guided by the other modality's class token.
 /// </summary>
-public sealed class CrossGetReducer : TokenReducer
+internal sealed class CrossGetReducer : TokenReducer
 {
     readonly float[]? _offsets;
 

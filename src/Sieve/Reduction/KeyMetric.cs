@@ -8,7 +8,7 @@ namespace Sieve.Reduction;
 /// The similarity metric the matchers use: attention keys, L2-normalised, and their cosine table.
 /// Results go into caller buffers: these run in every block, and fresh large arrays cost page faults.
 /// </summary>
-public static class KeyMetric
+internal static class KeyMetric
 {
     /// <summary>Norms below this count as this (no division by zero for all-zero keys).</summary>
     public const float Epsilon = 1e-6f;

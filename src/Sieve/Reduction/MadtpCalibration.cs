@@ -11,7 +11,7 @@ public sealed record CalibrationResult(double Temperature, double Ratio, int Eva
 /// log space, with measured multiply-adds on a calibration set, until within a relative tolerance.
 /// Larger T prunes more, so the measured ratio falls (in practice monotonically) as T grows.
 /// </summary>
-public static class MadtpCalibration
+internal static class MadtpCalibration
 {
     /// <param name="ratioAt">Mean measured multiply-adds at temperature T as a fraction of dense (runs the calibration set).</param>
     /// <param name="target">Wanted fraction of dense, in (0, 1].</param>

@@ -12,7 +12,7 @@ namespace Sieve.Reduction;
 /// single stream (ViLT) only image tokens are pruned, and the text's attention to them joins the
 /// importance as a fourth term: the other modality guides directly.
 /// </summary>
-public sealed class MadtpReducer : TokenReducer
+internal sealed class MadtpReducer : TokenReducer
 {
     readonly MagTokens _mag;
     readonly float[]? _maps;

@@ -4,7 +4,7 @@ namespace Sieve.Reduction;
 /// MADTP's multi-modality alignment guidance tokens S [M, D_s] (ALGORITHMS.md §3a), shared by the
 /// towers; a tower whose width differs from D_s maps its tokens with per-layer maps [layers, D_s, D].
 /// </summary>
-public sealed class MagTokens
+internal sealed class MagTokens
 {
     /// <summary>MADTP's default number of alignment tokens.</summary>
     public const int DefaultCount = 100;

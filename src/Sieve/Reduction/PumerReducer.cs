@@ -10,7 +10,7 @@ namespace Sieve.Reduction;
 /// and text tokens T at that block, rounded half to even: ViLT-B/32 at 384×384 with 40 text tokens
 /// goes 145/40 → 87/32 → 52/26 → 31/21. Sizes are kept, so proportional attention applies after.
 /// </summary>
-public sealed class PumerReducer : TokenReducer
+internal sealed class PumerReducer : TokenReducer
 {
     readonly HashSet<int> _layers;
 

@@ -78,7 +78,7 @@ public sealed class ReductionGuidance
     public float[]? CrossTokenOffsets(TowerInfo tower) => Find(GuidanceTensors.CrossTokenOffsets(tower.Name), tower.Layers, tower.Width);
 
     /// <summary>The alignment tokens, or null when the file has none.</summary>
-    public MagTokens? MagTokens => _tensors.TryGetValue(GuidanceTensors.MagTokens, out var t)
+    internal MagTokens? MagTokens => _tensors.TryGetValue(GuidanceTensors.MagTokens, out var t)
         ? t.Shape.Length == 2 ? new MagTokens(t.Data, t.Shape[0], t.Shape[1]) : throw Shape(GuidanceTensors.MagTokens, t.Shape, "[M, D_s]")
         : null;
 

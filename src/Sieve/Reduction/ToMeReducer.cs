@@ -7,7 +7,7 @@ namespace Sieve.Reduction;
 /// ToMe (ALGORITHMS.md §1): bipartite soft matching on head-mean keys, size-weighted merge; the survivors
 /// take the reference's order (unmerged A, then B) so the next block splits them as it would.
 /// </summary>
-public sealed class ToMeReducer : TokenReducer
+internal sealed class ToMeReducer : TokenReducer
 {
     /// <param name="tower">The tower it runs in.</param>
     /// <param name="schedule">Tokens merged per block.</param>

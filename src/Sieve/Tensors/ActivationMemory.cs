@@ -7,7 +7,7 @@ namespace Sieve.Tensors;
 /// buffers held at once (as asked for, not the pool's rounded-up array sizes). This is how benchmarks
 /// report what a reducer saves in memory — process memory is dominated by the weights.
 /// </summary>
-public static class ActivationMemory
+internal static class ActivationMemory
 {
     static long _current, _peak;
 

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 namespace Sieve.Tensors;
 
 /// <summary>In-place element-wise activations at the machine's full vector width (512, 256 or 128 bits).</summary>
-public static class Activations
+internal static class Activations
 {
     /// <summary>Applies <paramref name="activation"/> to every element of <paramref name="x"/>.</summary>
     public static void Apply(Span<float> x, Activation activation)

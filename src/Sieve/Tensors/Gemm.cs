@@ -8,7 +8,7 @@ namespace Sieve.Tensors;
 /// accumulated in C; every output element is one FMA chain over k in order whatever the split, so results
 /// are the same bit for bit on every thread count.
 /// </summary>
-public static unsafe class Gemm
+internal static unsafe class Gemm
 {
     /// <summary>Rows of A handled by one micro-kernel call.</summary>
     internal const int RowBlock = 6;

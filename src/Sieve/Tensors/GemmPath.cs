@@ -14,7 +14,7 @@ public enum GemmPath
 }
 
 /// <summary>Which <see cref="GemmPath"/>s this machine can run.</summary>
-public static class GemmPaths
+internal static class GemmPaths
 {
     /// <summary>The fastest path the hardware accelerates.</summary>
     public static GemmPath Best { get; } =

@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace Sieve.Tensors;
 
 /// <summary>Row-wise layer normalisation: y = (x − mean) / √(var + eps) · γ + β (biased variance).</summary>
-public static class LayerNormKernel
+internal static class LayerNormKernel
 {
     /// <summary>Normalises each of the <paramref name="rows"/> rows of width γ.Length.</summary>
     public static void Apply(ReadOnlySpan<float> x, Span<float> y, int rows, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float eps)

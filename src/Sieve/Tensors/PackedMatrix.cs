@@ -6,7 +6,7 @@ namespace Sieve.Tensors;
 /// so the micro-kernel streams B linearly. Weights are packed at load time; attention packs keys and
 /// values per head into a reused instance.
 /// </summary>
-public sealed class PackedMatrix
+internal sealed class PackedMatrix
 {
     /// <summary>Output columns per panel: 4 × Vector512 or 8 × Vector256 of floats.</summary>
     public const int PanelWidth = 64;

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 namespace Sieve.Tensors;
 
 /// <summary>Numerically stable softmax over one row (max subtracted before exp).</summary>
-public static class Softmax
+internal static class Softmax
 {
     /// <summary>Replaces <paramref name="row"/> by softmax(row).</summary>
     public static void InPlace(Span<float> row)

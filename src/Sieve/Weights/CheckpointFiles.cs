@@ -7,7 +7,7 @@ namespace Sieve.Weights;
 /// <c>model.safetensors.index.json</c> lists (its <c>weight_map</c> names the shard of every tensor), served
 /// by tensor name as if they were one file.
 /// </summary>
-public sealed class CheckpointFiles : IDisposable
+internal sealed class CheckpointFiles : IDisposable
 {
     /// <summary>The single-file checkpoint name.</summary>
     public const string SingleFile = "model.safetensors";

@@ -40,7 +40,7 @@ public enum DType
 }
 
 /// <summary>Sizes and safetensors spellings of <see cref="DType"/>.</summary>
-public static class DTypeExtensions
+internal static class DTypeExtensions
 {
     /// <summary>Bytes per element.</summary>
     public static int ElementSize(this DType dtype) => dtype switch

@@ -7,7 +7,7 @@ namespace Sieve.Weights;
 /// by field. Every error names the file and the dotted field path, and says what was expected and what
 /// was found, e.g. "…/config.json: vision_config.hidden_size must be an integer, found "x".".
 /// </summary>
-public sealed class JsonConfig
+internal sealed class JsonConfig
 {
     readonly JsonElement _json;
     readonly string _source;

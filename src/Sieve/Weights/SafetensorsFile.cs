@@ -13,7 +13,7 @@ namespace Sieve.Weights;
 /// Malformed files raise <see cref="SieveFormatException"/> naming the file and the tensor or field; a missing
 /// or unreadable file raises the usual <see cref="IOException"/>.
 /// </remarks>
-public sealed unsafe class SafetensorsFile : IDisposable
+internal sealed unsafe class SafetensorsFile : IDisposable
 {
     /// <summary>Headers beyond this are refused rather than parsed; real ones are well under 1 MB.</summary>
     const long MaxHeaderLength = 100_000_000;

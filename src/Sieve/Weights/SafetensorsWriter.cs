@@ -16,7 +16,7 @@ namespace Sieve.Weights;
 ///     .AddMetadata("format", "pt")
 ///     .Save("model.safetensors");
 /// </code></example>
-public sealed class SafetensorsWriter
+internal sealed class SafetensorsWriter
 {
     readonly SortedDictionary<string, Entry> _tensors = new(StringComparer.Ordinal);
     readonly SortedDictionary<string, string> _metadata = new(StringComparer.Ordinal);

@@ -6,7 +6,7 @@ namespace Sieve.Weights;
 /// One tensor's entry in a safetensors header, already validated against its file: the byte range lies
 /// inside the data section and matches <see cref="Shape"/> × the element size.
 /// </summary>
-public sealed record TensorInfo
+internal sealed record TensorInfo
 {
     internal TensorInfo(string name, DType dtype, ImmutableArray<int> shape, long offset, long elementCount)
     {
