@@ -1,9 +1,9 @@
 // GEMM speed against the peer: GFLOP/s of Sieve's packed GEMM (Vector512 and Vector256 paths) and of ONNX
 // Runtime's MatMul on the ViT-B and attention shapes, 1 and 2 threads. The contenders take turns sample by
-// sample, so load from other processes hits all of them alike; each figure is a median.
+// sample (Sieve.Eval.InterleavedTiming), so load from other processes hits all of them alike; each figure is a median.
 // Usage: dotnet run -c Release --project bench/Sieve.Bench [-- --runs N] [--markdown]
-using System.Diagnostics;
 using Sieve.Bench;
+using Sieve.Eval;
 using Sieve.Tensors;
 
 int runs = 30;
@@ -59,31 +59,23 @@ var table = rows.Select(r => new[] { r.What, r.Shape, r.Threads.ToString() }
     .Concat(v256 < 0 ? [] : [(r.Gflops[v256] / peak256[r.Threads]).ToString("P0")]).ToArray()).ToList();
 Print(header, table, markdown);
 Console.WriteLine();
-Console.WriteLine($"{Environment.ProcessorCount} cores, {runs} interleaved samples per figure (median)" +
+Console.WriteLine($"{Environment.ProcessorCount} cores, {InterleavedTiming.TimedRounds(paths.Length + 1, runs)} interleaved samples per figure (median)" +
     (v256 < 0 ? "" : $"; Vector256 peak {string.Join(", ", peak256.Select(p => $"{p.Value:F0} GFLOP/s at {p.Key} thread(s)"))}"));
 return 0;
 
-// Median milliseconds per call of each action, sampled in turn. Each action first runs for a while (so
-// the JIT has moved it to optimised code), then a sample repeats the call enough times to last about a
-// millisecond, so short GEMMs are not lost in timer and scheduling noise.
+// Median milliseconds per call of each action, timed in interleaved rounds by the library's routine (as
+// `sieve bench` is). A short GEMM would be lost in timer and scheduling noise, so a sample repeats the call
+// enough times to last about a millisecond, a count taken from single calls first; the warm-up rounds let the
+// JIT move every action to optimised code before anything is kept.
 static double[] Interleaved(Action[] actions, int runs)
 {
-    var reps = actions.Select(act =>
+    var single = InterleavedTiming.Measure(actions, warmupRounds: 10, rounds: 3);
+    int[] reps = [.. single.Select(t => Math.Clamp((int)(1 / t.Median), 1, 1000))];
+    var repeated = actions.Select((act, i) => (Action)(() =>
     {
-        long start = Stopwatch.GetTimestamp();
-        int calls = 0;
-        for (; calls < 50 || Stopwatch.GetElapsedTime(start).TotalMilliseconds < 300; calls++) act();
-        return Math.Clamp((int)(calls / Stopwatch.GetElapsedTime(start).TotalMilliseconds), 1, 1000);
-    }).ToArray();
-    var samples = actions.Select(_ => new double[runs]).ToArray();
-    for (int r = 0; r < runs; r++)
-        for (int i = 0; i < actions.Length; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            for (int j = 0; j < reps[i]; j++) actions[i]();
-            samples[i][r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds / reps[i];
-        }
-    return [.. samples.Select(s => s.Order().ElementAt(runs / 2))];
+        for (int j = 0; j < reps[i]; j++) act();
+    })).ToArray();
+    return [.. InterleavedTiming.Measure(repeated, warmupRounds: 20, runs).Select((t, i) => t.Median / reps[i])];
 }
 
 static void Print(string[] header, List<string[]> rows, bool markdown)

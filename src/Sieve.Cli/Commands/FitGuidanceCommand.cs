@@ -3,7 +3,6 @@ using Sieve.Data;
 using Sieve.Fitting;
 using Sieve.Models;
 using Sieve.Reduction;
-using Sieve.Tensors;
 using Spectre.Console;
 
 namespace Sieve.Cli.Commands;
@@ -109,14 +108,9 @@ internal static class FitGuidanceCommand
 
     static float[][] Preprocess(string[] files, Func<RgbImage, float[]> preprocess)
     {
-        var pixels = new float[files.Length][];
-        var read = CliOptions.ImageReader();
-        CliProgress.Run($"preprocessing {files.Length} images", files.Length, false, step =>
-            Threading.ForEachSample(files.Length, i =>
-            {
-                pixels[i] = preprocess(read(files[i]));
-                step();
-            }));
+        float[][] pixels = null!;
+        bool allowDamaged = CliOptions.AllowDamagedImagesInRun; // read on the run's thread
+        CliProgress.Run($"preprocessing {files.Length} images", files.Length, false, step => pixels = ImageBatch.Load(files, allowDamaged, preprocess, step));
         return pixels;
     }
 

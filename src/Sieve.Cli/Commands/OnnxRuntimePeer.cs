@@ -1,68 +1,94 @@
 using Microsoft.ML.OnnxRuntime;
+using Sieve.Eval;
 
 namespace Sieve.Cli.Commands;
 
 /// <summary>
-/// ONNX Runtime sessions over Sieve's exported graphs, configured for a fair CPU comparison: all graph
-/// optimisations, sequential execution, intra-op threads = Sieve's thread count, no spinning between runs.
-/// Inputs are bound once; each returned action is one <c>Run</c> whose outputs are released at once.
+/// ONNX Runtime as <c>sieve bench</c>'s peer: it runs Sieve's own weights, exported by <c>export</c> to ONNX files
+/// in a temporary folder (removed on disposal), configured for a fair CPU comparison: all graph optimisations,
+/// sequential execution, intra-op threads = Sieve's thread count, no spinning between runs. Inputs are bound once;
+/// each bound action is one <c>Run</c> whose outputs are released at once.
 /// </summary>
-internal sealed class OnnxRuntimePeer : IDisposable
+/// <param name="threads">Intra-op threads.</param>
+/// <param name="export">Writes the image (or ViLT) graph to the first path and, for CLIP, the text graph to the second; returns the parameter count.</param>
+internal sealed class OnnxRuntimePeer(int threads, Func<string, string, long> export) : IBenchPeer, IDisposable
 {
-    readonly SessionOptions _options;
     readonly RunOptions _run = new();
     readonly List<IDisposable> _owned = [];
+    DirectoryInfo? _folder;
+    InferenceSession? _image, _text;
 
-    public OnnxRuntimePeer(int threads)
+    public PeerNames Names { get; } = new("ONNX Runtime", "ORT", "OnnxRuntime");
+
+    /// <summary>The ONNX Runtime build in use, e.g. "1.31.1".</summary>
+    public string Version => OrtEnv.Instance().GetVersionString();
+
+    public string PrepareDescription => "exporting the same weights to ONNX";
+
+    string ImagePath => Path.Combine(_folder!.FullName, "image.onnx");
+    string TextPath => Path.Combine(_folder!.FullName, "text.onnx");
+
+    public long Prepare()
     {
-        _options = new SessionOptions
+        _folder = Directory.CreateTempSubdirectory("sieve-bench-");
+        return export(ImagePath, TextPath);
+    }
+
+    public void Load()
+    {
+        // Created here, not in the constructor: ONNX Runtime's native library is loaded with them, and its memory is the peer's.
+        var options = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = threads,
             InterOpNumThreads = 1,
         };
+        _owned.Add(options);
         // Idle intra-op workers otherwise spin on after each run: measured on 2 cores, that slowed the Sieve run
         // that follows by ~9% (133 → 145 ms, CLIP B/16 image) while sparing ONNX Runtime only ~2% (110 → 107 ms).
-        _options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        _image = Load(ImagePath, options);
+        _text = File.Exists(TextPath) ? Load(TextPath, options) : null;
     }
 
-    /// <summary>The ONNX Runtime build in use, e.g. "1.31.1".</summary>
-    public static string Version => OrtEnv.Instance().GetVersionString();
-
-    /// <summary>Loads a model file; the file may be deleted afterwards.</summary>
-    public InferenceSession Load(string path)
+    public Action Bind(PeerInputs inputs)
     {
-        var session = new InferenceSession(path, _options);
+        var session = inputs.Graph == PeerGraph.Image ? _image : _text;
+        if (session == null) throw new InvalidOperationException($"no {inputs.Graph} model loaded for ONNX Runtime");
+        var values = inputs.Tensors.Select(Tensor).ToArray();
+        string[] names = session.InputNames.Take(values.Length).ToArray(), outputs = [session.OutputNames[0]];
+        return () =>
+        {
+            using var result = session.Run(_run, names, values, outputs);
+        };
+    }
+
+    InferenceSession Load(string path, SessionOptions options)
+    {
+        var session = new InferenceSession(path, options);
         _owned.Add(session);
         return session;
     }
 
-    /// <summary>An input tensor over <paramref name="data"/>, shaped <paramref name="shape"/>, released with the peer.</summary>
-    public OrtValue Tensor<T>(T[] data, params long[] shape) where T : unmanaged
+    OrtValue Tensor(PeerTensor tensor)
     {
-        var value = OrtValue.CreateTensorValueFromMemory(data, shape);
+        long[] shape = [.. tensor.Shape];
+        var value = tensor.Values switch
+        {
+            float[] floats => OrtValue.CreateTensorValueFromMemory(floats, shape),
+            long[] ids => OrtValue.CreateTensorValueFromMemory(ids, shape),
+            var other => throw new ArgumentException($"no ONNX Runtime tensor of {other.GetType().Name}"),
+        };
         _owned.Add(value);
         return value;
     }
 
-    /// <summary>One run of <paramref name="session"/> on <paramref name="input"/> shaped <paramref name="shape"/>.</summary>
-    public Action Runner<T>(InferenceSession session, T[] input, params long[] shape) where T : unmanaged => Runner(session, Tensor(input, shape));
-
-    /// <summary>One run of <paramref name="session"/> on its inputs, in the graph's order; only the first output is fetched.</summary>
-    public Action Runner(InferenceSession session, params OrtValue[] values)
-    {
-        string[] inputs = session.InputNames.Take(values.Length).ToArray(), outputs = [session.OutputNames[0]];
-        return () =>
-        {
-            using var result = session.Run(_run, inputs, values, outputs);
-        };
-    }
-
     public void Dispose()
     {
-        foreach (var owned in _owned) owned.Dispose();
+        // Values before the sessions and options that use them.
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
         _run.Dispose();
-        _options.Dispose();
+        _folder?.Delete(recursive: true);
     }
 }

@@ -36,6 +36,9 @@ internal sealed class ViltPairs
         public string FileName => $"--{file}";
     }
 
+    /// <summary>Images decoded (in parallel) and held at once: a few MB each at ViLT's 384 px.</summary>
+    const int ImageChunk = 16;
+
     readonly IReadOnlyList<string> _images;
     readonly IReadOnlyList<(string Text, TokenizedText Tokens)> _texts;
 
@@ -78,17 +81,22 @@ internal sealed class ViltPairs
     {
         var rows = new List<Row<T>>();
         int total = _images.Count * _texts.Count;
-        var read = CliOptions.ImageReader();
+        bool allowDamaged = CliOptions.AllowDamagedImagesInRun; // read on the run's thread
         CliProgress.Run($"{what} {total} image–text pairs", total, quiet || total == 1, done =>
         {
-            foreach (string file in _images)
+            for (int start = 0; start < _images.Count; start += ImageChunk)
             {
-                var (pixels, height, width) = Model.Preprocessor.Process(read(file));
-                foreach (var (text, tokens) in _texts)
+                var files = _images.Skip(start).Take(ImageChunk).ToArray();
+                var images = ImageBatch.Load(files, allowDamaged, Model.Preprocessor.Process);
+                for (int f = 0; f < files.Length; f++)
                 {
-                    var input = new ViltInput(tokens.Ids, pixels, height, width, warning: tokens.Warning);
-                    rows.Add(new Row<T>(file, text, tokens.Warning, run(input)));
-                    done();
+                    var (pixels, height, width) = images[f];
+                    foreach (var (text, tokens) in _texts)
+                    {
+                        var input = new ViltInput(tokens.Ids, pixels, height, width, warning: tokens.Warning);
+                        rows.Add(new Row<T>(files[f], text, tokens.Warning, run(input)));
+                        done();
+                    }
                 }
             }
         });

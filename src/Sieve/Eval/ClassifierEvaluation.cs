@@ -30,7 +30,7 @@ public sealed class ClassifierEvaluation
     public const int DefaultChunkSize = 64;
 
     readonly VitModel _model;
-    readonly Func<int, float[]> _input;
+    readonly Func<int, int, float[][]> _load;
     readonly IReadOnlyList<int> _labels;
 
     /// <summary>Evaluates on images already preprocessed (<see cref="VitModel.Preprocess"/>) and held by the caller.</summary>
@@ -38,7 +38,7 @@ public sealed class ClassifierEvaluation
     /// <param name="inputs">Preprocessed images.</param>
     /// <param name="labels">True class per image.</param>
     public ClassifierEvaluation(VitModel model, IReadOnlyList<float[]> inputs, IReadOnlyList<int> labels)
-        : this(model, i => inputs[i], labels, inputs.Count) { }
+        : this(model, (start, count) => Enumerable.Range(start, count).Select(i => inputs[i]).ToArray(), labels, inputs.Count) { }
 
     /// <summary>Evaluates on the first <paramref name="count"/> images of a folder, read when needed.</summary>
     /// <param name="model">The classifier.</param>
@@ -46,15 +46,19 @@ public sealed class ClassifierEvaluation
     /// <param name="count">Images to use (null: all).</param>
     /// <param name="allowDamagedImages">Decode JPEGs and PNGs that are cut short or damaged as far as they go instead of refusing them.</param>
     public ClassifierEvaluation(VitModel model, ImageFolderDataset data, int? count = null, bool allowDamagedImages = false)
-        : this(model, i => model.Preprocess(ImageDecoder.Decode(data.Files[i], allowDamagedImages)), data.Labels.Take(count ?? data.Files.Count).ToArray(),
-            Math.Min(count ?? int.MaxValue, data.Files.Count)) { }
+        : this(model, (start, n) => ImageBatch.Load(data.Files.Skip(start).Take(n).ToArray(), allowDamagedImages, model.Preprocess),
+            data.Labels.Take(count ?? data.Files.Count).ToArray(), Math.Min(count ?? int.MaxValue, data.Files.Count)) { }
 
-    ClassifierEvaluation(VitModel model, Func<int, float[]> input, IReadOnlyList<int> labels, int count)
+    /// <param name="model">The classifier.</param>
+    /// <param name="load">Images [start, start + count), preprocessed.</param>
+    /// <param name="labels">True class per image.</param>
+    /// <param name="count">Images to use.</param>
+    ClassifierEvaluation(VitModel model, Func<int, int, float[][]> load, IReadOnlyList<int> labels, int count)
     {
         if (count == 0) throw new ArgumentException("no images to evaluate");
         if (count != labels.Count) throw new ArgumentException($"{count} images but {labels.Count} labels", nameof(labels));
         _model = model;
-        _input = input;
+        _load = load;
         _labels = labels;
     }
 
@@ -79,12 +83,11 @@ public sealed class ClassifierEvaluation
         var agree = new int[all.Count];
         var macs = new long[all.Count];
         int n = Images;
-        var inputs = new float[Math.Min(chunkSize, n)][];
-        var dense = new int[inputs.Length];
+        var dense = new int[Math.Min(chunkSize, n)];
         for (int start = 0; start < n; start += chunkSize)
         {
             int count = Math.Min(chunkSize, n - start);
-            Threading.ForEachSample(count, i => inputs[i] = _input(start + i));
+            var inputs = _load(start, count);
             for (int s = 0; s < all.Count; s++)
             {
                 var reducer = reducers[s];
@@ -169,12 +172,7 @@ public sealed class ClassifierEvaluation
         return (madtp.WithTemperature(result.Temperature), result);
     }
 
-    float[][] Load(int count)
-    {
-        var inputs = new float[count][];
-        Threading.ForEachSample(count, i => inputs[i] = _input(i));
-        return inputs;
-    }
+    float[][] Load(int count) => _load(0, count);
 
     static List<ReducerSpec> WithDense(IReadOnlyList<ReducerSpec> specs) => [ReducerSpec.None, .. specs];
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Sieve.Cli.Commands;
+namespace Sieve.Eval;
 
 /// <summary>This process's resident memory (on Linux, VmRSS and its high-water mark VmHWM).</summary>
 internal static class ProcessMemory

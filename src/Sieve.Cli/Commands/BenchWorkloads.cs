@@ -1,0 +1,129 @@
+using Sieve.Eval;
+using Sieve.Models;
+using Sieve.Nn;
+using Sieve.Reduction;
+using Sieve.Tensors;
+
+namespace Sieve.Cli.Commands;
+
+/// <summary>
+/// <c>sieve bench</c>'s workloads: for every tower of the model, by the kind of tokens it reads (images, texts, or
+/// both in one stream), the same runs for Sieve, ONNX Runtime and each reducer against dense.
+/// </summary>
+internal static class BenchWorkloads
+{
+    /// <summary>How many runs and which reducers.</summary>
+    /// <param name="Runs">Timed repetitions per workload (batches: runs ÷ batch, at least 3).</param>
+    /// <param name="Warmup">Untimed repetitions first (batches: at most one).</param>
+    /// <param name="Batch">Images (and texts) per throughput batch.</param>
+    /// <param name="Reducers">Each is also timed against dense.</param>
+    public sealed record Options(int Runs, int Warmup, int Batch, IReadOnlyList<ModelReduction> Reducers);
+
+    /// <summary>The workloads of every tower of <paramref name="model"/>.</summary>
+    public static List<BenchWorkload> For(IModel model, Options s)
+    {
+        int batchRuns = Math.Max(Math.Min(3, s.Runs), s.Runs / s.Batch), batchWarmup = Math.Min(s.Warmup, 1);
+        var workloads = new List<BenchWorkload>();
+        foreach (var tower in model.Towers)
+            workloads.AddRange(tower.Info.Modality == Modality.Text ? Texts(tower, s, batchRuns, batchWarmup) : Images(tower, s, batchRuns, batchWarmup));
+        return workloads;
+    }
+
+    /// <summary>
+    /// Images at the tower's own size (a fusion tower: each with the same full-length question, so ONNX Runtime needs
+    /// no padding): one alone, a batch of different ones, for an image tower the batch one after another too; with
+    /// each reducer, both against dense.
+    /// </summary>
+    static IEnumerable<BenchWorkload> Images(ITower tower, Options s, int batchRuns, int batchWarmup)
+    {
+        int b = s.Batch, size = tower.ImageSize;
+        bool pair = tower.Info.Modality == Modality.Multimodal;
+        var inputs = Enumerable.Range(0, b).Select(i => tower.Example(i)).ToArray();
+        var pixels = inputs.SelectMany(input => input.Pixels!).ToArray();
+        int t = pair ? inputs[0].Ids!.Length : 0;
+        long dense = tower.DenseMacs(inputs[0]);
+        string what = pair ? "VQA" : "image";
+        float[] Run(int i, TokenReducer? reducer = null) => tower.Forward(inputs[i], reducer);
+        PeerInputs Peer(int rows, float[] images) => new(PeerGraph.Image, pair
+            ? [PeerTensor.Of(Enumerable.Repeat(inputs[0].Ids!, rows).SelectMany(row => row).Select(id => (long)id).ToArray(), rows, t), PeerTensor.Of(images, rows, 3, size, size)]
+            : [PeerTensor.Of(images, rows, 3, size, size)]);
+
+        yield return new()
+        {
+            Name = pair ? $"VQA, {t} tokens + {size}×{size} image, batch 1" : "image, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs,
+            SieveMacs = dense, PeerMacs = dense, Sieve = () => Run(0), Peer = Peer(1, inputs[0].Pixels!),
+        };
+        yield return new()
+        {
+            Name = $"{what}, batch {b} (throughput)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * dense, PeerMacs = b * dense,
+            Sieve = () => Threading.ForEachSample(b, i => Run(i)), Peer = Peer(b, pixels),
+        };
+        if (!pair)
+            yield return new()
+            {
+                Name = $"image, batch {b}, sequential (Sieve latency mode)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * dense,
+                Sieve = () => { for (int i = 0; i < b; i++) Run(i); },
+            };
+        foreach (var spec in s.Reducers)
+        {
+            var shown = spec.For(tower.Info);
+            CliOptions.CheckMerges(shown, tower);
+            if (shown.Bind(tower.Info) is not { } reducer) continue;
+            yield return new()
+            {
+                Name = $"{what}, batch 1, {shown}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MacsOf(tower, inputs[0], reducer),
+                Sieve = () => Run(0, reducer), Dense = () => Run(0), DenseMacs = dense,
+            };
+            yield return new()
+            {
+                Name = $"{what}, batch {b} (throughput), {shown}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
+                SieveMacs = inputs.Sum(input => MacsOf(tower, input, reducer)),
+                Sieve = () => Threading.ForEachSample(b, i => Run(i, reducer)), Dense = () => Threading.ForEachSample(b, i => Run(i)), DenseMacs = b * dense,
+            };
+        }
+    }
+
+    /// <summary>
+    /// A full-length text alone, and a batch of texts of growing lengths: Sieve runs each only up to its end-of-text,
+    /// ONNX Runtime takes the batch padded to the longest (end-of-text as padding, as Hugging Face's CLIP tokenizers pad).
+    /// </summary>
+    static IEnumerable<BenchWorkload> Texts(ITower tower, Options s, int batchRuns, int batchWarmup)
+    {
+        int n = tower.TextTokens, b = s.Batch;
+        var full = tower.Example(0);
+        int eos = full.Ids![^1];
+        long[] Padded(IEnumerable<TowerInput> texts) => texts.SelectMany(t => t.Ids!.Concat(Enumerable.Repeat(eos, n - t.Ids!.Length))).Select(id => (long)id).ToArray();
+        int shortest = Math.Min(5, n);
+        var texts = Enumerable.Range(0, b).Select(i => tower.Example(i, b == 1 ? n : shortest + (n - shortest) * i / (b - 1))).ToArray();
+        long dense = tower.DenseMacs(full);
+        yield return new()
+        {
+            Name = $"text, {n} tokens, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = dense, PeerMacs = dense,
+            Sieve = () => tower.Forward(full), Peer = new(PeerGraph.Text, [PeerTensor.Of(Padded([full]), 1, n)]),
+        };
+        foreach (var spec in s.Reducers)
+        {
+            var shown = spec.For(tower.Info);
+            if (shown.Bind(tower.Info) is not { } reducer) continue;
+            yield return new()
+            {
+                Name = $"text, {n} tokens, batch 1, {shown}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MacsOf(tower, full, reducer),
+                Sieve = () => tower.Forward(full, reducer), Dense = () => tower.Forward(full), DenseMacs = dense,
+            };
+        }
+        yield return new()
+        {
+            Name = $"text, batch {b}, {texts[0].Ids!.Length}–{n} tokens (ORT: padded to {n})", Items = b, Warmup = batchWarmup, Runs = batchRuns,
+            SieveMacs = texts.Sum(tower.DenseMacs), PeerMacs = b * dense,
+            Sieve = () => Threading.ForEachSample(b, i => tower.Forward(texts[i])), Peer = new(PeerGraph.Text, [PeerTensor.Of(Padded(texts), b, n)]),
+        };
+    }
+
+    /// <summary>Multiply-adds of one reduced forward as executed.</summary>
+    static long MacsOf(ITower tower, TowerInput input, TokenReducer reducer)
+    {
+        var trace = new ForwardTrace();
+        tower.Forward(input, BlockHook.Combine(reducer, trace));
+        return trace.Macs;
+    }
+}
