@@ -7,6 +7,10 @@ namespace Sieve;
 /// </summary>
 public sealed class SieveFormatException : Exception
 {
+    /// <param name="message">What is wrong, naming the file or field, the expected and the found.</param>
     public SieveFormatException(string message) : base(message) { }
+
+    /// <param name="message">What is wrong, naming the file or field, the expected and the found.</param>
+    /// <param name="inner">The error that revealed it.</param>
     public SieveFormatException(string message, Exception inner) : base(message, inner) { }
 }

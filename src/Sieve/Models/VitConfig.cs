@@ -7,16 +7,34 @@ namespace Sieve.Models;
 /// <summary>Shape and preprocessing of a timm Vision Transformer, read from timm's <c>config.json</c>.</summary>
 public sealed partial record VitConfig
 {
+    /// <summary>Side of the square input image in pixels.</summary>
     public required int ImageSize { get; init; }
+
+    /// <summary>Side of one patch in pixels.</summary>
     public required int PatchSize { get; init; }
+
+    /// <summary>Model width D.</summary>
     public required int Width { get; init; }
+
+    /// <summary>Number of blocks.</summary>
     public required int Depth { get; init; }
+
+    /// <summary>Attention heads.</summary>
     public required int Heads { get; init; }
+
+    /// <summary>Hidden width of each block's MLP.</summary>
     public required int MlpHidden { get; init; }
+
+    /// <summary>Classes of the head.</summary>
     public required int NumClasses { get; init; }
+
+    /// <summary>Epsilon of every LayerNorm (timm's 1e-6).</summary>
     public float LayerNormEps { get; init; } = 1e-6f;
+
     /// <summary>Class names by index, when the config has <c>id2label</c> or <c>label_names</c>.</summary>
     public string[]? Labels { get; init; }
+
+    /// <summary>How an image becomes the model's input (timm's <c>pretrained_cfg</c>).</summary>
     public required PreprocessOptions Preprocess { get; init; }
 
     /// <summary>Patches along one side.</summary>
