@@ -50,15 +50,15 @@ internal static class EmbedCommand
             Func<string, float[]> embed;
             if (textFile != null)
             {
-                if (encoder is not ClipModel clip) throw new SieveFormatException($"'{dir}' has no text tower; --texts needs a CLIP model");
+                if (encoder is not ITextModel textModel) throw new SieveFormatException($"'{dir}' has no text tower; --texts needs a CLIP model");
                 if (!File.Exists(textFile)) throw new SieveFormatException($"--texts '{textFile}' does not exist");
                 names = File.ReadAllLines(textFile).Where(l => l.Trim().Length > 0).ToList();
                 if (names.Count == 0) throw new SieveFormatException($"--texts '{textFile}' holds no text");
-                var tokens = names.Distinct().ToDictionary(text => text, clip.Tokenizer.Tokenize); // once per text: warnings, then ids
+                var tokens = names.Distinct().ToDictionary(text => text, textModel.Tokenize); // once per text: warnings, then ids
                 foreach (string text in names)
                     if (tokens[text].Warning is { } cut) CliConsole.Warn($"'{UsageError.Echo(text)}': {cut}");
-                var textTower = clip.WithReduction(spec, guide).Text;
-                embed = text => textTower.Encode(tokens[text].Ids);
+                var textTower = ((ITextModel)textModel.WithReduction(spec, guide)).TextTower;
+                embed = text => textTower.Forward(TowerInput.Text(tokens[text].Ids));
             }
             else
             {
