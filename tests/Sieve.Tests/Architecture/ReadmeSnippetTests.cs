@@ -67,6 +67,10 @@ public sealed class ReadmeSnippetTests
         Assert.NotEqual(top5.Select(p => p.Probability), fastTop5.Select(p => p.Probability)); // the reduced copy reduces
         Assert.All(new[] { image, text, fastImage }, e => Assert.Equal(clip.Config.ProjectionDim, e.Length));
         Assert.NotEqual(image, fastImage);
+        var visionTrace = new ForwardTrace(); // the comment's tower.Forward: crossget r=16 in the vision tower, 50 tokens at 224/32
+        ITower vision = fastClip.Vision;
+        Assert.Equal(fastImage, vision.Forward(TowerInput.Image(fastClip.Preprocess(photo), vision.ImageSize), visionTrace));
+        Assert.Equal([34, 18], visionTrace.Layers.Select(l => l.MlpTokens));
         Assert.Equal(["cat", "dog"], labels.Select(p => p.Label).Order());
         Assert.Equal(1, labels.Sum(p => p.Probability), 1e-5);
         // The numbers the comment states (ViT-Tiny's 197 tokens lose 16 per block, ALGORITHMS.md §2d).
