@@ -11,7 +11,7 @@ namespace Sieve.Tests.Architecture;
 /// <c>Support.…</c>), so the blocks compile as they stand.
 /// </summary>
 [Collection(Support.ThreadCountCollection.Name)] // not beside any other test: the runs change the process's current directory
-public sealed class ReadmeSnippetTests
+public sealed partial class ReadmeSnippetTests
 {
     const string Library = "## Library", Vilt = "## Visual question answering and image–text matching (ViLT)";
 
@@ -30,6 +30,25 @@ public sealed class ReadmeSnippetTests
         var block = ReadmeBlock(Vilt);
         Assert.DoesNotContain(block, IsUsing); // it runs under the Library block's usings, as its first comment says
         Assert.Equal(Dedent(block), Region("ViLT"));
+    }
+
+    [Fact]
+    public void EveryLibraryNameTheBlocksUseIsPublic()
+    {
+        // The test project sees internals, so compiling the blocks here does not prove a user can: every type the blocks
+        // name (code and comments) must be public, and every member name they use must be public somewhere in the
+        // library (by name only: a hidden overload beside a public one of the same name passes).
+        var types = typeof(VitModel).Assembly.GetTypes();
+        var names = ReadmeBlock(Library).Concat(ReadmeBlock(Vilt)).SelectMany(l => Identifier().Matches(l)).Select(m => m.Value).Distinct();
+        var hidden = new List<string>();
+        foreach (string name in names)
+        {
+            var named = types.Where(t => t.Name == name).ToArray();
+            var members = types.SelectMany(t => t.GetMembers(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static))
+                .Where(m => m.Name == name).ToArray();
+            if ((named.Length > 0 && !named.Any(t => t.IsVisible)) || (members.Length > 0 && !members.Any(IsPublic))) hidden.Add(name);
+        }
+        Assert.True(hidden.Count == 0, "the README's blocks use names that are not public: " + string.Join(", ", hidden));
     }
 
     [Support.SharedDataFact]
@@ -157,6 +176,18 @@ public sealed class ReadmeSnippetTests
         Assert.DoesNotContain(readme[(section + 1)..open], l => l.StartsWith("## ", StringComparison.Ordinal));
         return readme[(open + 1)..close];
     }
+
+    static bool IsPublic(System.Reflection.MemberInfo member) => member.ReflectedType!.IsVisible && member switch
+    {
+        System.Reflection.MethodBase m => m.IsPublic,
+        System.Reflection.PropertyInfo p => p.GetMethod?.IsPublic == true,
+        System.Reflection.FieldInfo f => f.IsPublic,
+        System.Reflection.EventInfo e => e.AddMethod?.IsPublic == true,
+        _ => true, // nested types: checked by name
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b[A-Z][A-Za-z0-9]*\b")]
+    private static partial System.Text.RegularExpressions.Regex Identifier();
 
     static bool IsUsing(string line) => line.StartsWith("using ", StringComparison.Ordinal);
 
