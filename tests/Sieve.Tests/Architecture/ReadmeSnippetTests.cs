@@ -44,8 +44,7 @@ public sealed partial class ReadmeSnippetTests
         foreach (string name in names)
         {
             var named = types.Where(t => t.Name == name).ToArray();
-            var members = types.SelectMany(t => t.GetMembers(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static))
-                .Where(m => m.Name == name).ToArray();
+            var members = types.SelectMany(t => t.GetMembers(Every)).Where(m => m.Name == name).ToArray();
             if ((named.Length > 0 && !named.Any(t => t.IsVisible)) || (members.Length > 0 && !members.Any(IsPublic))) hidden.Add(name);
         }
         Assert.True(hidden.Count == 0, "the README's blocks use names that are not public: " + string.Join(", ", hidden));
@@ -176,6 +175,9 @@ public sealed partial class ReadmeSnippetTests
         Assert.DoesNotContain(readme[(section + 1)..open], l => l.StartsWith("## ", StringComparison.Ordinal));
         return readme[(open + 1)..close];
     }
+
+    const System.Reflection.BindingFlags Every = System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic
+        | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static;
 
     static bool IsPublic(System.Reflection.MemberInfo member) => member.ReflectedType!.IsVisible && member switch
     {
