@@ -110,17 +110,13 @@ internal static class CliOptions
     }
 
     /// <summary>
-    /// Refuses a merge schedule that asks for more than an image tower's patches can give (<see cref="Sieve.Reduction.MergeSchedule.CheckFits"/>);
-    /// text and fusion towers are not checked here, their length depends on the input.
+    /// The library's refusal of a merge schedule that asks for more than an image tower's patches can give
+    /// (<see cref="TowerHooks.CheckFits"/>, which <c>WithReduction</c> applies too), before any work and naming the option.
     /// </summary>
     public static void CheckMerges(Sieve.Reduction.ReducerSpec spec, ITower tower)
     {
-        if (tower.Info.Modality == Sieve.Nn.Modality.Image && spec is Sieve.Reduction.MergingSpec { Schedule: var schedule })
-        {
-            int side = tower.ImageSize / tower.PatchSize;
-            try { schedule.CheckFits(tower.Info.Layers, side * side, tower.Info.Name); }
-            catch (ArgumentException e) { throw new ArgumentException($"--reducer '{spec}': {e.Message}"); }
-        }
+        try { TowerHooks.CheckFits(spec, tower); }
+        catch (ArgumentException e) { throw new ArgumentException($"--reducer '{spec}': {e.Message}"); }
     }
 
     public static void ApplyThreads(int? threads)

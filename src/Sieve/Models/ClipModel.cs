@@ -95,8 +95,8 @@ public sealed class ClipModel : IImageEncoder, ITextModel
     public ClipModel WithReduction(ModelReduction reduction, ReductionGuidance? guidance = null)
     {
         var reduced = (ClipModel)MemberwiseClone();
-        reduced.Vision = Vision.WithReducer(reduction.Bind(Vision.Info, guidance));
-        reduced.Text = Text.WithReducer(reduction.Bind(Text.Info, guidance));
+        reduced.Vision = Vision.WithReducer(TowerHooks.Bind(Vision, reduction, guidance));
+        reduced.Text = Text.WithReducer(TowerHooks.Bind(Text, reduction, guidance));
         return reduced;
     }
 

@@ -54,6 +54,7 @@ public sealed class ClipTextTower : IReadoutTower
     /// <summary>This tower with <paramref name="reducer"/> bound (weights shared).</summary>
     internal ClipTextTower WithReducer(TokenReducer? reducer)
     {
+        TowerCheck.Hook(reducer, Info);
         var bound = (ClipTextTower)MemberwiseClone();
         bound._reducer = reducer;
         return bound;

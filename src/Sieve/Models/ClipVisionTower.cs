@@ -59,6 +59,7 @@ public sealed class ClipVisionTower : IReadoutTower
     /// <summary>This tower with <paramref name="reducer"/> bound (weights shared).</summary>
     internal ClipVisionTower WithReducer(TokenReducer? reducer)
     {
+        TowerCheck.Hook(reducer, Info);
         var bound = (ClipVisionTower)MemberwiseClone();
         bound._reducer = reducer;
         return bound;

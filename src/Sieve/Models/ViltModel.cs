@@ -137,7 +137,7 @@ public sealed class ViltModel : IModel, ITower
     public ViltModel WithReduction(ModelReduction reduction, ReductionGuidance? guidance = null)
     {
         var reduced = (ViltModel)MemberwiseClone();
-        reduced._reducer = reduction.Bind(Info, guidance);
+        reduced._reducer = TowerHooks.Bind(this, reduction, guidance);
         return reduced;
     }
 

@@ -91,7 +91,7 @@ public sealed class VitModel : IImageEncoder, IReadoutTower
     public VitModel WithReduction(ModelReduction reduction, ReductionGuidance? guidance = null)
     {
         var reduced = (VitModel)MemberwiseClone();
-        reduced._reducer = reduction.Bind(Info, guidance);
+        reduced._reducer = TowerHooks.Bind(this, reduction, guidance);
         return reduced;
     }
 

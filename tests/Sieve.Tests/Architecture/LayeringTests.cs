@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Sieve.Tests.Support;
 
 namespace Sieve.Tests.Architecture;
 
@@ -9,7 +10,7 @@ namespace Sieve.Tests.Architecture;
 /// </summary>
 public sealed partial class LayeringTests
 {
-    static readonly string Root = FindRoot();
+    static readonly string Root = RepositoryRoot.Path;
 
     [Fact]
     public void EveryFolderImportsOnlyWhatTheReadmeAllows()
@@ -90,13 +91,6 @@ public sealed partial class LayeringTests
             return null;
         }
         return graph.Keys.Order().Select(Visit).FirstOrDefault(c => c != null);
-    }
-
-    static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Sieve.sln"))) return dir.FullName;
-        throw new InvalidOperationException("no Sieve.sln above the test binaries");
     }
 
     [GeneratedRegex(@"\bSieve\.([A-Z][A-Za-z]*)\b")]

@@ -58,6 +58,16 @@ public class WithReductionTests
         var another = ModelReduction.Parse("crossget:r=2").Bind(Clip.Vision.Info);
         Assert.Contains("already runs a reducer", Assert.Throws<ArgumentException>(() => reduced.Vision.Encode(pixels, another)).Message);
         Assert.Contains("two token reducers", Assert.Throws<ArgumentException>(() => BlockHook.Combine(another, textReducer)).Message);
+        Assert.Contains("built for a text tower", Assert.Throws<ArgumentException>(() => Clip.Vision.WithReducer(textReducer)).Message);
+    }
+
+    [Fact]
+    public void AScheduleTheImageTowerCannotGiveIsRefusedNotCapped()
+    {
+        // 64 patches: at most 32 merges per block. The text tower's length depends on the text, so it is not checked here.
+        Assert.Contains("r is at most 32", Assert.Throws<ArgumentException>(() => Clip.WithReduction(ModelReduction.Parse("tome:r=33"))).Message);
+        Assert.Contains("r is at most 32", Assert.Throws<ArgumentException>(() => Clip.WithReduction(ModelReduction.Parse("vision=crossget:r=2..40"))).Message);
+        Clip.WithReduction(ModelReduction.Parse("vision=tome:r=32;text=tome:r=33"));
     }
 
     [Fact]

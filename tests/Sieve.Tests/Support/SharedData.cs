@@ -20,15 +20,9 @@ public static class SharedData
 
     static string? Find()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Sieve.sln")))
-            {
-                var shared = System.IO.Path.Combine(dir.FullName, "..", "shared");
-                return Directory.Exists(shared) ? System.IO.Path.GetFullPath(shared) : null;
-            }
-        }
-        return null;
+        if (RepositoryRoot.Find() is not { } root) return null;
+        var shared = System.IO.Path.Combine(root, "..", "shared");
+        return Directory.Exists(shared) ? System.IO.Path.GetFullPath(shared) : null;
     }
 }
 
