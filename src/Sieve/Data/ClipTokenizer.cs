@@ -13,7 +13,7 @@ namespace Sieve.Data;
 /// Literal <c>&lt;|startoftext|&gt;</c> / <c>&lt;|endoftext|&gt;</c> in the text become their ids, as in CLIP.
 /// Immutable and safe to share between threads; it caches the BPE of every distinct word it meets.
 /// </summary>
-public sealed class ClipTokenizer
+internal sealed class ClipTokenizer
 {
     const string StartToken = "<|startoftext|>", EndToken = "<|endoftext|>", EndOfWord = "</w>";
 

@@ -4,7 +4,7 @@ using Sieve.Tensors;
 namespace Sieve.Data;
 
 /// <summary>Decodes and preprocesses image files in parallel: whole files per core (<see cref="Threading.ForEachSample"/>).</summary>
-public static class ImageBatch
+internal static class ImageBatch
 {
     /// <summary>Reads, decodes and preprocesses every file; result <c>i</c> is file <c>i</c>'s, whatever the thread count.</summary>
     /// <param name="files">The image files.</param>

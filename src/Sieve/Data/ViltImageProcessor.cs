@@ -10,7 +10,7 @@ namespace Sieve.Data;
 /// sees the whole image at its own aspect ratio, and a batch of one needs no padding (the pixel mask is
 /// all ones). Immutable and thread-safe.
 /// </summary>
-public sealed class ViltImageProcessor
+internal sealed class ViltImageProcessor
 {
     /// <summary>The file this preprocessing is read from, beside the model.</summary>
     public const string ConfigFile = "preprocessor_config.json";

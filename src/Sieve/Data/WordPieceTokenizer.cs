@@ -19,7 +19,7 @@ public sealed record TokenizedText(int[] Ids, int DroppedTokens, string? Warning
 /// characters, becomes [UNK]. Literal special tokens ([CLS], [SEP], [PAD], [MASK], [UNK]) in the text
 /// keep their ids, as in Hugging Face. Immutable and thread-safe.
 /// </summary>
-public sealed class WordPieceTokenizer
+internal sealed class WordPieceTokenizer
 {
     /// <summary>The vocabulary file of a BERT tokenizer: one token per line, the line number is its id.</summary>
     public const string VocabFile = "vocab.txt";

@@ -8,7 +8,7 @@ namespace Sieve.Eval;
 /// <param name="MedianMs">Median time of one run.</param>
 /// <param name="P90Ms">90th-percentile time of one run.</param>
 /// <param name="ItemsPerSecond">Images or texts per second at the median.</param>
-public sealed record EngineResult(double GMacs, double MedianMs, double P90Ms, double ItemsPerSecond)
+internal sealed record EngineResult(double GMacs, double MedianMs, double P90Ms, double ItemsPerSecond)
 {
     internal static EngineResult From(Timing t, long macs, int items) => new(macs / 1e9, t.Median, t.P90, items * 1000 / t.Median);
 }
@@ -19,7 +19,7 @@ public sealed record EngineResult(double GMacs, double MedianMs, double P90Ms, d
 /// alternately in the same run) and <see cref="GMacsRatio"/> the reduced ÷ dense multiply-adds.
 /// <see cref="SieveActivationMiB"/> is the most activation memory one Sieve run held at once.
 /// </summary>
-public sealed record BenchResult(string Workload, int Items, EngineResult Sieve, EngineResult? Peer, double? SieveOverPeer,
+internal sealed record BenchResult(string Workload, int Items, EngineResult Sieve, EngineResult? Peer, double? SieveOverPeer,
     double SieveActivationMiB, double? SpeedupOverDense = null, double? GMacsRatio = null);
 
 /// <summary>
@@ -29,7 +29,7 @@ public sealed record BenchResult(string Workload, int Items, EngineResult Sieve,
 /// (<see cref="PhasesSeparated"/>, Linux); elsewhere both Sieve figures are the whole-process peak and the peer's
 /// is the rise of the resident size.
 /// </summary>
-public sealed record BenchMemory(double WeightsMiB, double SievePeakMiB, double SieveRunningPeakMiB, double PeerIncreaseMiB, bool PhasesSeparated)
+internal sealed record BenchMemory(double WeightsMiB, double SievePeakMiB, double SieveRunningPeakMiB, double PeerIncreaseMiB, bool PhasesSeparated)
 {
     /// <summary>Sieve's whole-process peak ÷ the weights.</summary>
     public double SievePeakOverWeights => SievePeakMiB / WeightsMiB;
@@ -46,7 +46,7 @@ public sealed record BenchMemory(double WeightsMiB, double SievePeakMiB, double 
 /// <param name="Memory">Memory figures.</param>
 /// <param name="Results">One per workload, in order.</param>
 /// <param name="PeerNames">How the peer is named in headers and JSON fields.</param>
-public sealed record BenchReport(string Model, int Threads, string SieveGemm, string PeerVersion, BenchMemory Memory, IReadOnlyList<BenchResult> Results,
+internal sealed record BenchReport(string Model, int Threads, string SieveGemm, string PeerVersion, BenchMemory Memory, IReadOnlyList<BenchResult> Results,
     [property: JsonIgnore] PeerNames PeerNames)
 {
     /// <summary>The column headers; the reduced-vs-dense column only when a reducer was timed.</summary>

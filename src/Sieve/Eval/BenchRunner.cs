@@ -13,7 +13,7 @@ namespace Sieve.Eval;
 /// runs alternate Sieve and its comparison (<see cref="InterleavedTiming"/>, who goes first alternating too), so
 /// both see the same machine load.
 /// </remarks>
-public static class BenchRunner
+internal static class BenchRunner
 {
     const double MiB = 1048576.0;
 

@@ -4,7 +4,7 @@ namespace Sieve.Eval;
 /// One benchmark workload: how Sieve runs it and what it is timed against — a peer engine on the same inputs
 /// (<see cref="Peer"/>), or, for a reduced workload, dense Sieve (<see cref="Dense"/>); at most one of the two.
 /// </summary>
-public sealed record BenchWorkload
+internal sealed record BenchWorkload
 {
     /// <summary>What is run, e.g. "image, batch 1".</summary>
     public required string Name { get; init; }

@@ -124,7 +124,7 @@ public sealed class ClassifierEvaluation
     /// <param name="warmupRounds">Untimed rounds first.</param>
     /// <param name="rounds">Timed rounds (rounded up to a multiple of the reducer count, dense included).</param>
     /// <param name="afterRound">Null, or called after every round.</param>
-    public IReadOnlyList<Timing> Time(IReadOnlyList<ReducerSpec> specs, ReductionGuidance? guidance, int images, int warmupRounds, int rounds, Action? afterRound = null)
+    internal IReadOnlyList<Timing> Time(IReadOnlyList<ReducerSpec> specs, ReductionGuidance? guidance, int images, int warmupRounds, int rounds, Action? afterRound = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(images, 1);
         var inputs = Load(Math.Min(images, Images));
@@ -140,7 +140,7 @@ public sealed class ClassifierEvaluation
     /// <paramref name="results"/> with images/s and speed-up (dense, the first, ÷ each) from the timings of <see cref="Time"/>,
     /// taken over <paramref name="images"/> images per run.
     /// </summary>
-    public static IReadOnlyList<EvalResult> WithSpeed(IReadOnlyList<EvalResult> results, IReadOnlyList<Timing> timings, int images)
+    internal static IReadOnlyList<EvalResult> WithSpeed(IReadOnlyList<EvalResult> results, IReadOnlyList<Timing> timings, int images)
     {
         if (results.Count != timings.Count) throw new ArgumentException($"{results.Count} results but {timings.Count} timings", nameof(timings));
         return results.Select((r, i) => r with { ImagesPerSecond = images * 1000 / timings[i].Median, SpeedUp = timings[0].Median / timings[i].Median }).ToArray();

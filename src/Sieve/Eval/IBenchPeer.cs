@@ -4,7 +4,7 @@ namespace Sieve.Eval;
 /// <param name="Name">E.g. "ONNX Runtime".</param>
 /// <param name="Abbreviation">E.g. "ORT" (column headers such as "ORT ms").</param>
 /// <param name="Identifier">E.g. "OnnxRuntime": the peer's JSON fields are "onnxRuntime", "sieveOverOnnxRuntime", ….</param>
-public sealed record PeerNames(string Name, string Abbreviation, string Identifier);
+internal sealed record PeerNames(string Name, string Abbreviation, string Identifier);
 
 /// <summary>
 /// The engine Sieve is benchmarked against, running the same weights on the same inputs. <see cref="BenchRunner"/>
@@ -12,7 +12,7 @@ public sealed record PeerNames(string Name, string Abbreviation, string Identifi
 /// <see cref="Bind"/> for each workload that has peer inputs; the rise in memory from loading through the
 /// warm-up runs is the peer's. The caller owns the peer and disposes of it.
 /// </summary>
-public interface IBenchPeer
+internal interface IBenchPeer
 {
     /// <summary>The peer's names in the report.</summary>
     PeerNames Names { get; }

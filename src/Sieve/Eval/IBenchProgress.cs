@@ -1,7 +1,7 @@
 namespace Sieve.Eval;
 
 /// <summary>Shows a benchmark's progress as it runs (a console display); called on the benchmark's thread.</summary>
-public interface IBenchProgress
+internal interface IBenchProgress
 {
     /// <summary>Runs <paramref name="work"/>, a step of unknown length, shown as <paramref name="label"/>.</summary>
     void Step(string label, Action work);

@@ -10,7 +10,7 @@ namespace Sieve.Eval;
 /// depend on the order the cases were given in (running them one after another credited whichever ran second
 /// with the first one's warm-up).
 /// </summary>
-public static class InterleavedTiming
+internal static class InterleavedTiming
 {
     /// <summary>One run of the schedule.</summary>
     /// <param name="Round">Round, 0-based, warm-up rounds first.</param>

@@ -1,7 +1,7 @@
 namespace Sieve.Eval;
 
 /// <summary>Which exported graph of the model a peer runs: the image model (for ViLT, the whole model) or CLIP's text model.</summary>
-public enum PeerGraph
+internal enum PeerGraph
 {
     /// <summary>The image model; for ViLT, the model answering from a question and an image.</summary>
     Image,
@@ -11,7 +11,7 @@ public enum PeerGraph
 }
 
 /// <summary>One input tensor of a peer's run: float32 or int64 values, row-major, of the given shape.</summary>
-public sealed class PeerTensor
+internal sealed class PeerTensor
 {
     PeerTensor(Array values, long[] shape)
     {
@@ -38,4 +38,4 @@ public sealed class PeerTensor
 /// <summary>What a peer runs for one workload: a graph and its input tensors, in the graph's input order.</summary>
 /// <param name="Graph">The exported graph.</param>
 /// <param name="Tensors">Its inputs, in order.</param>
-public sealed record PeerInputs(PeerGraph Graph, IReadOnlyList<PeerTensor> Tensors);
+internal sealed record PeerInputs(PeerGraph Graph, IReadOnlyList<PeerTensor> Tensors);

@@ -1,7 +1,7 @@
 namespace Sieve.Eval;
 
 /// <summary>Wall-clock samples of one repeated operation, summarised robustly (median, p90).</summary>
-public sealed record Timing(IReadOnlyList<double> Milliseconds)
+internal sealed record Timing(IReadOnlyList<double> Milliseconds)
 {
     /// <summary>Median time in milliseconds.</summary>
     public double Median => Percentile(0.5);

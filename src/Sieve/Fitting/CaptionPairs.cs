@@ -8,7 +8,7 @@ namespace Sieve.Fitting;
 /// folder (<c>annotations/captions_val2017.json</c> → <c>val2017/</c>), COCO's own layout. Pairs come in
 /// image-file order, then annotation order; images without a file are an error, not skipped.
 /// </summary>
-public static class CaptionPairs
+internal static class CaptionPairs
 {
     /// <summary>The pairs (image path, caption) of <paramref name="json"/>.</summary>
     public static IReadOnlyList<(string Image, string Caption)> Load(string json)

@@ -15,7 +15,7 @@ namespace Sieve.Fitting;
 /// Classifier: cross-entropy of head(LN(h_l)) against the true class, averaged over layers.
 /// Parameters: the vision offsets [L_v, D_v], then (CLIP) the text offsets [L_t, D_t]; they start at 0.
 /// </summary>
-public sealed class CrossGetFitter : IFitObjective
+internal sealed class CrossGetFitter : IFitObjective
 {
     readonly FitTarget _target;
     readonly ModelReduction _spec;

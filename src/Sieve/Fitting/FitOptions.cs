@@ -1,7 +1,7 @@
 namespace Sieve.Fitting;
 
 /// <summary>Hyper-parameters of a guidance fit; validated on construction.</summary>
-public sealed record FitOptions
+internal sealed record FitOptions
 {
     /// <param name="epochs">Passes over the training split (≥ 1).</param>
     /// <param name="learningRate">Peak AdamW step size (&gt; 0), decayed by a cosine schedule.</param>

@@ -4,7 +4,7 @@ namespace Sieve.Fitting;
 /// One training example: a preprocessed image with either its true class (classifiers) or the token ids
 /// of a matching caption (CLIP). Captions of one image share its <see cref="Pixels"/> array.
 /// </summary>
-public sealed record FitSample
+internal sealed record FitSample
 {
     /// <param name="pixels">Preprocessed image [3, S, S].</param>
     /// <param name="label">True class, or −1 when the sample is an image–text pair.</param>

@@ -9,7 +9,7 @@ namespace Sieve.Fitting;
 /// projections into the joint space), how images and texts become the towers' inputs, and the model's identity
 /// for the guidance file.
 /// </summary>
-public sealed class FitTarget
+internal sealed class FitTarget
 {
     readonly ITextModel? _text;
 

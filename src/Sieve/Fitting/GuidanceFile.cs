@@ -5,7 +5,7 @@ using Sieve.Weights;
 namespace Sieve.Fitting;
 
 /// <summary>Writes fitted guidance as the safetensors file <see cref="ReductionGuidance"/> loads, with its model and hyper-parameters as metadata.</summary>
-public static class GuidanceFile
+internal static class GuidanceFile
 {
     /// <summary>Writes <paramref name="parameters"/> of <paramref name="objective"/> to <paramref name="path"/> (atomically).</summary>
     /// <param name="path">The file.</param>

@@ -7,7 +7,7 @@ namespace Sieve.Fitting;
 /// <param name="StepsPerEpoch">Steps in one epoch.</param>
 /// <param name="RunningLoss">Mean training loss of this epoch so far (NaN before the first step).</param>
 /// <param name="HeldOutLoss">The held-out loss, when this report follows its evaluation.</param>
-public sealed record FitProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double RunningLoss, double? HeldOutLoss);
+internal sealed record FitProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double RunningLoss, double? HeldOutLoss);
 
 /// <summary>The outcome of a fit.</summary>
 /// <param name="Parameters">The best parameters (lowest held-out loss; lowest training loss without a held-out split).</param>
@@ -17,7 +17,7 @@ public sealed record FitProgress(int Epoch, int Epochs, int Step, int StepsPerEp
 /// <param name="EpochsRun">Epochs run before finishing or stopping early.</param>
 /// <param name="TrainSamples">Samples trained on.</param>
 /// <param name="HeldOutSamples">Samples held out for early stopping.</param>
-public sealed record FitResult(double[] Parameters, int BestEpoch, double InitialLoss, double BestLoss, int EpochsRun, int TrainSamples, int HeldOutSamples);
+internal sealed record FitResult(double[] Parameters, int BestEpoch, double InitialLoss, double BestLoss, int EpochsRun, int TrainSamples, int HeldOutSamples);
 
 /// <summary>
 /// The fitting loop: a seeded split into training and held-out samples, seeded shuffles, mini-batch
@@ -25,7 +25,7 @@ public sealed record FitResult(double[] Parameters, int BestEpoch, double Initia
 /// <see cref="FitOptions.Patience"/> epochs without improvement, and a checkpoint callback for every new
 /// best. The same seed gives the same parameters, bit for bit, whatever the thread count.
 /// </summary>
-public static class GuidanceTrainer
+internal static class GuidanceTrainer
 {
     /// <summary>Fits <paramref name="objective"/>.</summary>
     /// <param name="objective">The loss and its parameters.</param>

@@ -4,7 +4,7 @@ namespace Sieve.Fitting;
 /// What <see cref="GuidanceTrainer"/> minimises: a loss over samples as a function of a flat parameter
 /// vector, with its exact gradient, and the guidance tensors those parameters become.
 /// </summary>
-public interface IFitObjective
+internal interface IFitObjective
 {
     /// <summary>The method the guidance is for (<c>crossget</c> or <c>madtp</c>).</summary>
     string Method { get; }

@@ -14,7 +14,7 @@ namespace Sieve.Fitting;
 /// image and text features start out comparable, and S starts as the untrained seeded tokens.
 /// Parameters: S, then the vision maps [L_v, D_s, D_v], then the text maps [L_t, D_s, D_t].
 /// </summary>
-public sealed class MadtpFitter : IFitObjective
+internal sealed class MadtpFitter : IFitObjective
 {
     readonly FitTarget _target;
     readonly int _count, _width, _seed;

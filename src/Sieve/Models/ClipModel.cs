@@ -65,7 +65,7 @@ public sealed class ClipModel : IImageEncoder, ITextModel
         new("(randomly initialised model)", config, weights, null, PreprocessOptions.ClipDefaultsAt(config.ImageSize));
 
     /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>
-    public ClipTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(
+    internal ClipTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(
         $"{_directory}: no tokenizer; text needs vocab.json and merges.txt beside the model");
 
     /// <inheritdoc />

@@ -5,7 +5,7 @@ using Sieve.Weights;
 namespace Sieve.Models;
 
 /// <summary>How large a <see cref="RandomModelFolder"/> model is.</summary>
-public enum RandomModelSize
+internal enum RandomModelSize
 {
     /// <summary>A few layers and a narrow width: loads and runs in well under a second (ViT: timm's ViT-Ti/16).</summary>
     Tiny,
@@ -21,7 +21,7 @@ public enum RandomModelSize
 /// are <see cref="ClipModel.CreateRandom"/>'s (and the like), so the folder loads into the same model, for trying
 /// every command without downloading anything. Outputs carry no meaning.
 /// </summary>
-public static class RandomModelFolder
+internal static class RandomModelFolder
 {
     /// <summary>Words the generated vocabularies spell as single tokens (others still tokenize, a byte or letter at a time).</summary>
     static readonly string[] Words =

@@ -38,7 +38,7 @@ public sealed class ViltModel : IModel, ITower
     public ViltConfig Config { get; }
 
     /// <summary>The image preprocessing.</summary>
-    public ViltImageProcessor Preprocessor { get; }
+    internal ViltImageProcessor Preprocessor { get; }
 
     /// <summary>Answer names of the VQA head by index (the index as text where the config names none); empty without the head.</summary>
     public IReadOnlyList<string> Answers { get; }
@@ -110,7 +110,7 @@ public sealed class ViltModel : IModel, ITower
     }
 
     /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>
-    public WordPieceTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(
+    internal WordPieceTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(
         $"{_directory}: no {WordPieceTokenizer.VocabFile}; text needs the BERT WordPiece vocabulary beside the model");
 
     /// <inheritdoc />
