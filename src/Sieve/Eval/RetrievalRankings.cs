@@ -1,0 +1,103 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Sieve.Eval;
+
+/// <summary>Recall at 1, 5 and 10 of one retrieval direction, each the share of queries that hit, in [0, 1].</summary>
+internal sealed record Recall(double At1, double At5, double At10);
+
+/// <summary>Image–text retrieval scores, as the CrossGET and MADTP papers report them.</summary>
+/// <param name="ImageToText">Image queries: a hit at K when any of the image's texts is among its top K texts.</param>
+/// <param name="TextToImage">Text queries: a hit at K when the text's image is among its top K images.</param>
+internal sealed record RetrievalScores(Recall ImageToText, Recall TextToImage)
+{
+    /// <summary>The sum of the six recalls in percent (0 to 600), the papers' "RSUM".</summary>
+    public double RSum => 100 * (ImageToText.At1 + ImageToText.At5 + ImageToText.At10 + TextToImage.At1 + TextToImage.At5 + TextToImage.At10);
+}
+
+/// <summary>Agreement of a reduced model's retrieval rankings with the dense model's, per direction and pooled.</summary>
+/// <param name="ImageToText">Over the image queries.</param>
+/// <param name="TextToImage">Over the text queries.</param>
+/// <param name="Both">Over all queries of both directions, each query weighing the same.</param>
+internal sealed record RetrievalAgreement(RankingAgreement ImageToText, RankingAgreement TextToImage, RankingAgreement Both);
+
+/// <summary>
+/// Each query's top 10 in both retrieval directions, from an image × text similarity matrix in which an image has
+/// several correct texts (COCO: five captions) and a text exactly one image. Recall at K and agreement with the
+/// dense model both come from these lists. Ties rank the lower index first (<see cref="Ranking"/>); a K beyond the
+/// candidates is clamped (with 3 images, text→image R@5 and R@10 are R@3).
+/// </summary>
+internal sealed class RetrievalRankings
+{
+    readonly int[] _imageOfText;
+
+    /// <summary>Per image query, the indices of its best texts, best first (at most 10).</summary>
+    public IReadOnlyList<int[]> ImageQueries { get; }
+
+    /// <summary>Per text query, the indices of its best images, best first (at most 10).</summary>
+    public IReadOnlyList<int[]> TextQueries { get; }
+
+    RetrievalRankings(int[] imageOfText, int[][] imageQueries, int[][] textQueries)
+    {
+        _imageOfText = imageOfText;
+        ImageQueries = imageQueries;
+        TextQueries = textQueries;
+    }
+
+    /// <summary>Ranks both directions.</summary>
+    /// <param name="similarity">[images, texts]: higher is more alike (cosine for dual encoders, a matching score for fusion models).</param>
+    /// <param name="imageOfText">For each text (column), the index of its image (row); every image needs at least one text.</param>
+    public static RetrievalRankings Rank<T>(T[,] similarity, IReadOnlyList<int> imageOfText) where T : INumber<T>
+    {
+        int images = similarity.GetLength(0), texts = similarity.GetLength(1);
+        if (images == 0 || texts == 0) throw new ArgumentException($"the similarity matrix is {images} × {texts}: retrieval needs at least one image and one text", nameof(similarity));
+        if (imageOfText.Count != texts) throw new ArgumentException($"{texts} texts in the similarity matrix but {imageOfText.Count} image indices", nameof(imageOfText));
+        var textsPerImage = new int[images];
+        for (int t = 0; t < texts; t++)
+        {
+            int i = imageOfText[t];
+            if (i < 0 || i >= images) throw new ArgumentException($"text {t} belongs to image {i}, outside the {images} images", nameof(imageOfText));
+            textsPerImage[i]++;
+        }
+        int orphan = Array.IndexOf(textsPerImage, 0);
+        if (orphan >= 0) throw new ArgumentException($"image {orphan} has no text: an image query without a correct answer cannot be scored", nameof(imageOfText));
+        for (int i = 0; i < images; i++)
+            for (int t = 0; t < texts; t++)
+                if (T.IsNaN(similarity[i, t])) throw new ArgumentException($"similarity[{i}, {t}] is NaN", nameof(similarity));
+
+        int k = RankingAgreement.ListLength;
+        var imageQueries = new int[images][];
+        for (int i = 0; i < images; i++)
+            imageQueries[i] = Ranking.Top(MemoryMarshal.CreateReadOnlySpan(ref similarity[i, 0], texts), k);
+        var textQueries = new int[texts][];
+        var column = new T[images];
+        for (int t = 0; t < texts; t++)
+        {
+            for (int i = 0; i < images; i++) column[i] = similarity[i, t];
+            textQueries[t] = Ranking.Top<T>(column, k);
+        }
+        return new RetrievalRankings(imageOfText.ToArray(), imageQueries, textQueries);
+    }
+
+    /// <summary>Recall at 1, 5 and 10 in both directions.</summary>
+    public RetrievalScores Scores() => new(
+        RecallOf(ImageQueries, (image, text) => _imageOfText[text] == image),
+        RecallOf(TextQueries, (text, image) => _imageOfText[text] == image));
+
+    /// <summary>How closely these rankings (a reduced model's) follow <paramref name="dense"/>'s, on the same images and texts.</summary>
+    public RetrievalAgreement AgreementWith(RetrievalRankings dense)
+    {
+        if (!_imageOfText.AsSpan().SequenceEqual(dense._imageOfText))
+            throw new ArgumentException("the dense rankings are over other images and texts", nameof(dense));
+        var imageToText = RankingAgreement.Of(ImageQueries, dense.ImageQueries);
+        var textToImage = RankingAgreement.Of(TextQueries, dense.TextQueries);
+        return new RetrievalAgreement(imageToText, textToImage, RankingAgreement.Pooled(imageToText, textToImage));
+    }
+
+    /// <summary>Share of queries with a correct candidate among their first K, for K = 1, 5, 10 (clamped to the list).</summary>
+    static Recall RecallOf(IReadOnlyList<int[]> queries, Func<int, int, bool> correct)
+    {
+        double At(int k) => queries.Select((top, q) => top.Take(k).Any(c => correct(q, c))).Count(hit => hit) / (double)queries.Count;
+        return new Recall(At(1), At(5), At(10));
+    }
+}
