@@ -9,15 +9,15 @@ public sealed class EmbeddingFidelityTests
     public void CosineMeanPercentileAndWorstOnExactAngles()
     {
         // (reduced, dense) per item and cos exactly: parallel (scaled) 1; orthogonal 0; 60° 1/2;
-        // (3,4)·(4,3) = 24 / 25; (1,2,2)·(2,1,2) = 8 / 9.
-        float[][] reduced = [[2, 0, 0, 0], [1, 0, 0, 0], [1, 1, 0, 0], [3, 4, 0, 0], [1, 2, 2, 0]];
-        float[][] dense = [[1, 0, 0, 0], [0, 1, 0, 0], [1, 0, 1, 0], [4, 3, 0, 0], [2, 1, 2, 0]];
+        // (3,4)·(4,3) = 24 / 25; (1,2,2)·(2,1,2) = 8 / 9; orthogonal again 0 (a tie for the worst: item 1 is named).
+        float[][] reduced = [[2, 0, 0, 0], [1, 0, 0, 0], [1, 1, 0, 0], [3, 4, 0, 0], [1, 2, 2, 0], [0, 0, 1, 0]];
+        float[][] dense = [[1, 0, 0, 0], [0, 1, 0, 0], [1, 0, 1, 0], [4, 3, 0, 0], [2, 1, 2, 0], [0, 0, 0, 1]];
         var f = EmbeddingFidelity.Measure(reduced, dense);
-        Assert.Equal(5, f.Items);
-        Assert.Equal((1 + 0 + 0.5 + 24.0 / 25 + 8.0 / 9) / 5, f.MeanCosine, 12);
+        Assert.Equal(6, f.Items);
+        Assert.Equal((1 + 0 + 0.5 + 24.0 / 25 + 8.0 / 9 + 0) / 6, f.MeanCosine, 12);
         Assert.Equal(0.0, f.WorstCosine, 12);
         Assert.Equal(1, f.WorstItem);
-        Assert.Equal(0.0, f.Percentile5Cosine, 12); // n = 5: rank ⌈0.25⌉ = 1, the smallest
+        Assert.Equal(0.0, f.Percentile5Cosine, 12); // n = 6: rank ⌈0.3⌉ = 1, the smallest
     }
 
     /// <summary>n items: item 0 at cos −1, item 1 at cos 0, the rest at cos 1 (each along its own axis of 2n).</summary>
