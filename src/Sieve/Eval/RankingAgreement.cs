@@ -6,7 +6,7 @@ namespace Sieve.Eval;
 /// </summary>
 /// <param name="Queries">Queries compared.</param>
 /// <param name="Top1Matches">Queries whose first candidate equals the dense model's.</param>
-/// <param name="OverlapSum">Sum over queries of |top-10 ∩ dense top-10| ÷ the list length (counts, not shares, so pooling is exact).</param>
+/// <param name="OverlapSum">Sum over queries of |top-10 ∩ dense top-10| ÷ the list length (sums, not means, so pooling adds them exactly).</param>
 internal sealed record RankingAgreement(int Queries, int Top1Matches, double OverlapSum)
 {
     /// <summary>List length compared by <see cref="OverlapAt10"/>.</summary>
