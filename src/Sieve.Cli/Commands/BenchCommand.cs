@@ -25,6 +25,9 @@ internal static class BenchCommand
 
     const string ClipB16 = "clip-b16", ViltB32 = "vilt-b32";
 
+    /// <summary>Seed of the random models' weights.</summary>
+    const int Seed = 0;
+
     public static Command Create()
     {
         var model = new Option<string?>("--model", "-m") { Description = "Model folder or Hub repository id: timm ViT, CLIP or ViLT (default: a random model, see --random)" };
@@ -50,12 +53,15 @@ internal static class BenchCommand
             var specs = (r.GetValue(reducers) ?? []).Select(spec => CliOptions.Reduction(spec, null).Spec).Where(spec => !spec.IsNone).ToList();
             var settings = new Settings(r.GetValue(model) is { } m ? await CliOptions.ResolveModelAsync(m, asJson || asMarkdown, cancellationToken) : null, r.GetValue(random)!,
                 new BenchWorkloads.Options(r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs));
+            // Built before the progress display, so that a reducer the model cannot take is refused before anything is shown.
+            var (name, built, workloads) = Build(settings);
+            using var peer = new OnnxRuntimePeer(Threading.MaxThreads, (imagePath, textPath) => Export(built, settings.Model, Seed, imagePath, textPath));
             BenchReport report = null!;
-            if (asJson || asMarkdown) report = Measure(settings, new Stages(null));
+            if (asJson || asMarkdown) report = BenchRunner.Run(name, workloads, peer, new Stages(null));
             else
                 CliConsole.Error.Progress()
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                    .Start(ctx => report = Measure(settings, new Stages(ctx)));
+                    .Start(ctx => report = BenchRunner.Run(name, workloads, peer, new Stages(ctx)));
 
             var output = r.InvocationConfiguration.Output;
             if (asJson) report.WriteJson(output);
@@ -85,19 +91,16 @@ internal static class BenchCommand
         }
     }
 
-    static BenchReport Measure(Settings s, Stages stages)
+    /// <summary>The model (loaded, or built with random weights) and its workloads.</summary>
+    static (string Name, IModel Model, List<BenchWorkload> Workloads) Build(Settings s)
     {
         string name = s.Model ?? (s.Random == ViltB32 ? "ViLT-B/32 (random weights)" : "CLIP ViT-B/16 (random weights)");
-        const int seed = 0;
-        IModel model = null!;
-        stages.Step($"building {name}", () => model = s.Model switch
+        IModel model = s.Model switch
         {
-            null => s.Random == ViltB32 ? ViltModel.CreateRandom(ViltConfig.B32, seed) : ClipModel.CreateRandom(ClipConfig.VitB16, seed),
+            null => s.Random == ViltB32 ? ViltModel.CreateRandom(ViltConfig.B32, Seed) : ClipModel.CreateRandom(ClipConfig.VitB16, Seed),
             var directory => ModelFolder.LoadAny(directory),
-        });
-        var workloads = BenchWorkloads.For(model, s.Workloads);
-        using var peer = new OnnxRuntimePeer(Threading.MaxThreads, (imagePath, textPath) => Export(model, s.Model, seed, imagePath, textPath));
-        return BenchRunner.Run(name, workloads, peer, stages);
+        };
+        return (name, model, BenchWorkloads.For(model, s.Workloads));
     }
 
     /// <summary>The report as a Spectre table on the console.</summary>
