@@ -40,12 +40,13 @@ public sealed class VqaDatasetTests : IDisposable
 
     string Annotations(params object[] annotations) => Json("annotations.json", new { annotations });
 
-    static readonly string[] Ten = ["2", "2", "2", "two", "3", "2", "2", "2", "2", "2"];
+    static readonly string[] Ten = ["3", "2", "2", "two", "2", "2", "2", "2", "2", "2"];
 
     [Fact]
     public void QuestionsPairWithTheirAnnotationsInQuestionsFileOrder()
     {
-        string folder = Images("val2014", "COCO_val2014_000000000042.jpg", "COCO_val2014_000000000007.jpg");
+        // The folder's name says nothing: the 2014 prefix comes from the questions file's data_subtype.
+        string folder = Images("vqa-images", "COCO_val2014_000000000042.jpg", "COCO_val2014_000000000007.jpg");
         // The annotations come in the other order: pairing is by question id, not position.
         var read = VqaDataset.Load(
             Questions(Question(420, 42, "How many dogs?"), Question(70, 7, "Is it raining?")),
@@ -64,6 +65,14 @@ public sealed class VqaDatasetTests : IDisposable
         string folder = Images("val2017", "000000000042.jpg");
         var read = VqaDataset.Load(Questions(Question(1, 42, "q")), Annotations(Annotation(1, 42, "2", Ten)), folder);
         Assert.Equal(Path.Combine(folder, "000000000042.jpg"), read[0].Image);
+    }
+
+    [Fact]
+    public void The2014NameWinsWhenBothExist()
+    {
+        string folder = Images("both", "000000000042.jpg", "COCO_val2014_000000000042.jpg");
+        var read = VqaDataset.Load(Questions(Question(1, 42, "q")), Annotations(Annotation(1, 42, "2", Ten)), folder);
+        Assert.Equal(Path.Combine(folder, "COCO_val2014_000000000042.jpg"), read[0].Image);
     }
 
     [Fact]
