@@ -99,7 +99,7 @@ internal static class FitGuidanceCommand
         }
         if (!File.Exists(data))
             throw new ArgumentException($"--data '{data}': a CLIP fits on image–caption pairs; give a COCO captions JSON (annotations/captions_*.json)");
-        var pairs = CaptionPairs.Load(data).Take(limit ?? int.MaxValue).ToList();
+        var pairs = ImageCaptions.Load(data).Pairs.Take(limit ?? int.MaxValue).ToList();
         var files = pairs.Select(p => p.Image).Distinct().ToArray();
         var images = Preprocess(files, target.Preprocessor.Process);
         var byFile = files.Select((f, i) => (f, i)).ToDictionary(p => p.f, p => images[p.i]);
