@@ -8,7 +8,8 @@ namespace Sieve.Cli.Commands;
 /// <summary>
 /// <c>sieve eval --model DIR --data DIR --reducer SPEC…</c>: top-1, top-5, agreement with dense, executed
 /// GMACs and images/s for each reducer, dense first; accuracy streams over the
-/// folder, speed comes from interleaved rounds on a few images.
+/// folder, speed comes from interleaved rounds on a few images. <c>--task embedding</c> and <c>--task retrieval</c>
+/// measure fidelity of embeddings and image–text retrieval instead (<see cref="EvalTasks"/>).
 /// </summary>
 internal static class EvalCommand
 {
@@ -25,11 +26,27 @@ internal static class EvalCommand
         var rounds = EvalSession.Rounds();
         var json = EvalSession.Json();
         var threads = CliOptions.Threads();
-        var command = new Command("eval", "Accuracy and speed of token reducers on an ImageNet-style folder")
-            { model, data, classes, reducers, limit, calibration, guidance, timingImages, rounds, json, threads };
+        var task = new Option<string>("--task") { Description = "classify (labelled ImageNet-style folder), embedding (fidelity to dense without labels) or retrieval (image–text, COCO or Karpathy captions JSON)", DefaultValueFactory = _ => "classify" };
+        var texts = new Option<string?>("--texts") { Description = "embedding: also a text file, one text per line, through CLIP's text tower" };
+        var split = new Option<string?>("--split") { Description = "retrieval: the split of a Karpathy JSON (default test)" };
+        var imageRoot = new Option<string?>("--image-root") { Description = "retrieval: the folder the captions' images are in (default: COCO's layout beside the JSON)" };
+        var command = new Command("eval", "Accuracy and speed of token reducers: classification, embedding fidelity or image–text retrieval")
+            { model, data, classes, reducers, limit, calibration, guidance, timingImages, rounds, json, threads, task, texts, split, imageRoot };
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
+            string taskName = r.GetValue(task)!;
+            if (taskName != "classify")
+            {
+                var options = new EvalTasks.Options(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(reducers) ?? [], r.GetValue(guidance), r.GetValue(limit),
+                    r.GetValue(timingImages), r.GetValue(rounds), r.GetValue(json), r.GetValue(texts), r.GetValue(split), r.GetValue(imageRoot));
+                return taskName switch
+                {
+                    "embedding" => await EvalTasks.EmbeddingAsync(options, cancellationToken),
+                    "retrieval" => await EvalTasks.RetrievalAsync(options, cancellationToken),
+                    _ => throw new ArgumentException($"--task '{UsageError.Echo(taskName)}': expected classify, embedding or retrieval"),
+                };
+            }
             var specs = (r.GetValue(reducers) ?? []).Select(ReducerSpec.Parse).Where(s => !s.IsNone).ToList();
             bool quiet = r.GetValue(json);
             var session = await EvalSession.OpenAsync(r, model, data, classes, limit, guidance, calibration, timingImages, rounds, quiet, cancellationToken);

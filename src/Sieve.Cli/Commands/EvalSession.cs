@@ -12,7 +12,7 @@ namespace Sieve.Cli.Commands;
 /// <summary>What <c>eval</c> and <c>sweep</c> share: options, loading and preprocessing a labelled folder, running reducers, the table.</summary>
 internal sealed class EvalSession
 {
-    public static Option<string> Data() => new("--data", "-d") { Description = "ImageNet-style folder: WNID_name.JPEG images (+ classes.json or imagenet-classes.json with \"wnids\")", Required = true };
+    public static Option<string> Data() => new("--data", "-d") { Description = "ImageNet-style folder: WNID_name.JPEG images (+ classes.json or imagenet-classes.json with \"wnids\"); embedding: images (folder or file); retrieval: captions JSON", Required = true };
 
     public static Option<string?> Classes() => new("--classes") { Description = "Class list JSON (\"wnids\" in the model's output order); default: found in or beside the folder" };
 
@@ -29,7 +29,7 @@ internal sealed class EvalSession
     public static Option<int> Rounds() =>
         NumberOptions.Integer("--rounds", "Timed rounds, each running every reducer once in rotated order after 2 warm-up rounds (rounded up to a multiple of the reducer count)", 10, 1, 10_000);
 
-    const int WarmupRounds = 2;
+    internal const int WarmupRounds = 2;
 
     readonly ClassifierEvaluation _evaluation;
     readonly ReductionGuidance? _guidance;
@@ -100,8 +100,11 @@ internal sealed class EvalSession
     public object Timing(int rows) => new { images = _timingImages, warmupRounds = WarmupRounds, rounds = InterleavedTiming.TimedRounds(rows, _rounds) };
 
     /// <summary>How the speed of <paramref name="rows"/> (dense included) was measured, for the table's footnote.</summary>
-    string TimingNote(int rows) =>
-        $"img/s on the first {_timingImages} images spread over {Threading.MaxThreads} threads, median of {InterleavedTiming.TimedRounds(rows, _rounds)} interleaved rounds " +
+    string TimingNote(int rows) => TimingNote("img/s", $"{_timingImages} images", rows, _rounds);
+
+    /// <summary>The table footnote on speed, for any task: <paramref name="rate"/> measured on the first <paramref name="items"/>.</summary>
+    internal static string TimingNote(string rate, string items, int rows, int rounds) =>
+        $"{rate} on the first {items} spread over {Threading.MaxThreads} threads, median of {InterleavedTiming.TimedRounds(rows, rounds)} interleaved rounds " +
         $"after {WarmupRounds} warm-up rounds; speed-up = dense's median time ÷ the reducer's, from the same rounds";
 
     /// <summary>The results as a table with speed-ups relative to the first (dense) row, timed in the same rounds.</summary>

@@ -1,0 +1,94 @@
+using Sieve.Models;
+using Sieve.Reduction;
+
+namespace Sieve.Eval;
+
+/// <summary>One reducer's image–text retrieval result.</summary>
+/// <param name="Reducer">The spec as run.</param>
+/// <param name="Images">Images (image queries).</param>
+/// <param name="Texts">Texts (text queries).</param>
+/// <param name="Scores">Recall at 1, 5, 10 both ways.</param>
+/// <param name="Agreement">Top-1 agreement and overlap@10 with the dense model's rankings, per direction and pooled.</param>
+/// <param name="GMacsPerImage">Mean multiply-adds per image as executed, in billions.</param>
+/// <param name="GMacsPerText">Mean multiply-adds per text as executed, in billions.</param>
+/// <param name="ImagesPerSecond">Measured throughput, each image embedded with its texts; null when not timed.</param>
+/// <param name="SpeedUp">Dense's median time ÷ this reducer's, from the same interleaved rounds; null when not timed.</param>
+internal sealed record RetrievalResult(string Reducer, int Images, int Texts, RetrievalScores Scores, RetrievalAgreement Agreement,
+    double GMacsPerImage, double GMacsPerText, double? ImagesPerSecond = null, double? SpeedUp = null);
+
+/// <summary>
+/// Image–text retrieval with a dual encoder (CLIP): every image and every text embedded by the dense model and by
+/// each reducer, ranked by cosine (<see cref="RetrievalRankings"/>), scored by recall at K and by agreement with
+/// the dense rankings. Inputs and embeddings are held in memory.
+/// </summary>
+internal sealed class RetrievalEvaluation
+{
+    readonly IModel _model;
+    readonly Embedder _image, _text;
+    readonly IReadOnlyList<TowerInput> _images, _texts;
+    readonly IReadOnlyList<int> _imageOfText;
+
+    /// <param name="model">The dense model, with an image and a text tower into one space.</param>
+    /// <param name="images">Preprocessed images.</param>
+    /// <param name="texts">Tokenized texts.</param>
+    /// <param name="imageOfText">For each text, the index of its image; every image needs a text.</param>
+    public RetrievalEvaluation(ClipModel model, IReadOnlyList<TowerInput> images, IReadOnlyList<TowerInput> texts, IReadOnlyList<int> imageOfText)
+    {
+        if (texts.Count != imageOfText.Count) throw new ArgumentException($"{texts.Count} texts but {imageOfText.Count} image indices", nameof(imageOfText));
+        if (images.Count == 0) throw new ArgumentException("no images to retrieve", nameof(images));
+        (_model, _images, _texts, _imageOfText) = (model, images, texts, imageOfText);
+        (_image, _text) = (Embedder.Image(model), Embedder.Text());
+    }
+
+    /// <summary>Image queries.</summary>
+    public int Images => _images.Count;
+
+    /// <summary>Text queries.</summary>
+    public int Texts => _texts.Count;
+
+    /// <summary>Dense, then each of <paramref name="reductions"/>: recall, agreement with dense, executed GMACs (dense first).</summary>
+    /// <param name="reductions">The reducers per tower (MADTP with a temperature).</param>
+    /// <param name="guidance">Fitted guidance, or null.</param>
+    /// <param name="progress">Called once per image or text embedded (from worker threads).</param>
+    public IReadOnlyList<RetrievalResult> Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null)
+    {
+        var all = EmbeddingEvaluation.WithDense(reductions);
+        var results = new List<RetrievalResult>();
+        RetrievalRankings? dense = null;
+        foreach (var reduction in all)
+        {
+            var model = _model.WithReduction(reduction, guidance);
+            var (images, imageMacs) = _image.Run(model, _images, progress);
+            var (texts, textMacs) = _text.Run(model, _texts, progress);
+            var rankings = RetrievalRankings.Rank(CosineSimilarity.Matrix(images, texts, "image", "text"), _imageOfText);
+            dense ??= rankings;
+            results.Add(new RetrievalResult(reduction.ToString(), Images, Texts, rankings.Scores(), rankings.AgreementWith(dense), imageMacs, textMacs));
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Times dense and each of <paramref name="reductions"/> with <see cref="InterleavedTiming"/>, dense first: one run
+    /// embeds the first <paramref name="images"/> images and all their texts.
+    /// </summary>
+    public IReadOnlyList<Timing> Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int images, int warmupRounds, int rounds, Action? afterRound = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(images, 1);
+        var imageInputs = _images.Take(images).ToArray();
+        var textInputs = _texts.Where((_, t) => _imageOfText[t] < images).ToArray();
+        var cases = EmbeddingEvaluation.WithDense(reductions).Select(r =>
+        {
+            var model = _model.WithReduction(r, guidance);
+            Action embedImages = _image.Timed(model, imageInputs), embedTexts = _text.Timed(model, textInputs);
+            return (Action)(() => { embedImages(); embedTexts(); });
+        }).ToArray();
+        return InterleavedTiming.Measure(cases, warmupRounds, rounds, afterRound);
+    }
+
+    /// <summary><paramref name="results"/> with images/s and speed-up (dense, the first, ÷ each) from <see cref="Time"/>'s timings over <paramref name="images"/> images per run.</summary>
+    public static IReadOnlyList<RetrievalResult> WithSpeed(IReadOnlyList<RetrievalResult> results, IReadOnlyList<Timing> timings, int images)
+    {
+        if (results.Count != timings.Count) throw new ArgumentException($"{results.Count} results but {timings.Count} timings", nameof(timings));
+        return results.Select((r, i) => r with { ImagesPerSecond = images * 1000 / timings[i].Median, SpeedUp = timings[0].Median / timings[i].Median }).ToArray();
+    }
+}

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using Sieve.Data;
+using Sieve.Models;
+using Sieve.Reduction;
+using Sieve.Tests.Support;
+using Sieve.Weights;
+
+namespace Sieve.Tests.Cli;
+
+/// <summary><c>sieve eval --task embedding</c> and <c>--task retrieval</c> end to end on generated CLIP / ViT models, images and captions.</summary>
+public sealed partial class CliTests
+{
+    static readonly string[] FastTiming = ["--timing-images", "2", "--rounds", "1", "--json"];
+
+    /// <summary>cos(a, b) in double, written out here (no library code).</summary>
+    static double Cosine(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++) { dot += (double)a[i] * b[i]; na += (double)a[i] * a[i]; nb += (double)b[i] * b[i]; }
+        return dot / Math.Sqrt(na * nb);
+    }
+
+    /// <summary>COCO's layout: annotations/captions_val2017.json with <paramref name="images"/> images in val2017/, two captions each.</summary>
+    string WriteCaptions(int images, params string[] captions)
+    {
+        string root = Path.Combine(_temp.Path, "coco"), folder = Path.Combine(root, "val2017"), annotations = Path.Combine(root, "annotations");
+        Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(annotations);
+        for (int i = 0; i < images; i++) File.Move(WriteImage($"r{i}.png", 40 + i), Path.Combine(folder, $"{i:D12}.png"));
+        string json = Path.Combine(annotations, "captions_val2017.json");
+        File.WriteAllText(json, JsonSerializer.Serialize(new
+        {
+            images = Enumerable.Range(0, images).Select(i => new { id = i, file_name = $"{i:D12}.png" }),
+            annotations = captions.Select((c, k) => new { image_id = k / 2, id = k, caption = c }),
+        }));
+        return json;
+    }
+
+    static void AssertSameMetrics(JsonElement expected, JsonElement actual, params string[] names)
+    {
+        foreach (string name in names) Assert.Equal(expected.GetProperty(name).ToString(), actual.GetProperty(name).ToString());
+    }
+
+    [Fact]
+    public void EvalEmbeddingMeasuresFidelityOfClipImageAndTextEmbeddings()
+    {
+        using var ck = TinyModels.Clip(81, DType.F32);
+        TinyClipVocab.WriteTo(ck.Directory);
+        string data = Path.Combine(_temp.Path, "photos");
+        Directory.CreateDirectory(data);
+        for (int i = 0; i < 6; i++) File.Move(WriteImage($"p{i}.png", 60 + i), Path.Combine(data, $"p{i}.png"));
+        string texts = Path.Combine(_temp.Path, "texts.txt");
+        File.WriteAllLines(texts, ["a cat", "a dog", "the cat and the dog", "", "dog", "a cat on a mat"]);
+        var run = CliRun.Of(["eval", "--task", "embedding", "--model", ck.Directory, "--data", data, "--texts", texts,
+            "--reducer", "none", "--reducer", "vision=tome:r=3", .. FastTiming]);
+        Assert.True(run.Code == 0, run.Output);
+        var root = JsonDocument.Parse(run.Stdout).RootElement;
+        Assert.Equal(6, root.GetProperty("images").GetInt32());
+        Assert.Equal(5, root.GetProperty("texts").GetInt32());
+        var rows = root.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(["none", "none", "vision=tome:r=3"], rows.Select(r => r.GetProperty("reducer").GetString()));
+        Assert.Equal(1.0, rows[0].GetProperty("meanCosine").GetDouble(), 1e-12);
+        Assert.Equal(1.0, rows[0].GetProperty("worstCosine").GetDouble(), 1e-12);
+        Assert.Equal(1.0, rows[0].GetProperty("agreement").GetDouble());
+        Assert.Equal(1.0, rows[0].GetProperty("overlapAt10").GetDouble());
+        AssertSameMetrics(rows[0], rows[1], "meanCosine", "percentile5Cosine", "worstCosine", "agreement", "overlapAt10", "gMacs");
+        var tome = rows[2];
+        Assert.InRange(tome.GetProperty("gMacs").GetDouble(), 0.3 * rows[0].GetProperty("gMacs").GetDouble(), 0.99 * rows[0].GetProperty("gMacs").GetDouble());
+        Assert.InRange(tome.GetProperty("agreement").GetDouble(), 0, 1);
+        Assert.InRange(tome.GetProperty("overlapAt10").GetDouble(), 0, 1);
+        Assert.True(tome.GetProperty("itemsPerSecond").GetDouble() > 0);
+        Assert.True(tome.GetProperty("worstCosine").GetDouble() <= tome.GetProperty("percentile5Cosine").GetDouble());
+        Assert.True(tome.GetProperty("percentile5Cosine").GetDouble() <= tome.GetProperty("meanCosine").GetDouble());
+
+        // Independent reference: each image's cosine between the reduced and the dense embedding, from the model itself.
+        var clip = ClipModel.Load(ck.Directory);
+        var reduced = clip.WithReduction(ModelReduction.Parse("vision=tome:r=3"));
+        var cosines = Directory.GetFiles(data).Order(StringComparer.Ordinal)
+            .Select(f => ImageDecoder.Decode(f)).Select(image => Cosine(reduced.EncodeImage(image), clip.EncodeImage(image))).ToArray();
+        Assert.Equal(cosines.Average(), tome.GetProperty("meanCosine").GetDouble(), 1e-9);
+        Assert.Equal(cosines.Min(), tome.GetProperty("worstCosine").GetDouble(), 1e-9);
+        Assert.True(cosines.Min() < 1 - 1e-6, "the reducer must change the embeddings, or this test proves nothing");
+
+        // The text tower stays dense under vision=…: every text row is exact.
+        var textRows = root.GetProperty("textResults").EnumerateArray().ToList();
+        Assert.Equal(3, textRows.Count);
+        Assert.All(textRows, r => Assert.Equal(1.0, r.GetProperty("meanCosine").GetDouble(), 1e-12));
+        Assert.All(textRows, r => Assert.Equal(1.0, r.GetProperty("agreement").GetDouble()));
+    }
+
+    [Fact]
+    public void EvalEmbeddingUsesVitFeaturesNotLogits()
+    {
+        using var ck = TinyModels.Vit(82, DType.F32);
+        string data = WriteDataset();
+        var run = CliRun.Of(["eval", "--task", "embedding", "--model", ck.Directory, "--data", data, "--reducer", "crossget:r=3", "--limit", "5", .. FastTiming]);
+        Assert.True(run.Code == 0, run.Output);
+        var rows = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(5, rows[1].GetProperty("items").GetInt32());
+        var vit = VitModel.Load(ck.Directory);
+        var reduced = vit.WithReduction(ModelReduction.Parse("crossget:r=3"));
+        var cosines = Directory.GetFiles(data, "*.png").Order(StringComparer.Ordinal).Take(5)
+            .Select(f => vit.Preprocess(ImageDecoder.Decode(f))).Select(p => Cosine(reduced.Features(p), vit.Features(p))).ToArray();
+        Assert.Equal(cosines.Average(), rows[1].GetProperty("meanCosine").GetDouble(), 1e-9);
+        // Features alone: no head in the executed multiply-adds.
+        Assert.Equal((vit.Macs - (long)TinyModels.VitClasses * TinyModels.VitWidth) / 1e9, rows[0].GetProperty("gMacs").GetDouble(), 1e-15);
+    }
+
+    [Fact]
+    public void EvalRetrievalReportsRecallAgreementAndCostBothWays()
+    {
+        using var ck = TinyModels.Clip(83, DType.F32);
+        TinyClipVocab.WriteTo(ck.Directory);
+        string[] captions = ["a cat", "a cat on a mat", "a dog", "the dog", "a cat and a dog", "two dogs", "a bird", "the sky"];
+        string json = WriteCaptions(4, captions);
+        var run = CliRun.Of(["eval", "--task", "retrieval", "--model", ck.Directory, "--data", json,
+            "--reducer", "none", "--reducer", "vision=tome:r=3", .. FastTiming]);
+        Assert.True(run.Code == 0, run.Output);
+        var root = JsonDocument.Parse(run.Stdout).RootElement;
+        Assert.Equal(4, root.GetProperty("images").GetInt32());
+        Assert.Equal(8, root.GetProperty("texts").GetInt32());
+        var rows = root.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(["none", "none", "vision=tome:r=3"], rows.Select(r => r.GetProperty("reducer").GetString()));
+        foreach (var row in rows)
+        {
+            double sum = 0;
+            foreach (string direction in new[] { "imageToText", "textToImage" })
+            {
+                var d = row.GetProperty(direction);
+                double r1 = d.GetProperty("r1").GetDouble(), r5 = d.GetProperty("r5").GetDouble(), r10 = d.GetProperty("r10").GetDouble();
+                Assert.InRange(r1, 0, 100);
+                Assert.True(r1 <= r5 && r5 <= r10 && r10 <= 100);
+                sum += r1 + r5 + r10;
+            }
+            Assert.Equal(sum, row.GetProperty("rSum").GetDouble(), 1e-9);
+            Assert.InRange(row.GetProperty("agreement").GetDouble(), 0, 1);
+        }
+        Assert.Equal(1.0, rows[0].GetProperty("agreement").GetDouble());
+        Assert.Equal(1.0, rows[0].GetProperty("overlapAt10").GetDouble());
+        AssertSameMetrics(rows[0], rows[1], "imageToText", "textToImage", "rSum", "agreement", "overlapAt10", "gMacsPerImage", "gMacsPerText");
+        Assert.True(rows[2].GetProperty("gMacsPerImage").GetDouble() < rows[0].GetProperty("gMacsPerImage").GetDouble());
+        Assert.Equal(rows[0].GetProperty("gMacsPerText").GetDouble(), rows[2].GetProperty("gMacsPerText").GetDouble());
+
+        // Independent reference for the dense rows: rank by cosine here, ties to the lower index.
+        var clip = ClipModel.Load(ck.Directory);
+        var images = Enumerable.Range(0, 4).Select(i => clip.EncodeImage(ImageDecoder.Decode(Path.Combine(Path.GetDirectoryName(json)!, "..", "val2017", $"{i:D12}.png")))).ToArray();
+        var texts = captions.Select(clip.EncodeText).ToArray();
+        double imageR1 = Enumerable.Range(0, 4).Count(i =>
+            Enumerable.Range(0, 8).OrderByDescending(t => Cosine(images[i], texts[t])).ThenBy(t => t).First() / 2 == i) / 4.0;
+        double textR1 = Enumerable.Range(0, 8).Count(t =>
+            Enumerable.Range(0, 4).OrderByDescending(i => Cosine(images[i], texts[t])).ThenBy(i => i).First() == t / 2) / 8.0;
+        Assert.Equal(100 * imageR1, rows[0].GetProperty("imageToText").GetProperty("r1").GetDouble(), 1e-9);
+        Assert.Equal(100 * textR1, rows[0].GetProperty("textToImage").GetProperty("r1").GetDouble(), 1e-9);
+        Assert.Equal(100.0, rows[0].GetProperty("textToImage").GetProperty("r5").GetDouble()); // 4 images: every text's image is in its top 5
+
+        // --limit takes the first images with all their captions.
+        run = CliRun.Of(["eval", "--task", "retrieval", "--model", ck.Directory, "--data", json, "--limit", "2", .. FastTiming]);
+        Assert.True(run.Code == 0, run.Output);
+        root = JsonDocument.Parse(run.Stdout).RootElement;
+        Assert.Equal((2, 4), (root.GetProperty("images").GetInt32(), root.GetProperty("texts").GetInt32()));
+    }
+
+    [Fact]
+    public void EvalTasksRefuseBadInputWithOneLine()
+    {
+        using var vit = TinyModels.Vit(84, DType.F32);
+        using var clip = TinyModels.Clip(85, DType.F32);
+        TinyClipVocab.WriteTo(clip.Directory);
+        string json = WriteCaptions(2, "a cat", "a dog", "the cat", "the dog");
+
+        void Refused(string expected, params string[] args)
+        {
+            var run = CliRun.Of(args);
+            Assert.Equal(2, run.Code);
+            Assert.Equal("", run.Stdout);
+            Assert.Single(run.Stderr.Trim().Split('\n'));
+            Assert.Contains(expected, run.Stderr);
+        }
+
+        Refused("is a ViT classifier, without a text tower: --task retrieval ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP)",
+            "eval", "--task", "retrieval", "--model", vit.Directory, "--data", json);
+        using (var vilt = TinyVilt.Write(87, new TinyVilt.Shape(Answers: 0)))
+            Refused("is a ViLT, a fusion model without a contrastive head", "eval", "--task", "retrieval", "--model", vilt.Directory, "--data", json);
+        Refused("--task 'rank': expected classify, embedding or retrieval", "eval", "--task", "rank", "--model", clip.Directory, "--data", json);
+        File.Delete(Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png"));
+        Refused($"image '{Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png")}' does not exist", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json);
+        Refused("--texts needs a CLIP model", "eval", "--task", "embedding", "--model", vit.Directory, "--data", WriteDataset(), "--texts", json);
+    }
+
+    [SharedDataFact]
+    public void EvalRetrievalRunsOnCocoMini()
+    {
+        using var ck = TinyModels.Clip(86, DType.F32);
+        TinyClipVocab.WriteTo(ck.Directory);
+        var run = CliRun.Of(["eval", "--task", "retrieval", "--model", ck.Directory, "--data",
+            SharedData.Path("data", "coco-mini", "annotations", "captions_val2017.json"), "--reducer", "vision=tome:r=2", .. FastTiming]);
+        Assert.True(run.Code == 0, run.Output);
+        var root = JsonDocument.Parse(run.Stdout).RootElement;
+        Assert.Equal((79, 395), (root.GetProperty("images").GetInt32(), root.GetProperty("texts").GetInt32()));
+        var rows = root.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(1.0, rows[0].GetProperty("agreement").GetDouble());
+        Assert.InRange(rows[1].GetProperty("rSum").GetDouble(), 0, 600);
+    }
+}
