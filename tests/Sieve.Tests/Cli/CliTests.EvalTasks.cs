@@ -153,6 +153,15 @@ public sealed partial class CliTests
         Assert.Equal(100 * textR1, rows[0].GetProperty("textToImage").GetProperty("r1").GetDouble(), 1e-9);
         Assert.Equal(100.0, rows[0].GetProperty("textToImage").GetProperty("r5").GetDouble()); // 4 images: every text's image is in its top 5
 
+        // Agreement of the reduced rankings with the dense ones: same top-1, over the 4 image and 8 text queries.
+        var reduced = clip.WithReduction(ModelReduction.Parse("vision=tome:r=3"));
+        var reducedImages = Enumerable.Range(0, 4).Select(i => reduced.EncodeImage(ImageDecoder.Decode(Path.Combine(Path.GetDirectoryName(json)!, "..", "val2017", $"{i:D12}.png")))).ToArray();
+        int TopText(float[][] imageSet, int i) => Enumerable.Range(0, 8).OrderByDescending(t => Cosine(imageSet[i], texts[t])).ThenBy(t => t).First();
+        int TopImage(float[][] imageSet, int t) => Enumerable.Range(0, 4).OrderByDescending(i => Cosine(imageSet[i], texts[t])).ThenBy(i => i).First();
+        int same = Enumerable.Range(0, 4).Count(i => TopText(reducedImages, i) == TopText(images, i)) + Enumerable.Range(0, 8).Count(t => TopImage(reducedImages, t) == TopImage(images, t));
+        Assert.True(same < 12, "the reducer must change some top-1, or the agreement check proves nothing");
+        Assert.Equal(same / 12.0, rows[2].GetProperty("agreement").GetDouble(), 1e-12);
+
         // --limit takes the first images with all their captions.
         run = CliRun.Of(["eval", "--task", "retrieval", "--model", ck.Directory, "--data", json, "--limit", "2", .. FastTiming]);
         Assert.True(run.Code == 0, run.Output);
