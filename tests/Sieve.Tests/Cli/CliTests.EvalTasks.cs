@@ -175,7 +175,7 @@ public sealed partial class CliTests
         using var vit = TinyModels.Vit(84, DType.F32);
         using var clip = TinyModels.Clip(85, DType.F32);
         TinyClipVocab.WriteTo(clip.Directory);
-        string json = WriteCaptions(2, "a cat", "a dog", "the cat", "the dog");
+        string json = WriteCaptions(2, "a cat", "a dog", "the cat", "the dog"), folder = WriteDataset();
 
         void Refused(string expected, params string[] args)
         {
@@ -193,7 +193,9 @@ public sealed partial class CliTests
         Refused("--task 'rank': expected classify, embedding or retrieval", "eval", "--task", "rank", "--model", clip.Directory, "--data", json);
         File.Delete(Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png"));
         Refused($"image '{Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png")}' does not exist", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json);
-        Refused("--texts needs a CLIP model", "eval", "--task", "embedding", "--model", vit.Directory, "--data", WriteDataset(), "--texts", json);
+        Refused("--texts, --split and --image-root apply to --task embedding or retrieval, not classify", "eval", "--model", vit.Directory, "--data", folder, "--split", "test");
+        Refused("--classes applies to --task classify only", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json, "--classes", json);
+        Refused("--texts needs a CLIP model", "eval", "--task", "embedding", "--model", vit.Directory, "--data", folder, "--texts", json);
     }
 
     [SharedDataFact]
