@@ -36,8 +36,11 @@ internal static class EvalCommand
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             string taskName = r.GetValue(task)!;
+            if (taskName == "classify" && (r.GetValue(texts) ?? r.GetValue(split) ?? r.GetValue(imageRoot)) != null)
+                throw new ArgumentException("--texts, --split and --image-root apply to --task embedding or retrieval, not classify");
             if (taskName != "classify")
             {
+                if (r.GetValue(classes) != null) throw new ArgumentException($"--classes applies to --task classify only, not {UsageError.Echo(taskName)}");
                 var options = new EvalTasks.Options(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(reducers) ?? [], r.GetValue(guidance), r.GetValue(limit),
                     r.GetValue(timingImages), r.GetValue(rounds), r.GetValue(json), r.GetValue(texts), r.GetValue(split), r.GetValue(imageRoot));
                 return taskName switch
