@@ -3,19 +3,20 @@ using Sieve.Data;
 using Sieve.Eval;
 using Sieve.Models;
 using Sieve.Reduction;
+using Sieve.Weights;
 using Spectre.Console;
 
 namespace Sieve.Cli.Commands;
 
 /// <summary>
-/// <c>sieve eval --task embedding</c> and <c>--task retrieval</c>: parse, load, run the library's
-/// <see cref="EmbeddingEvaluation"/> / <see cref="RetrievalEvaluation"/> with progress on stderr, print a table or JSON.
+/// <c>sieve eval --task zeroshot</c>, <c>--task embedding</c> and <c>--task retrieval</c>: parse, load, run the library's
+/// <see cref="ZeroShotEvaluation"/> / <see cref="EmbeddingEvaluation"/> / <see cref="RetrievalEvaluation"/> with progress on stderr, print a table or JSON.
 /// </summary>
 internal static class EvalTasks
 {
     /// <summary>The eval options these tasks read.</summary>
     internal sealed record Options(string Model, string Data, string[] Reducers, string? Guidance, int? Limit, int TimingItems, int Rounds, bool Json,
-        string? Texts, string? Split, string? ImageRoot);
+        string? Texts, string? Split, string? ImageRoot, string? Classes, string[] Templates);
 
     /// <summary>Fidelity of image embeddings (and, with --texts, CLIP text embeddings) to the dense model's.</summary>
     public static async Task<int> EmbeddingAsync(Options o, CancellationToken cancellationToken)
@@ -87,6 +88,44 @@ internal static class EvalTasks
         return 0;
     }
 
+    /// <summary>CLIP zero-shot top-1 / top-5 on an ImageNet-style folder, class names (and templates) from its classes JSON.</summary>
+    public static async Task<int> ZeroShotAsync(Options o, CancellationToken cancellationToken)
+    {
+        if (o.Texts != null || o.Split != null || o.ImageRoot != null) throw new ArgumentException("--texts, --split and --image-root apply to --task embedding or retrieval, not zeroshot");
+        string dir = await CliOptions.ResolveModelAsync(o.Model, o.Json, cancellationToken);
+        var family = ModelFolder.Detect(dir);
+        if (family != ModelFamily.Clip)
+            throw new SieveFormatException($"'{dir}' is {(family == ModelFamily.Vit ? "a ViT classifier, without a text tower" : "a ViLT, a fusion model without a contrastive head")}: " +
+                "--task zeroshot compares image embeddings with prompt embeddings and needs CLIP (--task classify evaluates a ViT)");
+        var clip = ClipModel.Load(dir);
+        var (reductions, guidance) = Reductions(o, dir, textTower: true);
+        foreach (var r in reductions) CliOptions.CheckMerges(r.Vision, clip.Vision);
+        var dataset = ImageFolderDataset.Load(o.Data, o.Classes);
+        var classes = JsonConfig.Load(dataset.ClassesFile);
+        classes.Required("names", "the class names, one per wnid, which zero-shot classification puts into the prompts");
+        IReadOnlyList<string> templates = o.Templates.Length > 0 ? o.Templates
+            : classes.Has("templates") ? ImageFolderDataset.Strings(classes, "templates") : ZeroShotClassifier.DefaultTemplates;
+        if (templates.FirstOrDefault(t => !t.Contains("{}")) is { } bad)
+            throw new SieveFormatException($"template '{UsageError.Echo(bad)}' has no {{}} for the class name");
+        int count = Math.Min(o.Limit ?? int.MaxValue, dataset.Files.Count);
+        var images = LoadImages(clip, dataset.Files.Take(count).ToArray(), o.Json);
+        var evaluation = new ZeroShotEvaluation(clip, images, dataset.Labels.Take(count).ToArray(), dataset.ClassNames, templates);
+
+        IReadOnlyList<ZeroShotResult> rows = null!;
+        CliProgress.Run($"{reductions.Count + 1} reducers (dense included) on {evaluation.Images} images, {evaluation.Prompts} prompts per text tower",
+            evaluation.Images * (reductions.Count + 1), o.Json, step => rows = evaluation.Evaluate(reductions, guidance, step));
+        int timed = Math.Min(o.TimingItems, evaluation.Images);
+        rows = ZeroShotEvaluation.WithSpeed(rows, Time(o, timed, "images", rows.Count, afterRound => evaluation.Time(reductions, guidance, timed, EvalSession.WarmupRounds, o.Rounds, afterRound)), timed);
+        if (o.Json)
+            CliConsole.WriteRaw(JsonSerializer.Serialize(new
+            {
+                model = o.Model, task = "zeroshot", images = evaluation.Images, classes = dataset.ClassNames.Count, templates = templates.Count, prompts = evaluation.Prompts,
+                threads = Sieve.Tensors.Threading.MaxThreads, timing = TimingJson(timed, rows.Count, o.Rounds), results = rows,
+            }, EvalSession.JsonOptions));
+        else WriteZeroShotTable($"{o.Model} — zero-shot, {evaluation.Images} images, {dataset.ClassNames.Count} classes × {templates.Count} templates", rows, timed, o.Rounds);
+        return 0;
+    }
+
     /// <summary>Each --reducer as a per-tower spec (a user's <c>none</c> kept: its row must equal dense), and the guidance.</summary>
     static (List<ModelReduction>, ReductionGuidance?) Reductions(Options o, string dir, bool textTower)
     {
@@ -149,6 +188,17 @@ internal static class EvalTasks
         CliConsole.Out.Write(table);
         CliConsole.Out.MarkupLine(Markup.Escape($"cos = cosine of each item's embedding to dense's (mean, 5th percentile, worst); agree = same nearest other item as dense; " +
             $"overlap@10 = shared share of the 10 nearest; GMACs per item as executed; {EvalSession.TimingNote("items/s", $"{timed} {items}", rows.Count, rounds)}."));
+    }
+
+    static void WriteZeroShotTable(string title, IReadOnlyList<ZeroShotResult> rows, int timed, int rounds)
+    {
+        var table = NewTable(title, ["top-1", "top-5", "agree", "GMACs", "GMACs ratio", "img/s", "speed-up", "prompt GMACs¹"]);
+        foreach (var r in rows)
+            table.AddRow(Markup.Escape(r.Reducer), $"{r.Top1:P1}", $"{r.Top5:P1}", $"{r.Agreement:P1}", $"{r.GMacs:F3}", $"{r.GMacs / rows[0].GMacs:F2}",
+                $"{r.ImagesPerSecond:F1}", $"{r.SpeedUp:F2}×", $"{r.PromptGMacs:F3}");
+        CliConsole.Out.Write(table);
+        CliConsole.Out.MarkupLine(Markup.Escape($"agree = same top-1 as dense; GMACs per image of the image tower as executed; {EvalSession.TimingNote("img/s", $"{timed} images", rows.Count, rounds)}. " +
+            "¹ one-off: all prompts embedded once, by dense's text tower or, for a reducer with a text part, by its reduced one; not in GMACs or img/s."));
     }
 
     static void WriteRetrievalTable(string title, IReadOnlyList<RetrievalResult> rows, int timed, int rounds)

@@ -8,9 +8,10 @@ namespace Sieve.Data;
 /// </summary>
 public sealed class ImageFolderDataset
 {
-    ImageFolderDataset(string directory, string[] files, int[] labels, string[] classNames)
+    ImageFolderDataset(string directory, string classesFile, string[] files, int[] labels, string[] classNames)
     {
         Directory = directory;
+        ClassesFile = classesFile;
         Files = files;
         Labels = labels;
         ClassNames = classNames;
@@ -18,6 +19,9 @@ public sealed class ImageFolderDataset
 
     /// <summary>The folder.</summary>
     public string Directory { get; }
+
+    /// <summary>The classes JSON the labels were read from (given, or found in or beside the folder).</summary>
+    public string ClassesFile { get; }
 
     /// <summary>Image paths, sorted by name.</summary>
     public IReadOnlyList<string> Files { get; }
@@ -59,10 +63,11 @@ public sealed class ImageFolderDataset
                 ? label
                 : throw new SieveFormatException($"{files[i]}: class '{wnid}' (the name before '_') is not in {classesPath}");
         }
-        return new ImageFolderDataset(directory, files, labels, names);
+        return new ImageFolderDataset(directory, classesPath, files, labels, names);
     }
 
-    static string[] Strings(JsonConfig config, string name)
+    /// <summary>The non-empty array of strings <paramref name="name"/> of a JSON, or a format error naming it.</summary>
+    internal static string[] Strings(JsonConfig config, string name)
     {
         var array = config.Required(name, "a non-empty array of strings");
         if (array.ValueKind != System.Text.Json.JsonValueKind.Array || array.GetArrayLength() == 0

@@ -176,6 +176,7 @@ public sealed class ClassifierEvaluation
 
     static List<ReducerSpec> WithDense(IReadOnlyList<ReducerSpec> specs) => [ReducerSpec.None, .. specs];
 
-    static int[] TopIndices(float[] logits, int k) =>
+    /// <summary>The indices of the <paramref name="k"/> largest logits, largest first, the lower index on a tie.</summary>
+    internal static int[] TopIndices(float[] logits, int k) =>
         Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).ThenBy(i => i).Take(k).ToArray();
 }

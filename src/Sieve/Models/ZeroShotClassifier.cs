@@ -26,6 +26,9 @@ public sealed class ZeroShotClassifier
     /// <summary>One sentence per prompt that was cut to the text tower's context length (empty when none was).</summary>
     public IReadOnlyList<string> Warnings { get; }
 
+    /// <summary>Multiply-adds of embedding every prompt (labels × templates) as executed, in billions: the one-off cost of the classifier.</summary>
+    internal double PromptGMacs { get; }
+
     internal ZeroShotClassifier(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates)
     {
         if (labels.Count == 0) throw new ArgumentException("zero-shot classification needs at least one label", nameof(labels));
@@ -36,6 +39,7 @@ public sealed class ZeroShotClassifier
         Labels = labels.ToArray();
         _classEmbeddings = new float[labels.Count][];
         var warnings = new List<string>?[labels.Count];
+        var macs = new long[labels.Count];
         Tensors.Threading.For(labels.Count, c =>
         {
             var sum = new float[model.EmbeddingSize];
@@ -44,10 +48,13 @@ public sealed class ZeroShotClassifier
                 string prompt = template.Replace("{}", labels[c]);
                 var tokens = model.Tokenizer.Tokenize(prompt);
                 if (tokens.Warning != null) (warnings[c] ??= []).Add($"prompt '{Shortened(prompt)}': {tokens.Warning}");
-                TensorPrimitives.Add(sum, Normalized(model.Text.Encode(tokens.Ids)), sum);
+                var trace = new Eval.ForwardTrace();
+                TensorPrimitives.Add(sum, Normalized(model.Text.Encode(tokens.Ids, trace)), sum);
+                macs[c] += trace.Macs;
             }
             _classEmbeddings[c] = Normalized(sum);
         });
+        PromptGMacs = macs.Sum() / 1e9;
         Warnings = [.. warnings.Where(w => w != null).SelectMany(w => w!)];
     }
 

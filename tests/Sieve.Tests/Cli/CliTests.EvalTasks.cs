@@ -190,11 +190,11 @@ public sealed partial class CliTests
             "eval", "--task", "retrieval", "--model", vit.Directory, "--data", json);
         using (var vilt = TinyVilt.Write(87, new TinyVilt.Shape(Answers: 0)))
             Refused("is a ViLT, a fusion model without a contrastive head", "eval", "--task", "retrieval", "--model", vilt.Directory, "--data", json);
-        Refused("--task 'rank': expected classify, embedding or retrieval", "eval", "--task", "rank", "--model", clip.Directory, "--data", json);
+        Refused("--task 'rank': expected classify, zeroshot, embedding or retrieval", "eval", "--task", "rank", "--model", clip.Directory, "--data", json);
         File.Delete(Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png"));
         Refused($"image '{Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png")}' does not exist", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json);
         Refused("--texts, --split and --image-root apply to --task embedding or retrieval, not classify", "eval", "--model", vit.Directory, "--data", folder, "--split", "test");
-        Refused("--classes applies to --task classify only", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json, "--classes", json);
+        Refused("--classes applies to --task classify or zeroshot only", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json, "--classes", json);
         Refused("--texts needs a CLIP model", "eval", "--task", "embedding", "--model", vit.Directory, "--data", folder, "--texts", json);
     }
 

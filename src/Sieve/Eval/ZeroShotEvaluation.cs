@@ -1,0 +1,94 @@
+using Sieve.Models;
+using Sieve.Reduction;
+
+namespace Sieve.Eval;
+
+/// <summary>One reducer's CLIP zero-shot result on a labelled image set.</summary>
+/// <param name="Reducer">The spec as run, per tower.</param>
+/// <param name="Images">Images evaluated.</param>
+/// <param name="Top1">Top-1 accuracy against the true labels, in [0, 1].</param>
+/// <param name="Top5">Top-5 accuracy.</param>
+/// <param name="Agreement">Fraction of images whose top-1 equals the dense model's.</param>
+/// <param name="GMacs">Mean multiply-adds per image of the image tower as executed, in billions.</param>
+/// <param name="PromptGMacs">Multiply-adds of embedding all prompts once (labels × templates) with this reducer's text tower, in billions.</param>
+/// <param name="ImagesPerSecond">Measured throughput of the image tower, null when not timed.</param>
+/// <param name="SpeedUp">Dense's median time ÷ this reducer's, from the same interleaved rounds; null when not timed.</param>
+internal sealed record ZeroShotResult(string Reducer, int Images, double Top1, double Top5, double Agreement, double GMacs, double PromptGMacs,
+    double? ImagesPerSecond = null, double? SpeedUp = null);
+
+/// <summary>
+/// CLIP zero-shot classification (<see cref="ZeroShotClassifier"/>) of labelled images with dense and each reducer:
+/// the prompts are embedded once per distinct text-tower spec (dense text for every reducer without a text part),
+/// every image through each reducer's image tower. Images are held in memory, preprocessed.
+/// </summary>
+internal sealed class ZeroShotEvaluation
+{
+    readonly ClipModel _model;
+    readonly IReadOnlyList<TowerInput> _images;
+    readonly IReadOnlyList<int> _labels;
+    readonly IReadOnlyList<string> _names, _templates;
+    readonly Embedder _image;
+
+    /// <param name="model">The dense CLIP.</param>
+    /// <param name="images">Preprocessed images.</param>
+    /// <param name="labels">True class per image, an index into <paramref name="names"/>.</param>
+    /// <param name="names">Class names, put into the templates' "{}".</param>
+    /// <param name="templates">Prompt templates; each class embedding is the mean over them.</param>
+    public ZeroShotEvaluation(ClipModel model, IReadOnlyList<TowerInput> images, IReadOnlyList<int> labels, IReadOnlyList<string> names, IReadOnlyList<string> templates)
+    {
+        if (images.Count == 0) throw new ArgumentException("no images to classify", nameof(images));
+        if (labels.Count != images.Count) throw new ArgumentException($"{images.Count} images but {labels.Count} labels", nameof(labels));
+        if (labels.Any(l => l < 0 || l >= names.Count)) throw new ArgumentException($"a label outside the {names.Count} class names", nameof(labels));
+        (_model, _images, _labels, _names, _templates) = (model, images, labels, names, templates);
+        _image = Embedder.Image(model);
+    }
+
+    /// <summary>Images evaluated.</summary>
+    public int Images => _images.Count;
+
+    /// <summary>Prompts embedded per text-tower spec (classes × templates).</summary>
+    public int Prompts => _names.Count * _templates.Count;
+
+    /// <summary>Dense, then each of <paramref name="reductions"/>: top-1, top-5, agreement with dense and executed GMACs (dense first).</summary>
+    /// <param name="reductions">The reducers per tower (MADTP with a temperature).</param>
+    /// <param name="guidance">Fitted guidance, or null.</param>
+    /// <param name="progress">Called once per image and reducer run (from worker threads).</param>
+    public IReadOnlyList<ZeroShotResult> Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null)
+    {
+        var classifiers = new Dictionary<string, ZeroShotClassifier>();
+        var results = new List<ZeroShotResult>();
+        int[]? dense = null;
+        foreach (var reduction in EmbeddingEvaluation.WithDense(reductions))
+        {
+            var model = _model.WithReduction(reduction, guidance);
+            string textSpec = reduction.Text.ToString();
+            if (!classifiers.TryGetValue(textSpec, out var classifier)) classifiers[textSpec] = classifier = model.ZeroShot(_names, _templates);
+            var (embeddings, gMacs) = _image.Run(model, _images, progress);
+            var top = embeddings.Select(e => ClassifierEvaluation.TopIndices(classifier.LogitsForEmbedding(e), 5)).ToArray();
+            dense ??= top.Select(t => t[0]).ToArray();
+            double Share(Func<int, bool> hit) => Enumerable.Range(0, Images).Count(hit) / (double)Images;
+            results.Add(new ZeroShotResult(reduction.ToString(), Images, Share(i => top[i][0] == _labels[i]), Share(i => top[i].Contains(_labels[i])),
+                Share(i => top[i][0] == dense[i]), gMacs, classifier.PromptGMacs));
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Times dense and each of <paramref name="reductions"/> on the first <paramref name="images"/> images with
+    /// <see cref="InterleavedTiming"/>, dense first: the image tower only, the prompts being embedded once beforehand.
+    /// </summary>
+    public IReadOnlyList<Timing> Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int images, int warmupRounds, int rounds, Action? afterRound = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(images, 1);
+        var inputs = _images.Take(images).ToArray();
+        var cases = EmbeddingEvaluation.WithDense(reductions).Select(r => _image.Timed(_model.WithReduction(r, guidance), inputs)).ToArray();
+        return InterleavedTiming.Measure(cases, warmupRounds, rounds, afterRound);
+    }
+
+    /// <summary><paramref name="results"/> with images/s and speed-up (dense, the first, ÷ each) from <see cref="Time"/>'s timings over <paramref name="images"/> images per run.</summary>
+    public static IReadOnlyList<ZeroShotResult> WithSpeed(IReadOnlyList<ZeroShotResult> results, IReadOnlyList<Timing> timings, int images)
+    {
+        if (results.Count != timings.Count) throw new ArgumentException($"{results.Count} results but {timings.Count} timings", nameof(timings));
+        return results.Select((r, i) => r with { ImagesPerSecond = images * 1000 / timings[i].Median, SpeedUp = timings[0].Median / timings[i].Median }).ToArray();
+    }
+}
