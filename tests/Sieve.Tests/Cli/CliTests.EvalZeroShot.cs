@@ -83,6 +83,15 @@ public sealed partial class CliTests
         double Value(int row, string name) => rows[row].GetProperty(name).GetDouble();
         Assert.Equal(Value(0, "gMacs"), Value(3, "gMacs"));
         Assert.InRange(Value(2, "gMacs"), 0.3 * Value(0, "gMacs"), 0.99 * Value(0, "gMacs"));
+        // The one-off prompt cost: every prompt (7 names × 2 templates) through the dense text tower, traced one by one.
+        long promptMacs = ZeroShotNames.SelectMany(n => ZeroShotTemplates.Select(t => t.Replace("{}", n))).Sum(prompt =>
+        {
+            var trace = new Sieve.Eval.ForwardTrace();
+            clip.Text.Encode(clip.Tokenize(prompt).Ids, trace);
+            return trace.Macs;
+        });
+        Assert.True(promptMacs > 0);
+        Assert.Equal(promptMacs / 1e9, Value(0, "promptGMacs"), 1e-12);
         Assert.Equal(Value(0, "promptGMacs"), Value(2, "promptGMacs"));
         Assert.InRange(Value(3, "promptGMacs"), 0.3 * Value(0, "promptGMacs"), 0.99 * Value(0, "promptGMacs"));
         foreach (var row in rows)
