@@ -29,7 +29,7 @@ internal static class EvalTasks
         var (reductions, guidance) = Reductions(o, dir, encoder is ITextModel);
         foreach (var r in reductions) CliOptions.CheckMerges(r.Vision, encoder.ImageTower);
         var images = LoadImages(encoder, files, o.Json);
-        var sets = new List<(string Items, EmbeddingEvaluation Evaluation)> { ("images", new EmbeddingEvaluation(encoder, Embedder.Image(encoder), images)) };
+        var sets = new List<(string Items, EmbeddingEvaluation Evaluation)> { ("images", new EmbeddingEvaluation(encoder, Embedder.Image(), images)) };
         if (o.Texts != null)
         {
             if (!File.Exists(o.Texts)) throw new SieveFormatException($"--texts '{o.Texts}' does not exist");
@@ -59,11 +59,7 @@ internal static class EvalTasks
     {
         if (o.Texts != null) throw new ArgumentException("--texts applies to --task embedding only; retrieval reads the captions from --data");
         string dir = await CliOptions.ResolveModelAsync(o.Model, o.Json, cancellationToken);
-        var family = ModelFolder.Detect(dir);
-        if (family != ModelFamily.Clip)
-            throw new SieveFormatException($"'{dir}' is {(family == ModelFamily.Vit ? "a ViT classifier, without a text tower" : "a ViLT, a fusion model without a contrastive head (its matching head is not supported here)")}: " +
-                "--task retrieval ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP)");
-        var clip = ClipModel.Load(dir);
+        var clip = LoadClip(dir, "retrieval", " (its matching head is not supported here)", "ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP)");
         var (reductions, guidance) = Reductions(o, dir, textTower: true);
         foreach (var r in reductions) CliOptions.CheckMerges(r.Vision, clip.Vision);
         var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
@@ -93,11 +89,7 @@ internal static class EvalTasks
     {
         if (o.Texts != null || o.Split != null || o.ImageRoot != null) throw new ArgumentException("--texts, --split and --image-root apply to --task embedding or retrieval, not zeroshot");
         string dir = await CliOptions.ResolveModelAsync(o.Model, o.Json, cancellationToken);
-        var family = ModelFolder.Detect(dir);
-        if (family != ModelFamily.Clip)
-            throw new SieveFormatException($"'{dir}' is {(family == ModelFamily.Vit ? "a ViT classifier, without a text tower" : "a ViLT, a fusion model without a contrastive head")}: " +
-                "--task zeroshot compares image embeddings with prompt embeddings and needs CLIP (--task classify evaluates a ViT)");
-        var clip = ClipModel.Load(dir);
+        var clip = LoadClip(dir, "zeroshot", "", "compares image embeddings with prompt embeddings and needs CLIP (--task classify evaluates a ViT)");
         var (reductions, guidance) = Reductions(o, dir, textTower: true);
         foreach (var r in reductions) CliOptions.CheckMerges(r.Vision, clip.Vision);
         var dataset = ImageFolderDataset.Load(o.Data, o.Classes);
@@ -124,6 +116,20 @@ internal static class EvalTasks
             }, EvalSession.JsonOptions));
         else WriteZeroShotTable($"{o.Model} — zero-shot, {evaluation.Images} images, {dataset.ClassNames.Count} classes × {templates.Count} templates", rows, timed, o.Rounds);
         return 0;
+    }
+
+    /// <summary>The CLIP in <paramref name="dir"/>; any other model is refused, the message saying what the task needs.</summary>
+    /// <param name="dir">The model folder.</param>
+    /// <param name="task">The --task value.</param>
+    /// <param name="viltNote">Appended to what a ViLT lacks.</param>
+    /// <param name="need">What the task does and needs, after its name.</param>
+    static ClipModel LoadClip(string dir, string task, string viltNote, string need)
+    {
+        var family = ModelFolder.Detect(dir);
+        if (family != ModelFamily.Clip)
+            throw new SieveFormatException($"'{dir}' is {(family == ModelFamily.Vit ? "a ViT classifier, without a text tower" : $"a ViLT, a fusion model without a contrastive head{viltNote}")}: " +
+                $"--task {task} {need}");
+        return ClipModel.Load(dir);
     }
 
     /// <summary>Each --reducer as a per-tower spec (a user's <c>none</c> kept: its row must equal dense), and the guidance.</summary>

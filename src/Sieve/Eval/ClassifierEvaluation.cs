@@ -140,11 +140,8 @@ public sealed class ClassifierEvaluation
     /// <paramref name="results"/> with images/s and speed-up (dense, the first, ÷ each) from the timings of <see cref="Time"/>,
     /// taken over <paramref name="images"/> images per run.
     /// </summary>
-    internal static IReadOnlyList<EvalResult> WithSpeed(IReadOnlyList<EvalResult> results, IReadOnlyList<Timing> timings, int images)
-    {
-        if (results.Count != timings.Count) throw new ArgumentException($"{results.Count} results but {timings.Count} timings", nameof(timings));
-        return results.Select((r, i) => r with { ImagesPerSecond = images * 1000 / timings[i].Median, SpeedUp = timings[0].Median / timings[i].Median }).ToArray();
-    }
+    internal static IReadOnlyList<EvalResult> WithSpeed(IReadOnlyList<EvalResult> results, IReadOnlyList<Timing> timings, int images) =>
+        InterleavedTiming.WithSpeed(results, timings, images, (r, perSecond, speedUp) => r with { ImagesPerSecond = perSecond, SpeedUp = speedUp });
 
     /// <summary>
     /// Calibrates a MADTP target into a temperature on the first <paramref name="count"/> images

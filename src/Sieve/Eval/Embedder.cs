@@ -19,9 +19,7 @@ internal sealed class Embedder
     public string Items { get; }
 
     /// <summary>Image embeddings: a ViT's final-normed class token (not its logits), any other encoder's image tower output.</summary>
-    public static Embedder Image(IImageEncoder model) => new("images", model is VitModel
-        ? (m, input, hook) => ((VitModel)m).Features(ImageTokens.Pixels(input, m.Towers[0].Info, m.Towers[0].ImageSize), hook)
-        : (m, input, hook) => ((IImageEncoder)m).ImageTower.Forward(input, hook));
+    public static Embedder Image() => new("images", (m, input, hook) => ((IImageEncoder)m).EncodeImage(input, hook));
 
     /// <summary>Text embeddings from the text tower.</summary>
     public static Embedder Text() => new("texts", (m, input, hook) => ((ITextModel)m).TextTower.Forward(input, hook));

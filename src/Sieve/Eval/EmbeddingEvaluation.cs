@@ -70,11 +70,8 @@ internal sealed class EmbeddingEvaluation
     }
 
     /// <summary><paramref name="results"/> with items/s and speed-up (dense, the first, ÷ each) from <see cref="Time"/>'s timings over <paramref name="items"/> items per run.</summary>
-    public static IReadOnlyList<EmbeddingResult> WithSpeed(IReadOnlyList<EmbeddingResult> results, IReadOnlyList<Timing> timings, int items)
-    {
-        if (results.Count != timings.Count) throw new ArgumentException($"{results.Count} results but {timings.Count} timings", nameof(timings));
-        return results.Select((r, i) => r with { ItemsPerSecond = items * 1000 / timings[i].Median, SpeedUp = timings[0].Median / timings[i].Median }).ToArray();
-    }
+    public static IReadOnlyList<EmbeddingResult> WithSpeed(IReadOnlyList<EmbeddingResult> results, IReadOnlyList<Timing> timings, int items) =>
+        InterleavedTiming.WithSpeed(results, timings, items, (r, perSecond, speedUp) => r with { ItemsPerSecond = perSecond, SpeedUp = speedUp });
 
     internal static List<ModelReduction> WithDense(IReadOnlyList<ModelReduction> reductions) => [ModelReduction.None, .. reductions];
 }

@@ -37,6 +37,16 @@ internal static class InterleavedTiming
                 yield return new Slot(round, position, (round + position) % cases, round >= warmupRounds);
     }
 
+    /// <summary>
+    /// Each of <paramref name="rows"/> given its speed by <paramref name="withSpeed"/>: items per second from its median over
+    /// <paramref name="items"/> items per run, and speed-up = the first row's (dense's) median ÷ its own, from one <see cref="Measure(IReadOnlyList{Action}, int, int, Action?)"/>.
+    /// </summary>
+    public static IReadOnlyList<T> WithSpeed<T>(IReadOnlyList<T> rows, IReadOnlyList<Timing> timings, int items, Func<T, double, double, T> withSpeed)
+    {
+        if (rows.Count != timings.Count) throw new ArgumentException($"{rows.Count} results but {timings.Count} timings", nameof(timings));
+        return rows.Select((r, i) => withSpeed(r, items * 1000 / timings[i].Median, timings[0].Median / timings[i].Median)).ToArray();
+    }
+
     /// <summary>Runs the schedule and returns each case's timed samples, in the order the cases were given.</summary>
     /// <param name="cases">The work to time, each run being one sample.</param>
     /// <param name="warmupRounds">Untimed rounds first.</param>

@@ -37,7 +37,7 @@ internal sealed class RetrievalEvaluation
         if (texts.Count != imageOfText.Count) throw new ArgumentException($"{texts.Count} texts but {imageOfText.Count} image indices", nameof(imageOfText));
         if (images.Count == 0) throw new ArgumentException("no images to retrieve", nameof(images));
         (_model, _images, _texts, _imageOfText) = (model, images, texts, imageOfText);
-        (_image, _text) = (Embedder.Image(model), Embedder.Text());
+        (_image, _text) = (Embedder.Image(), Embedder.Text());
     }
 
     /// <summary>Image queries.</summary>
@@ -86,9 +86,6 @@ internal sealed class RetrievalEvaluation
     }
 
     /// <summary><paramref name="results"/> with images/s and speed-up (dense, the first, ÷ each) from <see cref="Time"/>'s timings over <paramref name="images"/> images per run.</summary>
-    public static IReadOnlyList<RetrievalResult> WithSpeed(IReadOnlyList<RetrievalResult> results, IReadOnlyList<Timing> timings, int images)
-    {
-        if (results.Count != timings.Count) throw new ArgumentException($"{results.Count} results but {timings.Count} timings", nameof(timings));
-        return results.Select((r, i) => r with { ImagesPerSecond = images * 1000 / timings[i].Median, SpeedUp = timings[0].Median / timings[i].Median }).ToArray();
-    }
+    public static IReadOnlyList<RetrievalResult> WithSpeed(IReadOnlyList<RetrievalResult> results, IReadOnlyList<Timing> timings, int images) =>
+        InterleavedTiming.WithSpeed(results, timings, images, (r, perSecond, speedUp) => r with { ImagesPerSecond = perSecond, SpeedUp = speedUp });
 }

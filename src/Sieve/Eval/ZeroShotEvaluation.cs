@@ -40,7 +40,7 @@ internal sealed class ZeroShotEvaluation
         if (labels.Count != images.Count) throw new ArgumentException($"{images.Count} images but {labels.Count} labels", nameof(labels));
         if (labels.Any(l => l < 0 || l >= names.Count)) throw new ArgumentException($"a label outside the {names.Count} class names", nameof(labels));
         (_model, _images, _labels, _names, _templates) = (model, images, labels, names, templates);
-        _image = Embedder.Image(model);
+        _image = Embedder.Image();
     }
 
     /// <summary>Images evaluated.</summary>
@@ -86,9 +86,6 @@ internal sealed class ZeroShotEvaluation
     }
 
     /// <summary><paramref name="results"/> with images/s and speed-up (dense, the first, ÷ each) from <see cref="Time"/>'s timings over <paramref name="images"/> images per run.</summary>
-    public static IReadOnlyList<ZeroShotResult> WithSpeed(IReadOnlyList<ZeroShotResult> results, IReadOnlyList<Timing> timings, int images)
-    {
-        if (results.Count != timings.Count) throw new ArgumentException($"{results.Count} results but {timings.Count} timings", nameof(timings));
-        return results.Select((r, i) => r with { ImagesPerSecond = images * 1000 / timings[i].Median, SpeedUp = timings[0].Median / timings[i].Median }).ToArray();
-    }
+    public static IReadOnlyList<ZeroShotResult> WithSpeed(IReadOnlyList<ZeroShotResult> results, IReadOnlyList<Timing> timings, int images) =>
+        InterleavedTiming.WithSpeed(results, timings, images, (r, perSecond, speedUp) => r with { ImagesPerSecond = perSecond, SpeedUp = speedUp });
 }

@@ -1,4 +1,5 @@
 using Sieve.Data;
+using Sieve.Nn;
 using Sieve.Reduction;
 using Sieve.Weights;
 
@@ -104,6 +105,9 @@ public sealed class ClipModel : IImageEncoder, ITextModel
 
     /// <summary>Projected image embedding (not normalised).</summary>
     public float[] EncodeImage(RgbImage image) => Vision.Encode(Preprocess(image));
+
+    /// <inheritdoc />
+    public float[] EncodeImage(TowerInput image, BlockHook? hook = null) => Vision.Forward(image, hook);
 
     /// <summary>Projected text embedding (not normalised).</summary>
     public float[] EncodeText(string text) => Text.Encode(Tokenizer.Encode(text));

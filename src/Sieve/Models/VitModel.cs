@@ -141,6 +141,9 @@ public sealed class VitModel : IImageEncoder, IReadoutTower
     /// <inheritdoc />
     public float[] EncodeImage(RgbImage image) => Features(Preprocess(image));
 
+    /// <inheritdoc />
+    public float[] EncodeImage(TowerInput image, BlockHook? hook = null) => Features(ImageTokens.Pixels(image, Info, Config.ImageSize), hook);
+
     /// <summary>Multiply-adds of one dense forward (GMACs × 1e9), as fvcore counts them.</summary>
     public long Macs => _patchEmbed.MacsFor(Config.Tokens - 1) + _encoder.MacsFor(Config.Tokens) + _head.MacsFor(1);
 }
