@@ -16,7 +16,15 @@ namespace Sieve.Eval;
 /// <param name="ImagesPerSecond">Measured throughput (images spread across cores), null when not timed (<see cref="ClassifierEvaluation.WithSpeed"/>).</param>
 /// <param name="SpeedUp">Dense's median time ÷ this reducer's, from the same interleaved rounds; null when not timed.</param>
 public sealed record EvalResult(string Reducer, int Images, double Top1, double Top5, double Agreement, double GMacs,
-    double? ImagesPerSecond = null, double? SpeedUp = null);
+    double? ImagesPerSecond = null, double? SpeedUp = null) : ITaskResult
+{
+    int ITaskResult.Items => Images;
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [new("top-1", 100 * Top1, 1), new("top-5", 100 * Top5, 1)];
+    double? ITaskResult.Score => 100 * Top1;
+    double? ITaskResult.Cosine => null;
+    double? ITaskResult.ItemsPerSecond => ImagesPerSecond;
+    ITaskResult ITaskResult.WithSpeed(double itemsPerSecond, double speedUp) => this with { ImagesPerSecond = itemsPerSecond, SpeedUp = speedUp };
+}
 
 /// <summary>
 /// Runs a ViT classifier over labelled images with reducers and measures what each reduction costs (accuracy,
@@ -24,21 +32,22 @@ public sealed record EvalResult(string Reducer, int Images, double Top1, double 
 /// through in chunks — decoded and preprocessed in parallel, every reducer run on the chunk, only counts kept —
 /// so memory does not grow with the number of images.
 /// </summary>
-public sealed class ClassifierEvaluation
+public sealed class ClassifierEvaluation : ITaskEvaluation
 {
     /// <summary>Images decoded and held at once by default (about 600 KB each at 224 px).</summary>
     public const int DefaultChunkSize = 64;
 
     readonly VitModel _model;
-    readonly Func<int, int, float[][]> _load;
-    readonly IReadOnlyList<int> _labels;
+    readonly Func<IReadOnlyList<int>, float[][]> _load;
+    readonly IReadOnlyList<int> _allLabels;
+    readonly int[] _items;
 
     /// <summary>Evaluates on images already preprocessed (<see cref="VitModel.Preprocess"/>) and held by the caller.</summary>
     /// <param name="model">The classifier.</param>
     /// <param name="inputs">Preprocessed images.</param>
     /// <param name="labels">True class per image.</param>
     public ClassifierEvaluation(VitModel model, IReadOnlyList<float[]> inputs, IReadOnlyList<int> labels)
-        : this(model, (start, count) => Enumerable.Range(start, count).Select(i => inputs[i]).ToArray(), labels, inputs.Count) { }
+        : this(model, items => items.Select(i => inputs[i]).ToArray(), labels, Enumerable.Range(0, inputs.Count).ToArray()) { }
 
     /// <summary>Evaluates on the first <paramref name="count"/> images of a folder, read when needed.</summary>
     /// <param name="model">The classifier.</param>
@@ -46,24 +55,25 @@ public sealed class ClassifierEvaluation
     /// <param name="count">Images to use (null: all).</param>
     /// <param name="allowDamagedImages">Decode JPEGs and PNGs that are cut short or damaged as far as they go instead of refusing them.</param>
     public ClassifierEvaluation(VitModel model, ImageFolderDataset data, int? count = null, bool allowDamagedImages = false)
-        : this(model, (start, n) => ImageBatch.Load(data.Files.Skip(start).Take(n).ToArray(), allowDamagedImages, model.Preprocess),
-            data.Labels.Take(count ?? data.Files.Count).ToArray(), Math.Min(count ?? int.MaxValue, data.Files.Count)) { }
+        : this(model, items => ImageBatch.Load(items.Select(i => data.Files[i]).ToArray(), allowDamagedImages, model.Preprocess),
+            data.Labels, Enumerable.Range(0, Math.Min(count ?? int.MaxValue, data.Files.Count)).ToArray()) { }
 
     /// <param name="model">The classifier.</param>
-    /// <param name="load">Images [start, start + count), preprocessed.</param>
-    /// <param name="labels">True class per image.</param>
-    /// <param name="count">Images to use.</param>
-    ClassifierEvaluation(VitModel model, Func<int, int, float[][]> load, IReadOnlyList<int> labels, int count)
+    /// <param name="load">The given images (indices into <paramref name="labels"/>), preprocessed.</param>
+    /// <param name="labels">True class per image the loader knows.</param>
+    /// <param name="items">The images evaluated, indices into <paramref name="labels"/>.</param>
+    ClassifierEvaluation(VitModel model, Func<IReadOnlyList<int>, float[][]> load, IReadOnlyList<int> labels, int[] items)
     {
-        if (count == 0) throw new ArgumentException("no images to evaluate");
-        if (count != labels.Count) throw new ArgumentException($"{count} images but {labels.Count} labels", nameof(labels));
+        if (items.Length == 0) throw new ArgumentException("no images to evaluate");
+        if (items.Max() >= labels.Count) throw new ArgumentException($"image {items.Max()} but {labels.Count} labels", nameof(labels));
         _model = model;
         _load = load;
-        _labels = labels;
+        _allLabels = labels;
+        _items = items;
     }
 
     /// <summary>Images evaluated.</summary>
-    public int Images => _labels.Count;
+    public int Images => _items.Length;
 
     /// <summary>
     /// Evaluates dense and then each of <paramref name="specs"/>, <paramref name="chunkSize"/> images at a time. The
@@ -87,7 +97,7 @@ public sealed class ClassifierEvaluation
         for (int start = 0; start < n; start += chunkSize)
         {
             int count = Math.Min(chunkSize, n - start);
-            var inputs = _load(start, count);
+            var inputs = _load(_items[start..(start + count)]);
             for (int s = 0; s < all.Count; s++)
             {
                 var reducer = reducers[s];
@@ -103,7 +113,7 @@ public sealed class ClassifierEvaluation
                 if (s == 0) for (int i = 0; i < count; i++) dense[i] = top[i][0];
                 for (int i = 0; i < count; i++)
                 {
-                    int label = _labels[start + i];
+                    int label = _allLabels[_items[start + i]];
                     if (top[i][0] == label) top1[s]++;
                     if (top[i].Contains(label)) top5[s]++;
                     if (top[i][0] == dense[i]) agree[s]++;
@@ -169,7 +179,24 @@ public sealed class ClassifierEvaluation
         return (madtp.WithTemperature(result.Temperature), result);
     }
 
-    float[][] Load(int count) => _load(0, count);
+    float[][] Load(int count) => _load(_items[..count]);
+
+    string ITaskEvaluation.Task => "classify";
+    string ITaskEvaluation.ItemName => "images";
+    int ITaskEvaluation.Count => Images;
+    IModel ITaskEvaluation.Model => _model;
+    int ITaskEvaluation.StepsPerReducer => Images;
+
+    IReadOnlyList<ITaskResult> ITaskEvaluation.Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) =>
+        Evaluate(VisionSpecs(reductions), guidance, progress: progress);
+
+    ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items) =>
+        new ClassifierEvaluation(_model, _load, _allLabels, TaskEvaluations.CheckSubset(items, Images).Select(i => _items[i]).ToArray());
+
+    IReadOnlyList<Timing> ITaskEvaluation.Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int items, int warmupRounds, int rounds, Action? afterRound) =>
+        Time(VisionSpecs(reductions), guidance, items, warmupRounds, rounds, afterRound);
+
+    ReducerSpec[] VisionSpecs(IReadOnlyList<ModelReduction> reductions) => reductions.Select(r => r.For(_model.Info)).ToArray();
 
     static List<ReducerSpec> WithDense(IReadOnlyList<ReducerSpec> specs) => [ReducerSpec.None, .. specs];
 

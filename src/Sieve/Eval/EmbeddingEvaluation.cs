@@ -16,14 +16,21 @@ namespace Sieve.Eval;
 /// <param name="ItemsPerSecond">Measured throughput, null when not timed.</param>
 /// <param name="SpeedUp">Dense's median time ÷ this reducer's, from the same interleaved rounds; null when not timed.</param>
 internal sealed record EmbeddingResult(string Reducer, int Items, double MeanCosine, double Percentile5Cosine, double WorstCosine, int WorstItem,
-    double Agreement, double OverlapAt10, double GMacs, double? ItemsPerSecond = null, double? SpeedUp = null);
+    double Agreement, double OverlapAt10, double GMacs, double? ItemsPerSecond = null, double? SpeedUp = null) : ITaskResult
+{
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics =>
+        [new("mean cos", MeanCosine, 4), new("p5 cos", Percentile5Cosine, 4), new("worst cos", WorstCosine, 4), new("overlap@10", 100 * OverlapAt10, 1)];
+    double? ITaskResult.Score => null;
+    double? ITaskResult.Cosine => MeanCosine;
+    ITaskResult ITaskResult.WithSpeed(double itemsPerSecond, double speedUp) => this with { ItemsPerSecond = itemsPerSecond, SpeedUp = speedUp };
+}
 
 /// <summary>
 /// Embeds a set of items (images, or texts) with the dense model and with each reducer and measures how faithful
 /// the reduced embeddings are (<see cref="EmbeddingFidelity"/>), what they cost (executed GMACs) and how fast they
 /// come (<see cref="Time"/>). The inputs are held in memory, preprocessed; so are the embeddings, n × d per reducer.
 /// </summary>
-internal sealed class EmbeddingEvaluation
+internal sealed class EmbeddingEvaluation : ITaskEvaluation
 {
     readonly IModel _model;
     readonly Embedder _embedder;
@@ -72,6 +79,17 @@ internal sealed class EmbeddingEvaluation
     /// <summary><paramref name="results"/> with items/s and speed-up (dense, the first, ÷ each) from <see cref="Time"/>'s timings over <paramref name="items"/> items per run.</summary>
     public static IReadOnlyList<EmbeddingResult> WithSpeed(IReadOnlyList<EmbeddingResult> results, IReadOnlyList<Timing> timings, int items) =>
         InterleavedTiming.WithSpeed(results, timings, items, (r, perSecond, speedUp) => r with { ItemsPerSecond = perSecond, SpeedUp = speedUp });
+
+    string ITaskEvaluation.Task => "embedding";
+    string ITaskEvaluation.ItemName => _embedder.Items;
+    int ITaskEvaluation.Count => Items;
+    IModel ITaskEvaluation.Model => _model;
+    int ITaskEvaluation.StepsPerReducer => Items;
+    IReadOnlyList<ITaskResult> ITaskEvaluation.Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Evaluate(reductions, guidance, progress);
+    ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items) =>
+        new EmbeddingEvaluation(_model, _embedder, TaskEvaluations.CheckSubset(items, Items).Select(i => _inputs[i]).ToArray());
+    IReadOnlyList<Timing> ITaskEvaluation.Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int items, int warmupRounds, int rounds, Action? afterRound) =>
+        Time(reductions, guidance, items, warmupRounds, rounds, afterRound);
 
     internal static List<ModelReduction> WithDense(IReadOnlyList<ModelReduction> reductions) => [ModelReduction.None, .. reductions];
 }

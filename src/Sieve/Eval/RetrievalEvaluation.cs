@@ -14,16 +14,36 @@ namespace Sieve.Eval;
 /// <param name="ImagesPerSecond">Measured throughput, each image embedded with its texts; null when not timed.</param>
 /// <param name="SpeedUp">Dense's median time ÷ this reducer's, from the same interleaved rounds; null when not timed.</param>
 internal sealed record RetrievalResult(string Reducer, int Images, int Texts, RetrievalScores Scores, RetrievalAgreement Agreement,
-    double GMacsPerImage, double GMacsPerText, double? ImagesPerSecond = null, double? SpeedUp = null);
+    double GMacsPerImage, double GMacsPerText, double? ImagesPerSecond = null, double? SpeedUp = null) : ITaskResult
+{
+    int ITaskResult.Items => Images;
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics
+    {
+        get
+        {
+            var (i, t) = (Scores.ImageToText, Scores.TextToImage);
+            return [new("RSum", Scores.RSum, 1), new("i→t R@1", 100 * i.At1, 1), new("i→t R@5", 100 * i.At5, 1), new("i→t R@10", 100 * i.At10, 1),
+                new("t→i R@1", 100 * t.At1, 1), new("t→i R@5", 100 * t.At5, 1), new("t→i R@10", 100 * t.At10, 1), new("overlap@10", 100 * Agreement.Both.OverlapAt10, 1)];
+        }
+    }
+    double? ITaskResult.Score => Scores.RSum;
+    double ITaskResult.Agreement => Agreement.Both.Top1;
+    double? ITaskResult.Cosine => null;
+
+    /// <summary>An image's share of the work: the image and its texts (the item that images/s counts).</summary>
+    double ITaskResult.GMacs => GMacsPerImage + GMacsPerText * Texts / Images;
+    double? ITaskResult.ItemsPerSecond => ImagesPerSecond;
+    ITaskResult ITaskResult.WithSpeed(double itemsPerSecond, double speedUp) => this with { ImagesPerSecond = itemsPerSecond, SpeedUp = speedUp };
+}
 
 /// <summary>
 /// Image–text retrieval with a dual encoder (CLIP): every image and every text embedded by the dense model and by
 /// each reducer, ranked by cosine (<see cref="RetrievalRankings"/>), scored by recall at K and by agreement with
 /// the dense rankings. Inputs and embeddings are held in memory.
 /// </summary>
-internal sealed class RetrievalEvaluation
+internal sealed class RetrievalEvaluation : ITaskEvaluation
 {
-    readonly IModel _model;
+    readonly ClipModel _model;
     readonly Embedder _image, _text;
     readonly IReadOnlyList<TowerInput> _images, _texts;
     readonly IReadOnlyList<int> _imageOfText;
@@ -84,6 +104,26 @@ internal sealed class RetrievalEvaluation
         }).ToArray();
         return InterleavedTiming.Measure(cases, warmupRounds, rounds, afterRound);
     }
+
+    string ITaskEvaluation.Task => "retrieval";
+    string ITaskEvaluation.ItemName => "images";
+    int ITaskEvaluation.Count => Images;
+    IModel ITaskEvaluation.Model => _model;
+    int ITaskEvaluation.StepsPerReducer => Images + Texts;
+    IReadOnlyList<ITaskResult> ITaskEvaluation.Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Evaluate(reductions, guidance, progress);
+
+    /// <summary>The chosen images, each with all its texts (in their original order).</summary>
+    ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items)
+    {
+        var chosen = TaskEvaluations.CheckSubset(items, Images);
+        var position = new Dictionary<int, int>();
+        for (int j = 0; j < chosen.Length; j++) position[chosen[j]] = j;
+        int[] texts = Enumerable.Range(0, Texts).Where(t => position.ContainsKey(_imageOfText[t])).ToArray();
+        return new RetrievalEvaluation(_model, chosen.Select(i => _images[i]).ToArray(), texts.Select(t => _texts[t]).ToArray(), texts.Select(t => position[_imageOfText[t]]).ToArray());
+    }
+
+    IReadOnlyList<Timing> ITaskEvaluation.Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int items, int warmupRounds, int rounds, Action? afterRound) =>
+        Time(reductions, guidance, items, warmupRounds, rounds, afterRound);
 
     /// <summary><paramref name="results"/> with images/s and speed-up (dense, the first, ÷ each) from <see cref="Time"/>'s timings over <paramref name="images"/> images per run.</summary>
     public static IReadOnlyList<RetrievalResult> WithSpeed(IReadOnlyList<RetrievalResult> results, IReadOnlyList<Timing> timings, int images) =>

@@ -14,14 +14,22 @@ namespace Sieve.Eval;
 /// <param name="ImagesPerSecond">Measured throughput of the image tower, null when not timed.</param>
 /// <param name="SpeedUp">Dense's median time ÷ this reducer's, from the same interleaved rounds; null when not timed.</param>
 internal sealed record ZeroShotResult(string Reducer, int Images, double Top1, double Top5, double Agreement, double GMacs, double PromptGMacs,
-    double? ImagesPerSecond = null, double? SpeedUp = null);
+    double? ImagesPerSecond = null, double? SpeedUp = null) : ITaskResult
+{
+    int ITaskResult.Items => Images;
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [new("top-1", 100 * Top1, 1), new("top-5", 100 * Top5, 1)];
+    double? ITaskResult.Score => 100 * Top1;
+    double? ITaskResult.Cosine => null;
+    double? ITaskResult.ItemsPerSecond => ImagesPerSecond;
+    ITaskResult ITaskResult.WithSpeed(double itemsPerSecond, double speedUp) => this with { ImagesPerSecond = itemsPerSecond, SpeedUp = speedUp };
+}
 
 /// <summary>
 /// CLIP zero-shot classification (<see cref="ZeroShotClassifier"/>) of labelled images with dense and each reducer:
 /// the prompts are embedded once per distinct text-tower spec (dense text for every reducer without a text part),
 /// every image through each reducer's image tower. Images are held in memory, preprocessed.
 /// </summary>
-internal sealed class ZeroShotEvaluation
+internal sealed class ZeroShotEvaluation : ITaskEvaluation
 {
     readonly ClipModel _model;
     readonly IReadOnlyList<TowerInput> _images;
@@ -84,6 +92,20 @@ internal sealed class ZeroShotEvaluation
         var cases = EmbeddingEvaluation.WithDense(reductions).Select(r => _image.Timed(_model.WithReduction(r, guidance), inputs)).ToArray();
         return InterleavedTiming.Measure(cases, warmupRounds, rounds, afterRound);
     }
+
+    string ITaskEvaluation.Task => "zeroshot";
+    string ITaskEvaluation.ItemName => "images";
+    int ITaskEvaluation.Count => Images;
+    IModel ITaskEvaluation.Model => _model;
+    int ITaskEvaluation.StepsPerReducer => Images;
+    IReadOnlyList<ITaskResult> ITaskEvaluation.Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Evaluate(reductions, guidance, progress);
+    ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items)
+    {
+        var chosen = TaskEvaluations.CheckSubset(items, Images);
+        return new ZeroShotEvaluation(_model, chosen.Select(i => _images[i]).ToArray(), chosen.Select(i => _labels[i]).ToArray(), _names, _templates);
+    }
+    IReadOnlyList<Timing> ITaskEvaluation.Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int items, int warmupRounds, int rounds, Action? afterRound) =>
+        Time(reductions, guidance, items, warmupRounds, rounds, afterRound);
 
     /// <summary><paramref name="results"/> with images/s and speed-up (dense, the first, ÷ each) from <see cref="Time"/>'s timings over <paramref name="images"/> images per run.</summary>
     public static IReadOnlyList<ZeroShotResult> WithSpeed(IReadOnlyList<ZeroShotResult> results, IReadOnlyList<Timing> timings, int images) =>
