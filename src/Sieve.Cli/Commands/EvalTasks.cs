@@ -87,7 +87,7 @@ internal static class EvalTasks
         var dataset = ImageFolderDataset.Load(o.Data, o.Classes);
         if (dataset.Labels.Max() >= vit.Config.NumClasses)
             throw new SieveFormatException($"{dataset.Directory}: labels go up to {dataset.Labels.Max()}, but the model has {vit.Config.NumClasses} classes");
-        var evaluation = new ClassifierEvaluation(vit, dataset, o.Limit, CliOptions.AllowDamagedImagesInRun);
+        var evaluation = (ClassifierEvaluation)TaskEvaluations.Classify(vit, dataset, Loading(o));
         var reductions = o.Reducers.Select(r => ModelReduction.ForAll(Calibrated(ReducerSpec.Parse(r), vit, evaluation, o, guidance))).Where(r => !r.IsNone).ToList();
         return new Setup($"{o.Model} — {evaluation.Images} images", [evaluation], reductions, guidance, "agree = same top-1 as dense", new Dictionary<string, object>());
     }
@@ -111,26 +111,25 @@ internal static class EvalTasks
             : classes.Has("templates") ? ImageFolderDataset.Strings(classes, "templates") : ZeroShotClassifier.DefaultTemplates;
         if (templates.FirstOrDefault(t => !t.Contains("{}")) is { } bad)
             throw new SieveFormatException($"template '{UsageError.Echo(bad)}' has no {{}} for the class name");
-        int count = Math.Min(o.Limit ?? int.MaxValue, dataset.Files.Count);
-        var images = LoadImages(clip, dataset.Files.Take(count).ToArray(), o.Quiet);
-        var evaluation = new ZeroShotEvaluation(clip, images, dataset.Labels.Take(count).ToArray(), dataset.ClassNames, templates);
-        return new Setup($"{o.Model} — zero-shot, {evaluation.Images} images, {dataset.ClassNames.Count} classes × {templates.Count} templates", [evaluation], reductions, guidance,
+        var evaluation = ReadingImages(Math.Min(o.Limit ?? int.MaxValue, dataset.Files.Count), o,
+            loading => TaskEvaluations.ZeroShot(clip, dataset, dataset.ClassNames, templates, loading));
+        return new Setup($"{o.Model} — zero-shot, {evaluation.Count} images, {dataset.ClassNames.Count} classes × {templates.Count} templates", [evaluation], reductions, guidance,
             "agree = same top-1 as dense; GMACs of the image tower; prompt GMACs: all prompts embedded once, by dense's text tower or, for a reducer with a text part, by its reduced one, not in GMACs or img/s",
-            new Dictionary<string, object> { ["classes"] = dataset.ClassNames.Count, ["templates"] = templates.Count, ["prompts"] = evaluation.Prompts });
+            new Dictionary<string, object> { ["classes"] = dataset.ClassNames.Count, ["templates"] = templates.Count, ["prompts"] = dataset.ClassNames.Count * templates.Count });
     }
 
     static Setup Embedding(Options o, string dir, ReductionGuidance? guidance)
     {
-        var files = CliOptions.ExpandImages([o.Data]).Take(o.Limit ?? int.MaxValue).ToArray();
+        var files = CliOptions.ExpandImages([o.Data]);
         var encoder = ModelFolder.Load(dir);
         if (o.Texts != null && encoder is not ITextModel) throw new SieveFormatException($"'{dir}' has no text tower; --texts needs a CLIP model");
         var reductions = Reductions(o, dir, encoder);
-        var evaluations = new List<ITaskEvaluation> { new EmbeddingEvaluation(encoder, Embedder.Image(), LoadImages(encoder, files, o.Quiet)) };
+        var evaluations = new List<ITaskEvaluation> { ReadingImages(Math.Min(o.Limit ?? int.MaxValue, files.Count), o, loading => TaskEvaluations.ImageEmbedding(encoder, files, loading)) };
         if (o.Texts != null)
         {
             if (!File.Exists(o.Texts)) throw new SieveFormatException($"--texts '{o.Texts}' does not exist");
-            var lines = File.ReadAllLines(o.Texts).Where(l => l.Trim().Length > 0).Take(o.Limit ?? int.MaxValue).ToArray();
-            evaluations.Add(new EmbeddingEvaluation(encoder, Embedder.Text(), Tokenize((ITextModel)encoder, lines)));
+            var lines = File.ReadAllLines(o.Texts).Where(l => l.Trim().Length > 0).ToArray();
+            evaluations.Add(TaskEvaluations.TextEmbedding((ITextModel)encoder, lines, Loading(o)));
         }
         return new Setup($"{o.Model} — embedding fidelity", evaluations, reductions, guidance,
             "cos = cosine of each item's embedding to dense's (mean, 5th percentile, worst, and which item); agree = same nearest other item as dense; overlap@10 = shared share of the 10 nearest",
@@ -142,11 +141,7 @@ internal static class EvalTasks
         var clip = LoadClip(dir, "retrieval", " (its matching head is not supported here)", "ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP)");
         var reductions = Reductions(o, dir, clip);
         var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
-        int imageCount = Math.Min(o.Limit ?? int.MaxValue, captions.Images.Count);
-        int[] textIndices = Enumerable.Range(0, captions.Captions.Count).Where(c => captions.ImageOf[c] < imageCount).ToArray();
-        var images = LoadImages(clip, captions.Images.Take(imageCount).ToArray(), o.Quiet);
-        var texts = Tokenize(clip, textIndices.Select(c => captions.Captions[c]).ToArray());
-        var evaluation = new RetrievalEvaluation(clip, images, texts, textIndices.Select(c => captions.ImageOf[c]).ToArray());
+        var evaluation = (RetrievalEvaluation)ReadingImages(Math.Min(o.Limit ?? int.MaxValue, captions.Images.Count), o, loading => TaskEvaluations.Retrieval(clip, captions, loading));
         return new Setup($"{o.Model} — retrieval, {evaluation.Images} images, {evaluation.Texts} texts", [evaluation], reductions, guidance,
             "R@K in percent, ranked by cosine; RSum = the six recalls' sum; agree = same top-1 as dense over the queries of both directions; overlap@10 = shared share of the top 10; " +
             "an item is an image with its captions",
@@ -175,21 +170,14 @@ internal static class EvalTasks
         return reductions;
     }
 
-    static TowerInput[] LoadImages(IImageEncoder encoder, IReadOnlyList<string> files, bool quiet)
-    {
-        float[][] pixels = null!;
-        CliProgress.Run($"reading {files.Count} images", files.Count, quiet,
-            step => pixels = ImageBatch.Load(files, CliOptions.AllowDamagedImagesInRun, encoder.Preprocessor.Process, step));
-        int size = encoder.ImageTower.ImageSize;
-        return pixels.Select(p => TowerInput.Image(p, size)).ToArray();
-    }
+    /// <summary>The loading settings of the command line: --limit, --allow-damaged-images, warnings on stderr.</summary>
+    static DataLoading Loading(Options o) => new() { Limit = o.Limit, AllowDamagedImages = CliOptions.AllowDamagedImagesInRun, Warning = CliConsole.Warn };
 
-    /// <summary>The texts' token ids; texts cut to the tower's length are counted in one warning, not one line each.</summary>
-    static TowerInput[] Tokenize(ITextModel model, IReadOnlyList<string> texts)
+    /// <summary>Builds an evaluation that reads <paramref name="images"/> images, with a progress bar on stderr while they are read.</summary>
+    static ITaskEvaluation ReadingImages(int images, Options o, Func<DataLoading, ITaskEvaluation> build)
     {
-        var tokens = texts.Select(model.Tokenize).ToArray();
-        int cut = tokens.Count(t => t.Warning != null);
-        if (cut > 0) CliConsole.Warn($"{cut} of {texts.Count} texts lost tokens, e.g. '{UsageError.Echo(texts[Array.FindIndex(tokens, t => t.Warning != null)])}': {tokens.First(t => t.Warning != null).Warning}");
-        return tokens.Select(t => TowerInput.Text(t.Ids)).ToArray();
+        ITaskEvaluation evaluation = null!;
+        CliProgress.Run($"reading {images} images", images, o.Quiet, step => evaluation = build(Loading(o) with { ImageRead = step }));
+        return evaluation;
     }
 }
