@@ -20,7 +20,7 @@ internal static class SweepCommand
         var split = EvalOptions.Split();
         var imageRoot = EvalOptions.ImageRoot();
         var template = EvalOptions.Template();
-        var methods = new Option<string>("--methods") { Description = "Methods to sweep, comma-separated", DefaultValueFactory = _ => "tome,crossget,madtp" };
+        var methods = new Option<string?>("--methods") { Description = "Methods to sweep, comma-separated (default: tome,crossget,madtp for --task classify, tome,crossget otherwise)" };
         var rs = new Option<string>("--r") { Description = "Tokens merged per layer for tome and crossget, comma-separated", DefaultValueFactory = _ => "4,8,13,16,20" };
         var targets = new Option<string>("--targets") { Description = "MADTP compute targets (fractions of dense GMACs; --task classify), comma-separated", DefaultValueFactory = _ => "0.9,0.8,0.7,0.6,0.5" };
         var output = new Option<string>("--out", "-o") { Description = "Folder for sweep.json, sweep.md and the PNG plots", DefaultValueFactory = _ => "sweep" };
@@ -35,7 +35,8 @@ internal static class SweepCommand
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
-            var grid = Grid(r.GetValue(methods)!, r.GetValue(rs)!, r.GetValue(targets)!, r.GetValue(task)!);
+            string taskName = r.GetValue(task)!;
+            var grid = Grid(r.GetValue(methods) ?? (taskName == "classify" ? "tome,crossget,madtp" : "tome,crossget"), r.GetValue(rs)!, r.GetValue(targets)!, taskName);
             string outDir = r.GetValue(output)!;
             string[] inputs = [await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken), r.GetValue(data)!];
             foreach (string file in SweepPlots.Files.Prepend("sweep.md").Prepend("sweep.json"))

@@ -233,6 +233,6 @@ public sealed partial class CliTests
         Assert.Contains("| `tome:r=3` |", File.ReadAllText(Path.Combine(outDir, "sweep.md")));
         Assert.Contains("RSum", sweep.Stdout);
         Assert.Contains("madtp: compute targets are calibrated on --task classify only",
-            Refused(CliRun.Of(["sweep", "--task", "retrieval", "--model", ck.Directory, "--data", json, "--out", Path.Combine(_temp.Path, "sweep-madtp")])));
+            Refused(CliRun.Of(["sweep", "--task", "retrieval", "--model", ck.Directory, "--data", json, "--methods", "tome,madtp", "--out", Path.Combine(_temp.Path, "sweep-madtp")])));
     }
 }
