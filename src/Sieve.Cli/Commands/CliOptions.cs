@@ -96,15 +96,17 @@ internal static class CliOptions
     /// <summary>
     /// Parses <c>--reducer</c> and loads <c>--guidance</c>, refusing guidance fitted for another model than the one in
     /// <paramref name="modelDirectory"/>, and a <c>text=…</c> spec where no text tower runs (<paramref name="textTower"/>
-    /// false: a classifier, or a command that runs the image tower only); MADTP needs an explicit temperature outside eval/sweep.
+    /// false: a classifier, or a command that runs the image tower only); MADTP needs an explicit temperature unless the command
+    /// <paramref name="calibrates"/> compute targets (eval, sweep).
     /// </summary>
-    public static (Sieve.Reduction.ModelReduction Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance, string? modelDirectory = null, bool textTower = true)
+    public static (Sieve.Reduction.ModelReduction Spec, Sieve.Reduction.ReductionGuidance? Guidance) Reduction(string spec, string? guidance, string? modelDirectory = null,
+        bool textTower = true, bool calibrates = false)
     {
         var parsed = Sieve.Reduction.ModelReduction.Parse(spec);
         if (!textTower && !parsed.Text.IsNone && parsed.Text != parsed.Vision)
             throw new ArgumentException($"--reducer '{UsageError.Echo(spec)}': no text tower runs here, so text=… cannot apply; give vision=… or one spec");
         foreach (var tower in new[] { parsed.Vision, parsed.Text })
-            if (tower is Sieve.Reduction.MadtpSpec { NeedsCalibration: true })
+            if (!calibrates && tower is Sieve.Reduction.MadtpSpec { NeedsCalibration: true })
                 throw new ArgumentException($"--reducer '{tower}': a compute target needs calibration on a labelled set (sieve eval); give a temperature here, madtp:t=…");
         return (parsed, guidance == null ? null : Sieve.Reduction.ReductionGuidance.Load(guidance, modelDirectory));
     }

@@ -14,7 +14,7 @@ internal static class EvalOptions
     public static Option<int?> Limit() => NumberOptions.OptionalInteger("--limit", "Evaluate only the first N images", 1, int.MaxValue);
 
     public static Option<int> Calibration() =>
-        NumberOptions.Integer("--calibration", "Images used to calibrate a MADTP target into a temperature (the first N; --task classify)", 32, 1, int.MaxValue);
+        NumberOptions.Integer("--calibration", "Items used to calibrate a MADTP compute target into a temperature (the first N)", 32, 1, int.MaxValue);
 
     public static Option<bool> Json() => new("--json") { Description = "Print the results as JSON" };
 

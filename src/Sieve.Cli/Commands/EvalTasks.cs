@@ -44,13 +44,27 @@ internal static class EvalTasks
 
         string dir = await CliOptions.ResolveModelAsync(o.Model, o.Quiet, cancellationToken);
         var guidance = o.Guidance == null ? null : ReductionGuidance.Load(o.Guidance, dir);
-        return o.Task switch
+        var task = o.Task switch
         {
-            "classify" => Classify(o, dir, guidance),
-            "zeroshot" => ZeroShot(o, dir, guidance),
-            "embedding" => Embedding(o, dir, guidance),
-            _ => Retrieval(o, dir, guidance),
+            "classify" => Classify(o, dir),
+            "zeroshot" => ZeroShot(o, dir),
+            "embedding" => Embedding(o, dir),
+            _ => Retrieval(o, dir),
         };
+        var main = task.Evaluations[0];
+        var reductions = o.Reducers.Select(spec => CliOptions.Reduction(spec, null, dir, main.Model is ITextModel, calibrates: true).Spec).ToList();
+        foreach (var r in reductions)
+            foreach (var tower in main.Model.Towers) CliOptions.CheckMerges(r.For(tower.Info), tower);
+        return task with { Reductions = reductions.Select(r => Calibrated(r, main, o, guidance)).ToList(), Guidance = guidance };
+    }
+
+    /// <summary><paramref name="reduction"/> with a MADTP compute target calibrated into a temperature on the task's first --calibration items.</summary>
+    static ModelReduction Calibrated(ModelReduction reduction, ITaskEvaluation evaluation, Options o, ReductionGuidance? guidance)
+    {
+        if (!new[] { reduction.Vision, reduction.Text }.Any(s => s is MadtpSpec { NeedsCalibration: true })) return reduction;
+        ModelReduction Run() => evaluation.Calibrate(reduction, o.Calibration, guidance);
+        return o.Quiet ? Run() : CliConsole.Error.Status().Start(
+            $"calibrating {Markup.Escape(reduction.ToString())} on {Math.Min(o.Calibration, evaluation.Count)} {evaluation.ItemName}", _ => Run());
     }
 
     /// <summary>
@@ -79,7 +93,7 @@ internal static class EvalTasks
         $"median of {InterleavedTiming.TimedRounds(rows, speed.Rounds)} interleaved rounds after {speed.WarmupRounds} warm-up rounds; " +
         "speed-up = dense's median time ÷ the reducer's, from the same rounds";
 
-    static Setup Classify(Options o, string dir, ReductionGuidance? guidance)
+    static Setup Classify(Options o, string dir)
     {
         if (ModelFolder.Detect(dir) != ModelFamily.Vit)
             throw new SieveFormatException($"'{dir}' is not a classifier: --task classify measures top-1 against labels and needs a timm ViT with a head (--task zeroshot evaluates a CLIP)");
@@ -87,23 +101,13 @@ internal static class EvalTasks
         var dataset = ImageFolderDataset.Load(o.Data, o.Classes);
         if (dataset.Labels.Max() >= vit.Config.NumClasses)
             throw new SieveFormatException($"{dataset.Directory}: labels go up to {dataset.Labels.Max()}, but the model has {vit.Config.NumClasses} classes");
-        var evaluation = (ClassifierEvaluation)TaskEvaluations.Classify(vit, dataset, Loading(o));
-        var reductions = o.Reducers.Select(r => ModelReduction.ForAll(Calibrated(ReducerSpec.Parse(r), vit, evaluation, o, guidance))).Where(r => !r.IsNone).ToList();
-        return new Setup($"{o.Model} — {evaluation.Images} images", [evaluation], reductions, guidance, "agree = same top-1 as dense", new Dictionary<string, object>());
+        var evaluation = TaskEvaluations.Classify(vit, dataset, Loading(o));
+        return new Setup($"{o.Model} — classification", [evaluation], [], null, "agree = same top-1 as dense", new Dictionary<string, object>());
     }
 
-    static ReducerSpec Calibrated(ReducerSpec spec, VitModel vit, ClassifierEvaluation evaluation, Options o, ReductionGuidance? guidance)
-    {
-        CliOptions.CheckMerges(spec, vit);
-        if (spec is not MadtpSpec { NeedsCalibration: true }) return spec;
-        ReducerSpec Run() => evaluation.Calibrate(spec, o.Calibration, guidance).Spec;
-        return o.Quiet ? Run() : CliConsole.Error.Status().Start($"calibrating {Markup.Escape(spec.ToString())} on {Math.Min(o.Calibration, evaluation.Images)} images", _ => Run());
-    }
-
-    static Setup ZeroShot(Options o, string dir, ReductionGuidance? guidance)
+    static Setup ZeroShot(Options o, string dir)
     {
         var clip = LoadClip(dir, "zeroshot", "", "compares image embeddings with prompt embeddings and needs CLIP (--task classify evaluates a ViT)");
-        var reductions = Reductions(o, dir, clip);
         var dataset = ImageFolderDataset.Load(o.Data, o.Classes);
         var classes = JsonConfig.Load(dataset.ClassesFile);
         classes.Required("names", "the class names, one per wnid, which zero-shot classification puts into the prompts");
@@ -113,17 +117,16 @@ internal static class EvalTasks
             throw new SieveFormatException($"template '{UsageError.Echo(bad)}' has no {{}} for the class name");
         var evaluation = ReadingImages(Math.Min(o.Limit ?? int.MaxValue, dataset.Files.Count), o,
             loading => TaskEvaluations.ZeroShot(clip, dataset, dataset.ClassNames, templates, loading));
-        return new Setup($"{o.Model} — zero-shot, {evaluation.Count} images, {dataset.ClassNames.Count} classes × {templates.Count} templates", [evaluation], reductions, guidance,
+        return new Setup($"{o.Model} — zero-shot, {dataset.ClassNames.Count} classes × {templates.Count} templates", [evaluation], [], null,
             "agree = same top-1 as dense; GMACs of the image tower; prompt GMACs: all prompts embedded once, by dense's text tower or, for a reducer with a text part, by its reduced one, not in GMACs or img/s",
             new Dictionary<string, object> { ["classes"] = dataset.ClassNames.Count, ["templates"] = templates.Count, ["prompts"] = dataset.ClassNames.Count * templates.Count });
     }
 
-    static Setup Embedding(Options o, string dir, ReductionGuidance? guidance)
+    static Setup Embedding(Options o, string dir)
     {
         var files = CliOptions.ExpandImages([o.Data]);
         var encoder = ModelFolder.Load(dir);
         if (o.Texts != null && encoder is not ITextModel) throw new SieveFormatException($"'{dir}' has no text tower; --texts needs a CLIP model");
-        var reductions = Reductions(o, dir, encoder);
         var evaluations = new List<ITaskEvaluation> { ReadingImages(Math.Min(o.Limit ?? int.MaxValue, files.Count), o, loading => TaskEvaluations.ImageEmbedding(encoder, files, loading)) };
         if (o.Texts != null)
         {
@@ -131,18 +134,17 @@ internal static class EvalTasks
             var lines = File.ReadAllLines(o.Texts).Where(l => l.Trim().Length > 0).ToArray();
             evaluations.Add(TaskEvaluations.TextEmbedding((ITextModel)encoder, lines, Loading(o)));
         }
-        return new Setup($"{o.Model} — embedding fidelity", evaluations, reductions, guidance,
+        return new Setup($"{o.Model} — embedding fidelity", evaluations, [], null,
             "cos = cosine of each item's embedding to dense's (mean, 5th percentile, worst, and which item); agree = same nearest other item as dense; overlap@10 = shared share of the 10 nearest",
             new Dictionary<string, object>());
     }
 
-    static Setup Retrieval(Options o, string dir, ReductionGuidance? guidance)
+    static Setup Retrieval(Options o, string dir)
     {
         var clip = LoadClip(dir, "retrieval", " (its matching head is not supported here)", "ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP)");
-        var reductions = Reductions(o, dir, clip);
         var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
         var evaluation = (RetrievalEvaluation)ReadingImages(Math.Min(o.Limit ?? int.MaxValue, captions.Images.Count), o, loading => TaskEvaluations.Retrieval(clip, captions, loading));
-        return new Setup($"{o.Model} — retrieval, {evaluation.Images} images, {evaluation.Texts} texts", [evaluation], reductions, guidance,
+        return new Setup($"{o.Model} — retrieval, {evaluation.Texts} texts", [evaluation], [], null,
             "R@K in percent, ranked by cosine; RSum = the six recalls' sum; agree = same top-1 as dense over the queries of both directions; overlap@10 = shared share of the top 10; " +
             "an item is an image with its captions",
             new Dictionary<string, object> { ["texts"] = evaluation.Texts });
@@ -160,14 +162,6 @@ internal static class EvalTasks
             throw new SieveFormatException($"'{dir}' is {(family == ModelFamily.Vit ? "a ViT classifier, without a text tower" : $"a ViLT, a fusion model without a contrastive head{viltNote}")}: " +
                 $"--task {task} {need}");
         return ClipModel.Load(dir);
-    }
-
-    /// <summary>Each --reducer as a per-tower spec (a user's <c>none</c> kept: its row must equal dense), checked against the image tower.</summary>
-    static List<ModelReduction> Reductions(Options o, string dir, IImageEncoder model)
-    {
-        var reductions = o.Reducers.Select(spec => CliOptions.Reduction(spec, null, dir, model is ITextModel).Spec).ToList();
-        foreach (var r in reductions) CliOptions.CheckMerges(r.Vision, model.ImageTower);
-        return reductions;
     }
 
     /// <summary>The loading settings of the command line: --limit, --allow-damaged-images, warnings on stderr.</summary>

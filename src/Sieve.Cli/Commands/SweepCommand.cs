@@ -20,9 +20,9 @@ internal static class SweepCommand
         var split = EvalOptions.Split();
         var imageRoot = EvalOptions.ImageRoot();
         var template = EvalOptions.Template();
-        var methods = new Option<string?>("--methods") { Description = "Methods to sweep, comma-separated (default: tome,crossget,madtp for --task classify, tome,crossget otherwise)" };
+        var methods = new Option<string>("--methods") { Description = "Methods to sweep, comma-separated", DefaultValueFactory = _ => "tome,crossget,madtp" };
         var rs = new Option<string>("--r") { Description = "Tokens merged per layer for tome and crossget, comma-separated", DefaultValueFactory = _ => "4,8,13,16,20" };
-        var targets = new Option<string>("--targets") { Description = "MADTP compute targets (fractions of dense GMACs; --task classify), comma-separated", DefaultValueFactory = _ => "0.9,0.8,0.7,0.6,0.5" };
+        var targets = new Option<string>("--targets") { Description = "MADTP compute targets (fractions of dense GMACs per item, calibrated on the first --calibration items), comma-separated", DefaultValueFactory = _ => "0.9,0.8,0.7,0.6,0.5" };
         var output = new Option<string>("--out", "-o") { Description = "Folder for sweep.json, sweep.md and the PNG plots", DefaultValueFactory = _ => "sweep" };
         var limit = EvalOptions.Limit();
         var calibration = EvalOptions.Calibration();
@@ -35,8 +35,7 @@ internal static class SweepCommand
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
-            string taskName = r.GetValue(task)!;
-            var grid = Grid(r.GetValue(methods) ?? (taskName == "classify" ? "tome,crossget,madtp" : "tome,crossget"), r.GetValue(rs)!, r.GetValue(targets)!, taskName);
+            var grid = Grid(r.GetValue(methods)!, r.GetValue(rs)!, r.GetValue(targets)!);
             string outDir = r.GetValue(output)!;
             string[] inputs = [await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken), r.GetValue(data)!];
             foreach (string file in SweepPlots.Files.Prepend("sweep.md").Prepend("sweep.json"))
@@ -67,7 +66,7 @@ internal static class SweepCommand
     }
 
     /// <summary>The specs of the grid, each with its method name.</summary>
-    static List<(string Method, string Spec)> Grid(string methods, string rs, string targets, string task)
+    static List<(string Method, string Spec)> Grid(string methods, string rs, string targets)
     {
         var grid = new List<(string, string)>();
         foreach (string method in methods.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
@@ -75,8 +74,6 @@ internal static class SweepCommand
             var values = method switch
             {
                 "tome" or "crossget" => List(rs, "--r").Where(v => v != "0").Select(v => $"{method}:r={v}"),
-                "madtp" when task != "classify" =>
-                    throw new ArgumentException($"--methods madtp: compute targets are calibrated on --task classify only; sweep tome and crossget for --task {task}"),
                 "madtp" => List(targets, "--targets").Where(v => v != "1").Select(v => $"madtp:target={v}"),
                 _ => throw new ArgumentException($"--methods: unknown method '{UsageError.Echo(method)}' (expected tome, crossget, madtp)"),
             };

@@ -15,7 +15,7 @@ namespace Sieve.Eval;
 /// <param name="GMacs">Mean multiply-adds per image as executed, in billions (fvcore's "GFLOPs").</param>
 /// <param name="ImagesPerSecond">Measured throughput (images spread across cores), null when not timed (<see cref="ClassifierEvaluation.WithSpeed"/>).</param>
 /// <param name="SpeedUp">Dense's median time ÷ this reducer's, from the same interleaved rounds; null when not timed.</param>
-public sealed record EvalResult(string Reducer, int Images, double Top1, double Top5, double Agreement, double GMacs,
+internal sealed record EvalResult(string Reducer, int Images, double Top1, double Top5, double Agreement, double GMacs,
     double? ImagesPerSecond = null, double? SpeedUp = null) : ITaskResult
 {
     int ITaskResult.Items => Images;
@@ -32,7 +32,7 @@ public sealed record EvalResult(string Reducer, int Images, double Top1, double 
 /// through in chunks — decoded and preprocessed in parallel, every reducer run on the chunk, only counts kept —
 /// so memory does not grow with the number of images.
 /// </summary>
-public sealed class ClassifierEvaluation : ITaskEvaluation
+internal sealed class ClassifierEvaluation : ITaskEvaluation
 {
     /// <summary>Images decoded and held at once by default (about 600 KB each at 224 px).</summary>
     public const int DefaultChunkSize = 64;

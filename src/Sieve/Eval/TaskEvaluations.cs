@@ -114,6 +114,33 @@ public static class TaskEvaluations
         return evaluation.WithSpeed(results, reductions, guidance, speed ?? new SpeedOptions(), timedRound);
     }
 
+    /// <summary>
+    /// <paramref name="reduction"/> with its MADTP compute target (<c>madtp:target=0.5</c>) calibrated into a temperature
+    /// (ALGORITHMS.md §3d) on the first <paramref name="items"/> items: the temperature at which the executed GMACs
+    /// per item (as <see cref="ITaskResult.GMacs"/> counts them, every tower an item goes through) come within 2% of
+    /// the target × dense's. A reduction without a target is returned as it is. Where both towers carry a target it
+    /// must be the same spec, and one temperature serves both.
+    /// </summary>
+    /// <param name="evaluation">The task, whose items measure the cost.</param>
+    /// <param name="reduction">The reducers per tower.</param>
+    /// <param name="items">Items calibrated on (the first ones).</param>
+    /// <param name="guidance">Fitted guidance, or null.</param>
+    public static ModelReduction Calibrate(this ITaskEvaluation evaluation, ModelReduction reduction, int items = 32, ReductionGuidance? guidance = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(items, 1);
+        var targets = new[] { reduction.Vision, reduction.Text }.OfType<MadtpSpec>().Where(s => s.NeedsCalibration).Distinct().ToArray();
+        if (targets.Length == 0) return reduction;
+        if (targets.Length > 1) throw new ArgumentException($"'{reduction}': two different compute targets; calibrate one tower's target at a time", nameof(reduction));
+        var target = targets[0];
+        ReducerSpec At(ReducerSpec tower, double t) => tower == target ? target.WithTemperature(t) : tower;
+        ModelReduction With(double t) => ModelReduction.PerTower(At(reduction.Vision, t), At(reduction.Text, t));
+        var subset = evaluation.Subset(Enumerable.Range(0, Math.Min(items, evaluation.Count)).ToArray());
+        double dense = subset.Evaluate([], guidance)[0].GMacs;
+        // Each pass runs dense too (Evaluate's contract): twice the forwards, on a few items.
+        var result = MadtpCalibration.Calibrate(t => subset.Evaluate([With(t)], guidance)[1].GMacs / dense, target.Target!.Value);
+        return With(result.Temperature);
+    }
+
     /// <summary><paramref name="results"/> (from <see cref="ITaskEvaluation.Evaluate"/> of the same reductions) with their measured speed.</summary>
     internal static IReadOnlyList<ITaskResult> WithSpeed(this ITaskEvaluation evaluation, IReadOnlyList<ITaskResult> results, IReadOnlyList<ModelReduction> reductions,
         ReductionGuidance? guidance, SpeedOptions speed, Action? timedRound = null)

@@ -4,7 +4,7 @@ namespace Sieve.Reduction;
 /// <param name="Temperature">T to use.</param>
 /// <param name="Ratio">Measured multiply-adds at T as a fraction of dense.</param>
 /// <param name="Evaluations">Calibration passes it took.</param>
-public sealed record CalibrationResult(double Temperature, double Ratio, int Evaluations);
+internal sealed record CalibrationResult(double Temperature, double Ratio, int Evaluations);
 
 /// <summary>
 /// Finds MADTP's temperature for a compute target (ALGORITHMS.md §3d): a bracketing search on T, in
@@ -17,6 +17,7 @@ internal static class MadtpCalibration
     /// <param name="target">Wanted fraction of dense, in (0, 1].</param>
     /// <param name="tolerance">Relative tolerance on the fraction (0.02 = within 2%).</param>
     /// <param name="maxEvaluations">Calibration passes allowed.</param>
+    /// <exception cref="ArgumentException">The target is below the lowest fraction any temperature reaches (a user's value that cannot be met).</exception>
     public static CalibrationResult Calibrate(Func<double, double> ratioAt, double target, double tolerance = 0.02, int maxEvaluations = 40)
     {
         if (!(target > 0 && target <= 1)) throw new ArgumentOutOfRangeException(nameof(target), target, "target must be a fraction of dense in (0, 1]");
@@ -40,7 +41,7 @@ internal static class MadtpCalibration
             while (r > target)
             {
                 if (evaluations >= maxEvaluations || hi >= 1e12)
-                    throw new InvalidOperationException($"MADTP cannot reach {target * 100:0.#}% of dense compute: the lowest measured was {best.Ratio * 100:0.0}% at T = {best.Temperature:G3}");
+                    throw new ArgumentException($"MADTP cannot reach {target * 100:0.#}% of dense compute: the lowest measured was {best.Ratio * 100:0.0}% at T = {best.Temperature:G3}");
                 lo = hi;
                 hi *= 8;
                 r = Measure(hi);

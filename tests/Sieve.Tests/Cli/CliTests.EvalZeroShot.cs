@@ -96,7 +96,7 @@ public sealed partial class CliTests
         Assert.InRange(Value(3, "promptGMacs"), 0.3 * Value(0, "promptGMacs"), 0.99 * Value(0, "promptGMacs"));
         var table = CliRun.Of(["eval", "--task", "zeroshot", "--model", ck.Directory, "--data", data, "--limit", "3", "--reducer", "text=tome:r=2", "--timing-images", "2", "--rounds", "1"]);
         Assert.True(table.Code == 0, table.Output);
-        Assert.Contains("zero-shot, 3 images, 7 classes × 2 templates", table.Stdout);
+        Assert.Contains("zero-shot, 7 classes × 2 templates, 3 images", table.Stdout);
         Assert.Contains("text=tome:r=2", table.Stdout);
         Assert.Contains("prompt GMACs", table.Stdout);
         foreach (var row in rows)

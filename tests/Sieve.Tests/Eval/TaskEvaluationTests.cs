@@ -98,6 +98,27 @@ public sealed class TaskEvaluationTests
         Assert.Equal(shared.Score, shared.Metrics[0].Value);
     }
 
+    [Fact]
+    public void CalibrateTurnsAComputeTargetIntoATemperatureThatMeetsItOnTheFirstItems()
+    {
+        using var ck = TinyModels.Clip(5, DType.F32);
+        ITaskEvaluation evaluation = new EmbeddingEvaluation(ClipModel.Load(ck.Directory), Embedder.Image(), Images(6, 1));
+        var calibrated = evaluation.Calibrate(ModelReduction.Parse("vision=madtp:target=0.9"), items: 4);
+        var vision = Assert.IsType<MadtpSpec>(calibrated.Vision);
+        Assert.False(vision.NeedsCalibration);
+        Assert.True(calibrated.Text.IsNone);
+
+        // Measured independently on the same 4 items: the executed GMACs per item at that temperature, over dense's.
+        var first4 = evaluation.Subset([0, 1, 2, 3]);
+        var rows = first4.Evaluate([calibrated]);
+        Assert.InRange(rows[1].GMacs / rows[0].GMacs, 0.9 * 0.98, 0.9 * 1.02);
+
+        var plain = ModelReduction.Parse("tome:r=2");
+        Assert.Same(plain, evaluation.Calibrate(plain));
+        Assert.Contains("two different compute targets",
+            Assert.Throws<ArgumentException>(() => evaluation.Calibrate(ModelReduction.Parse("vision=madtp:target=0.8;text=madtp:target=0.6"))).Message);
+    }
+
     static string Json(IReadOnlyList<ITaskResult> rows) =>
         string.Join("\n", rows.Select(r => $"{r.Reducer} {r.Items} {r.Agreement:R} {r.GMacs:R} {string.Join(" ", r.Metrics.Select(m => $"{m.Name}={m.Value:R}"))}"));
 }

@@ -195,7 +195,7 @@ public class ReducerSpecTests
         Assert.InRange(result.Ratio, 0.49, 0.51);
         Assert.InRange(result.Temperature, 6.5, 7.5);
         Assert.Equal(calls, result.Evaluations);
-        var unreachable = Assert.Throws<InvalidOperationException>(() => MadtpCalibration.Calibrate(_ => 0.9, 0.5));
+        var unreachable = Assert.Throws<ArgumentException>(() => MadtpCalibration.Calibrate(_ => 0.9, 0.5));
         Assert.Contains("cannot reach 50%", unreachable.Message);
     }
 }
