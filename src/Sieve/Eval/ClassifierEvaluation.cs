@@ -79,7 +79,7 @@ internal sealed class ClassifierEvaluation : ITaskEvaluation
     /// Evaluates dense and then each of <paramref name="specs"/>, <paramref name="chunkSize"/> images at a time. The
     /// results (dense first) do not depend on the chunk size or the thread count.
     /// </summary>
-    /// <param name="specs">The reducers; a MADTP target must be calibrated first (<see cref="Calibrate"/>).</param>
+    /// <param name="specs">The reducers; a MADTP target must be calibrated first (<see cref="TaskEvaluations.Calibrate"/>).</param>
     /// <param name="guidance">Fitted guidance, or null.</param>
     /// <param name="chunkSize">Images held at once.</param>
     /// <param name="progress">Called once per image and reducer run (from worker threads).</param>
@@ -152,32 +152,6 @@ internal sealed class ClassifierEvaluation : ITaskEvaluation
     /// </summary>
     internal static IReadOnlyList<EvalResult> WithSpeed(IReadOnlyList<EvalResult> results, IReadOnlyList<Timing> timings, int images) =>
         InterleavedTiming.WithSpeed(results, timings, images, (r, perSecond, speedUp) => r with { ImagesPerSecond = perSecond, SpeedUp = speedUp });
-
-    /// <summary>
-    /// Calibrates a MADTP target into a temperature on the first <paramref name="count"/> images
-    /// (measured mean GMACs within 2% of the target fraction of dense). Those images are held while it runs.
-    /// </summary>
-    public (ReducerSpec Spec, CalibrationResult Result) Calibrate(ReducerSpec spec, int count, ReductionGuidance? guidance = null)
-    {
-        if (spec is not MadtpSpec { NeedsCalibration: true, Target: { } target } madtp)
-            return (spec, new CalibrationResult((spec as MadtpSpec)?.Temperature ?? 0, double.NaN, 0));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        var inputs = Load(Math.Min(count, Images));
-        double dense = _model.Macs;
-        var result = MadtpCalibration.Calibrate(t =>
-        {
-            var reducer = madtp.WithTemperature(t).Bind(_model.Info, guidance);
-            var macs = new long[inputs.Length];
-            Threading.ForEachSample(inputs.Length, i =>
-            {
-                var trace = new ForwardTrace();
-                _model.Logits(inputs[i], BlockHook.Combine(reducer, trace));
-                macs[i] = trace.Macs;
-            });
-            return macs.Average() / dense;
-        }, target);
-        return (madtp.WithTemperature(result.Temperature), result);
-    }
 
     float[][] Load(int count) => _load(_items[..count]);
 
