@@ -100,9 +100,14 @@ public class BlipModelTests
     {
         using var ck = TinyBlip.Write(86);
         var model = BlipModel.Load(ck.Directory);
-        // A wide two-colour image: left half red, right half blue. Cropping would lose the red or blue columns at the
-        // sides; stretching keeps both, each over half the 32 columns.
-        var image = new RgbImage(96, 20, Enumerable.Range(0, 96 * 20).SelectMany(i => i % 96 < 48 ? new byte[] { 255, 0, 0 } : [0, 0, 255]).ToArray());
+        // A wide image in three bands, red, green, blue. A centre crop would keep only green; stretching keeps the red
+        // band in the first columns and the blue one in the last.
+        var image = new RgbImage(96, 20, Enumerable.Range(0, 96 * 20).SelectMany(i => (i % 96 / 32) switch
+        {
+            0 => new byte[] { 255, 0, 0 },
+            1 => [0, 255, 0],
+            _ => [0, 0, 255],
+        }).ToArray());
         var pixels = model.Preprocessor.Process(image);
         Assert.Equal(3 * 32 * 32, pixels.Length);
         double red = (1 - 0.48145466) / 0.26862954, blueInRed = (0 - 0.48145466) / 0.26862954;
