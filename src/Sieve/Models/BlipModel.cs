@@ -123,21 +123,28 @@ public sealed class BlipModel : IImageEncoder, ITextModel
     /// <summary>Both scores of <paramref name="text"/> for <paramref name="image"/>.</summary>
     public BlipMatch Match(RgbImage image, string text) => Match(Preprocessor.Process(image), Tokenize(text).Ids);
 
+    /// <summary>Both scores of a tokenized text for a preprocessed image (see <see cref="Match(float[], IReadOnlyList{int[]})"/>).</summary>
+    public BlipMatch Match(float[] pixels, int[] ids) => Match(pixels, [ids])[0];
+
     /// <summary>
-    /// Both scores of a tokenized text for a preprocessed image: the image is encoded once (with the bound vision
-    /// reducer); the text alone for the contrastive score, and cross-attending to the image tokens for the matching one.
+    /// Both scores of each tokenized text for one preprocessed image: the image is encoded once (with the bound vision
+    /// reducer); each text alone for the contrastive score, and cross-attending to the image tokens for the matching one.
     /// </summary>
     /// <param name="pixels">Preprocessed image [3, S, S] (<see cref="Preprocessor"/>).</param>
-    /// <param name="ids">Token ids, [CLS] … [SEP] (<see cref="Tokenize"/>).</param>
-    /// <exception cref="ArgumentException">The image is not S × S, or the ids do not fit the text encoder.</exception>
-    public BlipMatch Match(float[] pixels, int[] ids)
+    /// <param name="texts">Token ids of each text, [CLS] … [SEP] (<see cref="Tokenize"/>).</param>
+    /// <exception cref="ArgumentException">The image is not S × S, or ids do not fit the text encoder.</exception>
+    public BlipMatch[] Match(float[] pixels, IReadOnlyList<int[]> texts)
     {
+        ArgumentNullException.ThrowIfNull(texts);
         var (image, tokens) = Vision.EncodeWithTokens(ImageTokens.Pixels(TowerInput.Image(pixels, Config.ImageSize), Vision.Info, Config.ImageSize));
-        var text = Text.Encode(ids);
-        var logits = Text.MatchLogits(ids, tokens);
-        // softmax(logits)[1] = σ(l₁ − l₀).
-        float probability = 1 / (1 + MathF.Exp(logits[0] - logits[1]));
-        return new BlipMatch(probability, System.Numerics.Tensors.TensorPrimitives.Dot(ZeroShotClassifier.Normalized(image), ZeroShotClassifier.Normalized(text)));
+        var unitImage = ZeroShotClassifier.Normalized(image);
+        return texts.Select(ids =>
+        {
+            var text = ZeroShotClassifier.Normalized(Text.Encode(ids));
+            var logits = Text.MatchLogits(ids, tokens);
+            // softmax(logits)[1] = σ(l₁ − l₀).
+            return new BlipMatch(1 / (1 + MathF.Exp(logits[0] - logits[1])), System.Numerics.Tensors.TensorPrimitives.Dot(unitImage, text));
+        }).ToArray();
     }
 
     /// <summary>Multiply-adds of a dense <see cref="Match(float[], int[])"/> of <paramref name="textTokens"/> tokens.</summary>
