@@ -196,4 +196,34 @@ public class BlipModelTests
         model.Text.Encode(Caption, text);
         Assert.Equal(model.Text.MacsFor(Caption.Length), text.Macs);
     }
+    [Theory]
+    [InlineData("tome:r=2")]
+    [InlineData("crossget:r=2")]
+    public void ReducersOnTheTextEncoderKeepTheInvariantsWhileItCrossAttends(string spec)
+    {
+        var shape = new TinyBlip.Shape();
+        using var ck = TinyBlip.Write(97, shape);
+        var model = BlipModel.Load(ck.Directory);
+        var (_, image) = model.Vision.EncodeWithTokens(Pixels(98, shape));
+        var probe = new InvariantProbe(ModelReduction.Parse(spec).Bind(model.Text.Info)!);
+        var trace = new ForwardTrace();
+        var logits = model.Text.MatchLogits(Caption, image, BlockHook.Combine(probe, trace));
+        Assert.Equal(shape.TextLayers, probe.Steps);
+        Assert.Equal([11, 9], trace.Layers.Select(l => l.AttentionTokens)); // [CLS] and [SEP] protected: 9 candidates
+        Assert.Equal([9, 7], trace.Layers.Select(l => l.MlpTokens));
+        Assert.All(logits, l => Assert.True(float.IsFinite(l)));
+    }
+
+    [Fact]
+    public void TracedMacsOfADenseMatchCountTheCrossAttention()
+    {
+        var shape = new TinyBlip.Shape();
+        using var ck = TinyBlip.Write(99, shape);
+        var model = BlipModel.Load(ck.Directory);
+        var (_, image) = model.Vision.EncodeWithTokens(Pixels(100, shape));
+        var trace = new ForwardTrace();
+        model.Text.MatchLogits(Caption, image, trace);
+        Assert.Equal(model.Text.MatchMacsFor(Caption.Length, shape.Tokens), trace.Macs);
+        Assert.True(model.Text.MatchMacsFor(Caption.Length, shape.Tokens) > model.Text.MacsFor(Caption.Length));
+    }
 }
