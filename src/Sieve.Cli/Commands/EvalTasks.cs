@@ -127,7 +127,7 @@ internal static class EvalTasks
     {
         var family = ModelFolder.Detect(dir);
         if (family != ModelFamily.Clip)
-            throw new SieveFormatException($"'{dir}' is {family switch { ModelFamily.Vit => "a ViT classifier, without a text tower", ModelFamily.Blip => "a BLIP, which the evaluation tasks do not take yet", _ => $"a ViLT, a fusion model without a contrastive head{viltNote}" }}: " +
+            throw new SieveFormatException($"'{dir}' is {family switch { ModelFamily.Vit => "a ViT classifier, without a text tower", ModelFamily.Blip => "a BLIP, which this task does not take yet", _ => $"a ViLT, a fusion model without a contrastive head{viltNote}" }}: " +
                 $"--task {task} {need}");
         return ClipModel.Load(dir);
     }
