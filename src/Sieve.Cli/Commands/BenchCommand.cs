@@ -94,6 +94,9 @@ internal static class BenchCommand
     /// <summary>The model (loaded, or built with random weights) and its workloads.</summary>
     static (string Name, IModel Model, List<BenchWorkload> Workloads) Build(Settings s)
     {
+        // The peer runs an ONNX export of the same weights, which BLIP does not have yet: refuse before anything runs.
+        if (s.Model != null && ModelFolder.Detect(s.Model) == ModelFamily.Blip)
+            throw new ArgumentException($"'{s.Model}' is a BLIP; bench times Sieve against ONNX Runtime on an ONNX export, and Sieve cannot export BLIP yet");
         string name = s.Model ?? (s.Random == ViltB32 ? "ViLT-B/32 (random weights)" : "CLIP ViT-B/16 (random weights)");
         IModel model = s.Model switch
         {

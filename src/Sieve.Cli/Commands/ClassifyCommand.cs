@@ -27,6 +27,7 @@ internal static class ClassifyCommand
             {
                 case ModelFamily.Clip: throw new SieveFormatException($"'{dir}' is a CLIP model; use `sieve zeroshot --labels …` to classify with it");
                 case ModelFamily.Vilt: throw new SieveFormatException($"'{dir}' is a ViLT model; use `sieve vqa` or `sieve match`");
+                case ModelFamily.Blip: throw new SieveFormatException($"'{dir}' is a BLIP model; use `sieve match` or `sieve embed`");
             }
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: false);
             var files = CliOptions.ExpandImages(r.GetValue(images)!);

@@ -4,7 +4,7 @@ using Sieve.Models;
 namespace Sieve.Cli.Commands;
 
 /// <summary>
-/// <c>sieve create-random --family clip|vilt|vit [--size tiny|base] --out DIR [--seed N]</c>: a model folder with random
+/// <c>sieve create-random --family clip|vilt|blip|vit [--size tiny|base] --out DIR [--seed N]</c>: a model folder with random
 /// weights in the Hub's layout, for trying every command without downloading one.
 /// </summary>
 internal static class CreateRandomCommand
@@ -12,9 +12,9 @@ internal static class CreateRandomCommand
     public static Command Create()
     {
         // Plain strings from a fixed list: the parser then names the choices, not the enum types behind them.
-        var family = new Option<string>("--family") { Description = "vit (timm classifier), clip, or vilt (VQA and matching heads)", Required = true };
-        family.AcceptOnlyFromAmong("vit", "clip", "vilt");
-        var size = new Option<string>("--size") { Description = "tiny (a few narrow layers; ViT: ViT-Ti/16) or base (ViT-B/16, CLIP ViT-B/16, ViLT-B/32)", DefaultValueFactory = _ => "tiny" };
+        var family = new Option<string>("--family") { Description = "vit (timm classifier), clip, vilt (VQA and matching heads) or blip (retrieval: ITM and contrastive heads)", Required = true };
+        family.AcceptOnlyFromAmong("vit", "clip", "vilt", "blip");
+        var size = new Option<string>("--size") { Description = "tiny (a few narrow layers; ViT: ViT-Ti/16) or base (ViT-B/16, CLIP ViT-B/16, ViLT-B/32, BLIP-base)", DefaultValueFactory = _ => "tiny" };
         size.AcceptOnlyFromAmong("tiny", "base");
         var output = new Option<string>("--out", "-o") { Description = "New (or empty) folder to write the model into", Required = true };
         var seed = NumberOptions.Integer("--seed", "Seed of the random weights", 0, int.MinValue, int.MaxValue);

@@ -9,7 +9,7 @@ namespace Sieve.Cli.Commands;
 
 /// <summary>
 /// <c>sieve embed --model DIR --images DIR|FILE… | --texts FILE --out FILE</c>: embeddings of images
-/// (ViT features or CLIP image embeddings) or of texts (CLIP), written as safetensors or JSON.
+/// (ViT features, CLIP image embeddings, BLIP contrastive image embeddings) or of texts (CLIP, BLIP), written as safetensors or JSON.
 /// </summary>
 internal static class EmbedCommand
 {
@@ -17,7 +17,7 @@ internal static class EmbedCommand
     {
         var model = CliOptions.Model();
         var images = new Option<string[]>("--images", "-i") { Description = "Image files or folders of images", AllowMultipleArgumentsPerToken = true };
-        var texts = new Option<string>("--texts") { Description = "Text file, one text per line (CLIP only)" };
+        var texts = new Option<string>("--texts") { Description = "Text file, one text per line (CLIP or BLIP)" };
         var output = new Option<string>("--out", "-o")
         {
             Description = "Output file: .safetensors (tensor 'embeddings' [n, dim], names in metadata) or .json",
@@ -43,14 +43,14 @@ internal static class EmbedCommand
             string dir = await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken);
             var imageFiles = imageInputs is { Length: > 0 } ? CliOptions.ExpandImages(imageInputs) : [];
             OutputGuard.Check("--out", outPath, [textFile, r.GetValue(guidance), .. imageFiles], [dir]);
-            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: ModelFolder.Detect(dir) == ModelFamily.Clip);
+            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: ModelFolder.Detect(dir) is ModelFamily.Clip or ModelFamily.Blip);
             var encoder = ModelFolder.Load(dir);
             if (textFile == null) CliOptions.CheckMerges(spec.Vision, encoder.ImageTower);
             IReadOnlyList<string> names;
             Func<string, float[]> embed;
             if (textFile != null)
             {
-                if (encoder is not ITextModel textModel) throw new SieveFormatException($"'{dir}' has no text tower; --texts needs a CLIP model");
+                if (encoder is not ITextModel textModel) throw new SieveFormatException($"'{dir}' has no text tower; --texts needs a CLIP or BLIP model");
                 if (!File.Exists(textFile)) throw new SieveFormatException($"--texts '{textFile}' does not exist");
                 names = File.ReadAllLines(textFile).Where(l => l.Trim().Length > 0).ToList();
                 if (names.Count == 0) throw new SieveFormatException($"--texts '{textFile}' holds no text");

@@ -141,7 +141,7 @@ internal static class EvalTasks
 
     static Setup Retrieval(Options o, string dir)
     {
-        var clip = LoadClip(dir, "retrieval", " (its matching head is not supported here)", "ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP)");
+        var clip = LoadDualEncoder(dir, "retrieval", " (its matching head is not supported here)", "ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP, BLIP)");
         var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
         var evaluation = (RetrievalEvaluation)ReadingImages(Math.Min(o.Limit ?? int.MaxValue, captions.Images.Count), o, loading => TaskEvaluations.Retrieval(clip, captions, loading));
         return new Setup($"{o.Model} — retrieval, {evaluation.Texts} texts", [evaluation], [], null,
@@ -155,14 +155,18 @@ internal static class EvalTasks
     /// <param name="task">The --task value.</param>
     /// <param name="viltNote">Appended to what a ViLT lacks.</param>
     /// <param name="need">What the task does and needs, after its name.</param>
-    static ClipModel LoadClip(string dir, string task, string viltNote, string need)
+    static ClipModel LoadClip(string dir, string task, string viltNote, string need) =>
+        LoadDualEncoder(dir, task, viltNote, need) as ClipModel ?? throw Refusal(dir, task, "a BLIP, which this task does not take yet", need);
+
+    /// <summary>The dual encoder (CLIP, BLIP) in <paramref name="dir"/>; any other model is refused as <see cref="LoadClip"/> does.</summary>
+    static IDualEncoder LoadDualEncoder(string dir, string task, string viltNote, string need) => ModelFolder.Detect(dir) switch
     {
-        var family = ModelFolder.Detect(dir);
-        if (family != ModelFamily.Clip)
-            throw new SieveFormatException($"'{dir}' is {(family == ModelFamily.Vit ? "a ViT classifier, without a text tower" : $"a ViLT, a fusion model without a contrastive head{viltNote}")}: " +
-                $"--task {task} {need}");
-        return ClipModel.Load(dir);
-    }
+        ModelFamily.Vit => throw Refusal(dir, task, "a ViT classifier, without a text tower", need),
+        ModelFamily.Vilt => throw Refusal(dir, task, $"a ViLT, a fusion model without a contrastive head{viltNote}", need),
+        _ => (IDualEncoder)ModelFolder.Load(dir),
+    };
+
+    static SieveFormatException Refusal(string dir, string task, string what, string need) => new($"'{dir}' is {what}: --task {task} {need}");
 
     /// <summary>The loading settings of the command line: --limit, --allow-damaged-images, warnings on stderr.</summary>
     static DataLoading Loading(Options o) => new() { Limit = o.Limit, AllowDamagedImages = CliOptions.AllowDamagedImagesInRun, Warning = CliConsole.Warn };

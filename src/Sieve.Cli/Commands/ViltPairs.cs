@@ -57,15 +57,14 @@ internal sealed class ViltPairs
     /// <param name="o">The command's options.</param>
     /// <param name="vqa">The command needs the VQA head (else the image–text matching head).</param>
     /// <param name="cancellationToken">Ends the model's download when it is pulled from the Hub.</param>
-    public static async Task<ViltPairs> LoadAsync(ParseResult r, Options o, bool vqa, CancellationToken cancellationToken)
+    /// <param name="resolved">The model folder when the caller already resolved <c>--model</c>.</param>
+    public static async Task<ViltPairs> LoadAsync(ParseResult r, Options o, bool vqa, CancellationToken cancellationToken, string? resolved = null)
     {
         CliOptions.ApplyThreads(r.GetValue(o.Threads));
-        string? single = r.GetValue(o.Text), file = r.GetValue(o.TextFile);
-        if ((single != null) == (file != null)) throw new SieveFormatException($"give exactly one of {o.SingleName} or {o.FileName}");
-        IReadOnlyList<string> texts = single != null ? [single] : ReadLines(file!, o.FileName);
-        string dir = await CliOptions.ResolveModelAsync(r.GetValue(o.Model)!, r.GetValue(o.Json), cancellationToken);
+        var texts = Texts(r, o);
+        string dir = resolved ?? await CliOptions.ResolveModelAsync(r.GetValue(o.Model)!, r.GetValue(o.Json), cancellationToken);
         if (ModelFolder.Detect(dir) != ModelFamily.Vilt)
-            throw new SieveFormatException($"'{dir}' is not a ViLT model (config.json \"model_type\": \"vilt\")");
+            throw new SieveFormatException($"'{dir}' is not a ViLT{(vqa ? "" : " or BLIP")} model (config.json \"model_type\": \"vilt\"{(vqa ? "" : " or \"blip\"")})");
         var (spec, guide) = CliOptions.Reduction(r.GetValue(o.Reducer)!, r.GetValue(o.Guidance), dir);
         var model = ViltModel.Load(dir);
         if (vqa && !model.HasVqaHead)
@@ -74,6 +73,14 @@ internal sealed class ViltPairs
             throw new SieveFormatException($"'{dir}' has no image–text matching head (rank_output): not a ViltForImageAndTextRetrieval checkpoint");
         var images = CliOptions.ExpandImages(r.GetValue(o.Images)!);
         return new ViltPairs(model.WithReduction(spec, guide), images, texts.Select(t => (t, model.Tokenizer.Encode(t))).ToList());
+    }
+
+    /// <summary>The texts the command line gives: the one text, or the lines of the file.</summary>
+    public static IReadOnlyList<string> Texts(ParseResult r, Options o)
+    {
+        string? single = r.GetValue(o.Text), file = r.GetValue(o.TextFile);
+        if ((single != null) == (file != null)) throw new SieveFormatException($"give exactly one of {o.SingleName} or {o.FileName}");
+        return single != null ? [single] : ReadLines(file!, o.FileName);
     }
 
     /// <summary>Runs <paramref name="run"/> on every pair (a progress bar unless <paramref name="quiet"/>); images outer, texts inner.</summary>

@@ -54,9 +54,15 @@ public sealed partial record PreprocessOptions
     public ResizeRounding Rounding { get; }
 
     /// <summary>
+    /// Resize straight to <see cref="CropWidth"/> × <see cref="CropHeight"/>, ignoring the aspect ratio, so nothing is
+    /// cropped (BLIP's <c>size: {height, width}</c>); <see cref="ResizeShorterSide"/> is then unused.
+    /// </summary>
+    public bool IgnoreAspectRatio { get; init; }
+
+    /// <summary>
     /// The size a <paramref name="width"/> × <paramref name="height"/> image is resized to: the shorter
     /// side becomes <see cref="ResizeShorterSide"/>, the other keeps the aspect ratio, rounded as
-    /// <see cref="Rounding"/> says.
+    /// <see cref="Rounding"/> says; with <see cref="IgnoreAspectRatio"/>, the crop size.
     /// </summary>
     /// <exception cref="ArgumentException">
     /// The image is so elongated that the longer side would exceed <see cref="int.MaxValue"/> pixels
@@ -66,6 +72,7 @@ public sealed partial record PreprocessOptions
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        if (IgnoreAspectRatio) return (CropWidth, CropHeight);
         return (Scale(width, height, width), Scale(width, height, height));
     }
 

@@ -16,8 +16,9 @@ public sealed record TokenizedText(int[] Ids, int DroppedTokens, string? Warning
 /// stripped of accents (NFD, combining marks dropped) when <see cref="LowerCase"/>, then split at every
 /// punctuation character. WordPiece: each word is split greedily into the longest vocabulary entries
 /// from the left, continuations spelt with <c>##</c>; a word that cannot be split, or is longer than 100
-/// characters, becomes [UNK]. Literal special tokens ([CLS], [SEP], [PAD], [MASK], [UNK]) in the text
-/// keep their ids, as in Hugging Face. Immutable and thread-safe.
+/// characters, becomes [UNK]. Literal special tokens ([CLS], [SEP], [PAD], [MASK], [UNK], and the tokens the
+/// folder's tokenizer files add, <see cref="AddedTokens"/>: BLIP's [DEC] and [ENC]) in the text keep their ids, as in
+/// Hugging Face. Immutable and thread-safe.
 /// </summary>
 internal sealed class WordPieceTokenizer
 {
@@ -30,7 +31,7 @@ internal sealed class WordPieceTokenizer
     readonly Dictionary<string, int> _vocab;
     readonly string[] _specials;
 
-    WordPieceTokenizer(Dictionary<string, int> vocab, int maxLength, bool lowerCase, string path)
+    WordPieceTokenizer(Dictionary<string, int> vocab, int maxLength, bool lowerCase, string path, IEnumerable<string> added)
     {
         int Special(string token) => vocab.TryGetValue(token, out int id)
             ? id : throw new SieveFormatException($"{path}: no entry for '{token}', which the BERT tokenizer needs");
@@ -40,7 +41,7 @@ internal sealed class WordPieceTokenizer
         Unknown = Special("[UNK]");
         MaxLength = maxLength;
         LowerCase = lowerCase;
-        _specials = SpecialTokens.Where(vocab.ContainsKey).ToArray();
+        _specials = SpecialTokens.Where(vocab.ContainsKey).Concat(added).Distinct().ToArray();
     }
 
     /// <summary>Id of [CLS], the first id of every encoding (101 in BERT).</summary>
@@ -61,11 +62,11 @@ internal sealed class WordPieceTokenizer
     /// <summary>Entries in the vocabulary.</summary>
     public int VocabSize => _vocab.Count;
 
-    /// <summary>Loads <c>vocab.txt</c> from <paramref name="directory"/>.</summary>
+    /// <summary>Loads <c>vocab.txt</c> and the added tokens (<see cref="AddedTokens"/>) from <paramref name="directory"/>.</summary>
     /// <param name="directory">The model folder.</param>
     /// <param name="maxLength">Most ids per text, [CLS] and [SEP] included.</param>
     /// <param name="lowerCase">Lower-case and strip accents (uncased models).</param>
-    /// <exception cref="SieveFormatException">The file is missing, repeats a token, or lacks [CLS], [SEP] or [UNK].</exception>
+    /// <exception cref="SieveFormatException">The file is missing or lacks [CLS], [SEP] or [UNK], or the added tokens are malformed.</exception>
     public static WordPieceTokenizer FromDirectory(string directory, int maxLength, bool lowerCase = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
@@ -80,7 +81,9 @@ internal sealed class WordPieceTokenizer
             // Hugging Face's load_vocab strips only the line end; a repeated token keeps its last line.
             vocab[token.TrimEnd('\n', '\r')] = line++;
         }
-        return new WordPieceTokenizer(vocab, maxLength, lowerCase, path);
+        var added = AddedTokens.Read(directory);
+        foreach (var (token, id) in added) vocab[token] = id;
+        return new WordPieceTokenizer(vocab, maxLength, lowerCase, path, added.Select(a => a.Token));
     }
 
     /// <summary>
@@ -126,7 +129,8 @@ internal sealed class WordPieceTokenizer
         foreach (string token in _specials)
         {
             int at = text.IndexOf(token, start, StringComparison.Ordinal);
-            if (at >= 0 && at < best.At) best = (at, token);
+            // Where two start at once, the longer wins, as Hugging Face's trie matches.
+            if (at >= 0 && (at < best.At || at == best.At && token.Length > best.Token!.Length)) best = (at, token);
         }
         return best;
     }

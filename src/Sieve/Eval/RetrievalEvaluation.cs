@@ -39,13 +39,13 @@ internal sealed record RetrievalResult(string Reducer, int Images, int Texts, Re
 }
 
 /// <summary>
-/// Image–text retrieval with a dual encoder (CLIP): every image and every text embedded by the dense model and by
+/// Image–text retrieval with a dual encoder (CLIP, BLIP's contrastive heads): every image and every text embedded by the dense model and by
 /// each reducer, ranked by cosine (<see cref="RetrievalRankings"/>), scored by recall at K and by agreement with
 /// the dense rankings. Inputs and embeddings are held in memory.
 /// </summary>
 internal sealed class RetrievalEvaluation : ITaskEvaluation
 {
-    readonly ClipModel _model;
+    readonly IDualEncoder _model;
     readonly Embedder _image, _text;
     readonly IReadOnlyList<TowerInput> _images, _texts;
     readonly IReadOnlyList<int> _imageOfText;
@@ -54,7 +54,7 @@ internal sealed class RetrievalEvaluation : ITaskEvaluation
     /// <param name="images">Preprocessed images.</param>
     /// <param name="texts">Tokenized texts.</param>
     /// <param name="imageOfText">For each text, the index of its image; every image needs a text.</param>
-    public RetrievalEvaluation(ClipModel model, IReadOnlyList<TowerInput> images, IReadOnlyList<TowerInput> texts, IReadOnlyList<int> imageOfText)
+    public RetrievalEvaluation(IDualEncoder model, IReadOnlyList<TowerInput> images, IReadOnlyList<TowerInput> texts, IReadOnlyList<int> imageOfText)
     {
         if (texts.Count != imageOfText.Count) throw new ArgumentException($"{texts.Count} texts but {imageOfText.Count} image indices", nameof(imageOfText));
         if (images.Count == 0) throw new ArgumentException("no images to retrieve", nameof(images));

@@ -65,10 +65,10 @@ public static class TaskEvaluations
     /// Image–text retrieval with a dual encoder: R@1/5/10 both ways and RSum, agreement of top-1 with dense and
     /// overlap@10; the first <see cref="DataLoading.Limit"/> images with all their captions.
     /// </summary>
-    /// <param name="model">The CLIP.</param>
+    /// <param name="model">A dual encoder (CLIP; BLIP ranks by its contrastive score).</param>
     /// <param name="captions">Images and captions (<see cref="ImageCaptions.Load"/>).</param>
     /// <param name="loading">Limit, damaged images, progress, warnings (null: every image).</param>
-    public static ITaskEvaluation Retrieval(ClipModel model, ImageCaptions captions, DataLoading? loading = null)
+    public static ITaskEvaluation Retrieval(IDualEncoder model, ImageCaptions captions, DataLoading? loading = null)
     {
         loading ??= new DataLoading();
         int images = loading.Take(captions.Images.Count);

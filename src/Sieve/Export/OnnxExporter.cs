@@ -69,6 +69,8 @@ public static class OnnxExporter
     {
         var family = ModelFolder.Detect(directory);
         var config = JsonConfig.Load(Path.Combine(directory, "config.json"));
+        if (family == ModelFamily.Blip)
+            throw new ArgumentException($"'{directory}' holds a BLIP; Sieve cannot export BLIP to ONNX yet");
         if (family != ModelFamily.Clip && tower != ClipTower.Vision)
             throw new ArgumentException($"'{directory}' holds a {(family == ModelFamily.Vit ? "timm ViT, which has only an image tower" : "ViLT, whose text and image run as one stream")}; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
         using var file = CheckpointFiles.Open(directory);

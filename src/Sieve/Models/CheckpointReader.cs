@@ -115,7 +115,12 @@ internal sealed class CheckpointReader
         return new PatchEmbedding(new Linear(w.Span, bias ? Bias(prefix, width) : null, channels * patch * patch, width), channels, patch);
     }
 
-    public TransformerBlock Block(BlockNames names, int width, int heads, int hidden, float eps, Activation activation)
+    /// <summary>
+    /// The block <paramref name="names"/> describes, normalising as <paramref name="placement"/> says; a cross-attention
+    /// sublayer (<see cref="BlockNames.Cross"/>) reads a context <paramref name="contextWidth"/> wide.
+    /// </summary>
+    public TransformerBlock Block(BlockNames names, int width, int heads, int hidden, float eps, Activation activation,
+        NormPlacement placement = NormPlacement.Pre, int contextWidth = 0)
     {
         using var qkvWeight = new Scratch(3 * width * width);
         var qkvBias = new float[3 * width];
@@ -125,6 +130,21 @@ internal sealed class CheckpointReader
             LayerNorm(names.Norm1, width, eps),
             new Attention(qkv, Linear(names.Proj, width, width), heads),
             LayerNorm(names.Norm2, width, eps),
-            new Mlp(Linear(names.Fc1, width, hidden), Linear(names.Fc2, hidden, width), activation));
+            new Mlp(Linear(names.Fc1, width, hidden), Linear(names.Fc2, hidden, width), activation),
+            placement,
+            names.Cross is { } cross ? (CrossAttention(cross, width, contextWidth, heads), LayerNorm(cross.Norm, width, eps)) : null);
+    }
+
+    /// <summary>A cross-attention from a sequence <paramref name="width"/> wide to a context <paramref name="contextWidth"/> wide, key and value stacked.</summary>
+    CrossAttention CrossAttention(CrossAttentionNames names, int width, int contextWidth, int heads)
+    {
+        using var keyValueWeight = new Scratch(2 * width * contextWidth);
+        var keyValueBias = new float[2 * width];
+        _read(names.K + ".weight", [width, contextWidth], keyValueWeight.Span[..(width * contextWidth)]);
+        _read(names.V + ".weight", [width, contextWidth], keyValueWeight.Span[(width * contextWidth)..]);
+        _read(names.K + ".bias", [width], keyValueBias.AsSpan(0, width));
+        _read(names.V + ".bias", [width], keyValueBias.AsSpan(width));
+        return new CrossAttention(Linear(names.Q, width, width), new Linear(keyValueWeight.Span, keyValueBias, contextWidth, 2 * width),
+            Linear(names.Proj, width, width), heads);
     }
 }

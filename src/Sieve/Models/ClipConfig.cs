@@ -3,16 +3,17 @@ using Sieve.Weights;
 
 namespace Sieve.Models;
 
-/// <summary>One CLIP tower's transformer shape (Hugging Face <c>text_config</c> / <c>vision_config</c>).</summary>
+/// <summary>One CLIP or BLIP tower's transformer shape (Hugging Face <c>text_config</c> / <c>vision_config</c>).</summary>
 public sealed record ClipTowerConfig(int Width, int Layers, int Heads, int MlpHidden, float LayerNormEps, Activation Activation)
 {
-    internal static ClipTowerConfig Read(JsonConfig c, int width, int layers, int heads, int hidden)
+    /// <summary>Reads a tower section; missing fields take the given defaults (the family's Hugging Face defaults).</summary>
+    internal static ClipTowerConfig Read(JsonConfig c, int width, int layers, int heads, int hidden, double eps = 1e-5, string activation = "quick_gelu")
     {
         var tower = new ClipTowerConfig(
             c.Int("hidden_size", width, 1, ConfigLimits.MaxWidth), c.Int("num_hidden_layers", layers, 1, ConfigLimits.MaxLayers),
             c.Int("num_attention_heads", heads, 1, ConfigLimits.MaxWidth),
-            c.Int("intermediate_size", hidden, 1, ConfigLimits.MaxMlpHidden), (float)c.Number("layer_norm_eps", 1e-5),
-            c.String("hidden_act", "quick_gelu") switch
+            c.Int("intermediate_size", hidden, 1, ConfigLimits.MaxMlpHidden), (float)c.Number("layer_norm_eps", eps),
+            c.String("hidden_act", activation) switch
             {
                 "quick_gelu" => Activation.QuickGelu,
                 "gelu" => Activation.Gelu,

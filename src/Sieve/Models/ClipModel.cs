@@ -10,7 +10,7 @@ namespace Sieve.Models;
 /// (<c>vocab.json</c> + <c>merges.txt</c>) and image preprocessing (<c>preprocessor_config.json</c>,
 /// or CLIP's defaults) from the same folder.
 /// </summary>
-public sealed class ClipModel : IImageEncoder, ITextModel
+public sealed class ClipModel : IDualEncoder
 {
     readonly ClipTokenizer? _tokenizer;
     readonly string _directory;

@@ -11,6 +11,8 @@ public enum ModelFamily
     Clip,
     /// <summary>Hugging Face ViLT (<c>ViltModel</c>, <c>ViltForQuestionAnswering</c>, <c>ViltForImageAndTextRetrieval</c>).</summary>
     Vilt,
+    /// <summary>Hugging Face BLIP (<c>BlipForImageTextRetrieval</c>).</summary>
+    Blip,
 }
 
 /// <summary>Recognises and loads a model folder (<c>config.json</c> + <c>model.safetensors</c> + tokenizer files).</summary>
@@ -25,8 +27,9 @@ public static class ModelFolder
         if (config.Has("model_type") && config.String("model_type") == "clip") return ModelFamily.Clip;
         if (config.Has("architectures") && config.Element.GetProperty("architectures").ToString().Contains("\"CLIPModel\"")) return ModelFamily.Clip;
         if (config.Has("model_type") && config.String("model_type") == "vilt") return ModelFamily.Vilt;
+        if (config.Has("model_type") && config.String("model_type") == "blip") return ModelFamily.Blip;
         throw new SieveFormatException(
-            $"{Path.Combine(directory, "config.json")}: not a model Sieve knows; expected a timm ViT (\"architecture\": \"vit_…\"), a Hugging Face CLIP (\"model_type\": \"clip\") or ViLT (\"model_type\": \"vilt\")");
+            $"{Path.Combine(directory, "config.json")}: not a model Sieve knows; expected a timm ViT (\"architecture\": \"vit_…\"), a Hugging Face CLIP (\"model_type\": \"clip\"), ViLT (\"model_type\": \"vilt\") or BLIP (\"model_type\": \"blip\")");
     }
 
     /// <summary>Loads the model the folder holds, whatever its family.</summary>
@@ -34,15 +37,17 @@ public static class ModelFolder
     {
         ModelFamily.Vit => VitModel.Load(directory),
         ModelFamily.Clip => ClipModel.Load(directory),
+        ModelFamily.Blip => BlipModel.Load(directory),
         _ => ViltModel.Load(directory),
     };
 
-    /// <summary>Loads the folder as the image encoder it holds (a ViT or CLIP).</summary>
+    /// <summary>Loads the folder as the image encoder it holds (a ViT, CLIP or BLIP).</summary>
     /// <exception cref="SieveFormatException">The folder holds a ViLT, which encodes image–text pairs, not images.</exception>
     public static IImageEncoder Load(string directory) => Detect(directory) switch
     {
         ModelFamily.Vit => VitModel.Load(directory),
         ModelFamily.Clip => ClipModel.Load(directory),
+        ModelFamily.Blip => BlipModel.Load(directory),
         _ => throw new SieveFormatException($"'{directory}' is a ViLT, which encodes image–text pairs, not images alone; use `sieve vqa` or `sieve match`"),
     };
 }

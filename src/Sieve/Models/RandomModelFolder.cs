@@ -9,7 +9,7 @@ internal enum RandomModelSize
 {
     /// <summary>A few layers and a narrow width: loads and runs in well under a second (ViT: timm's ViT-Ti/16).</summary>
     Tiny,
-    /// <summary>The standard shapes: timm ViT-B/16, CLIP ViT-B/16, ViLT-B/32.</summary>
+    /// <summary>The standard shapes: timm ViT-B/16, CLIP ViT-B/16, ViLT-B/32, BLIP-base.</summary>
     Base,
 }
 
@@ -32,7 +32,7 @@ internal static class RandomModelFolder
     ];
 
     /// <summary>Writes the model into <paramref name="directory"/>, which must not exist or be empty.</summary>
-    /// <param name="family">ViT (timm classifier), CLIP or ViLT (VQA and matching heads).</param>
+    /// <param name="family">ViT (timm classifier), CLIP, ViLT (VQA and matching heads) or BLIP (retrieval).</param>
     /// <param name="size">Tiny or base.</param>
     /// <param name="directory">The folder; created when missing.</param>
     /// <param name="seed">Seed of the weights.</param>
@@ -67,6 +67,18 @@ internal static class RandomModelFolder
                 var answers = size == RandomModelSize.Tiny ? Words : Enumerable.Range(0, ViltConfig.VqaV2Answers).Select(i => $"answer {i}").ToArray();
                 WriteJson(directory, "config.json", ViltConfigJson(size, ViltVocabulary.Length, answers));
                 ViltModel.Create(ViltConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json"))), reader, answers.Length);
+                break;
+            case ModelFamily.Blip:
+                int words = WriteBlipTokenizer(directory);
+                WriteJson(directory, ViltImageProcessor.ConfigFile, new Dictionary<string, object>
+                {
+                    ["do_resize"] = true, ["size"] = new { height = 384, width = 384 }, ["resample"] = 3, ["do_rescale"] = true,
+                    ["rescale_factor"] = 1 / 255.0, ["do_normalize"] = true, ["do_convert_rgb"] = true,
+                    ["image_mean"] = new[] { 0.48145466, 0.4578275, 0.40821073 }, ["image_std"] = new[] { 0.26862954, 0.26130258, 0.27577711 },
+                    ["image_processor_type"] = "BlipImageProcessor", ["processor_class"] = "BlipProcessor",
+                });
+                WriteJson(directory, "config.json", BlipConfigJson(size, words));
+                BlipModel.Create(BlipConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json"))), reader);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(family), family, "not a model family");
@@ -132,6 +144,51 @@ internal static class RandomModelFolder
             ["id2label"] = answers.Select((a, i) => (a, i)).ToDictionary(p => p.i.ToString(), p => p.a),
             ["label2id"] = answers.Select((a, i) => (a, i)).ToDictionary(p => p.a, p => p.i),
         };
+    }
+
+    static Dictionary<string, object> BlipConfigJson(RandomModelSize size, int vocab)
+    {
+        bool tiny = size == RandomModelSize.Tiny;
+        var b = BlipConfig.Base;
+        int visionWidth = tiny ? 64 : b.Vision.Width;
+        return new()
+        {
+            ["architectures"] = new[] { "BlipForImageTextRetrieval" },
+            ["model_type"] = "blip",
+            ["image_text_hidden_size"] = tiny ? 32 : b.ImageTextWidth,
+            ["text_config"] = new Dictionary<string, object>
+            {
+                ["hidden_size"] = tiny ? 64 : b.Text.Width, ["intermediate_size"] = tiny ? 256 : b.Text.MlpHidden, ["num_attention_heads"] = tiny ? 2 : b.Text.Heads,
+                ["num_hidden_layers"] = tiny ? 2 : b.Text.Layers, ["max_position_embeddings"] = b.MaxPositions, ["vocab_size"] = vocab, ["hidden_act"] = "gelu",
+                ["layer_norm_eps"] = 1e-12, ["encoder_hidden_size"] = visionWidth, ["pad_token_id"] = 0, ["sep_token_id"] = 3, ["bos_token_id"] = vocab - 2,
+            },
+            ["vision_config"] = new Dictionary<string, object>
+            {
+                ["hidden_size"] = visionWidth, ["intermediate_size"] = tiny ? 256 : b.Vision.MlpHidden, ["num_attention_heads"] = tiny ? 2 : b.Vision.Heads,
+                ["num_hidden_layers"] = tiny ? 2 : b.Vision.Layers, ["image_size"] = b.ImageSize, ["patch_size"] = tiny ? 32 : b.PatchSize, ["hidden_act"] = "gelu",
+                ["layer_norm_eps"] = 1e-5,
+            },
+        };
+    }
+
+    /// <summary>
+    /// ViLT's generated WordPiece vocabulary in <c>vocab.txt</c>, and BLIP's [DEC] and [ENC] after it as the tokens
+    /// <c>tokenizer_config.json</c> adds, as BLIP's tokenizer stores them. Returns the vocabulary size with both.
+    /// </summary>
+    static int WriteBlipTokenizer(string directory)
+    {
+        File.WriteAllLines(Path.Combine(directory, WordPieceTokenizer.VocabFile), ViltVocabulary);
+        int dec = ViltVocabulary.Length;
+        WriteJson(directory, "tokenizer_config.json", new Dictionary<string, object>
+        {
+            ["do_lower_case"] = true, ["tokenizer_class"] = "BertTokenizer", ["bos_token"] = "[DEC]", ["model_max_length"] = 512,
+            ["added_tokens_decoder"] = new Dictionary<string, object>
+            {
+                [dec.ToString()] = new { content = "[DEC]", special = true },
+                [(dec + 1).ToString()] = new { content = "[ENC]", special = true },
+            },
+        });
+        return dec + 2;
     }
 
     /// <summary>

@@ -12,8 +12,6 @@ internal sealed class Attention
 {
     readonly Linear _qkv, _proj;
 
-    [ThreadStatic] static PackedMatrix? _keys, _values;
-
     /// <summary>Model width D.</summary>
     public int Width { get; }
 
@@ -47,7 +45,7 @@ internal sealed class Attention
     /// <param name="capture">Null, or where to keep projections, probabilities and per-head outputs for a reducer.</param>
     public void Forward(ReadOnlySpan<float> x, int tokens, Span<float> y, bool causal, float[]? keyBias = null, AttentionCapture? capture = null)
     {
-        int d = Width, dh = d / Heads;
+        int d = Width;
         if (keyBias != null && keyBias.Length < tokens) throw new ArgumentException($"key bias has {keyBias.Length} values for {tokens} tokens", nameof(keyBias));
         if (capture != null && (capture.Tokens != tokens || capture.Width != d || capture.Heads != Heads))
             throw new ArgumentException($"capture is for {capture.Tokens} tokens × {capture.Width} × {capture.Heads} heads, call has {tokens} × {d} × {Heads}", nameof(capture));
@@ -57,31 +55,8 @@ internal sealed class Attention
         float[] context = capture?.ContextArray ?? contextBuffer.Array;
         float[]? probabilities = capture?.ProbabilityArray;
         _qkv.Forward(x, tokens, qkv);
-        float scale = 1f / MathF.Sqrt(dh);
-
-        Threading.For(Heads, h =>
-        {
-            // One pair per thread, reused: fresh panels per head and block would be megabytes of garbage per image.
-            var keys = _keys ??= new PackedMatrix();
-            var values = _values ??= new PackedMatrix();
-            using var scoresBuffer = new Scratch(tokens * tokens);
-            var scores = scoresBuffer.Span;
-            // scores = q_h · k_hᵀ: the keys of head h, rows of stride 3D, are B's output rows.
-            keys.PackOutputRows(qkv.AsSpan(d + h * dh), tokens, dh, 3 * d);
-            Gemm.Multiply(qkv.AsSpan(h * dh), 3 * d, tokens, keys, scores, tokens, parallel: false);
-            for (int i = 0; i < tokens; i++)
-            {
-                var row = scores.Slice(i * tokens, tokens);
-                int visible = causal ? i + 1 : tokens;
-                TensorPrimitives.Multiply(row[..visible], scale, row[..visible]);
-                if (keyBias != null) TensorPrimitives.Add(row[..visible], keyBias.AsSpan(0, visible), row[..visible]);
-                Softmax.InPlace(row[..visible]);
-                row[visible..].Clear();
-            }
-            if (probabilities != null) scores.CopyTo(probabilities.AsSpan(h * tokens * tokens, tokens * tokens));
-            values.PackInputRows(qkv.AsSpan(2 * d + h * dh), tokens, dh, 3 * d);
-            Gemm.Multiply(scores, tokens, tokens, values, context.AsSpan(h * dh), d, parallel: false);
-        });
+        // The keys of head h, rows of stride 3D, start at column D; the values at 2D.
+        AttentionHeads.Run(qkv, 3 * d, qkv, d, 2 * d, 3 * d, tokens, tokens, d, Heads, context, causal, keyBias, probabilities);
         _proj.Forward(context.AsSpan(0, tokens * d), tokens, y);
     }
 

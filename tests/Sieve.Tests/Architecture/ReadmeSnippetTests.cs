@@ -13,7 +13,8 @@ namespace Sieve.Tests.Architecture;
 [Collection(Support.ThreadCountCollection.Name)] // not beside any other test: the runs change the process's current directory
 public sealed partial class ReadmeSnippetTests
 {
-    const string Library = "## Library", Vilt = "## Visual question answering and image–text matching (ViLT)", Evaluation = "## Evaluation in code";
+    const string Library = "## Library", Vilt = "## Visual question answering and image–text matching (ViLT)",
+        Blip = "## Image–text matching and contrastive embeddings (BLIP)", Evaluation = "## Evaluation in code";
 
     [Fact]
     public void TheReadmeLibraryBlockIsTheCodeThisFileRuns()
@@ -33,6 +34,14 @@ public sealed partial class ReadmeSnippetTests
     }
 
     [Fact]
+    public void TheReadmeBlipBlockIsTheCodeThisFileRuns()
+    {
+        var block = ReadmeBlock(Blip);
+        Assert.DoesNotContain(block, IsUsing);
+        Assert.Equal(Dedent(block), Region("BLIP"));
+    }
+
+    [Fact]
     public void EveryLibraryNameTheBlocksUseIsPublic()
     {
         // The test project sees internals, so compiling the blocks here does not prove a user can: every type the blocks
@@ -40,7 +49,7 @@ public sealed partial class ReadmeSnippetTests
         // library (by name only: a hidden overload beside a public one of the same name passes).
         var types = typeof(VitModel).Assembly.GetTypes();
         var namespaces = types.SelectMany(t => (t.Namespace ?? "").Split('.')).ToHashSet(); // `using Sieve.Data;` names no member
-        var names = ReadmeBlock(Library).Concat(ReadmeBlock(Vilt)).Concat(ReadmeBlock(Evaluation)).SelectMany(l => Identifier().Matches(l)).Select(m => m.Value).Distinct()
+        var names = new[] { Library, Vilt, Blip, Evaluation }.SelectMany(ReadmeBlock).SelectMany(l => Identifier().Matches(l)).Select(m => m.Value).Distinct()
             .Where(name => !namespaces.Contains(name));
         var hidden = new List<string>();
         foreach (string name in names)
@@ -167,6 +176,28 @@ public sealed partial class ReadmeSnippetTests
         var zeroShotRows = zeroShot.Evaluate([]);
         Assert.Equal("none", Assert.Single(zeroShotRows).Reducer);
         Assert.Equal(["top1", "top5", "promptGMacs"], zeroShotRows[0].Metrics.Select(m => m.Key));
+    });
+
+    [Support.SharedDataFact]
+    public void TheReadmeBlipBlockRuns() => InReadmeCheckout(repo =>
+        RandomModelFolder.Write(ModelFamily.Blip, RandomModelSize.Tiny, Path.Combine(repo, "blip-itm-base-coco"), seed: 3), () =>
+    {
+        // README BLIP: begin
+        var blip = BlipModel.Load("blip-itm-base-coco");                           // after the Library block's usings
+        var photo = ImageDecoder.Decode("photo.jpg");
+        BlipMatch match = blip.Match(photo, "two cats on a sofa");                // ITM probability and contrastive (ITC) score
+        float[] image = blip.EncodeImage(photo), text = blip.EncodeText("two cats on a sofa");  // contrastive embeddings
+        var trace = new ForwardTrace();
+        var input = TowerInput.Image(blip.Preprocessor.Process(photo), 384);                  // preprocessed once
+        float[] reduced = blip.WithReduction(ModelReduction.Parse("tome:r=16")).EncodeImage(input, trace);  // 16 image tokens fewer per block
+        // README BLIP: end
+
+        Assert.InRange(match.MatchProbability, 0f, 1f);
+        Assert.Equal(CosineSimilarity.Of(image, text), match.ContrastiveScore, 1e-5);
+        Assert.Equal(image.Length, reduced.Length);
+        Assert.NotEqual(image, reduced);
+        Assert.Equal([145, 129], trace.Layers.Select(l => l.AttentionTokens)); // 12 × 12 patches + class token, 16 fewer per block
+        Assert.Equal([129, 113], trace.Layers.Select(l => l.MlpTokens));
     });
 
     /// <summary>

@@ -182,7 +182,7 @@ public sealed partial class CliTests
 
         static void Refuses(string expected, params string[] args) => Assert.Contains(expected, Refused(CliRun.Of(args)));
 
-        Refuses("is a ViT classifier, without a text tower: --task retrieval ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP)",
+        Refuses("is a ViT classifier, without a text tower: --task retrieval ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP, BLIP)",
             "eval", "--task", "retrieval", "--model", vit.Directory, "--data", json);
         using (var vilt = TinyVilt.Write(87, new TinyVilt.Shape(Answers: 0)))
             Refuses("is a ViLT, a fusion model without a contrastive head", "eval", "--task", "retrieval", "--model", vilt.Directory, "--data", json);

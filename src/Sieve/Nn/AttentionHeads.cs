@@ -1,0 +1,51 @@
+using System.Numerics.Tensors;
+using Sieve.Tensors;
+
+namespace Sieve.Nn;
+
+/// <summary>
+/// The per-head core both attentions share: softmax(q_h·k_hᵀ/√d_h + key bias)·v_h for every head, in parallel,
+/// from projections laid out as rows of any stride (self-attention's fused [q; k; v] rows, cross-attention's
+/// separate query rows and fused [k; v] context rows). Each head's scores exist only while it is computed.
+/// </summary>
+internal static class AttentionHeads
+{
+    [ThreadStatic] static PackedMatrix? _keys, _values;
+
+    /// <summary>
+    /// Writes every head's output into <paramref name="context"/> [queries, width] (head h in columns h·width/heads …).
+    /// Query row i's head h starts at <c>i·qStride + h·dh</c> of <paramref name="q"/>; key row j's at
+    /// <c>kOffset + j·kvStride + h·dh</c> of <paramref name="kv"/>, its value at <c>vOffset + j·kvStride + h·dh</c>.
+    /// Query i sees keys ≤ i only when <paramref name="causal"/>; <paramref name="keyBias"/> (null, or one value per key,
+    /// log(size) for proportional attention) is added to every scaled logit; <paramref name="probabilities"/> (null, or
+    /// [heads, queries, keys]) keeps the softmax.
+    /// </summary>
+    public static void Run(float[] q, int qStride, float[] kv, int kOffset, int vOffset, int kvStride, int queries, int keys, int width, int heads,
+        float[] context, bool causal, float[]? keyBias, float[]? probabilities)
+    {
+        int dh = width / heads;
+        float scale = 1f / MathF.Sqrt(dh);
+        Threading.For(heads, h =>
+        {
+            // One pair per thread, reused: fresh panels per head and block would be megabytes of garbage per image.
+            var keyPanel = _keys ??= new PackedMatrix();
+            var valuePanel = _values ??= new PackedMatrix();
+            using var scoresBuffer = new Scratch(queries * keys);
+            var scores = scoresBuffer.Span;
+            keyPanel.PackOutputRows(kv.AsSpan(kOffset + h * dh), keys, dh, kvStride);
+            Gemm.Multiply(q.AsSpan(h * dh), qStride, queries, keyPanel, scores, keys, parallel: false);
+            for (int i = 0; i < queries; i++)
+            {
+                var row = scores.Slice(i * keys, keys);
+                int visible = causal ? i + 1 : keys;
+                TensorPrimitives.Multiply(row[..visible], scale, row[..visible]);
+                if (keyBias != null) TensorPrimitives.Add(row[..visible], keyBias.AsSpan(0, visible), row[..visible]);
+                Softmax.InPlace(row[..visible]);
+                row[visible..].Clear();
+            }
+            if (probabilities != null) scores.CopyTo(probabilities.AsSpan(h * queries * keys, queries * keys));
+            valuePanel.PackInputRows(kv.AsSpan(vOffset + h * dh), keys, dh, kvStride);
+            Gemm.Multiply(scores, keys, queries, valuePanel, context.AsSpan(h * dh), width, parallel: false);
+        });
+    }
+}
