@@ -31,13 +31,12 @@ internal sealed class CheckpointFiles : IDisposable
 
     readonly IReadOnlyList<TensorFile> _files;
     readonly Dictionary<string, TensorFile> _byTensor;
-    readonly string _description;
-
+    
     CheckpointFiles(IReadOnlyList<TensorFile> files, Dictionary<string, TensorFile> byTensor, string description)
     {
         _files = files;
         _byTensor = byTensor;
-        _description = description;
+        Description = description;
     }
 
     /// <summary>
@@ -125,6 +124,9 @@ internal sealed class CheckpointFiles : IDisposable
         }
     }
 
+    /// <summary>The checkpoint file, or the index of its shards.</summary>
+    public string Description { get; }
+
     /// <summary>Whether the checkpoint holds a tensor named <paramref name="name"/>.</summary>
     public bool Contains(string name) => _byTensor.ContainsKey(name);
 
@@ -163,7 +165,7 @@ internal sealed class CheckpointFiles : IDisposable
         if (_files.Count == 1) return _files[0];
         var hints = NameHints.Closest(name, _byTensor.Keys);
         string hint = hints.Count > 0 ? $"; did you mean {string.Join(" or ", hints.Select(h => $"'{h}'"))}?" : "";
-        throw new SieveFormatException($"tensor '{name}' not found in {_description} ({_byTensor.Count} tensors){hint}");
+        throw new SieveFormatException($"tensor '{name}' not found in {Description} ({_byTensor.Count} tensors){hint}");
     }
 
     /// <summary>Unmaps every file.</summary>
