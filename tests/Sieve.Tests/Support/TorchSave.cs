@@ -49,8 +49,8 @@ public sealed class TorchSave
         _ => 1,
     };
 
-    /// <summary>The archive's bytes. <paramref name="extra"/> entries (name under the archive folder → bytes) are added after the storages.</summary>
-    public byte[] Build(object? root, int protocol = 2, string archive = "archive", IEnumerable<(string Name, byte[] Bytes)>? extra = null)
+    /// <summary>The archive's entries, in the order PyTorch writes them; <see cref="Zip"/> makes the file.</summary>
+    public List<(string Name, byte[] Bytes)> Entries(object? root, int protocol = 2, string archive = "archive")
     {
         var entries = new List<(string, byte[])>
         {
@@ -59,9 +59,11 @@ public sealed class TorchSave
         };
         for (int i = 0; i < Storages.Count; i++) entries.Add(($"{archive}/data/{i}", Storages[i].Bytes));
         entries.Add(($"{archive}/version", "3\n"u8.ToArray()));
-        foreach (var (name, bytes) in extra ?? []) entries.Add(($"{archive}/{name}", bytes));
-        return Zip(entries);
+        return entries;
     }
+
+    /// <summary>The archive's bytes.</summary>
+    public byte[] Build(object? root, int protocol = 2, string archive = "archive") => Zip(Entries(root, protocol, archive));
 
     public string Save(string path, object? root, int protocol = 2)
     {
