@@ -50,9 +50,13 @@ internal sealed unsafe class MappedFile : IDisposable
     }
 
     /// <summary>The bytes [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>), which the caller has checked lie in the file.</summary>
+    /// <exception cref="InvalidOperationException">They do not: a reader's own check is wrong (never the file's fault, which the reader reports).</exception>
     public ReadOnlySpan<byte> Span(long offset, int length)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        // The last line of defence: a wrong check elsewhere fails here instead of reading memory past the mapping.
+        if (offset < 0 || length < 0 || offset > Length - length)
+            throw new InvalidOperationException($"read of {length} bytes at {offset} outside the {Length}-byte mapping");
         return new ReadOnlySpan<byte>(Start + offset, length);
     }
 

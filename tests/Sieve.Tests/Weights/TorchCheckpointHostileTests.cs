@@ -25,12 +25,7 @@ public sealed class TorchCheckpointHostileTests : IDisposable
         return (save, save.Add("FloatStorage", F32(Enumerable.Range(0, elements).Select(i => (float)i))));
     }
 
-    string WriteBytes(byte[] bytes, string name = "model.bin")
-    {
-        string path = _temp.File(name);
-        File.WriteAllBytes(path, bytes);
-        return path;
-    }
+    string WriteBytes(byte[] bytes, string name = "model.bin") => _temp.Overwrite(name, bytes);
 
     /// <summary>Opening <paramref name="path"/> fails with one line, which contains <paramref name="expected"/>; returns it.</summary>
     static string Refused(string path, string expected)
