@@ -314,7 +314,11 @@ public sealed class TorchSave
 
     // ---- zip, as PyTorch's writer lays it out ----
 
-    public static byte[] Zip(IReadOnlyList<(string Name, byte[] Bytes)> entries)
+    /// <summary>
+    /// The zip of <paramref name="entries"/>; with <paramref name="zip64"/>, every size and offset is given in ZIP64
+    /// fields (as PyTorch writes archives past 4 GB) and the directory ends with the ZIP64 end record and locator.
+    /// </summary>
+    public static byte[] Zip(IReadOnlyList<(string Name, byte[] Bytes)> entries, bool zip64 = false)
     {
         var zip = new MemoryStream();
         var central = new MemoryStream();
@@ -326,16 +330,33 @@ public sealed class TorchSave
             uint crc = Crc32(bytes);
             zip.Write(Local(nameBytes, bytes.Length, crc, padding));
             zip.Write(bytes);
-            central.Write(Central(nameBytes, bytes.Length, crc, (uint)offset));
+            central.Write(Central(nameBytes, bytes.Length, crc, (ulong)offset, zip64));
         }
         long centralStart = zip.Length;
         zip.Write(central.ToArray());
+        if (zip64)
+        {
+            long record = zip.Length;
+            var end64 = new byte[56];
+            BinaryPrimitives.WriteUInt32LittleEndian(end64, 0x06064b50);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64.AsSpan(4), 44);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64.AsSpan(24), (ulong)entries.Count);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64.AsSpan(32), (ulong)entries.Count);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64.AsSpan(40), (ulong)central.Length);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64.AsSpan(48), (ulong)centralStart);
+            zip.Write(end64);
+            var locator = new byte[20];
+            BinaryPrimitives.WriteUInt32LittleEndian(locator, 0x07064b50);
+            BinaryPrimitives.WriteUInt64LittleEndian(locator.AsSpan(8), (ulong)record);
+            BinaryPrimitives.WriteUInt32LittleEndian(locator.AsSpan(16), 1);
+            zip.Write(locator);
+        }
         var end = new byte[22];
         BinaryPrimitives.WriteUInt32LittleEndian(end, 0x06054b50);
-        BinaryPrimitives.WriteUInt16LittleEndian(end.AsSpan(8), (ushort)entries.Count);
-        BinaryPrimitives.WriteUInt16LittleEndian(end.AsSpan(10), (ushort)entries.Count);
-        BinaryPrimitives.WriteUInt32LittleEndian(end.AsSpan(12), (uint)central.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(end.AsSpan(16), (uint)centralStart);
+        BinaryPrimitives.WriteUInt16LittleEndian(end.AsSpan(8), zip64 ? (ushort)0xFFFF : (ushort)entries.Count);
+        BinaryPrimitives.WriteUInt16LittleEndian(end.AsSpan(10), zip64 ? (ushort)0xFFFF : (ushort)entries.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(end.AsSpan(12), zip64 ? 0xFFFFFFFF : (uint)central.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(end.AsSpan(16), zip64 ? 0xFFFFFFFF : (uint)centralStart);
         zip.Write(end);
         return zip.ToArray();
     }
@@ -358,18 +379,29 @@ public sealed class TorchSave
         return header;
     }
 
-    static byte[] Central(byte[] name, int size, uint crc, uint offset)
+    static byte[] Central(byte[] name, int size, uint crc, ulong offset, bool zip64)
     {
-        var header = new byte[46 + name.Length];
+        var header = new byte[46 + name.Length + (zip64 ? 28 : 0)];
         BinaryPrimitives.WriteUInt32LittleEndian(header, 0x02014b50);
-        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(4), 20);
-        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(6), 20);
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(4), zip64 ? (ushort)45 : (ushort)20);
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(6), zip64 ? (ushort)45 : (ushort)20);
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(16), crc);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(20), (uint)size);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(24), (uint)size);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(20), zip64 ? 0xFFFFFFFF : (uint)size);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(24), zip64 ? 0xFFFFFFFF : (uint)size);
         BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(28), (ushort)name.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(42), offset);
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(30), zip64 ? (ushort)28 : (ushort)0);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(42), zip64 ? 0xFFFFFFFF : (uint)offset);
         name.CopyTo(header, 46);
+        if (zip64)
+        {
+            // The ZIP64 extra field: uncompressed size, compressed size, local header offset, in that order.
+            var extra = header.AsSpan(46 + name.Length);
+            BinaryPrimitives.WriteUInt16LittleEndian(extra, 1);
+            BinaryPrimitives.WriteUInt16LittleEndian(extra[2..], 24);
+            BinaryPrimitives.WriteUInt64LittleEndian(extra[4..], (ulong)size);
+            BinaryPrimitives.WriteUInt64LittleEndian(extra[12..], (ulong)size);
+            BinaryPrimitives.WriteUInt64LittleEndian(extra[20..], offset);
+        }
         return header;
     }
 

@@ -166,6 +166,19 @@ public sealed class TorchCheckpointFileTests : IDisposable
         Assert.Equal([5f], file.ReadFloats("x"));
     }
 
+    [Fact]
+    public void Zip64ArchivesAreRead()
+    {
+        // PyTorch writes ZIP64 fields once an archive passes 4 GB; a small archive in that form reads the same.
+        var save = new TorchSave();
+        int s = save.Add("FloatStorage", F32([1f, 2f, 3f, 4f, 5f, 6f]));
+        var entries = save.Entries(TorchSave.StateDict([("w", new PyTensor(s, 1, [2, 2], [1, 2]))]), 4);
+        string path = _temp.File("zip64.bin");
+        File.WriteAllBytes(path, TorchSave.Zip(entries, zip64: true));
+        using var file = TorchCheckpointFile.Open(path);
+        Assert.Equal([2f, 4f, 3f, 5f], file.ReadFloats("w"));
+    }
+
     static float[] VitPixels()
     {
         var pixels = new float[3 * TinyModels.VitImage * TinyModels.VitImage];

@@ -201,6 +201,16 @@ public sealed class TorchCheckpointHostileTests : IDisposable
         EditCentral(zip, "archive/data.pkl", c => pickleHeader = BinaryPrimitives.ReadUInt32LittleEndian(c[42..]));
         EditCentral(zip, "archive/version", c => BinaryPrimitives.WriteUInt32LittleEndian(c[42..], pickleHeader));
         Refused(WriteBytes(zip), "entry 'archive/version' has another name in its local header");
+
+        // data.pkl stretched over the entry after it: two entries would share bytes.
+        zip = ValidArchive();
+        EditCentral(zip, "archive/data.pkl", c =>
+        {
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(c[20..]) + 100;
+            BinaryPrimitives.WriteUInt32LittleEndian(c[20..], size);
+            BinaryPrimitives.WriteUInt32LittleEndian(c[24..], size);
+        });
+        Refused(WriteBytes(zip), "not a readable zip archive: entries 'archive/data.pkl' and 'archive/byteorder' overlap");
     }
 
     [Fact]
