@@ -75,6 +75,7 @@ public static class SieveCli
             VisualizeCommand.Create(),
             ExportOnnxCommand.Create(),
             PullCommand.Create(),
+            ConvertCommand.Create(),
             CreateRandomCommand.Create(),
         };
         foreach (var option in new RootCommand().Options) root.Options.Add(option); // --help, --version

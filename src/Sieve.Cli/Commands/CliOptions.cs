@@ -9,7 +9,7 @@ internal static class CliOptions
 {
     public static Option<string> Model() => new("--model", "-m")
     {
-        Description = "Model folder (config.json + model.safetensors or its shards; + vocab.json, merges.txt for CLIP text; + vocab.txt for ViLT), or a Hub repository id like org/name",
+        Description = "Model folder (config.json + model.safetensors or its shards, else pytorch_model.bin or its shards or one .pth; + vocab.json, merges.txt for CLIP text; + vocab.txt for ViLT), or a Hub repository id like org/name",
         Required = true,
     };
 

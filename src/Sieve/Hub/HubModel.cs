@@ -35,7 +35,8 @@ public static partial class HubModel
         RepoIdPattern().IsMatch(text) && !text.Contains("--", StringComparison.Ordinal) && !text.Contains("..", StringComparison.Ordinal);
 
     /// <summary>
-    /// Brings the files a model folder needs (config, weights or their shards, tokenizer and preprocessor files)
+    /// Brings the files a model folder needs (config, weights or their shards — safetensors, else PyTorch
+    /// <c>pytorch_model.bin</c> — tokenizer and preprocessor files)
     /// of <paramref name="repoId"/> at <paramref name="revision"/> into the cache; in offline mode, only finds them there.
     /// </summary>
     /// <param name="repoId">The repository id, <c>org/name</c>.</param>
@@ -69,16 +70,13 @@ public static partial class HubModel
             throw new HubException($"{repoId}: the repository has no config.json, so it is not a model folder Sieve can load");
         Task<string> Download(string file) => client.DownloadAsync(repoId, found.Commit, file, progress, cancellationToken);
         await Download("config.json").ConfigureAwait(false);
-        if (files.Contains(CheckpointFiles.SingleFile))
-            await Download(CheckpointFiles.SingleFile).ConfigureAwait(false);
-        else if (files.Contains(CheckpointFiles.IndexFile))
-        {
-            string index = await Download(CheckpointFiles.IndexFile).ConfigureAwait(false);
-            foreach (var shard in CheckpointFiles.ReadWeightMap(index).Values.Distinct().Order(StringComparer.Ordinal))
+        // As a folder loads: safetensors first; a repository with only PyTorch weights gets those.
+        string weights = CheckpointFiles.Names.FirstOrDefault(files.Contains) ?? throw new HubException(
+            $"{repoId}: the repository has none of {string.Join(", ", CheckpointFiles.Names)}; Sieve reads safetensors or PyTorch weights");
+        string downloaded = await Download(weights).ConfigureAwait(false);
+        if (CheckpointFiles.IsIndex(weights))
+            foreach (var shard in CheckpointFiles.ReadWeightMap(downloaded).Values.Distinct().Order(StringComparer.Ordinal))
                 await Download(shard).ConfigureAwait(false);
-        }
-        else
-            throw new HubException($"{repoId}: the repository has no {CheckpointFiles.SingleFile} or {CheckpointFiles.IndexFile}; Sieve reads safetensors weights only");
         foreach (var companion in Companions.Where(files.Contains))
             await Download(companion).ConfigureAwait(false);
         // The branch is recorded last, so an interrupted pull never leaves a ref to an incomplete snapshot.

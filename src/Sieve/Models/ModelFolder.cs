@@ -15,7 +15,10 @@ public enum ModelFamily
     Blip,
 }
 
-/// <summary>Recognises and loads a model folder (<c>config.json</c> + <c>model.safetensors</c> + tokenizer files).</summary>
+/// <summary>
+/// Recognises and loads a model folder: <c>config.json</c>, the weights (<c>model.safetensors</c> or its shards, else
+/// PyTorch's <c>pytorch_model.bin</c>, its shards or one <c>.pth</c>: see <see cref="CheckpointFiles"/>) and tokenizer files.
+/// </summary>
 public static class ModelFolder
 {
     /// <summary>Which family the folder's <c>config.json</c> describes.</summary>

@@ -6,7 +6,8 @@ using System.Text.Json;
 namespace Sieve.Weights;
 
 /// <summary>
-/// Builds a safetensors file from float32 tensors, stored as F32, F16 or BF16 (rounded to nearest even).
+/// Builds a safetensors file from float32 tensors, stored as F32, F16 or BF16 (rounded to nearest even), or from
+/// tensors already in bytes of any dtype, written only when the file is saved (<see cref="AddBytes"/>).
 /// The output follows the reference implementation: tensors in ordinal name order, the header padded with
 /// spaces to a multiple of 8 bytes. <see cref="Save"/> writes through <see cref="AtomicFile"/>, so readers never see a partial file.
 /// </summary>
@@ -21,7 +22,8 @@ internal sealed class SafetensorsWriter
     readonly SortedDictionary<string, Entry> _tensors = new(StringComparer.Ordinal);
     readonly SortedDictionary<string, string> _metadata = new(StringComparer.Ordinal);
 
-    sealed record Entry(DType DType, int[] Shape, byte[] Bytes);
+    /// <summary>A tensor: its dtype, shape, byte length, and what writes its bytes.</summary>
+    sealed record Entry(DType DType, int[] Shape, long Length, Action<Stream> Write);
 
     /// <summary>
     /// Adds a tensor, converting <paramref name="data"/> (row-major, <paramref name="shape"/>'s element count)
@@ -29,14 +31,38 @@ internal sealed class SafetensorsWriter
     /// </summary>
     public SafetensorsWriter Add(string name, ReadOnlySpan<int> shape, ReadOnlySpan<float> data, DType dtype = DType.F32)
     {
+        if (dtype is not (DType.F32 or DType.F16 or DType.BF16))
+            throw new ArgumentException($"tensor '{name}': can write F32, F16 or BF16, not {dtype}", nameof(dtype));
+        long count = Check(name, shape);
+        if (count != data.Length)
+            throw new ArgumentException(
+                $"tensor '{name}' has shape {TensorInfo.FormatShape(shape)} ({count} elements) but {data.Length} values were given", nameof(data));
+
+        var bytes = new byte[checked(count * dtype.ElementSize())];
+        FloatConversion.FromSingle(dtype, data, bytes);
+        _tensors.Add(name, new Entry(dtype, shape.ToArray(), bytes.Length, stream => stream.Write(bytes)));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a tensor of any dtype whose bytes (little-endian, row-major, shape × element size of them) <paramref name="write"/>
+    /// writes when the file is saved, so a checkpoint is copied one tensor at a time.
+    /// </summary>
+    public SafetensorsWriter AddBytes(string name, ReadOnlySpan<int> shape, DType dtype, Action<Stream> write)
+    {
+        long length = checked(Check(name, shape) * dtype.ElementSize());
+        _tensors.Add(name, new Entry(dtype, shape.ToArray(), length, write));
+        return this;
+    }
+
+    /// <summary>Checks a new tensor's name and shape; returns its element count.</summary>
+    long Check(string name, ReadOnlySpan<int> shape)
+    {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (name == "__metadata__")
             throw new ArgumentException("'__metadata__' is reserved for the metadata map", nameof(name));
         if (_tensors.ContainsKey(name))
             throw new ArgumentException($"tensor '{name}' was already added", nameof(name));
-        if (dtype is not (DType.F32 or DType.F16 or DType.BF16))
-            throw new ArgumentException($"tensor '{name}': can write F32, F16 or BF16, not {dtype}", nameof(dtype));
-
         long count = 1;
         foreach (int size in shape)
         {
@@ -44,14 +70,7 @@ internal sealed class SafetensorsWriter
                 throw new ArgumentException($"tensor '{name}' has shape {TensorInfo.FormatShape(shape)}; sizes must be non-negative", nameof(shape));
             count = checked(count * size);
         }
-        if (count != data.Length)
-            throw new ArgumentException(
-                $"tensor '{name}' has shape {TensorInfo.FormatShape(shape)} ({count} elements) but {data.Length} values were given", nameof(data));
-
-        var bytes = new byte[checked(count * dtype.ElementSize())];
-        FloatConversion.FromSingle(dtype, data, bytes);
-        _tensors.Add(name, new Entry(dtype, shape.ToArray(), bytes));
-        return this;
+        return count;
     }
 
     /// <summary>Adds (or replaces) an entry of the header's <c>__metadata__</c> map.</summary>
@@ -73,7 +92,13 @@ internal sealed class SafetensorsWriter
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
             stream.Write(length);
             stream.Write(header);
-            foreach (var entry in _tensors.Values) stream.Write(entry.Bytes);
+            foreach (var (name, entry) in _tensors)
+            {
+                long start = stream.Position;
+                entry.Write(stream);
+                if (stream.Position - start != entry.Length)
+                    throw new InvalidOperationException($"tensor '{name}' wrote {stream.Position - start} bytes, expected {entry.Length}");
+            }
         });
     }
 
@@ -101,7 +126,7 @@ internal sealed class SafetensorsWriter
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                offset += entry.Bytes.Length;
+                offset += entry.Length;
                 json.WriteNumberValue(offset);
                 json.WriteEndArray();
                 json.WriteEndObject();

@@ -3,8 +3,9 @@ using System.Collections.Immutable;
 namespace Sieve.Weights;
 
 /// <summary>
-/// One tensor's entry in a safetensors header, already validated against its file: the byte range lies
-/// inside the data section and matches <see cref="Shape"/> × the element size.
+/// One tensor's entry in a checkpoint, already validated against its file: the bytes it reads lie inside the
+/// file (the data section of a safetensors file, the tensor's storage in a PyTorch checkpoint) and match
+/// <see cref="Shape"/> × the element size.
 /// </summary>
 internal sealed record TensorInfo
 {
@@ -26,13 +27,16 @@ internal sealed record TensorInfo
     /// <summary>Dimensions, outermost first; empty for a scalar.</summary>
     public ImmutableArray<int> Shape { get; }
 
-    /// <summary>Start of the tensor's bytes, counted from the start of the data section (after the header).</summary>
+    /// <summary>
+    /// Start of the tensor's first element: counted from the start of the data section (after the header) in a
+    /// safetensors file, from the start of the file in a PyTorch checkpoint.
+    /// </summary>
     public long Offset { get; }
 
     /// <summary>Number of elements: the product of <see cref="Shape"/> (1 for a scalar).</summary>
     public long ElementCount { get; }
 
-    /// <summary>Number of bytes the tensor occupies in the file.</summary>
+    /// <summary>Number of bytes of the tensor's elements (contiguous in a safetensors file; a PyTorch view may spread them).</summary>
     public long ByteLength => ElementCount * DType.ElementSize();
 
     /// <summary>Whether <see cref="Shape"/> equals <paramref name="shape"/>.</summary>

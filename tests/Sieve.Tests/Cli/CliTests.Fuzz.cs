@@ -42,6 +42,7 @@ public sealed partial class CliTests
             ["visualize"] = ["visualize", "-m", vit.Directory, "-r", "tome:r=2", image, "--out", Out("v.png")],
             ["export-onnx"] = ["export-onnx", "-m", vit.Directory, "--out", Out("m.onnx")],
             ["pull"] = ["pull", "tiny-org/vit-tiny"], // the fake Hub's
+            ["convert"] = ["convert", "-m", vit.Directory, "--out", Out("converted")],
             ["create-random"] = ["create-random", "--family", "clip", "--size", "tiny", "--out", Out("random")], // later runs find it full: exit 2
         };
         var root = SieveCli.Root();

@@ -142,6 +142,38 @@ public sealed class HubTests : IDisposable
     }
 
     [Fact]
+    public async Task PytorchWeightsArePulledWhenTheRepositoryHasNoSafetensors()
+    {
+        var expected = VitModel.Load(_model.Directory).Logits(Pixels());
+        using var bin = new TempFolder();
+        TorchCheckpoints.WriteFolder(_model, bin.Path, TorchLayout.PerTensor);
+        File.WriteAllText(Path.Combine(bin.Path, "README.md"), "not fetched");
+        _hub.Add("tiny-org/vit-bin", bin.Path);
+
+        string snapshot = await HubModel.ResolveAsync("tiny-org/vit-bin", Options());
+
+        Assert.Equal(["config.json", CheckpointFiles.TorchFile], Directory.EnumerateFiles(snapshot).Select(Path.GetFileName).Order());
+        Assert.Equal(expected, VitModel.Load(snapshot).Logits(Pixels()));
+
+        // A repository with both gets only the safetensors.
+        File.Copy(Path.Combine(_model.Directory, CheckpointFiles.SingleFile), Path.Combine(bin.Path, CheckpointFiles.SingleFile));
+        _hub.Add("tiny-org/vit-both", bin.Path);
+        snapshot = await HubModel.ResolveAsync("tiny-org/vit-both", Options());
+        Assert.Equal(["config.json", CheckpointFiles.SingleFile], Directory.EnumerateFiles(snapshot).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public async Task ARepositoryWithoutWeightsIsNamedAsSuch()
+    {
+        using var empty = new TempFolder();
+        File.Copy(Path.Combine(_model.Directory, "config.json"), Path.Combine(empty.Path, "config.json"));
+        _hub.Add("tiny-org/no-weights", empty.Path);
+        var e = await Assert.ThrowsAsync<HubException>(() => HubModel.ResolveAsync("tiny-org/no-weights", Options()));
+        Assert.Equal("tiny-org/no-weights: the repository has none of model.safetensors, model.safetensors.index.json, pytorch_model.bin, " +
+            "pytorch_model.bin.index.json; Sieve reads safetensors or PyTorch weights", e.Message);
+    }
+
+    [Fact]
     public async Task FolderArgumentIsUsedAsItIs()
     {
         Assert.Equal(_model.Directory, await HubModel.ResolveAsync(_model.Directory, Options()));

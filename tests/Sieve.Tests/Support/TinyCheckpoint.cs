@@ -10,8 +10,14 @@ namespace Sieve.Tests.Support;
 /// </summary>
 public sealed class TinyCheckpoint(int seed, DType dtype) : IDisposable
 {
+    /// <summary>The dtype the tensors are stored as.</summary>
+    public DType DType => dtype;
+
     readonly Random _rng = new(seed);
     readonly List<(string Name, int[] Shape)> _order = [];
+
+    /// <summary>Every tensor's name and shape, in the order added.</summary>
+    public IReadOnlyList<(string Name, int[] Shape)> Order => _order;
 
     public Dictionary<string, double[]> Values { get; } = [];
     public Dictionary<string, float[]> Stored { get; } = [];

@@ -35,6 +35,6 @@ public sealed class CheckpointFilesTests
     {
         using var folder = new TempFolder();
         var e = Assert.Throws<SieveFormatException>(() => CheckpointFiles.Open(folder.Path));
-        Assert.Contains("no model.safetensors and no model.safetensors.index.json", e.Message);
+        Assert.Contains("no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json (nor one .pth file); the folder holds no weights", e.Message);
     }
 }

@@ -1,3 +1,4 @@
+using Sieve.Models;
 using Sieve.Tests.Support;
 using Sieve.Weights;
 
@@ -35,5 +36,27 @@ public sealed class RealCheckpointTests
         var patch = file.ReadFloats("patch_embed.proj.weight", 192, 3, 16, 16);
         Assert.Equal(0.08048509061336517f, patch[0]);
         Assert.Equal(0.007907053455710411f, patch[^1]);
+    }
+
+    [SharedDataFact]
+    public void VitTiny_AsAPytorchModelBinGivesTheSameLogits()
+    {
+        using var folder = new TempFolder();
+        var save = new TorchSave();
+        var tensors = new List<(string, PyTensor)>();
+        using (var file = SafetensorsFile.Open(ModelPath))
+            foreach (var (name, info) in file.Tensors)
+            {
+                var bytes = new MemoryStream();
+                file.CopyBytes(info, bytes);
+                long[] dims = [.. info.Shape.Select(d => (long)d)];
+                tensors.Add((name, new PyTensor(save.Add("FloatStorage", bytes.ToArray()), 0, dims, TorchSave.Contiguous(dims))));
+            }
+        save.Save(folder.File(CheckpointFiles.TorchFile), TorchSave.StateDict(tensors));
+        File.Copy(SharedData.Path("models", "vit-tiny-patch16-224", "config.json"), folder.File("config.json"));
+
+        var pixels = new float[3 * 224 * 224];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.01f);
+        Assert.Equal(VitModel.Load(Path.GetDirectoryName(ModelPath)!).Logits(pixels), VitModel.Load(folder.Path).Logits(pixels));
     }
 }

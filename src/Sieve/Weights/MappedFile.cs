@@ -1,0 +1,72 @@
+using System.IO.MemoryMappedFiles;
+
+namespace Sieve.Weights;
+
+/// <summary>
+/// A whole file mapped read-only (others may read it meanwhile), exposed as a pointer and a length. Checkpoint
+/// readers hand out spans of it, so a tensor is converted straight from the page cache without a copy of the file.
+/// </summary>
+internal sealed unsafe class MappedFile : IDisposable
+{
+    readonly MemoryMappedFile _mapping;
+    readonly MemoryMappedViewAccessor _view;
+    bool _disposed;
+
+    /// <summary>The first byte of the file.</summary>
+    public byte* Start { get; }
+
+    /// <summary>The file's length in bytes (at least 1).</summary>
+    public long Length { get; }
+
+    MappedFile(MemoryMappedFile mapping, MemoryMappedViewAccessor view, byte* start, long length)
+    {
+        _mapping = mapping;
+        _view = view;
+        Start = start;
+        Length = length;
+    }
+
+    /// <summary>Maps <paramref name="path"/>, which the caller has checked to be a file of <paramref name="length"/> &gt; 0 bytes.</summary>
+    public static MappedFile Open(string path, long length)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        MemoryMappedFile? mapping = null;
+        MemoryMappedViewAccessor? view = null;
+        try
+        {
+            // An empty file cannot be mapped: callers refuse those first.
+            mapping = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            view = mapping.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+            byte* start = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
+            return new MappedFile(mapping, view, start + view.PointerOffset, length);
+        }
+        catch
+        {
+            view?.Dispose();
+            if (mapping != null) mapping.Dispose(); else stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The bytes [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>), which the caller has checked lie in the file.</summary>
+    /// <exception cref="InvalidOperationException">They do not: a reader's own check is wrong (never the file's fault, which the reader reports).</exception>
+    public ReadOnlySpan<byte> Span(long offset, int length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        // The last line of defence: a wrong check elsewhere fails here instead of reading memory past the mapping.
+        if (offset < 0 || length < 0 || offset > Length - length)
+            throw new InvalidOperationException($"read of {length} bytes at {offset} outside the {Length}-byte mapping");
+        return new ReadOnlySpan<byte>(Start + offset, length);
+    }
+
+    /// <summary>Unmaps the file; later reads throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _mapping.Dispose();
+    }
+}
