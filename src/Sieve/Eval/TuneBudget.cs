@@ -86,6 +86,6 @@ public sealed partial record TuneBudget
 
     static string Shown(string text) => text.Length <= 60 ? text : $"{text[..48]}… ({text.Length:N0} characters)";
 
-    [GeneratedRegex(@"^\s*(?<name>[A-Za-z]+)\s*(?<op>>=|<=|=>|=<|>|<|=)\s*(?<value>\S+)\s*$")]
+    [GeneratedRegex(@"^\s*(?<name>[A-Za-z]+)\s*(?<op>>=|<=|=>|=<|>|<|=)\s*(?<value>[^<>=\s]\S*)\s*$")]
     private static partial Regex Pattern();
 }
