@@ -19,7 +19,7 @@ public sealed record EvalResult(string Reducer, int Images, double Top1, double 
     double? ImagesPerSecond = null, double? SpeedUp = null) : ITaskResult
 {
     int ITaskResult.Items => Images;
-    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [new("top-1", 100 * Top1, 1), new("top-5", 100 * Top5, 1)];
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [new("top1", "top-1", 100 * Top1, 1), new("top5", "top-5", 100 * Top5, 1)];
     double? ITaskResult.Score => 100 * Top1;
     double? ITaskResult.Cosine => null;
     double? ITaskResult.ItemsPerSecond => ImagesPerSecond;

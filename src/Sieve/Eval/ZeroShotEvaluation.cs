@@ -17,7 +17,7 @@ internal sealed record ZeroShotResult(string Reducer, int Images, double Top1, d
     double? ImagesPerSecond = null, double? SpeedUp = null) : ITaskResult
 {
     int ITaskResult.Items => Images;
-    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [new("top-1", 100 * Top1, 1), new("top-5", 100 * Top5, 1)];
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [new("top1", "top-1", 100 * Top1, 1), new("top5", "top-5", 100 * Top5, 1), new("promptGMacs", "prompt GMACs (once)", PromptGMacs, 3)];
     double? ITaskResult.Score => 100 * Top1;
     double? ITaskResult.Cosine => null;
     double? ITaskResult.ItemsPerSecond => ImagesPerSecond;
