@@ -79,7 +79,7 @@ public sealed class TunerTests
 
     sealed record Row(string Reducer, int Items, double Agreement, double GMacs, double? ItemsPerSecond = null, double? SpeedUp = null) : ITaskResult
     {
-        public IReadOnlyList<TaskMetric> Metrics => [new("agree", 100 * Agreement, 1)];
+        public IReadOnlyList<TaskMetric> Metrics => [new("agree", "agree", 100 * Agreement, 1)];
         public double? Score => null;
         public double? Cosine => null;
         ITaskResult ITaskResult.WithSpeed(double itemsPerSecond, double speedUp) => this with { ItemsPerSecond = itemsPerSecond, SpeedUp = speedUp };
