@@ -43,6 +43,8 @@ internal static class TuneCommand
             CliOptions.ApplyThreads(r.GetValue(threads));
             bool quiet = r.GetValue(json);
             var parsedBudget = TuneBudget.Parse(r.GetValue(budget)!);
+            // Before any image is read (the tuner checks again on the first result): only embedding reports cosines, and only it has no labels.
+            parsedBudget.CheckApplies(labelled: r.GetValue(task) != "embedding", embeddings: r.GetValue(task) == "embedding", r.GetValue(task)!);
             double heldOut = r.GetValue(holdout);
             if (!(heldOut is > 0 and < 1)) throw new ArgumentException($"--holdout {heldOut.ToString(CultureInfo.InvariantCulture)}: the held-out share must be in (0, 1), e.g. 0.5");
             var limitTime = r.GetValue(timeBudget) is { } t ? Duration(t) : (TimeSpan?)null;

@@ -54,12 +54,18 @@ public sealed partial record TuneBudget
     /// </summary>
     /// <param name="dense">The task's dense result.</param>
     /// <param name="task">The task's name, for the message.</param>
-    public void CheckApplies(ITaskResult dense, string task)
+    public void CheckApplies(ITaskResult dense, string task) => CheckApplies(dense.Score != null, dense.Cosine != null, task);
+
+    /// <summary>The check of <see cref="CheckApplies(ITaskResult, string)"/> before any result exists (a front end that knows the task's kind).</summary>
+    /// <param name="labelled">Whether the task reports a labelled score.</param>
+    /// <param name="embeddings">Whether it reports a cosine to dense.</param>
+    /// <param name="task">The task's name, for the message.</param>
+    public void CheckApplies(bool labelled, bool embeddings, string task)
     {
-        if (Metric == TuneMetric.Drop && dense.Score == null)
-            throw new ArgumentException($"budget '{this}' needs labels, but --task {task} reports no labelled score; use agreement>=F" + (dense.Cosine != null ? " or cosine>=C" : ""));
-        if (Metric == TuneMetric.Cosine && dense.Cosine == null)
-            throw new ArgumentException($"budget '{this}' needs embeddings, but --task {task} compares answers; use agreement>=F" + (dense.Score != null ? " or drop<=P" : ""));
+        if (Metric == TuneMetric.Drop && !labelled)
+            throw new ArgumentException($"budget '{this}' needs labels, but --task {task} reports no labelled score; use agreement>=F" + (embeddings ? " or cosine>=C" : ""));
+        if (Metric == TuneMetric.Cosine && !embeddings)
+            throw new ArgumentException($"budget '{this}' needs embeddings, but --task {task} compares answers; use agreement>=F" + (labelled ? " or drop<=P" : ""));
     }
 
     /// <summary>The bounded quantity of <paramref name="row"/>: its agreement, its mean cosine, or dense's score minus its score.</summary>

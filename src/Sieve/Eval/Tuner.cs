@@ -39,8 +39,8 @@ public static class Tuner
         var families = TuneSpace.For(evaluation.Model, options.Methods ?? TuneSpace.DefaultMethods(evaluation.Model));
         var calibration = evaluation.Subset(split.Calibration);
         var heldOut = evaluation.Subset(split.HeldOut);
-        // Refuse a budget the task cannot measure before any real work: dense on one item shows which metrics exist.
-        budget.CheckApplies(calibration.Subset([0]).Evaluate([], guidance)[0], evaluation.Task);
+        // Refuse a budget the task cannot measure before any real work: dense on two items (nearest neighbours need two) shows which metrics exist.
+        budget.CheckApplies(calibration.Subset([.. Enumerable.Range(0, Math.Min(2, calibration.Count))]).Evaluate([], guidance)[0], evaluation.Task);
 
         int planned = families.Sum(f => BisectionSteps(f.Levels.Count));
         var predicted = new Dictionary<ModelReduction, double>();
