@@ -71,6 +71,7 @@ public static class SieveCli
             BenchCommand.Create(),
             EvalCommand.Create(),
             SweepCommand.Create(),
+            TuneCommand.Create(),
             FitGuidanceCommand.Create(),
             VisualizeCommand.Create(),
             ExportOnnxCommand.Create(),

@@ -2,7 +2,7 @@ using Sieve.Eval;
 
 namespace Sieve.Cli.Commands;
 
-/// <summary>The sweep's PNG plots: one curve per method, each starting at the dense point.</summary>
+/// <summary>The sweep's PNG plots (one curve per method, each starting at the dense point), and the scatter plot they and <c>tune</c>'s are drawn with.</summary>
 internal static class SweepPlots
 {
     /// <summary>Each plot: the file, the x axis and what it reads from a result (per item: <see cref="ITaskResult.GMacs"/> or measured speed).</summary>
@@ -27,18 +27,26 @@ internal static class SweepPlots
         foreach (var (file, xLabel, x) in Plots)
         {
             var (yLabel, y) = file.StartsWith("agreement") ? ("agreement with dense (%)", r => 100 * r.Agreement) : metric;
-            var plot = new ScottPlot.Plot();
-            foreach (var (method, points) in curves)
-            {
-                var scatter = plot.Add.Scatter(points.Select(x).ToArray(), points.Select(y).ToArray());
-                scatter.LegendText = method;
-                scatter.MarkerSize = 7;
-            }
-            plot.Title(title);
-            plot.XLabel(string.Format(System.Globalization.CultureInfo.InvariantCulture, xLabel, itemName.TrimEnd('s'), itemName));
-            plot.YLabel(yLabel);
-            plot.ShowLegend(ScottPlot.Alignment.LowerRight);
-            plot.SavePng(Path.Combine(folder, file), 800, 560);
+            Scatter(Path.Combine(folder, file), title, string.Format(System.Globalization.CultureInfo.InvariantCulture, xLabel, itemName.TrimEnd('s'), itemName), yLabel,
+                curves.Select(c => (c.Key, c.Value.Select(x).ToArray(), c.Value.Select(y).ToArray(), Line: true)));
         }
+    }
+
+    /// <summary>One PNG scatter plot (800 × 560): a series per name, its points joined by a line or not, the legend lower right.</summary>
+    public static void Scatter(string path, string title, string xLabel, string yLabel, IEnumerable<(string Name, double[] X, double[] Y, bool Line)> series)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var (name, xs, ys, line) in series)
+        {
+            var scatter = plot.Add.Scatter(xs, ys);
+            scatter.LegendText = name;
+            scatter.MarkerSize = 7;
+            if (!line) scatter.LineWidth = 0;
+        }
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
+        plot.SavePng(path, 800, 560);
     }
 }

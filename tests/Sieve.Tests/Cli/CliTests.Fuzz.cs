@@ -38,6 +38,7 @@ public sealed partial class CliTests
             ["bench"] = ["bench", "-m", vit.Directory, "--runs", "1", "--warmup", "0", "--batch", "1", "--json"],
             ["eval"] = ["eval", "-m", vit.Directory, "-d", data, "--limit", "2", "--json"],
             ["sweep"] = ["sweep", "-m", vit.Directory, "-d", data, "--limit", "2", "--methods", "tome", "--r", "2", "--out", Out("sweep")],
+            ["tune"] = ["tune", "-m", vit.Directory, "-d", data, "--limit", "4", "--budget", "agreement>=0.5", "--methods", "tome", "--timing-images", "1", "--rounds", "1", "--json"],
             ["fit-guidance"] = ["fit-guidance", "-m", vit.Directory, "--method", "crossget", "-r", "crossget:r=2", "-d", data, "--limit", "3", "--epochs", "1", "--out", Out("g.safetensors")],
             ["visualize"] = ["visualize", "-m", vit.Directory, "-r", "tome:r=2", image, "--out", Out("v.png")],
             ["export-onnx"] = ["export-onnx", "-m", vit.Directory, "--out", Out("m.onnx")],
