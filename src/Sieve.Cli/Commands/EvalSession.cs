@@ -34,10 +34,11 @@ internal sealed class EvalSession
     readonly ClassifierEvaluation _evaluation;
     readonly ReductionGuidance? _guidance;
     readonly int _calibration, _timingImages, _rounds;
-    readonly bool _quiet;
+    readonly bool _quiet, _againstFloat32;
 
     EvalSession(VitModel model, ClassifierEvaluation evaluation, ReductionGuidance? guidance, int calibration, int timingImages, int rounds, bool quiet)
     {
+        _againstFloat32 = evaluation.Reference != null;
         Model = model;
         _evaluation = evaluation;
         _guidance = guidance;
@@ -53,20 +54,24 @@ internal sealed class EvalSession
 
     /// <summary>
     /// Loads the model (pulled first when it is a Hub id; <paramref name="cancellationToken"/> ends that download) and
-    /// guidance and lists the folder; images are read while evaluating, a chunk at a time.
+    /// guidance and lists the folder; images are read while evaluating, a chunk at a time. With int8
+    /// <paramref name="precision"/> the float32 model is loaded too, as the reference agreement is measured against.
     /// </summary>
     public static async Task<EvalSession> OpenAsync(ParseResult r, Option<string> model, Option<string> data, Option<string?> classes, Option<int?> limit,
-        Option<string?> guidance, Option<int> calibration, Option<int> timingImages, Option<int> rounds, bool quiet, CancellationToken cancellationToken)
+        Option<string?> guidance, Option<int> calibration, Option<int> timingImages, Option<int> rounds, bool quiet, CancellationToken cancellationToken,
+        Precision precision = Precision.Float32)
     {
         string dir = await CliOptions.ResolveModelAsync(r.GetValue(model)!, quiet, cancellationToken);
         if (ModelFolder.Detect(dir) != ModelFamily.Vit)
             throw new SieveFormatException($"'{dir}' is not a classifier: eval measures top-1 against labels and needs a timm ViT with a head");
-        var vit = VitModel.Load(dir);
+        var vit = VitModel.Load(dir, precision);
         var guide = r.GetValue(guidance) is { } g ? ReductionGuidance.Load(g, dir) : null;
         var dataset = ImageFolderDataset.Load(r.GetValue(data)!, r.GetValue(classes));
         if (dataset.Labels.Max() >= vit.Config.NumClasses)
             throw new SieveFormatException($"{dataset.Directory}: labels go up to {dataset.Labels.Max()}, but the model has {vit.Config.NumClasses} classes");
-        var evaluation = new ClassifierEvaluation(vit, dataset, r.GetValue(limit), CliOptions.AllowDamagedImagesInRun);
+        // Below float32, agreement is with float32 dense: how far the quantized model and its reductions are from the original.
+        var evaluation = new ClassifierEvaluation(vit, dataset, r.GetValue(limit), CliOptions.AllowDamagedImagesInRun)
+            { Reference = precision == Precision.Float32 ? null : VitModel.Load(dir) };
         return new EvalSession(vit, evaluation, guide, r.GetValue(calibration), r.GetValue(timingImages), r.GetValue(rounds), quiet);
     }
 
@@ -119,7 +124,7 @@ internal sealed class EvalSession
             table.AddRow(Markup.Escape(row.Reducer), $"{row.Top1:P1}", $"{row.Top5:P1}", $"{row.Agreement:P1}", $"{row.GMacs:F3}",
                 $"{row.GMacs / dense.GMacs:F2}", $"{row.ImagesPerSecond:F1}", $"{row.SpeedUp:F2}×");
         CliConsole.Out.Write(table);
-        CliConsole.Out.MarkupLine(Markup.Escape($"GMACs are multiply-adds as executed (fvcore's \"GFLOPs\"); agree = same top-1 as dense; {TimingNote(rows.Count)}."));
+        CliConsole.Out.MarkupLine(Markup.Escape($"GMACs are multiply-adds as executed (fvcore's \"GFLOPs\"); agree = same top-1 as {(_againstFloat32 ? "float32 " : "")}dense; {TimingNote(rows.Count)}."));
     }
 
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
