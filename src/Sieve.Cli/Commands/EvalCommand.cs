@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Sieve.Eval;
-using Sieve.Models;
+using Sieve.Tensors;
 using Sieve.Reduction;
 
 namespace Sieve.Cli.Commands;

@@ -70,7 +70,7 @@ internal sealed class CheckpointReader
     public bool Has(string name) => _has(name);
 
     /// <summary>The precision of the transformer blocks' linear layers (<see cref="Block"/>); float32 unless set.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Not a <see cref="Models.Precision"/> value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Not a <see cref="Tensors.Precision"/> value.</exception>
     public Precision Precision
     {
         get => _precision;

@@ -1,6 +1,7 @@
 using Sieve.Data;
 using Sieve.Nn;
 using Sieve.Reduction;
+using Sieve.Tensors;
 using Sieve.Weights;
 
 namespace Sieve.Models;

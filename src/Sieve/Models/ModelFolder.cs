@@ -1,3 +1,4 @@
+using Sieve.Tensors;
 using Sieve.Weights;
 
 namespace Sieve.Models;

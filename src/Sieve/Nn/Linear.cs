@@ -1,11 +1,10 @@
-using Sieve.Models;
 using Sieve.Tensors;
 
 namespace Sieve.Nn;
 
 /// <summary>
 /// y = x·Wᵀ + b with W packed once at construction (PyTorch <c>nn.Linear</c> layout [out, in]): as float32 for
-/// <see cref="Gemm"/>, or quantized to int8 for <see cref="Int8Gemm"/> (<see cref="Models.Precision.Int8"/>).
+/// <see cref="Gemm"/>, or quantized to int8 for <see cref="Int8Gemm"/> (<see cref="Tensors.Precision.Int8"/>).
 /// </summary>
 internal sealed class Linear
 {

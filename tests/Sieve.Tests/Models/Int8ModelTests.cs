@@ -1,5 +1,6 @@
 using Sieve.Eval;
 using Sieve.Models;
+using Sieve.Tensors;
 using Sieve.Nn;
 using Sieve.Reduction;
 using Sieve.Tests.Reduction;

@@ -1,4 +1,4 @@
-namespace Sieve.Models;
+namespace Sieve.Tensors;
 
 /// <summary>The arithmetic of a model's transformer-block linear layers, chosen when the model is loaded.</summary>
 public enum Precision
