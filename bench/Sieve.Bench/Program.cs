@@ -1,19 +1,23 @@
 // GEMM speed against the peer: GFLOP/s of Sieve's packed GEMM (Vector512 and Vector256 paths) and of ONNX
 // Runtime's MatMul on the ViT-B and attention shapes, 1 and 2 threads. The contenders take turns sample by
 // sample (Sieve.Eval.InterleavedTiming), so load from other processes hits all of them alike; each figure is a median.
-// Usage: dotnet run -c Release --project bench/Sieve.Bench [-- --runs N] [--markdown]
+// With --int8: the int8 GEMM (every int8 path this machine has, activations quantized inside the call) against
+// the float GEMM's best path on the ViT-B linear shapes, in GOP/s (2·M·K·N operations per call either way).
+// Usage: dotnet run -c Release --project bench/Sieve.Bench [-- --runs N] [--markdown] [--int8]
 using Sieve.Bench;
 using Sieve.Eval;
 using Sieve.Tensors;
 
 int runs = 30;
-bool markdown = false;
+bool markdown = false, int8 = false;
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "--markdown") markdown = true;
+    else if (args[i] == "--int8") int8 = true;
     else if (args[i] == "--runs" && i + 1 < args.Length && int.TryParse(args[++i], out runs) && runs > 0) { }
-    else { Console.Error.WriteLine("usage: Sieve.Bench [--runs N] [--markdown]"); return 2; }
+    else { Console.Error.WriteLine("usage: Sieve.Bench [--runs N] [--markdown] [--int8]"); return 2; }
 }
+if (int8) return Int8Table(runs, markdown);
 
 (int M, int K, int N, string What)[] shapes =
 [
@@ -76,6 +80,37 @@ static double[] Interleaved(Action[] actions, int runs)
         for (int j = 0; j < reps[i]; j++) act();
     })).ToArray();
     return [.. InterleavedTiming.Measure(repeated, warmupRounds: 20, runs).Select((t, i) => t.Median / reps[i])];
+}
+
+// Float GEMM (best path) against each int8 path on the linear shapes, 1 and 2 threads.
+static int Int8Table(int runs, bool markdown)
+{
+    Int8GemmPath[] paths = [.. Enum.GetValues<Int8GemmPath>().Where(p => p != Int8GemmPath.Scalar && Int8GemmPaths.IsSupported(p))];
+    var rng = new Random(1);
+    var table = new List<string[]>();
+    foreach (var (m, k, n, what) in new[] { (197, 768, 2304, "ViT-B qkv"), (197, 768, 768, "ViT-B attn proj"), (197, 768, 3072, "ViT-B fc1"),
+        (197, 3072, 768, "ViT-B fc2"), (1576, 768, 3072, "8×197 fc1") })
+    {
+        var a = new float[m * k];
+        var w = new float[n * k];
+        for (int i = 0; i < a.Length; i++) a[i] = rng.NextSingle() - 0.5f;
+        for (int i = 0; i < w.Length; i++) w[i] = (rng.NextSingle() - 0.5f) * 0.1f;
+        var packed = PackedMatrix.FromOutputRows(w, n, k);
+        var quantized = Int8Matrix.FromOutputRows(w, n, k);
+        var c = new float[m * n];
+        foreach (int threads in new[] { 1, 2 })
+        {
+            Threading.MaxThreads = threads;
+            var contenders = paths.Select(p => (Action)(() => Int8Gemm.Multiply(a, k, m, quantized, c, n, default, Activation.None, true, p)))
+                .Prepend(() => Gemm.Multiply(a, k, m, packed, c, n)).ToArray();
+            double[] gops = [.. Interleaved(contenders, runs).Select(ms => 2.0 * m * k * n / ms / 1e6)];
+            table.Add([what, $"{m}×{k}×{n}", threads.ToString(), .. gops.Select(g => g.ToString("F0")), .. gops.Skip(1).Select(g => (g / gops[0]).ToString("F2"))]);
+        }
+    }
+    Print(["shape", "M×K×N", "threads", "float32 GFLOP/s", .. paths.Select(p => $"int8 {p} GOP/s"), .. paths.Select(p => $"{p}/float32")], table, markdown);
+    Console.WriteLine();
+    Console.WriteLine($"{Environment.ProcessorCount} cores, {InterleavedTiming.TimedRounds(paths.Length + 1, runs)} interleaved samples per figure (median); float32 on {GemmPaths.Best}");
+    return 0;
 }
 
 static void Print(string[] header, List<string[]> rows, bool markdown)

@@ -17,11 +17,12 @@ namespace Sieve.Cli.Commands;
 /// <remarks>
 /// The command builds the model and its workloads (<see cref="BenchWorkloads"/>) and renders the report; the
 /// measuring — memory phases, interleaved timing — is the library's <see cref="BenchRunner"/>, with ONNX Runtime
-/// as its peer (<see cref="OnnxRuntimePeer"/>).
+/// as its peer (<see cref="OnnxRuntimePeer"/>). With <c>--precision int8</c> the int8 model is timed against float32
+/// dense Sieve in rows of its own (the peer runs float32 only; an ONNX Runtime int8 peer is not built yet).
 /// </remarks>
 internal static class BenchCommand
 {
-    sealed record Settings(string? Model, string Random, BenchWorkloads.Options Workloads);
+    sealed record Settings(string? Model, string Random, BenchWorkloads.Options Workloads, Precision Precision);
 
     const string ClipB16 = "clip-b16", ViltB32 = "vilt-b32";
 
@@ -41,9 +42,11 @@ internal static class BenchCommand
         var markdown = new Option<bool>("--markdown") { Description = "Print the results as a Markdown table (no progress display)" };
         var reducers = new Option<string[]>("--reducer", "-r") { Description = "Also time Sieve with this token reducer against dense (repeatable), e.g. crossget:r=16", AllowMultipleArgumentsPerToken = true };
         var threads = CliOptions.Threads();
+        var precision = CliOptions.Precision();
+        precision.Description = "With int8, also time the model with int8 block linear layers (alone and with each --reducer) against float32 dense Sieve";
         var command = new Command("bench", "Speed and memory: Sieve vs ONNX Runtime, and reduced vs dense with --reducer (default: random CLIP ViT-B/16)")
         {
-            model, random, runs, warmup, batch, reducers, json, markdown, threads,
+            model, random, runs, warmup, batch, reducers, json, markdown, threads, precision,
         };
         command.SetAction(async (r, cancellationToken) =>
         {
@@ -52,7 +55,7 @@ internal static class BenchCommand
             if (asJson && asMarkdown) throw new ArgumentException("give at most one of --json and --markdown");
             var specs = (r.GetValue(reducers) ?? []).Select(spec => CliOptions.Reduction(spec, null).Spec).Where(spec => !spec.IsNone).ToList();
             var settings = new Settings(r.GetValue(model) is { } m ? await CliOptions.ResolveModelAsync(m, asJson || asMarkdown, cancellationToken) : null, r.GetValue(random)!,
-                new BenchWorkloads.Options(r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs));
+                new BenchWorkloads.Options(r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs), r.GetValue(precision));
             // Built before the progress display, so that a reducer the model cannot take is refused before anything is shown.
             var (name, built, workloads) = Build(settings);
             using var peer = new OnnxRuntimePeer(Threading.MaxThreads, (imagePath, textPath) => Export(built, settings.Model, Seed, imagePath, textPath));
@@ -98,12 +101,15 @@ internal static class BenchCommand
         if (s.Model != null && ModelFolder.Detect(s.Model) == ModelFamily.Blip)
             throw new ArgumentException($"'{s.Model}' is a BLIP; bench times Sieve against ONNX Runtime on an ONNX export, and Sieve cannot export BLIP yet");
         string name = s.Model ?? (s.Random == ViltB32 ? "ViLT-B/32 (random weights)" : "CLIP ViT-B/16 (random weights)");
-        IModel model = s.Model switch
+        IModel Load(Precision precision) => s.Model switch
         {
-            null => s.Random == ViltB32 ? ViltModel.CreateRandom(ViltConfig.B32, Seed) : ClipModel.CreateRandom(ClipConfig.VitB16, Seed),
-            var directory => ModelFolder.LoadAny(directory),
+            null => s.Random == ViltB32 ? ViltModel.CreateRandom(ViltConfig.B32, Seed, precision: precision) : ClipModel.CreateRandom(ClipConfig.VitB16, Seed, precision),
+            var directory => ModelFolder.LoadAny(directory, precision),
         };
-        return (name, model, BenchWorkloads.For(model, s.Workloads));
+        var model = Load(Precision.Float32);
+        var workloads = BenchWorkloads.For(model, s.Workloads);
+        if (s.Precision == Precision.Int8) workloads.AddRange(BenchWorkloads.Int8(model, Load(Precision.Int8), s.Workloads));
+        return (name, model, workloads);
     }
 
     /// <summary>The report as a Spectre table on the console.</summary>

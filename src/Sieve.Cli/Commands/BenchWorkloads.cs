@@ -119,6 +119,42 @@ internal static class BenchWorkloads
         };
     }
 
+    /// <summary>
+    /// The int8 model beside the float32 one: for every tower, one input (an image, a VQA pair or a full-length text)
+    /// and, for images, the throughput batch, alone and with each reducer; each timed against float32 dense Sieve on
+    /// the same inputs. The towers are the same model's, loaded at the two precisions.
+    /// </summary>
+    public static IEnumerable<BenchWorkload> Int8(IModel float32, IModel int8, Options s)
+    {
+        int batchRuns = Math.Max(Math.Min(3, s.Runs), s.Runs / s.Batch), batchWarmup = Math.Min(s.Warmup, 1), b = s.Batch;
+        foreach (var (reference, tower) in float32.Towers.Zip(int8.Towers))
+        {
+            bool text = tower.Info.Modality == Modality.Text;
+            string what = text ? $"text, {tower.TextTokens} tokens" : tower.Info.Modality == Modality.Multimodal ? "VQA" : "image";
+            var inputs = Enumerable.Range(0, text ? 1 : b).Select(i => tower.Example(i)).ToArray();
+            long dense = tower.DenseMacs(inputs[0]);
+            var reducers = s.Reducers.Select(spec => spec.For(tower.Info)).Select(shown => (Name: $", {shown}", Reducer: shown.Bind(tower.Info)))
+                .Where(r => r.Reducer != null).Prepend((Name: "", Reducer: null));
+            foreach (var (name, reducer) in reducers)
+            {
+                yield return new()
+                {
+                    Name = $"{what}, batch 1, int8{name}", Items = 1, Warmup = s.Warmup, Runs = s.Runs,
+                    SieveMacs = reducer == null ? dense : MacsOf(tower, inputs[0], reducer),
+                    Sieve = () => tower.Forward(inputs[0], reducer), Dense = () => reference.Forward(inputs[0]), DenseMacs = dense,
+                };
+                if (text) continue;
+                yield return new()
+                {
+                    Name = $"{what}, batch {b} (throughput), int8{name}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
+                    SieveMacs = reducer == null ? b * dense : inputs.Sum(input => MacsOf(tower, input, reducer)),
+                    Sieve = () => Threading.ForEachSample(b, i => tower.Forward(inputs[i], reducer)),
+                    Dense = () => Threading.ForEachSample(b, i => reference.Forward(inputs[i])), DenseMacs = b * dense,
+                };
+            }
+        }
+    }
+
     /// <summary>Multiply-adds of one reduced forward as executed.</summary>
     static long MacsOf(ITower tower, TowerInput input, TokenReducer reducer)
     {

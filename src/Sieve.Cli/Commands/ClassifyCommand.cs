@@ -12,13 +12,14 @@ internal static class ClassifyCommand
         var model = CliOptions.Model();
         var top = CliOptions.Top();
         var threads = CliOptions.Threads();
+        var precision = CliOptions.Precision();
         var reducer = CliOptions.Reducer();
         var guidance = CliOptions.Guidance();
         var json = EvalOptions.Json();
         json.Description = "Print one JSON object per image, one per line (JSON Lines): image, predictions, warnings";
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
         var command = new Command("classify", "Classify images with a timm ViT classifier (top-k with class names): a table for one image, a line per image for several")
-            { model, top, reducer, guidance, json, threads, images };
+            { model, top, reducer, guidance, json, threads, precision, images };
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
@@ -31,7 +32,7 @@ internal static class ClassifyCommand
             }
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: false);
             var files = CliOptions.ExpandImages(r.GetValue(images)!);
-            var vit = VitModel.Load(dir);
+            var vit = VitModel.Load(dir, r.GetValue(precision));
             CliOptions.CheckMerges(spec.Vision, vit);
             vit = vit.WithReduction(spec, guide);
             int k = r.GetValue(top);

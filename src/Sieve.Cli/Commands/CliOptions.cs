@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Sieve.Hub;
 using Sieve.Models;
+using Sieve.Tensors;
 
 namespace Sieve.Cli.Commands;
 
@@ -82,6 +83,28 @@ internal static class CliOptions
 
     public static Option<int?> Threads() =>
         NumberOptions.OptionalInteger("--threads", "Most threads to use (default: all cores); results do not depend on it", 1, 1024);
+
+    /// <summary><c>--precision fp32|int8</c>: the arithmetic of the model's transformer-block linear layers (<see cref="Tensors.Precision"/>).</summary>
+    public static Option<Precision> Precision() => new("--precision")
+    {
+        Description = "Block linear layers in fp32 (default) or int8 (weights quantized per channel at load, activations per token)",
+        DefaultValueFactory = _ => Tensors.Precision.Float32,
+        CustomParser = r => r.Tokens[^1].Value switch
+        {
+            "fp32" => Tensors.Precision.Float32,
+            "int8" => Tensors.Precision.Int8,
+            var other => Error(r, $"--precision must be fp32 or int8, got '{UsageError.Echo(other)}'"),
+        },
+    };
+
+    /// <summary>How <c>--precision</c> spells <paramref name="precision"/>.</summary>
+    public static string PrecisionName(Precision precision) => precision == Tensors.Precision.Int8 ? "int8" : "fp32";
+
+    static Precision Error(System.CommandLine.Parsing.ArgumentResult r, string message)
+    {
+        r.AddError(message);
+        return default;
+    }
 
     /// <summary><c>--reducer SPEC</c>: token reduction for every command that runs a model.</summary>
     public static Option<string> Reducer() => new("--reducer", "-r")

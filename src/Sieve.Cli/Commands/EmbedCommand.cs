@@ -25,9 +25,10 @@ internal static class EmbedCommand
         };
         var normalize = new Option<bool>("--normalize") { Description = "L2-normalise every embedding" };
         var threads = CliOptions.Threads();
+        var precision = CliOptions.Precision();
         var reducer = CliOptions.Reducer();
         var guidance = CliOptions.Guidance();
-        var command = new Command("embed", "Embed images or texts into vectors") { model, images, texts, output, normalize, reducer, guidance, threads };
+        var command = new Command("embed", "Embed images or texts into vectors") { model, images, texts, output, normalize, reducer, guidance, threads, precision };
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
@@ -44,7 +45,7 @@ internal static class EmbedCommand
             var imageFiles = imageInputs is { Length: > 0 } ? CliOptions.ExpandImages(imageInputs) : [];
             OutputGuard.Check("--out", outPath, [textFile, r.GetValue(guidance), .. imageFiles], [dir]);
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: ModelFolder.Detect(dir) is ModelFamily.Clip or ModelFamily.Blip);
-            var encoder = ModelFolder.Load(dir);
+            var encoder = ModelFolder.Load(dir, r.GetValue(precision));
             if (textFile == null) CliOptions.CheckMerges(spec.Vision, encoder.ImageTower);
             IReadOnlyList<string> names;
             Func<string, float[]> embed;

@@ -24,22 +24,24 @@ internal static class EvalCommand
         var rounds = EvalOptions.Rounds();
         var json = EvalOptions.Json();
         var threads = CliOptions.Threads();
+        var precision = CliOptions.Precision();
         var task = EvalOptions.Task();
         var texts = EvalOptions.Texts();
         var split = EvalOptions.Split();
         var imageRoot = EvalOptions.ImageRoot();
         var template = EvalOptions.Template();
         var command = new Command("eval", "Accuracy and speed of token reducers: classification, CLIP zero-shot, embedding fidelity or image–text retrieval")
-            { model, data, classes, reducers, limit, calibration, guidance, timingImages, rounds, json, threads, task, texts, split, imageRoot, template };
+            { model, data, classes, reducers, limit, calibration, guidance, timingImages, rounds, json, threads, precision, task, texts, split, imageRoot, template };
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             bool quiet = r.GetValue(json);
             var options = new EvalTasks.Options(r.GetValue(task)!, r.GetValue(model)!, r.GetValue(data)!, r.GetValue(reducers) ?? [], r.GetValue(guidance), r.GetValue(limit),
-                r.GetValue(calibration), quiet, r.GetValue(texts), r.GetValue(split), r.GetValue(imageRoot), r.GetValue(classes), r.GetValue(template) ?? []);
+                r.GetValue(calibration), quiet, r.GetValue(texts), r.GetValue(split), r.GetValue(imageRoot), r.GetValue(classes), r.GetValue(template) ?? [], r.GetValue(precision));
             var setup = await EvalTasks.OpenAsync(options, cancellationToken);
             var speed = EvalOptions.Speed(r.GetValue(timingImages), r.GetValue(rounds));
-            var output = new Dictionary<string, object> { ["model"] = options.Model, ["task"] = options.Task, ["threads"] = Sieve.Tensors.Threading.MaxThreads };
+            var output = new Dictionary<string, object>
+                { ["model"] = options.Model, ["task"] = options.Task, ["precision"] = CliOptions.PrecisionName(options.Precision), ["threads"] = Sieve.Tensors.Threading.MaxThreads };
             foreach (var (name, value) in setup.Facts) output[name] = value;
             for (int e = 0; e < setup.Evaluations.Count; e++)
             {

@@ -2,6 +2,7 @@ using Sieve.Data;
 using Sieve.Eval;
 using Sieve.Models;
 using Sieve.Reduction;
+using Sieve.Tensors;
 using Sieve.Weights;
 using Spectre.Console;
 
@@ -18,7 +19,8 @@ internal static class EvalTasks
 
     /// <summary>What a task is built from (the eval options, all tasks' together; a task refuses the ones that are not its own).</summary>
     internal sealed record Options(string Task, string Model, string Data, IReadOnlyList<string> Reducers, string? Guidance, int? Limit, int Calibration, bool Quiet,
-        string? Texts = null, string? Split = null, string? ImageRoot = null, string? Classes = null, IReadOnlyList<string>? Templates = null);
+        string? Texts = null, string? Split = null, string? ImageRoot = null, string? Classes = null, IReadOnlyList<string>? Templates = null,
+        Precision Precision = Precision.Float32);
 
     /// <summary>A built task: its evaluations (images, and texts for <c>embedding --texts</c>), the reducers (calibrated) and the guidance.</summary>
     /// <param name="Title">What was evaluated, for a table's title.</param>
@@ -39,6 +41,7 @@ internal static class EvalTasks
             ("--classes", o.Classes != null, ["classify", "zeroshot"]), ("--template", o.Templates is { Count: > 0 }, ["zeroshot"]),
         };
         if (o.Task is not ("classify" or "zeroshot" or "embedding" or "retrieval")) throw new ArgumentException($"--task '{UsageError.Echo(o.Task)}': expected {Names}");
+        if (o.Precision != Precision.Float32 && o.Task != "classify") throw new ArgumentException($"--precision int8 applies to --task classify only, not {o.Task}");
         foreach (var (option, given, tasks) in specific)
             if (given && !tasks.Contains(o.Task)) throw new ArgumentException($"{option} applies to --task {string.Join(" or ", tasks)}, not {o.Task}");
 
@@ -97,12 +100,15 @@ internal static class EvalTasks
     {
         if (ModelFolder.Detect(dir) != ModelFamily.Vit)
             throw new SieveFormatException($"'{dir}' is not a classifier: --task classify measures top-1 against labels and needs a timm ViT with a head (--task zeroshot evaluates a CLIP)");
-        var vit = VitModel.Load(dir);
+        var vit = VitModel.Load(dir, o.Precision);
         var dataset = ImageFolderDataset.Load(o.Data, o.Classes);
         if (dataset.Labels.Max() >= vit.Config.NumClasses)
             throw new SieveFormatException($"{dataset.Directory}: labels go up to {dataset.Labels.Max()}, but the model has {vit.Config.NumClasses} classes");
-        var evaluation = TaskEvaluations.Classify(vit, dataset, Loading(o));
-        return new Setup($"{o.Model} — classification", [evaluation], [], null, "agree = same top-1 as dense", new Dictionary<string, object>());
+        // Below float32, agreement is with float32 dense: how far the quantized model and its reductions are from the original.
+        var reference = o.Precision == Precision.Float32 ? null : VitModel.Load(dir);
+        var evaluation = TaskEvaluations.Classify(vit, dataset, Loading(o), reference);
+        return new Setup($"{o.Model} — classification, {CliOptions.PrecisionName(o.Precision)}", [evaluation], [], null,
+            $"agree = same top-1 as {(reference == null ? "" : "float32 ")}dense", new Dictionary<string, object>());
     }
 
     static Setup ZeroShot(Options o, string dir)

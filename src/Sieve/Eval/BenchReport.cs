@@ -75,7 +75,7 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
     /// <summary>What the columns mean.</summary>
     [JsonIgnore]
     public string Notes => $"ms: median / p90 of one run; Sieve/{PeerNames.Abbreviation}: ratio of median times (below 1: Sieve is faster); " +
-        "speed-up vs dense: dense Sieve's median ÷ the reduced one's, timed alternately; " +
+        "speed-up vs dense: dense (float32) Sieve's median ÷ the reduced or int8 one's, timed alternately; " +
         "activations: the most activation memory one Sieve run held at once (all samples of a batch); " +
         "GMACs are multiply-adds (= fvcore's \"GFLOPs\")";
 

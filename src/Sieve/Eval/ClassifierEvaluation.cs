@@ -11,7 +11,10 @@ namespace Sieve.Eval;
 /// <param name="Images">Images evaluated.</param>
 /// <param name="Top1">Top-1 accuracy against the true labels, in [0, 1].</param>
 /// <param name="Top5">Top-5 accuracy.</param>
-/// <param name="Agreement">Fraction of images whose top-1 equals the dense model's (paired: far less noisy than top-1).</param>
+/// <param name="Agreement">
+/// Fraction of images whose top-1 equals the dense model's, or the reference's when the evaluation has one (paired: far
+/// less noisy than top-1).
+/// </param>
 /// <param name="GMacs">Mean multiply-adds per image as executed, in billions (fvcore's "GFLOPs").</param>
 /// <param name="ImagesPerSecond">Measured throughput (images spread across cores), null when not timed (<see cref="ClassifierEvaluation.WithSpeed"/>).</param>
 /// <param name="SpeedUp">Dense's median time ÷ this reducer's, from the same interleaved rounds; null when not timed.</param>
@@ -76,6 +79,18 @@ internal sealed class ClassifierEvaluation : ITaskEvaluation
     public int Images => _items.Length;
 
     /// <summary>
+    /// Null, or the model whose dense top-1 <see cref="EvalResult.Agreement"/> is measured against instead of this
+    /// model's own dense: the float32 model when this one is int8, so every row says how far it is from float32.
+    /// </summary>
+    /// <exception cref="ArgumentException">The reference has another number of classes.</exception>
+    public VitModel? Reference
+    {
+        get;
+        init => field = value == null || value.Config.NumClasses == _model.Config.NumClasses ? value
+            : throw new ArgumentException($"the reference model has {value.Config.NumClasses} classes, the evaluated one {_model.Config.NumClasses}", nameof(Reference));
+    }
+
+    /// <summary>
     /// Evaluates dense and then each of <paramref name="specs"/>, <paramref name="chunkSize"/> images at a time. The
     /// results (dense first) do not depend on the chunk size or the thread count.
     /// </summary>
@@ -98,6 +113,7 @@ internal sealed class ClassifierEvaluation : ITaskEvaluation
         {
             int count = Math.Min(chunkSize, n - start);
             var inputs = _load(_items[start..(start + count)]);
+            if (Reference is { } reference) Threading.ForEachSample(count, i => dense[i] = Ranking.Top<float>(reference.Logits(inputs[i]), 1)[0]);
             for (int s = 0; s < all.Count; s++)
             {
                 var reducer = reducers[s];
@@ -110,7 +126,7 @@ internal sealed class ClassifierEvaluation : ITaskEvaluation
                     chunkMacs[i] = trace.Macs;
                     progress?.Invoke();
                 });
-                if (s == 0) for (int i = 0; i < count; i++) dense[i] = top[i][0];
+                if (s == 0 && Reference == null) for (int i = 0; i < count; i++) dense[i] = top[i][0];
                 for (int i = 0; i < count; i++)
                 {
                     int label = _allLabels[_items[start + i]];
@@ -165,7 +181,7 @@ internal sealed class ClassifierEvaluation : ITaskEvaluation
         Evaluate(VisionSpecs(reductions), guidance, progress: progress);
 
     ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items) =>
-        new ClassifierEvaluation(_model, _load, _allLabels, TaskEvaluations.CheckSubset(items, Images).Select(i => _items[i]).ToArray());
+        new ClassifierEvaluation(_model, _load, _allLabels, TaskEvaluations.CheckSubset(items, Images).Select(i => _items[i]).ToArray()) { Reference = Reference };
 
     IReadOnlyList<Timing> ITaskEvaluation.Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int items, int warmupRounds, int rounds, Action? afterRound) =>
         Time(VisionSpecs(reductions), guidance, items, warmupRounds, rounds, afterRound);

@@ -14,12 +14,16 @@ public static class TaskEvaluations
     /// <param name="model">The classifier.</param>
     /// <param name="data">The labelled folder.</param>
     /// <param name="loading">Limit and damaged images (null: every image, damaged ones refused).</param>
-    public static ITaskEvaluation Classify(VitModel model, ImageFolderDataset data, DataLoading? loading = null)
+    /// <param name="agreementReference">
+    /// Null, or the model whose dense top-1 agreement is measured against instead of <paramref name="model"/>'s own
+    /// dense: the float32 model when <paramref name="model"/> is int8, so every row says how far it is from float32.
+    /// </param>
+    public static ITaskEvaluation Classify(VitModel model, ImageFolderDataset data, DataLoading? loading = null, VitModel? agreementReference = null)
     {
         loading ??= new DataLoading();
         if (data.Labels.Max() >= model.Config.NumClasses)
             throw new ArgumentException($"{data.Directory}: labels go up to {data.Labels.Max()}, but the model has {model.Config.NumClasses} classes", nameof(data));
-        return new ClassifierEvaluation(model, data, loading.Limit, loading.AllowDamagedImages);
+        return new ClassifierEvaluation(model, data, loading.Limit, loading.AllowDamagedImages) { Reference = agreementReference };
     }
 
     /// <summary>CLIP zero-shot top-1 / top-5 on a labelled folder; each class embedding the mean over its prompts, embedded once per text-tower spec.</summary>

@@ -1,6 +1,7 @@
 using Sieve.Data;
 using Sieve.Nn;
 using Sieve.Reduction;
+using Sieve.Tensors;
 using Sieve.Weights;
 
 namespace Sieve.Models;
@@ -46,8 +47,10 @@ public sealed class BlipModel : IDualEncoder
     /// present, <c>vocab.txt</c> (+ <c>tokenizer_config.json</c>'s <c>do_lower_case</c>, the added tokens) and
     /// <c>preprocessor_config.json</c>. The tokenizer is optional until text is encoded.
     /// </summary>
+    /// <param name="directory">The model folder.</param>
+    /// <param name="precision">The blocks' linear layers: float32, or int8 quantized at load (cross-attention stays float32).</param>
     /// <exception cref="SieveFormatException">A file is missing or malformed, or a tensor is missing or has the wrong shape (named).</exception>
-    public static BlipModel Load(string directory)
+    public static BlipModel Load(string directory, Precision precision = Precision.Float32)
     {
         if (!Directory.Exists(directory)) throw new SieveFormatException($"model folder '{directory}' does not exist");
         var config = BlipConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json")));
@@ -58,7 +61,7 @@ public sealed class BlipModel : IDualEncoder
             : null;
         var preprocess = PreprocessOptions.ForBlip(directory, config.ImageSize);
         using var file = CheckpointFiles.Open(directory);
-        return new BlipModel(directory, config, new CheckpointReader(file), tokenizer, preprocess);
+        return new BlipModel(directory, config, new CheckpointReader(file) { Precision = precision }, tokenizer, preprocess);
     }
 
     /// <summary>A model of the given shape with seeded random weights and no tokenizer: for timing and memory measurements.</summary>

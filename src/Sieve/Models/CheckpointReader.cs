@@ -15,6 +15,7 @@ internal sealed class CheckpointReader
 
     readonly ReadInto _read;
     readonly Func<string, bool> _has;
+    readonly Precision _precision;
 
     public CheckpointReader(CheckpointFiles file) : this((name, shape, destination) => file.ReadFloats(name, shape, destination), file.Contains) { }
 
@@ -31,7 +32,7 @@ internal sealed class CheckpointReader
     /// requested before it, so a model and its ONNX export agree however each walks the layout.
     /// With <paramref name="record"/>, every tensor handed out is also added to it under its name (a checkpoint of the model).
     /// </summary>
-    public static CheckpointReader Random(int seed, SafetensorsWriter? record = null) =>
+    public static CheckpointReader Random(int seed, SafetensorsWriter? record = null, Precision precision = Precision.Float32) =>
         new((name, shape, x) =>
         {
             bool norm = name.Contains("norm", StringComparison.OrdinalIgnoreCase) || name.Contains("layrnorm");
@@ -43,7 +44,7 @@ internal sealed class CheckpointReader
             }
             else x.Clear();
             record?.Add(name, shape, x);
-        }, _ => false);
+        }, _ => false) { Precision = precision };
 
     /// <summary>A tensor the model keeps as it is (embeddings, norms, biases).</summary>
     public float[] Tensor(string name, params int[] shape)
@@ -68,16 +69,25 @@ internal sealed class CheckpointReader
 
     public bool Has(string name) => _has(name);
 
+    /// <summary>The precision of the transformer blocks' linear layers (<see cref="Block"/>); float32 unless set.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a <see cref="Tensors.Precision"/> value.</exception>
+    public Precision Precision
+    {
+        get => _precision;
+        init => _precision = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Precision), value, "precision must be Float32 or Int8");
+    }
+
     /// <summary>The <c>.weight</c> of <paramref name="module"/>, checked to have <paramref name="shape"/>.</summary>
     public float[] Weight(string module, params int[] shape) => Tensor(module + ".weight", shape);
 
     /// <summary>The <c>.bias</c> of <paramref name="module"/>, [<paramref name="width"/>].</summary>
     public float[] Bias(string module, int width) => Tensor(module + ".bias", width);
 
-    public Linear Linear(string prefix, int inF, int outF, bool bias = true)
+    /// <summary>A linear layer; float32 unless <paramref name="precision"/> says otherwise (heads and poolers stay float32).</summary>
+    public Linear Linear(string prefix, int inF, int outF, bool bias = true, Precision precision = Precision.Float32)
     {
         using var weight = Temporary(prefix + ".weight", outF, inF);
-        return new(weight.Span, bias ? Bias(prefix, outF) : null, inF, outF);
+        return new(weight.Span, bias ? Bias(prefix, outF) : null, inF, outF, precision);
     }
 
     public Nn.LayerNorm LayerNorm(string prefix, int width, float eps) => new(Weight(prefix, width), Bias(prefix, width), eps);
@@ -116,8 +126,9 @@ internal sealed class CheckpointReader
     }
 
     /// <summary>
-    /// The block <paramref name="names"/> describes, normalising as <paramref name="placement"/> says; a cross-attention
-    /// sublayer (<see cref="BlockNames.Cross"/>) reads a context <paramref name="contextWidth"/> wide.
+    /// The block <paramref name="names"/> describes, normalising as <paramref name="placement"/> says, its q/k/v, output
+    /// projection and MLP layers in <see cref="Precision"/>; a cross-attention sublayer (<see cref="BlockNames.Cross"/>,
+    /// float32) reads a context <paramref name="contextWidth"/> wide.
     /// </summary>
     public TransformerBlock Block(BlockNames names, int width, int heads, int hidden, float eps, Activation activation,
         NormPlacement placement = NormPlacement.Pre, int contextWidth = 0)
@@ -125,12 +136,12 @@ internal sealed class CheckpointReader
         using var qkvWeight = new Scratch(3 * width * width);
         var qkvBias = new float[3 * width];
         Qkv(names, width, qkvWeight.Span, qkvBias);
-        var qkv = new Linear(qkvWeight.Span, qkvBias, width, 3 * width);
+        var qkv = new Linear(qkvWeight.Span, qkvBias, width, 3 * width, Precision);
         return new TransformerBlock(
             LayerNorm(names.Norm1, width, eps),
-            new Attention(qkv, Linear(names.Proj, width, width), heads),
+            new Attention(qkv, Linear(names.Proj, width, width, precision: Precision), heads),
             LayerNorm(names.Norm2, width, eps),
-            new Mlp(Linear(names.Fc1, width, hidden), Linear(names.Fc2, hidden, width), activation),
+            new Mlp(Linear(names.Fc1, width, hidden, precision: Precision), Linear(names.Fc2, hidden, width, precision: Precision), activation),
             placement,
             names.Cross is { } cross ? (CrossAttention(cross, width, contextWidth, heads), LayerNorm(cross.Norm, width, eps)) : null);
     }

@@ -1,6 +1,7 @@
 using Sieve.Data;
 using Sieve.Nn;
 using Sieve.Reduction;
+using Sieve.Tensors;
 using Sieve.Weights;
 
 namespace Sieve.Models;
@@ -42,7 +43,9 @@ public sealed class ClipModel : IDualEncoder
     }
 
     /// <summary>Loads a Hugging Face CLIP folder. The tokenizer files are optional until text is encoded.</summary>
-    public static ClipModel Load(string directory)
+    /// <param name="directory">The model folder.</param>
+    /// <param name="precision">The blocks' linear layers: float32, or int8 quantized at load.</param>
+    public static ClipModel Load(string directory, Precision precision = Precision.Float32)
     {
         var config = ClipConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json")));
         var tokenizer = InputFile.IsPresent(Path.Combine(directory, "vocab.json")) || InputFile.IsPresent(Path.Combine(directory, "merges.txt"))
@@ -52,14 +55,15 @@ public sealed class ClipModel : IDualEncoder
         if (preprocess.CropWidth != config.ImageSize || preprocess.CropHeight != config.ImageSize)
             throw new SieveFormatException($"{directory}: preprocessor_config.json crops {preprocess.CropWidth}×{preprocess.CropHeight}, but the model takes {config.ImageSize}×{config.ImageSize} images");
         using var file = CheckpointFiles.Open(directory);
-        return new ClipModel(directory, config, new CheckpointReader(file), tokenizer, preprocess);
+        return new ClipModel(directory, config, new CheckpointReader(file) { Precision = precision }, tokenizer, preprocess);
     }
 
     /// <summary>
     /// A model of the given shape with seeded random weights and no tokenizer: for timing and memory
     /// measurements, which do not depend on the weight values.
     /// </summary>
-    public static ClipModel CreateRandom(ClipConfig config, int seed = 0) => Create(config, CheckpointReader.Random(seed));
+    public static ClipModel CreateRandom(ClipConfig config, int seed = 0, Precision precision = Precision.Float32) =>
+        Create(config, CheckpointReader.Random(seed, precision: precision));
 
     /// <summary>The model with <paramref name="weights"/> (e.g. <see cref="CheckpointReader.Random"/>), no tokenizer, CLIP's preprocessing.</summary>
     internal static ClipModel Create(ClipConfig config, CheckpointReader weights) =>

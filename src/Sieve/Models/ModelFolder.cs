@@ -1,3 +1,4 @@
+using Sieve.Tensors;
 using Sieve.Weights;
 
 namespace Sieve.Models;
@@ -36,21 +37,25 @@ public static class ModelFolder
     }
 
     /// <summary>Loads the model the folder holds, whatever its family.</summary>
-    public static IModel LoadAny(string directory) => Detect(directory) switch
+    /// <param name="directory">The model folder.</param>
+    /// <param name="precision">The blocks' linear layers: float32, or int8 quantized at load.</param>
+    public static IModel LoadAny(string directory, Precision precision = Precision.Float32) => Detect(directory) switch
     {
-        ModelFamily.Vit => VitModel.Load(directory),
-        ModelFamily.Clip => ClipModel.Load(directory),
-        ModelFamily.Blip => BlipModel.Load(directory),
-        _ => ViltModel.Load(directory),
+        ModelFamily.Vit => VitModel.Load(directory, precision),
+        ModelFamily.Clip => ClipModel.Load(directory, precision),
+        ModelFamily.Blip => BlipModel.Load(directory, precision),
+        _ => ViltModel.Load(directory, precision),
     };
 
     /// <summary>Loads the folder as the image encoder it holds (a ViT, CLIP or BLIP).</summary>
     /// <exception cref="SieveFormatException">The folder holds a ViLT, which encodes image–text pairs, not images.</exception>
-    public static IImageEncoder Load(string directory) => Detect(directory) switch
+    /// <param name="directory">The model folder.</param>
+    /// <param name="precision">The blocks' linear layers: float32, or int8 quantized at load.</param>
+    public static IImageEncoder Load(string directory, Precision precision = Precision.Float32) => Detect(directory) switch
     {
-        ModelFamily.Vit => VitModel.Load(directory),
-        ModelFamily.Clip => ClipModel.Load(directory),
-        ModelFamily.Blip => BlipModel.Load(directory),
+        ModelFamily.Vit => VitModel.Load(directory, precision),
+        ModelFamily.Clip => ClipModel.Load(directory, precision),
+        ModelFamily.Blip => BlipModel.Load(directory, precision),
         _ => throw new SieveFormatException($"'{directory}' is a ViLT, which encodes image–text pairs, not images alone; use `sieve vqa` or `sieve match`"),
     };
 }

@@ -79,8 +79,10 @@ public sealed class ViltModel : IModel, ITower
     /// <c>do_lower_case</c>) and <c>preprocessor_config.json</c>. The VQA head's size is the config's
     /// <c>id2label</c> count (Hugging Face's <c>num_labels</c>).
     /// </summary>
+    /// <param name="directory">The model folder.</param>
+    /// <param name="precision">The blocks' linear layers: float32, or int8 quantized at load.</param>
     /// <exception cref="SieveFormatException">A file is missing or malformed, or a tensor is missing or has the wrong shape (named).</exception>
-    public static ViltModel Load(string directory)
+    public static ViltModel Load(string directory, Precision precision = Precision.Float32)
     {
         if (!Directory.Exists(directory)) throw new SieveFormatException($"model folder '{directory}' does not exist");
         var config = ViltConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json")));
@@ -91,7 +93,7 @@ public sealed class ViltModel : IModel, ITower
             : null;
         var preprocessor = ViltImageProcessor.FromDirectory(directory);
         using var file = CheckpointFiles.Open(directory);
-        var weights = new CheckpointReader(file);
+        var weights = new CheckpointReader(file) { Precision = precision };
         return new ViltModel(directory, config, weights, ViltLayout.Detect(config, weights), tokenizer, preprocessor);
     }
 
@@ -99,8 +101,8 @@ public sealed class ViltModel : IModel, ITower
     /// A model of the given shape with seeded random weights, both heads (<paramref name="answers"/> VQA
     /// answers) and no tokenizer: for timing and memory measurements, which do not depend on weight values.
     /// </summary>
-    public static ViltModel CreateRandom(ViltConfig config, int seed = 0, int answers = ViltConfig.VqaV2Answers) =>
-        Create(config, CheckpointReader.Random(seed), answers);
+    public static ViltModel CreateRandom(ViltConfig config, int seed = 0, int answers = ViltConfig.VqaV2Answers, Precision precision = Precision.Float32) =>
+        Create(config, CheckpointReader.Random(seed, precision: precision), answers);
 
     /// <summary>The model with <paramref name="weights"/> under the <c>vilt.</c> prefix, both heads, no tokenizer, default preprocessing.</summary>
     internal static ViltModel Create(ViltConfig config, CheckpointReader weights, int answers)

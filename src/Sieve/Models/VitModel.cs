@@ -43,11 +43,13 @@ public sealed class VitModel : IImageEncoder, IReadoutTower
     }
 
     /// <summary>Loads <c>config.json</c> and <c>model.safetensors</c> (or its shards) from a timm model folder.</summary>
-    public static VitModel Load(string directory)
+    /// <param name="directory">The model folder.</param>
+    /// <param name="precision">The blocks' linear layers: float32, or int8 quantized at load.</param>
+    public static VitModel Load(string directory, Precision precision = Precision.Float32)
     {
         var config = VitConfig.FromTimm(JsonConfig.Load(Path.Combine(directory, "config.json")));
         using var file = CheckpointFiles.Open(directory);
-        return new VitModel(config, new CheckpointReader(file));
+        return new VitModel(config, new CheckpointReader(file) { Precision = precision });
     }
 
     /// <summary>The model with <paramref name="weights"/> (e.g. <see cref="CheckpointReader.Random"/>).</summary>

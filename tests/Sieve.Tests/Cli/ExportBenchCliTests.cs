@@ -133,6 +133,27 @@ public sealed class ExportBenchCliTests : IDisposable
     }
 
     [Fact]
+    public void BenchWithInt8TimesTheInt8ModelAgainstFloat32Dense()
+    {
+        using var ck = TinyModels.Clip(87, DType.F32);
+        var (code, output) = Run("bench", "--model", ck.Directory, "--runs", "2", "--warmup", "0", "--batch", "2", "--json", "--precision", "int8", "--reducer", "tome:r=3");
+        Assert.True(code == 0, output);
+        var results = JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("workload").GetString()!);
+        string[] int8 = ["image, batch 1, int8", "image, batch 2 (throughput), int8", "image, batch 1, int8, tome:r=3", "image, batch 2 (throughput), int8, tome:r=3",
+            $"text, {TinyModels.ClipPositions} tokens, batch 1, int8", $"text, {TinyModels.ClipPositions} tokens, batch 1, int8, tome:r=3"];
+        Assert.Equal(int8, results.Keys.Where(k => k.Contains("int8")));
+        foreach (string name in int8)
+        {
+            var r = results[name];
+            Assert.True(r.GetProperty("speedupOverDense").GetDouble() > 0, name);
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("onnxRuntime").ValueKind);
+            Assert.Equal(name.Contains("tome") ? r.GetProperty("gMacsRatio").GetDouble() : 1.0, r.GetProperty("gMacsRatio").GetDouble());
+        }
+        Assert.InRange(results["image, batch 1, int8, tome:r=3"].GetProperty("gMacsRatio").GetDouble(), 0.3, 0.95);
+        Assert.True(results["image, batch 1"].GetProperty("onnxRuntime").GetProperty("medianMs").GetDouble() > 0); // the float32 rows are still there
+    }
+
+    [Fact]
     public void BenchOnAViltTimesQuestionsAgainstOnnxRuntimeAndPumerAgainstDense()
     {
         using var ck = TinyVilt.Write(86);

@@ -1,0 +1,86 @@
+namespace Sieve.Tensors;
+
+/// <summary>
+/// A weight matrix quantized for <see cref="Int8Gemm"/>: symmetric int8 per output channel
+/// (w ≈ scale[j]·q[j, k], q in [-127, 127]), packed for <c>vpdpbusd</c>. Column panels of
+/// <see cref="PanelWidth"/> outputs hold, for each group of <see cref="Depth"/> consecutive k, the four
+/// int8 weights of every column side by side (one 32-bit lane each), zero-padded past N and K, so the
+/// micro-kernel streams a panel linearly, one 64-byte line per k group. Each column's Σ_k q is kept for the
+/// zero-point correction of unsigned activations.
+/// </summary>
+internal sealed class Int8Matrix
+{
+    /// <summary>Output columns per panel: two 256-bit vectors of int32 accumulators.</summary>
+    public const int PanelWidth = 16;
+
+    /// <summary>Consecutive k values one int32 lane multiplies and sums (vpdpbusd's four byte pairs).</summary>
+    public const int Depth = 4;
+
+    readonly sbyte[] _data;
+    readonly float[] _scales;
+    readonly int[] _columnSums;
+
+    /// <summary>Inner (reduction) dimension.</summary>
+    public int K { get; }
+
+    /// <summary>Number of output columns.</summary>
+    public int N { get; }
+
+    /// <summary>K rounded up to whole <see cref="Depth"/> groups: the row stride of quantized activations.</summary>
+    public int PaddedK => (K + Depth - 1) / Depth * Depth;
+
+    internal int Panels => (N + PanelWidth - 1) / PanelWidth;
+    internal sbyte[] Data => _data;
+
+    /// <summary>Per-column dequantization scales, [N].</summary>
+    internal ReadOnlySpan<float> Scales => _scales;
+
+    /// <summary>Σ_k q[j, k] per column, zero past N (padded to whole panels).</summary>
+    internal ReadOnlySpan<int> ColumnSums => _columnSums;
+
+    Int8Matrix(int n, int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        N = n;
+        K = k;
+        _data = new sbyte[checked(Panels * PanelWidth * PaddedK)];
+        _scales = new float[n];
+        _columnSums = new int[Panels * PanelWidth];
+    }
+
+    /// <summary>Quantizes and packs a PyTorch <c>Linear</c> weight, [N, K] row-major (one row per output).</summary>
+    /// <remarks>
+    /// scale = max|w|/127, q = round(w/scale) (to nearest even): the largest weight maps to ±127 and every
+    /// weight is within scale/2 of scale·q. -128 is never used, so the range is symmetric. An all-zero row
+    /// gets scale 0 and q = 0.
+    /// </remarks>
+    public static Int8Matrix FromOutputRows(ReadOnlySpan<float> w, int n, int k)
+    {
+        if (w.Length != (long)n * k) throw new ArgumentException($"weight has {w.Length} values, expected {n}×{k}", nameof(w));
+        var m = new Int8Matrix(n, k);
+        int quads = m.PaddedK / Depth;
+        for (int j = 0; j < n; j++)
+        {
+            var row = w.Slice(j * k, k);
+            float max = 0;
+            foreach (float x in row) max = Math.Max(max, Math.Abs(x));
+            float scale = max / 127f;
+            m._scales[j] = scale;
+            int sum = 0;
+            int panel = j / PanelWidth, column = j % PanelWidth;
+            for (int kk = 0; kk < k; kk++)
+            {
+                int q = scale > 0 ? Math.Clamp((int)MathF.Round(row[kk] / scale), -127, 127) : 0;
+                m._data[((long)panel * quads + kk / Depth) * PanelWidth * Depth + column * Depth + kk % Depth] = (sbyte)q;
+                sum += q;
+            }
+            m._columnSums[j] = sum;
+        }
+        return m;
+    }
+
+    /// <summary>The quantized weight q[<paramref name="column"/>, <paramref name="k"/>] (for checks).</summary>
+    internal sbyte Weight(int column, int k) =>
+        _data[((long)(column / PanelWidth) * (PaddedK / Depth) + k / Depth) * PanelWidth * Depth + column % PanelWidth * Depth + k % Depth];
+}

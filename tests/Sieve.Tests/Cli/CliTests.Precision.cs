@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Sieve.Data;
+using Sieve.Models;
+using Sieve.Tensors;
+using Sieve.Tests.Support;
+using Sieve.Weights;
+
+namespace Sieve.Tests.Cli;
+
+/// <summary><c>--precision</c> reaches the model on every command that has it, and a bad value is one usage error.</summary>
+public sealed partial class CliTests
+{
+    [Fact]
+    public void ClassifyAndEmbedWithInt8PrintTheInt8ModelsResults()
+    {
+        using var ck = TinyModels.Vit(95, DType.F32);
+        string image = WriteImage("p.png", 14);
+        var decoded = ImageDecoder.Decode(image);
+        var int8 = VitModel.Load(ck.Directory, Precision.Int8);
+        var (code, output) = Run("classify", "--model", ck.Directory, "--top", "10", "--precision", "int8", image);
+        Assert.True(code == 0, output);
+        Assert.Equal(Rows(int8.Classify(decoded, 10), showIndex: true), Rows(output));
+
+        string json = Path.Combine(_temp.Path, "p.json");
+        (code, output) = Run("embed", "--model", ck.Directory, "--images", image, "--out", json, "--precision", "int8");
+        Assert.True(code == 0, output);
+        var saved = JsonDocument.Parse(File.ReadAllText(json)).RootElement[0].GetProperty("embedding");
+        var float32 = VitModel.Load(ck.Directory).EncodeImage(decoded);
+        var want = int8.EncodeImage(decoded);
+        Assert.NotEqual(float32, want);
+        Assert.Equal(want, saved.EnumerateArray().Select(v => v.GetSingle()).ToArray());
+    }
+
+    [Fact]
+    public void EvalWithInt8MeasuresAgreementWithFloat32()
+    {
+        using var ck = TinyModels.Vit(96, DType.F32);
+        string data = WriteDataset();
+        var (code, output) = Run("eval", "--model", ck.Directory, "--data", data, "--precision", "int8", "--reducer", "tome:r=3", "--json", "--rounds", "1", "--timing-images", "1");
+        Assert.True(code == 0, output);
+        var report = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("int8", report.GetProperty("precision").GetString());
+        var float32 = VitModel.Load(ck.Directory);
+        var int8 = VitModel.Load(ck.Directory, Precision.Int8);
+        var files = Directory.GetFiles(data, "*.png").Order(StringComparer.Ordinal).Select(f => float32.Preprocess(ImageDecoder.Decode(f))).ToArray();
+        double agree = files.Average(p => ArgMax(int8.Logits(p)) == ArgMax(float32.Logits(p)) ? 1.0 : 0.0);
+        Assert.Equal(agree, report.GetProperty("results")[0].GetProperty("agreement").GetDouble(), 12);
+        Assert.Equal(2, report.GetProperty("results").GetArrayLength());
+
+        static int ArgMax(float[] x) => Array.IndexOf(x, x.Max());
+    }
+
+    [Fact]
+    public void APrecisionOtherThanFp32OrInt8IsAUsageError()
+    {
+        using var ck = TinyModels.Vit(97, DType.F32);
+        string image = WriteImage("q.png", 15), data = WriteDataset();
+        Assert.Contains("--precision must be fp32 or int8, got 'int4'", Refused(Run("classify", "--model", ck.Directory, "--precision", "int4", image)));
+        Assert.Contains("--precision must be fp32 or int8, got 'FP32'", Refused(Run("bench", "--model", ck.Directory, "--precision", "FP32")));
+        Assert.Contains("--precision int8 applies to --task classify only, not embedding",
+            Refused(Run("eval", "--task", "embedding", "--model", ck.Directory, "--data", data, "--precision", "int8")));
+    }
+}
