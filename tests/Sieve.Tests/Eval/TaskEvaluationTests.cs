@@ -98,6 +98,6 @@ public sealed class TaskEvaluationTests
         Assert.Equal(shared.Score, shared.Metrics[0].Value);
     }
 
-    static string Json(IReadOnlyList<ITaskResult> rows) =>
+    internal static string Json(IReadOnlyList<ITaskResult> rows) =>
         string.Join("\n", rows.Select(r => $"{r.Reducer} {r.Items} {r.Agreement:R} {r.GMacs:R} {string.Join(" ", r.Metrics.Select(m => $"{m.Name}={m.Value:R}"))}"));
 }
