@@ -14,7 +14,7 @@ internal static class ClassifyCommand
         var threads = CliOptions.Threads();
         var reducer = CliOptions.Reducer();
         var guidance = CliOptions.Guidance();
-        var json = EvalSession.Json();
+        var json = EvalOptions.Json();
         json.Description = "Print one JSON object per image, one per line (JSON Lines): image, predictions, warnings";
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
         var command = new Command("classify", "Classify images with a timm ViT classifier (top-k with class names): a table for one image, a line per image for several")

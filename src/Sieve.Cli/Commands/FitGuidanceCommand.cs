@@ -20,7 +20,7 @@ internal static class FitGuidanceCommand
         var method = new Option<string>("--method") { Description = "What to fit: crossget (cross-token offsets) or madtp (alignment tokens; CLIP only)", Required = true };
         method.AcceptOnlyFromAmong("crossget", "madtp");
         var data = new Option<string>("--data", "-d") { Description = "ImageNet-style folder (classifier) or a COCO captions JSON (CLIP)", Required = true };
-        var classes = EvalSession.Classes();
+        var classes = EvalOptions.Classes();
         var output = new Option<string>("--out", "-o") { Description = "Guidance file to write (.safetensors)", Required = true };
         var reducer = new Option<string>("--reducer", "-r") { Description = "The CrossGET reduction the offsets are fitted under", DefaultValueFactory = _ => "crossget:r=16" };
         var defaults = new FitOptions();
@@ -32,7 +32,7 @@ internal static class FitGuidanceCommand
         var patience = NumberOptions.Integer("--patience", "Epochs without a better held-out loss before stopping", defaults.Patience, 1, 100_000);
         var seed = NumberOptions.Integer("--seed", "Seed of the split, shuffles and initial tokens (same seed, same file)", defaults.Seed, int.MinValue, int.MaxValue);
         var tokens = NumberOptions.Integer("--tokens", "MADTP alignment tokens M", MagTokens.DefaultCount, 1, 4096);
-        var limit = EvalSession.Limit();
+        var limit = EvalOptions.Limit();
         var threads = CliOptions.Threads();
         var command = new Command("fit-guidance", "Fit CrossGET cross tokens or MADTP alignment tokens (frozen model) and write a guidance file")
             { model, method, data, classes, output, reducer, epochs, lr, decay, batch, holdOut, patience, seed, tokens, limit, threads };

@@ -22,7 +22,7 @@ internal static class MatchCommand
                 CliConsole.WriteRaw(JsonSerializer.Serialize(rows.Select(row => new
                 {
                     image = row.Image, text = row.Text, warning = row.Warning, score = row.Result, probability = Sigmoid(row.Result),
-                }), EvalSession.JsonOptions));
+                }), EvalOptions.JsonOptions));
                 return 0;
             }
             ViltPairs.PrintWarnings(rows);

@@ -24,7 +24,7 @@ internal sealed class ViltPairs
         public Option<string> Model { get; } = CliOptions.Model();
         public Option<string> Reducer { get; } = CliOptions.Reducer();
         public Option<string?> Guidance { get; } = CliOptions.Guidance();
-        public Option<bool> Json { get; } = EvalSession.Json();
+        public Option<bool> Json { get; } = EvalOptions.Json();
         public Option<int?> Threads { get; } = CliOptions.Threads();
 
         public void AddTo(Command command)

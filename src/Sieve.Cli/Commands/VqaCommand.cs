@@ -27,7 +27,7 @@ internal static class VqaCommand
                 {
                     image = row.Image, question = row.Text, warning = row.Warning,
                     answers = row.Result.Select(p => new { answer = p.Label, index = p.Index, score = p.Probability }),
-                }), EvalSession.JsonOptions));
+                }), EvalOptions.JsonOptions));
                 return 0;
             }
             ViltPairs.PrintWarnings(rows);

@@ -20,7 +20,7 @@ internal static class ZeroShotCommand
         var threads = CliOptions.Threads();
         var reducer = CliOptions.Reducer();
         var guidance = CliOptions.Guidance();
-        var json = EvalSession.Json();
+        var json = EvalOptions.Json();
         json.Description = "Print one JSON object per image, one per line (JSON Lines): image, predictions, warnings";
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
         var command = new Command("zeroshot", "Zero-shot classify images with CLIP against the given labels: a table for one image, a line per image for several")

@@ -10,7 +10,7 @@ namespace Sieve.Data;
 /// <see cref="ImageOf"/>[c] and an image's captions are contiguous. An image without a file is an error,
 /// not skipped.
 /// </summary>
-internal sealed class ImageCaptions
+public sealed class ImageCaptions
 {
     ImageCaptions(List<(string Image, List<string> Captions)> images)
     {

@@ -19,7 +19,7 @@ public sealed record EvalResult(string Reducer, int Images, double Top1, double 
     double? ImagesPerSecond = null, double? SpeedUp = null) : ITaskResult
 {
     int ITaskResult.Items => Images;
-    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [new("top-1", 100 * Top1, 1), new("top-5", 100 * Top5, 1)];
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [new("top1", "top-1", 100 * Top1, 1), new("top5", "top-5", 100 * Top5, 1)];
     double? ITaskResult.Score => 100 * Top1;
     double? ITaskResult.Cosine => null;
     double? ITaskResult.ItemsPerSecond => ImagesPerSecond;
@@ -106,7 +106,7 @@ public sealed class ClassifierEvaluation : ITaskEvaluation
                 Threading.ForEachSample(count, i =>
                 {
                     var trace = new ForwardTrace();
-                    top[i] = TopIndices(_model.Logits(inputs[i], BlockHook.Combine(reducer, trace)), 5);
+                    top[i] = Ranking.Top<float>(_model.Logits(inputs[i], BlockHook.Combine(reducer, trace)), 5);
                     chunkMacs[i] = trace.Macs;
                     progress?.Invoke();
                 });
@@ -199,8 +199,4 @@ public sealed class ClassifierEvaluation : ITaskEvaluation
     ReducerSpec[] VisionSpecs(IReadOnlyList<ModelReduction> reductions) => reductions.Select(r => r.For(_model.Info)).ToArray();
 
     static List<ReducerSpec> WithDense(IReadOnlyList<ReducerSpec> specs) => [ReducerSpec.None, .. specs];
-
-    /// <summary>The indices of the <paramref name="k"/> largest logits, largest first, the lower index on a tie.</summary>
-    internal static int[] TopIndices(float[] logits, int k) =>
-        Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).ThenBy(i => i).Take(k).ToArray();
 }

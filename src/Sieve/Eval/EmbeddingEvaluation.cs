@@ -19,7 +19,8 @@ internal sealed record EmbeddingResult(string Reducer, int Items, double MeanCos
     double Agreement, double OverlapAt10, double GMacs, double? ItemsPerSecond = null, double? SpeedUp = null) : ITaskResult
 {
     IReadOnlyList<TaskMetric> ITaskResult.Metrics =>
-        [new("mean cos", MeanCosine, 4), new("p5 cos", Percentile5Cosine, 4), new("worst cos", WorstCosine, 4), new("overlap@10", 100 * OverlapAt10, 1)];
+        [new("meanCosine", "mean cos", MeanCosine, 4), new("p5Cosine", "p5 cos", Percentile5Cosine, 4), new("worstCosine", "worst cos", WorstCosine, 4),
+            new("worstItem", "worst item", WorstItem, 0), new("overlapAt10", "overlap@10", 100 * OverlapAt10, 1)];
     double? ITaskResult.Score => null;
     double? ITaskResult.Cosine => MeanCosine;
     ITaskResult ITaskResult.WithSpeed(double itemsPerSecond, double speedUp) => this with { ItemsPerSecond = itemsPerSecond, SpeedUp = speedUp };

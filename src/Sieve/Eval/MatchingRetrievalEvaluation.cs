@@ -17,7 +17,7 @@ internal sealed record MatchingRetrievalResult(string Reducer, int Images, int T
     double GMacsPerPair, double? ImagesPerSecond = null, double? SpeedUp = null) : ITaskResult
 {
     int ITaskResult.Items => Images;
-    IReadOnlyList<TaskMetric> ITaskResult.Metrics => RetrievalResult.MetricsOf(Scores, Agreement);
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [.. RetrievalResult.MetricsOf(Scores, Agreement), new("gMacsPerPair", "GMACs/pair", GMacsPerPair, 3)];
     double? ITaskResult.Score => Scores.RSum;
     double ITaskResult.Agreement => Agreement.Both.Top1;
     double? ITaskResult.Cosine => null;

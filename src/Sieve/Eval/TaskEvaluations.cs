@@ -1,10 +1,102 @@
+using Sieve.Data;
+using Sieve.Models;
 using Sieve.Reduction;
 
 namespace Sieve.Eval;
 
-/// <summary>Runs any <see cref="ITaskEvaluation"/>: metrics over every item, then speed from interleaved rounds.</summary>
+/// <summary>
+/// Builds each evaluation task from a model and its data, and runs any <see cref="ITaskEvaluation"/>: metrics over
+/// every item, then speed from interleaved rounds.
+/// </summary>
 public static class TaskEvaluations
 {
+    /// <summary>Top-1 / top-5 of a ViT classifier on a labelled folder; agreement = same top-1 as dense. Images are read a chunk at a time.</summary>
+    /// <param name="model">The classifier.</param>
+    /// <param name="data">The labelled folder.</param>
+    /// <param name="loading">Limit and damaged images (null: every image, damaged ones refused).</param>
+    public static ITaskEvaluation Classify(VitModel model, ImageFolderDataset data, DataLoading? loading = null)
+    {
+        loading ??= new DataLoading();
+        if (data.Labels.Max() >= model.Config.NumClasses)
+            throw new ArgumentException($"{data.Directory}: labels go up to {data.Labels.Max()}, but the model has {model.Config.NumClasses} classes", nameof(data));
+        return new ClassifierEvaluation(model, data, loading.Limit, loading.AllowDamagedImages);
+    }
+
+    /// <summary>CLIP zero-shot top-1 / top-5 on a labelled folder; each class embedding the mean over its prompts, embedded once per text-tower spec.</summary>
+    /// <param name="model">The CLIP.</param>
+    /// <param name="data">The labelled folder.</param>
+    /// <param name="classNames">The name put into the prompts for each class of <paramref name="data"/>.</param>
+    /// <param name="templates">Prompt templates with <c>{}</c> for the name (null: CLIP's 7-prompt ensemble).</param>
+    /// <param name="loading">Limit, damaged images, progress (null: every image).</param>
+    public static ITaskEvaluation ZeroShot(ClipModel model, ImageFolderDataset data, IReadOnlyList<string> classNames, IReadOnlyList<string>? templates = null, DataLoading? loading = null)
+    {
+        loading ??= new DataLoading();
+        templates ??= ZeroShotClassifier.DefaultTemplates;
+        if (classNames.Count != data.ClassNames.Count) throw new ArgumentException($"{classNames.Count} class names for {data.ClassNames.Count} classes", nameof(classNames));
+        if (templates.FirstOrDefault(t => !t.Contains("{}")) is { } bad) throw new ArgumentException($"template '{bad}' has no {{}} for the class name", nameof(templates));
+        int count = loading.Take(data.Files.Count);
+        return new ZeroShotEvaluation(model, Images(model, data.Files.Take(count).ToArray(), loading), data.Labels.Take(count).ToArray(), classNames, templates);
+    }
+
+    /// <summary>
+    /// Fidelity of image embeddings to the dense model's, without labels (a ViT's features, CLIP's image embeddings):
+    /// per item the cosine to dense, across the items agreement of nearest neighbours.
+    /// </summary>
+    /// <param name="model">Any image encoder.</param>
+    /// <param name="imageFiles">The images, at least 2.</param>
+    /// <param name="loading">Limit, damaged images, progress (null: every image).</param>
+    public static ITaskEvaluation ImageEmbedding(IImageEncoder model, IReadOnlyList<string> imageFiles, DataLoading? loading = null)
+    {
+        loading ??= new DataLoading();
+        return new EmbeddingEvaluation(model, Embedder.Image(), Images(model, imageFiles.Take(loading.Take(imageFiles.Count)).ToArray(), loading));
+    }
+
+    /// <summary>Fidelity of text embeddings (the text tower's) to the dense model's, as <see cref="ImageEmbedding"/>.</summary>
+    /// <param name="model">A model with a text tower (CLIP).</param>
+    /// <param name="texts">The texts, at least 2.</param>
+    /// <param name="loading">Limit and warnings (null: every text).</param>
+    public static ITaskEvaluation TextEmbedding(ITextModel model, IReadOnlyList<string> texts, DataLoading? loading = null)
+    {
+        loading ??= new DataLoading();
+        return new EmbeddingEvaluation(model, Embedder.Text(), Texts(model, texts.Take(loading.Take(texts.Count)).ToArray(), loading));
+    }
+
+    /// <summary>
+    /// Image–text retrieval with a dual encoder: R@1/5/10 both ways and RSum, agreement of top-1 with dense and
+    /// overlap@10; the first <see cref="DataLoading.Limit"/> images with all their captions.
+    /// </summary>
+    /// <param name="model">The CLIP.</param>
+    /// <param name="captions">Images and captions (<see cref="ImageCaptions.Load"/>).</param>
+    /// <param name="loading">Limit, damaged images, progress, warnings (null: every image).</param>
+    public static ITaskEvaluation Retrieval(ClipModel model, ImageCaptions captions, DataLoading? loading = null)
+    {
+        loading ??= new DataLoading();
+        int images = loading.Take(captions.Images.Count);
+        int[] texts = Enumerable.Range(0, captions.Captions.Count).Where(c => captions.ImageOf[c] < images).ToArray();
+        return new RetrievalEvaluation(model, Images(model, captions.Images.Take(images).ToArray(), loading),
+            Texts(model, texts.Select(c => captions.Captions[c]).ToArray(), loading), texts.Select(c => captions.ImageOf[c]).ToArray());
+    }
+
+    /// <summary>The images decoded and preprocessed in parallel, as the image tower's inputs.</summary>
+    static TowerInput[] Images(IImageEncoder model, IReadOnlyList<string> files, DataLoading loading)
+    {
+        var pixels = ImageBatch.Load(files, loading.AllowDamagedImages, model.Preprocessor.Process, loading.ImageRead);
+        return pixels.Select(p => TowerInput.Image(p, model.ImageTower.ImageSize)).ToArray();
+    }
+
+    /// <summary>The texts' token ids; texts cut to the tower's length are counted in one warning, not one per text.</summary>
+    static TowerInput[] Texts(ITextModel model, IReadOnlyList<string> texts, DataLoading loading)
+    {
+        var tokens = texts.Select(model.Tokenize).ToArray();
+        int cut = tokens.Count(t => t.Warning != null);
+        if (cut > 0)
+        {
+            int first = Array.FindIndex(tokens, t => t.Warning != null);
+            loading.Warning?.Invoke($"{cut} of {texts.Count} texts lost tokens, e.g. '{texts[first]}': {tokens[first].Warning}");
+        }
+        return tokens.Select(t => TowerInput.Text(t.Ids)).ToArray();
+    }
+
     /// <summary>
     /// Dense and each of <paramref name="reductions"/> on every item (<see cref="ITaskEvaluation.Evaluate"/>), then
     /// timed against each other on the first items (<see cref="SpeedOptions"/>); dense first, every row with its speed.

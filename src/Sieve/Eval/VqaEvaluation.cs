@@ -23,7 +23,14 @@ internal sealed record VqaResult(string Reducer, int Questions, double Accuracy,
     double? QuestionsPerSecond = null, double? SpeedUp = null) : ITaskResult
 {
     int ITaskResult.Items => Questions;
-    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [new("VQA acc", 100 * Accuracy, 1), .. ByType.Select(t => new TaskMetric(t.Type, 100 * t.Accuracy, 1))];
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics =>
+        [new("vqaAccuracy", "VQA acc", 100 * Accuracy, 1), .. ByType.Select(t => new TaskMetric(TypeKey(t.Type), t.Type, 100 * t.Accuracy, 1))];
+
+    /// <summary>A type's JSON key: "yes/no" → <c>accuracyYesNo</c>.</summary>
+    static string TypeKey(string type) =>
+        "accuracy" + string.Concat(NonWord.Split(type).Where(w => w.Length > 0).Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
+
+    static readonly System.Text.RegularExpressions.Regex NonWord = new(@"[^\p{L}\p{N}]+");
     double? ITaskResult.Score => 100 * Accuracy;
     double? ITaskResult.Cosine => null;
     double? ITaskResult.ItemsPerSecond => QuestionsPerSecond;

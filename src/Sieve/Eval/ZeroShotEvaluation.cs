@@ -17,7 +17,7 @@ internal sealed record ZeroShotResult(string Reducer, int Images, double Top1, d
     double? ImagesPerSecond = null, double? SpeedUp = null) : ITaskResult
 {
     int ITaskResult.Items => Images;
-    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [new("top-1", 100 * Top1, 1), new("top-5", 100 * Top5, 1)];
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [new("top1", "top-1", 100 * Top1, 1), new("top5", "top-5", 100 * Top5, 1), new("promptGMacs", "prompt GMACs (once)", PromptGMacs, 3)];
     double? ITaskResult.Score => 100 * Top1;
     double? ITaskResult.Cosine => null;
     double? ITaskResult.ItemsPerSecond => ImagesPerSecond;
@@ -72,7 +72,7 @@ internal sealed class ZeroShotEvaluation : ITaskEvaluation
             string textSpec = reduction.Text.ToString();
             if (!classifiers.TryGetValue(textSpec, out var classifier)) classifiers[textSpec] = classifier = model.ZeroShot(_names, _templates);
             var (embeddings, gMacs) = _image.Run(model, _images, progress);
-            var top = embeddings.Select(e => ClassifierEvaluation.TopIndices(classifier.LogitsForEmbedding(e), 5)).ToArray();
+            var top = embeddings.Select(e => Ranking.Top<float>(classifier.LogitsForEmbedding(e), 5)).ToArray();
             dense ??= top.Select(t => t[0]).ToArray();
             double Share(Func<int, bool> hit) => Enumerable.Range(0, Images).Count(hit) / (double)Images;
             results.Add(new ZeroShotResult(reduction.ToString(), Images, Share(i => top[i][0] == _labels[i]), Share(i => top[i].Contains(_labels[i])),

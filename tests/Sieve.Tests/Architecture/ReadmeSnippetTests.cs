@@ -13,7 +13,7 @@ namespace Sieve.Tests.Architecture;
 [Collection(Support.ThreadCountCollection.Name)] // not beside any other test: the runs change the process's current directory
 public sealed partial class ReadmeSnippetTests
 {
-    const string Library = "## Library", Vilt = "## Visual question answering and image–text matching (ViLT)";
+    const string Library = "## Library", Vilt = "## Visual question answering and image–text matching (ViLT)", Evaluation = "## Evaluation in code";
 
     [Fact]
     public void TheReadmeLibraryBlockIsTheCodeThisFileRuns()
@@ -40,7 +40,7 @@ public sealed partial class ReadmeSnippetTests
         // library (by name only: a hidden overload beside a public one of the same name passes).
         var types = typeof(VitModel).Assembly.GetTypes();
         var namespaces = types.SelectMany(t => (t.Namespace ?? "").Split('.')).ToHashSet(); // `using Sieve.Data;` names no member
-        var names = ReadmeBlock(Library).Concat(ReadmeBlock(Vilt)).SelectMany(l => Identifier().Matches(l)).Select(m => m.Value).Distinct()
+        var names = ReadmeBlock(Library).Concat(ReadmeBlock(Vilt)).Concat(ReadmeBlock(Evaluation)).SelectMany(l => Identifier().Matches(l)).Select(m => m.Value).Distinct()
             .Where(name => !namespaces.Contains(name));
         var hidden = new List<string>();
         foreach (string name in names)
@@ -127,6 +127,46 @@ public sealed partial class ReadmeSnippetTests
         Assert.Equal(vilt.Config.Layers, trace.Layers.Count);
         Assert.Equal(trace.Layers.Select(l => l.AttentionTokens - 8), trace.Layers.Select(l => l.MlpTokens));
         Assert.True(float.IsFinite(score));
+    });
+
+    [Support.SharedDataFact]
+    public void TheReadmeEvaluationBlockRuns() => InReadmeCheckout(repo =>
+    {
+        RandomModelFolder.Write(ModelFamily.Clip, RandomModelSize.Tiny, Path.Combine(repo, "clip-vit-base-patch16"));
+    }, () =>
+    {
+        // README Evaluation: begin
+        var vit = VitModel.Load("../shared/models/vit-tiny-patch16-224");         // after the Library block's usings
+        var clip = ClipModel.Load("clip-vit-base-patch16");
+        ModelReduction[] reducers = [ModelReduction.Parse("tome:r=13"), ModelReduction.Parse("crossget:r=16")];
+        var first40 = new DataLoading { Limit = 40 };                              // default: every item
+
+        // labelled ImageNet-style folder: a ViT's top-1 against the labels, or CLIP zero-shot with the classes' names
+        var dev = ImageFolderDataset.Load("../shared/data/imagenet-sample-dev");
+        ITaskEvaluation classify = TaskEvaluations.Classify(vit, dev, first40);
+        ITaskEvaluation zeroShot = TaskEvaluations.ZeroShot(clip, dev, dev.ClassNames, loading: first40);
+        // no labels: fidelity of embeddings to dense (any images; texts: TaskEvaluations.TextEmbedding)
+        var photos = Directory.GetFiles("../shared/data/coco-mini/val2017");
+        ITaskEvaluation embedding = TaskEvaluations.ImageEmbedding(clip, photos, first40);
+        // image–text retrieval: COCO captions (or a Karpathy JSON and its split), the first 40 images with their captions
+        var coco = ImageCaptions.Load("../shared/data/coco-mini/annotations/captions_val2017.json");
+        ITaskEvaluation retrieval = TaskEvaluations.Retrieval(clip, coco, first40);
+
+        // dense first, then each reducer: the task's metrics, agreement with dense, GMACs as executed, measured speed
+        foreach (ITaskResult row in classify.Measure(reducers, speed: new SpeedOptions(items: 16, rounds: 10)))
+            Console.WriteLine($"{row.Reducer}: top-1 {row.Score:F1}, agree {row.Agreement:P1}, {row.GMacs:F3} GMACs, {row.SpeedUp:F2}×");
+        IReadOnlyList<ITaskResult> rows = retrieval.Evaluate(reducers);            // metrics alone: the recall sum in Score,
+        double? meanCosine = embedding.Evaluate(reducers)[1].Cosine;              // every metric in Metrics
+        // README Evaluation: end
+
+        Assert.Equal((40, 40, 40, 40), (classify.Count, zeroShot.Count, embedding.Count, retrieval.Count));
+        Assert.Equal(["none", "tome:r=13", "crossget:r=16"], rows.Select(r => r.Reducer));
+        Assert.All(rows, r => Assert.InRange(r.Score!.Value, 0, 600));
+        Assert.Equal(1.0, rows[0].Agreement);
+        Assert.InRange(meanCosine!.Value, -1, 1 - 1e-9); // tome changes the embeddings
+        var zeroShotRows = zeroShot.Evaluate([]);
+        Assert.Equal("none", Assert.Single(zeroShotRows).Reducer);
+        Assert.Equal(["top1", "top5", "promptGMacs"], zeroShotRows[0].Metrics.Select(m => m.Key));
     });
 
     /// <summary>

@@ -41,6 +41,9 @@ public sealed partial class CliTests
         foreach (string name in names) Assert.Equal(expected.GetProperty(name).ToString(), actual.GetProperty(name).ToString());
     }
 
+    /// <summary>A task's own metric from a JSON result row (<c>metrics.KEY</c>).</summary>
+    static double Metric(JsonElement row, string key) => row.GetProperty("metrics").GetProperty(key).GetDouble();
+
     [Fact]
     public void EvalEmbeddingMeasuresFidelityOfClipImageAndTextEmbeddings()
     {
@@ -55,36 +58,36 @@ public sealed partial class CliTests
             "--reducer", "none", "--reducer", "vision=tome:r=3", .. FastTiming]);
         Assert.True(run.Code == 0, run.Output);
         var root = JsonDocument.Parse(run.Stdout).RootElement;
-        Assert.Equal(6, root.GetProperty("images").GetInt32());
-        Assert.Equal(5, root.GetProperty("texts").GetInt32());
+        Assert.Equal((6, "images"), (root.GetProperty("items").GetInt32(), root.GetProperty("itemName").GetString()));
+        Assert.Equal((5, "texts"), (root.GetProperty("textItems").GetInt32(), root.GetProperty("textItemName").GetString()));
         var rows = root.GetProperty("results").EnumerateArray().ToList();
         Assert.Equal(["none", "none", "vision=tome:r=3"], rows.Select(r => r.GetProperty("reducer").GetString()));
-        Assert.Equal(1.0, rows[0].GetProperty("meanCosine").GetDouble(), 1e-12);
-        Assert.Equal(1.0, rows[0].GetProperty("worstCosine").GetDouble(), 1e-12);
+        Assert.Equal(1.0, rows[0].GetProperty("metrics").GetProperty("meanCosine").GetDouble(), 1e-12);
+        Assert.Equal(1.0, rows[0].GetProperty("metrics").GetProperty("worstCosine").GetDouble(), 1e-12);
         Assert.Equal(1.0, rows[0].GetProperty("agreement").GetDouble());
-        Assert.Equal(1.0, rows[0].GetProperty("overlapAt10").GetDouble());
-        AssertSameMetrics(rows[0], rows[1], "meanCosine", "percentile5Cosine", "worstCosine", "agreement", "overlapAt10", "gMacs");
+        Assert.Equal(100.0, Metric(rows[0], "overlapAt10"));
+        AssertSameMetrics(rows[0], rows[1], "metrics", "agreement", "gMacs");
         var tome = rows[2];
         Assert.InRange(tome.GetProperty("gMacs").GetDouble(), 0.3 * rows[0].GetProperty("gMacs").GetDouble(), 0.99 * rows[0].GetProperty("gMacs").GetDouble());
         Assert.InRange(tome.GetProperty("agreement").GetDouble(), 0, 1);
-        Assert.InRange(tome.GetProperty("overlapAt10").GetDouble(), 0, 1);
+        Assert.InRange(Metric(tome, "overlapAt10"), 0, 100);
         Assert.True(tome.GetProperty("itemsPerSecond").GetDouble() > 0);
-        Assert.True(tome.GetProperty("worstCosine").GetDouble() <= tome.GetProperty("percentile5Cosine").GetDouble());
-        Assert.True(tome.GetProperty("percentile5Cosine").GetDouble() <= tome.GetProperty("meanCosine").GetDouble());
+        Assert.True(tome.GetProperty("metrics").GetProperty("worstCosine").GetDouble() <= tome.GetProperty("metrics").GetProperty("p5Cosine").GetDouble());
+        Assert.True(tome.GetProperty("metrics").GetProperty("p5Cosine").GetDouble() <= tome.GetProperty("metrics").GetProperty("meanCosine").GetDouble());
 
         // Independent reference: each image's cosine between the reduced and the dense embedding, from the model itself.
         var clip = ClipModel.Load(ck.Directory);
         var reduced = clip.WithReduction(ModelReduction.Parse("vision=tome:r=3"));
         var cosines = Directory.GetFiles(data).Order(StringComparer.Ordinal)
             .Select(f => ImageDecoder.Decode(f)).Select(image => Cosine(reduced.EncodeImage(image), clip.EncodeImage(image))).ToArray();
-        Assert.Equal(cosines.Average(), tome.GetProperty("meanCosine").GetDouble(), 1e-9);
-        Assert.Equal(cosines.Min(), tome.GetProperty("worstCosine").GetDouble(), 1e-9);
+        Assert.Equal(cosines.Average(), tome.GetProperty("metrics").GetProperty("meanCosine").GetDouble(), 1e-9);
+        Assert.Equal(cosines.Min(), tome.GetProperty("metrics").GetProperty("worstCosine").GetDouble(), 1e-9);
         Assert.True(cosines.Min() < 1 - 1e-6, "the reducer must change the embeddings, or this test proves nothing");
 
         // The text tower stays dense under vision=…: every text row is exact.
         var textRows = root.GetProperty("textResults").EnumerateArray().ToList();
         Assert.Equal(3, textRows.Count);
-        Assert.All(textRows, r => Assert.Equal(1.0, r.GetProperty("meanCosine").GetDouble(), 1e-12));
+        Assert.All(textRows, r => Assert.Equal(1.0, r.GetProperty("metrics").GetProperty("meanCosine").GetDouble(), 1e-12));
         Assert.All(textRows, r => Assert.Equal(1.0, r.GetProperty("agreement").GetDouble()));
     }
 
@@ -101,7 +104,7 @@ public sealed partial class CliTests
         var reduced = vit.WithReduction(ModelReduction.Parse("crossget:r=3"));
         var cosines = Directory.GetFiles(data, "*.png").Order(StringComparer.Ordinal).Take(5)
             .Select(f => vit.Preprocess(ImageDecoder.Decode(f))).Select(p => Cosine(reduced.Features(p), vit.Features(p))).ToArray();
-        Assert.Equal(cosines.Average(), rows[1].GetProperty("meanCosine").GetDouble(), 1e-9);
+        Assert.Equal(cosines.Average(), rows[1].GetProperty("metrics").GetProperty("meanCosine").GetDouble(), 1e-9);
         // Features alone: no head in the executed multiply-adds.
         Assert.Equal((vit.Macs - (long)TinyModels.VitClasses * TinyModels.VitWidth) / 1e9, rows[0].GetProperty("gMacs").GetDouble(), 1e-15);
     }
@@ -117,29 +120,29 @@ public sealed partial class CliTests
             "--reducer", "none", "--reducer", "vision=tome:r=3", .. FastTiming]);
         Assert.True(run.Code == 0, run.Output);
         var root = JsonDocument.Parse(run.Stdout).RootElement;
-        Assert.Equal(4, root.GetProperty("images").GetInt32());
+        Assert.Equal(4, root.GetProperty("items").GetInt32());
         Assert.Equal(8, root.GetProperty("texts").GetInt32());
         var rows = root.GetProperty("results").EnumerateArray().ToList();
         Assert.Equal(["none", "none", "vision=tome:r=3"], rows.Select(r => r.GetProperty("reducer").GetString()));
         foreach (var row in rows)
         {
             double sum = 0;
-            foreach (string direction in new[] { "imageToText", "textToImage" })
+            foreach (string direction in new[] { "i2t", "t2i" })
             {
-                var d = row.GetProperty(direction);
-                double r1 = d.GetProperty("r1").GetDouble(), r5 = d.GetProperty("r5").GetDouble(), r10 = d.GetProperty("r10").GetDouble();
+                double r1 = Metric(row, direction + "R1"), r5 = Metric(row, direction + "R5"), r10 = Metric(row, direction + "R10");
                 Assert.InRange(r1, 0, 100);
                 Assert.True(r1 <= r5 && r5 <= r10 && r10 <= 100);
                 sum += r1 + r5 + r10;
             }
-            Assert.Equal(sum, row.GetProperty("rSum").GetDouble(), 1e-9);
+            Assert.Equal(sum, Metric(row, "rSum"), 1e-9);
+            Assert.Equal(sum, row.GetProperty("score").GetDouble(), 1e-9);
             Assert.InRange(row.GetProperty("agreement").GetDouble(), 0, 1);
         }
         Assert.Equal(1.0, rows[0].GetProperty("agreement").GetDouble());
-        Assert.Equal(1.0, rows[0].GetProperty("overlapAt10").GetDouble());
-        AssertSameMetrics(rows[0], rows[1], "imageToText", "textToImage", "rSum", "agreement", "overlapAt10", "gMacsPerImage", "gMacsPerText");
-        Assert.True(rows[2].GetProperty("gMacsPerImage").GetDouble() < rows[0].GetProperty("gMacsPerImage").GetDouble());
-        Assert.Equal(rows[0].GetProperty("gMacsPerText").GetDouble(), rows[2].GetProperty("gMacsPerText").GetDouble());
+        Assert.Equal(100.0, Metric(rows[0], "overlapAt10"));
+        AssertSameMetrics(rows[0], rows[1], "metrics", "score", "agreement", "gMacs");
+        Assert.True(rows[2].GetProperty("gMacs").GetDouble() < rows[0].GetProperty("gMacs").GetDouble());
+        Assert.Equal(Metric(rows[0], "gMacsPerText"), Metric(rows[2], "gMacsPerText"));
 
         // Independent reference for the dense rows: rank by cosine here, ties to the lower index.
         var clip = ClipModel.Load(ck.Directory);
@@ -149,9 +152,9 @@ public sealed partial class CliTests
             Enumerable.Range(0, 8).OrderByDescending(t => Cosine(images[i], texts[t])).ThenBy(t => t).First() / 2 == i) / 4.0;
         double textR1 = Enumerable.Range(0, 8).Count(t =>
             Enumerable.Range(0, 4).OrderByDescending(i => Cosine(images[i], texts[t])).ThenBy(i => i).First() == t / 2) / 8.0;
-        Assert.Equal(100 * imageR1, rows[0].GetProperty("imageToText").GetProperty("r1").GetDouble(), 1e-9);
-        Assert.Equal(100 * textR1, rows[0].GetProperty("textToImage").GetProperty("r1").GetDouble(), 1e-9);
-        Assert.Equal(100.0, rows[0].GetProperty("textToImage").GetProperty("r5").GetDouble()); // 4 images: every text's image is in its top 5
+        Assert.Equal(100 * imageR1, Metric(rows[0], "i2tR1"), 1e-9);
+        Assert.Equal(100 * textR1, Metric(rows[0], "t2iR1"), 1e-9);
+        Assert.Equal(100.0, Metric(rows[0], "t2iR5")); // 4 images: every text's image is in its top 5
 
         // Agreement of the reduced rankings with the dense ones: same top-1, over the 4 image and 8 text queries.
         var reduced = clip.WithReduction(ModelReduction.Parse("vision=tome:r=3"));
@@ -166,7 +169,7 @@ public sealed partial class CliTests
         run = CliRun.Of(["eval", "--task", "retrieval", "--model", ck.Directory, "--data", json, "--limit", "2", .. FastTiming]);
         Assert.True(run.Code == 0, run.Output);
         root = JsonDocument.Parse(run.Stdout).RootElement;
-        Assert.Equal((2, 4), (root.GetProperty("images").GetInt32(), root.GetProperty("texts").GetInt32()));
+        Assert.Equal((2, 4), (root.GetProperty("items").GetInt32(), root.GetProperty("texts").GetInt32()));
     }
 
     [Fact]
@@ -186,8 +189,8 @@ public sealed partial class CliTests
         Refuses("--task 'rank': expected classify, zeroshot, embedding or retrieval", "eval", "--task", "rank", "--model", clip.Directory, "--data", json);
         File.Delete(Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png"));
         Refuses($"image '{Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png")}' does not exist", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json);
-        Refuses("--texts, --split and --image-root apply to --task embedding or retrieval, not classify", "eval", "--model", vit.Directory, "--data", folder, "--split", "test");
-        Refuses("--classes applies to --task classify or zeroshot only", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json, "--classes", json);
+        Refuses("--split applies to --task retrieval, not classify", "eval", "--model", vit.Directory, "--data", folder, "--split", "test");
+        Refuses("--classes applies to --task classify or zeroshot, not retrieval", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json, "--classes", json);
         Refuses("--texts needs a CLIP model", "eval", "--task", "embedding", "--model", vit.Directory, "--data", folder, "--texts", json);
     }
 
@@ -200,9 +203,36 @@ public sealed partial class CliTests
             SharedData.Path("data", "coco-mini", "annotations", "captions_val2017.json"), "--reducer", "vision=tome:r=2", .. FastTiming]);
         Assert.True(run.Code == 0, run.Output);
         var root = JsonDocument.Parse(run.Stdout).RootElement;
-        Assert.Equal((79, 395), (root.GetProperty("images").GetInt32(), root.GetProperty("texts").GetInt32()));
+        Assert.Equal((79, 395), (root.GetProperty("items").GetInt32(), root.GetProperty("texts").GetInt32()));
         var rows = root.GetProperty("results").EnumerateArray().ToList();
         Assert.Equal(1.0, rows[0].GetProperty("agreement").GetDouble());
-        Assert.InRange(rows[1].GetProperty("rSum").GetDouble(), 0, 600);
+        Assert.InRange(Metric(rows[1], "rSum"), 0, 600);
+    }
+
+    [Fact]
+    public void SweepRunsRetrievalWithTheSameColumnsAsEval()
+    {
+        using var ck = TinyModels.Clip(87, DType.F32);
+        TinyClipVocab.WriteTo(ck.Directory);
+        string json = WriteCaptions(3, "a cat", "a cat on a mat", "a dog", "the dog", "a bird", "the sky");
+        string outDir = Path.Combine(_temp.Path, "sweep-retrieval");
+        var sweep = CliRun.Of(["sweep", "--task", "retrieval", "--model", ck.Directory, "--data", json, "--methods", "tome", "--r", "2,3",
+            "--timing-images", "2", "--rounds", "1", "--out", outDir]);
+        Assert.True(sweep.Code == 0, sweep.Output);
+        var swept = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "sweep.json"))).RootElement;
+        Assert.Equal(("retrieval", 3), (swept.GetProperty("task").GetString(), swept.GetProperty("items").GetInt32()));
+        var rows = swept.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(["none", "tome:r=2", "tome:r=3"], rows.Select(r => r.GetProperty("reducer").GetString()));
+
+        // The same reducers through eval: identical metrics, agreement and GMACs (only the measured speed differs).
+        var eval = CliRun.Of(["eval", "--task", "retrieval", "--model", ck.Directory, "--data", json, "--reducer", "tome:r=2", "--reducer", "tome:r=3", .. FastTiming]);
+        Assert.True(eval.Code == 0, eval.Output);
+        var evaluated = JsonDocument.Parse(eval.Stdout).RootElement.GetProperty("results").EnumerateArray().ToList();
+        for (int i = 0; i < 3; i++) AssertSameMetrics(evaluated[i], rows[i], "reducer", "metrics", "score", "agreement", "gMacs", "gMacsRatio");
+        Assert.Contains("| reducer | RSum | i→t R@1 |", File.ReadAllText(Path.Combine(outDir, "sweep.md")));
+        Assert.Contains("| `tome:r=3` |", File.ReadAllText(Path.Combine(outDir, "sweep.md")));
+        Assert.Contains("RSum", sweep.Stdout);
+        Assert.Contains("madtp: compute targets are calibrated on --task classify only",
+            Refused(CliRun.Of(["sweep", "--task", "retrieval", "--model", ck.Directory, "--data", json, "--methods", "tome,madtp", "--out", Path.Combine(_temp.Path, "sweep-madtp")])));
     }
 }

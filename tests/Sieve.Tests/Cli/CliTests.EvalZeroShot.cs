@@ -52,12 +52,12 @@ public sealed partial class CliTests
             "--reducer", "none", "--reducer", "vision=tome:r=3", "--reducer", "text=tome:r=2", .. FastTiming]);
         Assert.True(run.Code == 0, run.Output);
         var root = JsonDocument.Parse(run.Stdout).RootElement;
-        Assert.Equal(8, root.GetProperty("images").GetInt32());
+        Assert.Equal(8, root.GetProperty("items").GetInt32());
         Assert.Equal(14, root.GetProperty("prompts").GetInt32());
         var rows = root.GetProperty("results").EnumerateArray().ToList();
         Assert.Equal(["none", "none", "vision=tome:r=3", "text=tome:r=2"], rows.Select(r => r.GetProperty("reducer").GetString()));
         Assert.Equal(1.0, rows[0].GetProperty("agreement").GetDouble());
-        AssertSameMetrics(rows[0], rows[1], "top1", "top5", "agreement", "gMacs", "promptGMacs");
+        AssertSameMetrics(rows[0], rows[1], "metrics", "score", "agreement", "gMacs");
 
         // Independent reference: each file's label from its name, each image's top-5 from ZeroShotClassifier.Classify.
         var files = Directory.GetFiles(data, "*.png").Order(StringComparer.Ordinal).ToArray();
@@ -67,8 +67,8 @@ public sealed partial class CliTests
         {
             var top5 = files.Select(f => classifier.Logits(ImageDecoder.Decode(f))).Select(logits => Enumerable.Range(0, logits.Length)
                 .OrderByDescending(c => logits[c]).ThenBy(c => c).Take(5).ToArray()).ToArray();
-            Assert.Equal(Share(i => top5[i][0] == labels[i]), row.GetProperty("top1").GetDouble(), 1e-12);
-            Assert.Equal(Share(i => top5[i].Contains(labels[i])), row.GetProperty("top5").GetDouble(), 1e-12);
+            Assert.Equal(Share(i => top5[i][0] == labels[i]), row.GetProperty("metrics").GetProperty("top1").GetDouble() / 100, 1e-12);
+            Assert.Equal(Share(i => top5[i].Contains(labels[i])), row.GetProperty("metrics").GetProperty("top5").GetDouble() / 100, 1e-12);
             Assert.Equal(Share(i => top5[i][0] == denseTop1[i]), row.GetProperty("agreement").GetDouble(), 1e-12);
         }
         int[] denseTop1 = files.Select(f => dense.Classify(ImageDecoder.Decode(f), 1)[0].Index).ToArray();
@@ -80,7 +80,7 @@ public sealed partial class CliTests
         AssertRow(rows[3], text, text.ZeroShot(ZeroShotNames, ZeroShotTemplates), denseTop1);
 
         // Costs: the image tower's GMACs drop with a vision reducer only; the one-off prompt cost with a text reducer only.
-        double Value(int row, string name) => rows[row].GetProperty(name).GetDouble();
+        double Value(int row, string name) => name == "gMacs" ? rows[row].GetProperty(name).GetDouble() : rows[row].GetProperty("metrics").GetProperty(name).GetDouble();
         Assert.Equal(Value(0, "gMacs"), Value(3, "gMacs"));
         Assert.InRange(Value(2, "gMacs"), 0.3 * Value(0, "gMacs"), 0.99 * Value(0, "gMacs"));
         // The one-off prompt cost: every prompt (7 names × 2 templates) through the dense text tower, traced one by one.
@@ -101,8 +101,8 @@ public sealed partial class CliTests
         Assert.Contains("prompt GMACs", table.Stdout);
         foreach (var row in rows)
         {
-            Assert.InRange(row.GetProperty("top1").GetDouble(), 0, row.GetProperty("top5").GetDouble());
-            Assert.True(row.GetProperty("imagesPerSecond").GetDouble() > 0);
+            Assert.InRange(row.GetProperty("metrics").GetProperty("top1").GetDouble() / 100, 0, row.GetProperty("metrics").GetProperty("top5").GetDouble() / 100);
+            Assert.True(row.GetProperty("itemsPerSecond").GetDouble() > 0);
             Assert.True(row.GetProperty("speedUp").GetDouble() > 0);
         }
     }
@@ -128,6 +128,6 @@ public sealed partial class CliTests
         File.WriteAllText(named, JsonSerializer.Serialize(new { wnids = Enumerable.Range(0, 7).Select(c => $"n{c:D3}"), names = ZeroShotNames }));
         Refuses("template 'a photo' has no {} for the class name",
             "eval", "--task", "zeroshot", "--model", clip.Directory, "--data", folder, "--classes", named, "--template", "a {}", "--template", "a photo");
-        Refuses("--template applies to --task zeroshot only", "eval", "--model", vit.Directory, "--data", folder, "--template", "a {}");
+        Refuses("--template applies to --task zeroshot, not classify", "eval", "--model", vit.Directory, "--data", folder, "--template", "a {}");
     }
 }

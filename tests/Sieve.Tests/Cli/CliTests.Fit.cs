@@ -25,7 +25,7 @@ public sealed partial class CliTests
         (code, output) = Run("eval", "--model", vit.Directory, "--data", data, "--reducer", "crossget:r=3", "--guidance", guide, "--json");
         Assert.True(code == 0, output);
         var rows = JsonDocument.Parse(output).RootElement.GetProperty("results");
-        Assert.Equal(6, rows[1].GetProperty("images").GetInt32());
+        Assert.Equal(6, rows[1].GetProperty("items").GetInt32());
 
         (code, output) = Run("classify", "--model", other.Directory, "--reducer", "crossget:r=3", "--guidance", guide, WriteImage("f.png", 3));
         Assert.Equal(2, code);

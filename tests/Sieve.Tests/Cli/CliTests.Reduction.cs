@@ -46,11 +46,11 @@ public sealed partial class CliTests
             macs += trace.Macs;
         }
         double n = files.Length;
-        return (top1 / n, top5 / n, agree / n, macs / n / 1e9);
+        return (100 * (top1 / n), 100 * (top5 / n), agree / n, macs / n / 1e9); // top-1 and top-5 in percentage points, as reported
     }
 
     static (double, double, double, double) Reported(JsonElement row) =>
-        (row.GetProperty("top1").GetDouble(), row.GetProperty("top5").GetDouble(), row.GetProperty("agreement").GetDouble(), row.GetProperty("gMacs").GetDouble());
+        (row.GetProperty("metrics").GetProperty("top1").GetDouble(), row.GetProperty("metrics").GetProperty("top5").GetDouble(), row.GetProperty("agreement").GetDouble(), row.GetProperty("gMacs").GetDouble());
 
     [Fact]
     public void EvalReportsAccuracyAgreementAndExecutedGMacsPerReducer()
@@ -69,8 +69,8 @@ public sealed partial class CliTests
         {
             Assert.InRange(r.GetProperty("gMacs").GetDouble(), 0.3 * dense, 0.99 * dense);
             Assert.InRange(r.GetProperty("agreement").GetDouble(), 0, 1);
-            Assert.Equal(6, r.GetProperty("images").GetInt32());
-            Assert.True(r.GetProperty("imagesPerSecond").GetDouble() > 0);
+            Assert.Equal(6, r.GetProperty("items").GetInt32());
+            Assert.True(r.GetProperty("itemsPerSecond").GetDouble() > 0);
         }
         for (int i = 0; i < 3; i++) // exact, not only in range
             Assert.Equal(Expected(ck.Directory, data, results[i].GetProperty("reducer").GetString()!), Reported(results[i]));
@@ -104,7 +104,7 @@ public sealed partial class CliTests
         foreach (var row in results.EnumerateArray())
             Assert.Equal(Expected(ck.Directory, data, row.GetProperty("reducer").GetString()!), Reported(row));
         Assert.Contains("| `crossget:r=4` |", File.ReadAllText(Path.Combine(outDir, "sweep.md")));
-        foreach (string png in new[] { "top1-vs-gmacs.png", "agreement-vs-gmacs.png", "top1-vs-throughput.png" })
+        foreach (string png in new[] { "metric-vs-gmacs.png", "agreement-vs-gmacs.png", "metric-vs-throughput.png" })
         {
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(outDir, png))[..4]);
             var plot = Sieve.Data.ImageDecoder.Decode(Path.Combine(outDir, png));

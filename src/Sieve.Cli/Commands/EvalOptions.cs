@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.Text.Json;
+using Sieve.Eval;
+
+namespace Sieve.Cli.Commands;
+
+/// <summary>The options <c>eval</c>, <c>sweep</c> and <c>tune</c> share, made once here so they read the same everywhere.</summary>
+internal static class EvalOptions
+{
+    public static Option<string> Data() => new("--data", "-d") { Description = "classify/zeroshot: ImageNet-style folder (WNID_name.JPEG images + classes.json or imagenet-classes.json with \"wnids\"); embedding: images (folder or file); retrieval: captions JSON", Required = true };
+
+    public static Option<string?> Classes() => new("--classes") { Description = "Class list JSON (\"wnids\" in the model's output order); default: found in or beside the folder" };
+
+    public static Option<int?> Limit() => NumberOptions.OptionalInteger("--limit", "Evaluate only the first N images", 1, int.MaxValue);
+
+    public static Option<int> Calibration() =>
+        NumberOptions.Integer("--calibration", "Images used to calibrate a MADTP target into a temperature (the first N; --task classify)", 32, 1, int.MaxValue);
+
+    public static Option<bool> Json() => new("--json") { Description = "Print the results as JSON" };
+
+    public static Option<string> Task() => new("--task") { Description = $"{EvalTasks.Names}: classify (labelled ImageNet-style folder, ViT), zeroshot (the same with CLIP and prompts), embedding (fidelity to dense without labels), retrieval (image–text, COCO or Karpathy captions JSON)", DefaultValueFactory = _ => "classify" };
+
+    public static Option<string?> Texts() => new("--texts") { Description = "embedding: also a text file, one text per line, through CLIP's text tower" };
+
+    public static Option<string?> Split() => new("--split") { Description = "retrieval: the split of a Karpathy JSON (default test)" };
+
+    public static Option<string?> ImageRoot() => new("--image-root") { Description = "retrieval: the folder the captions' images are in (default: COCO's layout beside the JSON)" };
+
+    public static Option<string[]> Template() => new("--template") { Description = "zeroshot: a prompt template with {} for the class name, repeatable (default: the classes JSON's \"templates\", else CLIP's 7-prompt ensemble)" };
+
+    public static Option<int> TimingImages() =>
+        NumberOptions.Integer("--timing-images", "Items per timed run (the first N, held in memory); every reducer is timed on the same ones", 16, 1, 4096);
+
+    public static Option<int> Rounds() =>
+        NumberOptions.Integer("--rounds", "Timed rounds, each running every reducer once in rotated order after 2 warm-up rounds (rounded up to a multiple of the reducer count)", 10, 1, 10_000);
+
+    /// <summary>Untimed rounds before the timed ones.</summary>
+    internal const int WarmupRounds = 2;
+
+    /// <summary>The speed settings given.</summary>
+    public static SpeedOptions Speed(int timingItems, int rounds) => new(timingItems, rounds, WarmupRounds);
+
+    public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+}
