@@ -14,11 +14,12 @@ namespace Sieve.Cli.Commands;
 internal static class EvalTasks
 {
     /// <summary>The <c>--task</c> values.</summary>
-    public const string Names = "classify, zeroshot, embedding or retrieval";
+    public const string Names = "classify, zeroshot, embedding, retrieval or vqa";
 
     /// <summary>What a task is built from (the eval options, all tasks' together; a task refuses the ones that are not its own).</summary>
     internal sealed record Options(string Task, string Model, string Data, IReadOnlyList<string> Reducers, string? Guidance, int? Limit, int Calibration, bool Quiet,
-        string? Texts = null, string? Split = null, string? ImageRoot = null, string? Classes = null, IReadOnlyList<string>? Templates = null);
+        string? Texts = null, string? Split = null, string? ImageRoot = null, string? Classes = null, IReadOnlyList<string>? Templates = null,
+        string? Annotations = null, string? ImageMap = null, int? Negatives = null);
 
     /// <summary>A built task: its evaluations (images, and texts for <c>embedding --texts</c>), the reducers (calibrated) and the guidance.</summary>
     /// <param name="Title">What was evaluated, for a table's title.</param>
@@ -35,10 +36,11 @@ internal static class EvalTasks
     {
         var specific = new (string Option, bool Given, string[] Tasks)[]
         {
-            ("--texts", o.Texts != null, ["embedding"]), ("--split", o.Split != null, ["retrieval"]), ("--image-root", o.ImageRoot != null, ["retrieval"]),
+            ("--texts", o.Texts != null, ["embedding"]), ("--split", o.Split != null, ["retrieval"]), ("--image-root", o.ImageRoot != null, ["retrieval", "vqa"]),
             ("--classes", o.Classes != null, ["classify", "zeroshot"]), ("--template", o.Templates is { Count: > 0 }, ["zeroshot"]),
+            ("--annotations", o.Annotations != null, ["vqa"]), ("--image-map", o.ImageMap != null, ["vqa"]), ("--negatives", o.Negatives != null, ["retrieval"]),
         };
-        if (o.Task is not ("classify" or "zeroshot" or "embedding" or "retrieval")) throw new ArgumentException($"--task '{UsageError.Echo(o.Task)}': expected {Names}");
+        if (o.Task is not ("classify" or "zeroshot" or "embedding" or "retrieval" or "vqa")) throw new ArgumentException($"--task '{UsageError.Echo(o.Task)}': expected {Names}");
         foreach (var (option, given, tasks) in specific)
             if (given && !tasks.Contains(o.Task)) throw new ArgumentException($"{option} applies to --task {string.Join(" or ", tasks)}, not {o.Task}");
 
@@ -49,7 +51,8 @@ internal static class EvalTasks
             "classify" => Classify(o, dir, guidance),
             "zeroshot" => ZeroShot(o, dir, guidance),
             "embedding" => Embedding(o, dir, guidance),
-            _ => Retrieval(o, dir, guidance),
+            "retrieval" => Retrieval(o, dir, guidance),
+            _ => Vqa(o, dir, guidance),
         };
     }
 
@@ -102,7 +105,7 @@ internal static class EvalTasks
 
     static Setup ZeroShot(Options o, string dir, ReductionGuidance? guidance)
     {
-        var clip = LoadClip(dir, "zeroshot", "", "compares image embeddings with prompt embeddings and needs CLIP (--task classify evaluates a ViT)");
+        var clip = LoadClip(dir, "zeroshot", "compares image embeddings with prompt embeddings and needs CLIP (--task classify evaluates a ViT)");
         var reductions = Reductions(o, dir, clip);
         var dataset = ImageFolderDataset.Load(o.Data, o.Classes);
         var classes = JsonConfig.Load(dataset.ClassesFile);
@@ -138,7 +141,9 @@ internal static class EvalTasks
 
     static Setup Retrieval(Options o, string dir, ReductionGuidance? guidance)
     {
-        var clip = LoadClip(dir, "retrieval", " (its matching head is not supported here)", "ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP)");
+        if (ModelFolder.Detect(dir) == ModelFamily.Vilt) return MatchingRetrieval(o, dir, guidance);
+        if (o.Negatives != null) throw new ArgumentException("--negatives applies to retrieval with a fusion model's matching head (ViLT); a dual encoder ranks every text for every image");
+        var clip = LoadClip(dir, "retrieval", "ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP), or a fusion model's matching head (ViLT)");
         var reductions = Reductions(o, dir, clip);
         var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
         var evaluation = (RetrievalEvaluation)ReadingImages(Math.Min(o.Limit ?? int.MaxValue, captions.Images.Count), o, loading => TaskEvaluations.Retrieval(clip, captions, loading));
@@ -148,25 +153,69 @@ internal static class EvalTasks
             new Dictionary<string, object> { ["texts"] = evaluation.Texts });
     }
 
+    /// <summary>
+    /// Retrieval with ViLT's matching head: each query over its own captions (image) or image (text) and
+    /// --negatives others (<see cref="MatchingRetrievalEvaluation"/>), every distinct pair one forward.
+    /// </summary>
+    static Setup MatchingRetrieval(Options o, string dir, ReductionGuidance? guidance)
+    {
+        var vilt = ViltModel.Load(dir);
+        if (!vilt.HasMatchHead)
+            throw new SieveFormatException($"'{dir}' is a ViLT without an image–text matching head (rank_output): --task retrieval with a fusion model scores pairs with that head (ViltForImageAndTextRetrieval)");
+        var reductions = Reductions(o, dir, vilt);
+        var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
+        int negatives = o.Negatives ?? MatchingRetrievalEvaluation.DefaultNegatives;
+        var evaluation = (MatchingRetrievalEvaluation)ReadingImages(Math.Min(o.Limit ?? int.MaxValue, captions.Images.Count), o,
+            loading => TaskEvaluations.Retrieval(vilt, captions, negatives, loading: loading));
+        return new Setup($"{o.Model} — retrieval by matching head, {evaluation.Images} images, {evaluation.Texts} texts, {negatives} negatives per query", [evaluation], reductions, guidance,
+            $"R@K in percent, each image query ranked by the matching logit over its own captions and {negatives} others, each text query over its image and {negatives} others " +
+            $"(drawn with seed {evaluation.Seed}); RSum = the six recalls' sum; agree = same top-1 as dense over the queries of both directions; overlap@10 = shared share of the top 10; " +
+            $"{evaluation.Pairs} image–text pairs scored per reducer, one forward each; an item is an image with its share of the pairs",
+            new Dictionary<string, object> { ["texts"] = evaluation.Texts, ["negatives"] = negatives, ["seed"] = evaluation.Seed, ["pairs"] = evaluation.Pairs });
+    }
+
+    /// <summary>ViLT's VQA head on VQAv2 questions and annotations: the official VQA accuracy, overall and per answer type.</summary>
+    static Setup Vqa(Options o, string dir, ReductionGuidance? guidance)
+    {
+        var family = ModelFolder.Detect(dir);
+        if (family != ModelFamily.Vilt)
+            throw new SieveFormatException($"'{dir}' is {(family == ModelFamily.Vit ? "a ViT classifier" : "a CLIP dual encoder")}: VQA needs a model with a VQA head (ViLT)");
+        if (o.Annotations == null) throw new ArgumentException("--task vqa needs --annotations, the VQAv2 annotations JSON with the human answers to --data's questions");
+        var vilt = ViltModel.Load(dir);
+        if (!vilt.HasVqaHead)
+            throw new SieveFormatException($"'{dir}' is a ViLT without a VQA head (classifier.*): VQA needs a model with a VQA head (ViLT's ViltForQuestionAnswering)");
+        var reductions = Reductions(o, dir, vilt);
+        var questions = VqaDataset.Load(o.Data, o.Annotations, o.ImageRoot ?? Path.GetDirectoryName(Path.GetFullPath(o.Data))!, o.ImageMap);
+        int images = questions.Take(Math.Min(o.Limit ?? int.MaxValue, questions.Count)).Select(q => q.Image).Distinct().Count();
+        var evaluation = ReadingImages(images, o, loading => TaskEvaluations.Vqa(vilt, questions, loading));
+        return new Setup($"{o.Model} — VQA, {evaluation.Count} questions on {images} images", [evaluation], reductions, guidance,
+            "VQA acc = the official VQA accuracy of the top answer in percent (min(1, humans who gave it ÷ 3) over the ten leave-one-out sets, answers normalised), " +
+            "then per answer type where the annotations give one; agree = same top answer as dense",
+            new Dictionary<string, object> { ["images"] = images });
+    }
+
     /// <summary>The CLIP in <paramref name="dir"/>; any other model is refused, the message saying what the task needs.</summary>
     /// <param name="dir">The model folder.</param>
     /// <param name="task">The --task value.</param>
-    /// <param name="viltNote">Appended to what a ViLT lacks.</param>
     /// <param name="need">What the task does and needs, after its name.</param>
-    static ClipModel LoadClip(string dir, string task, string viltNote, string need)
+    static ClipModel LoadClip(string dir, string task, string need)
     {
         var family = ModelFolder.Detect(dir);
         if (family != ModelFamily.Clip)
-            throw new SieveFormatException($"'{dir}' is {(family == ModelFamily.Vit ? "a ViT classifier, without a text tower" : $"a ViLT, a fusion model without a contrastive head{viltNote}")}: " +
+            throw new SieveFormatException($"'{dir}' is {(family == ModelFamily.Vit ? "a ViT classifier, without a text tower" : "a ViLT, a fusion model without a contrastive head")}: " +
                 $"--task {task} {need}");
         return ClipModel.Load(dir);
     }
 
-    /// <summary>Each --reducer as a per-tower spec (a user's <c>none</c> kept: its row must equal dense), checked against the image tower.</summary>
-    static List<ModelReduction> Reductions(Options o, string dir, IImageEncoder model)
+    /// <summary>
+    /// Each --reducer as a per-tower spec (a user's <c>none</c> kept: its row must equal dense), checked against every
+    /// tower (a fusion tower takes one spec for its single stream).
+    /// </summary>
+    static List<ModelReduction> Reductions(Options o, string dir, IModel model)
     {
         var reductions = o.Reducers.Select(spec => CliOptions.Reduction(spec, null, dir, model is ITextModel).Spec).ToList();
-        foreach (var r in reductions) CliOptions.CheckMerges(r.Vision, model.ImageTower);
+        foreach (var r in reductions)
+            foreach (var tower in model.Towers) CliOptions.CheckMerges(r.For(tower.Info), tower);
         return reductions;
     }
 

@@ -8,7 +8,7 @@ namespace Sieve.Data;
 /// multiple_choice_answer, optional answer_type), paired by question id — each question must have exactly one annotation, for the
 /// same image, and each annotation a question. Questions come in the questions file's order.
 /// </summary>
-internal static class VqaDataset
+public static class VqaDataset
 {
     /// <summary>
     /// The questions of <paramref name="questions"/> with the answers of <paramref name="annotations"/>. Image

@@ -8,5 +8,5 @@ namespace Sieve.Data;
 /// <param name="Answers">The human answers (ten in VQAv2), raw, in file order.</param>
 /// <param name="MultipleChoiceAnswer">The annotation's most frequent answer.</param>
 /// <param name="AnswerType">The annotation's <c>answer_type</c> (VQAv2: yes/no, number, other), or null when it has none.</param>
-internal sealed record VqaQuestion(long QuestionId, long ImageId, string Image, string Question, IReadOnlyList<string> Answers, string MultipleChoiceAnswer,
+public sealed record VqaQuestion(long QuestionId, long ImageId, string Image, string Question, IReadOnlyList<string> Answers, string MultipleChoiceAnswer,
     string? AnswerType = null);
