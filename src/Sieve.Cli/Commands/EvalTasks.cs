@@ -1,6 +1,7 @@
 using Sieve.Data;
 using Sieve.Eval;
 using Sieve.Models;
+using Sieve.Nn;
 using Sieve.Reduction;
 using Sieve.Weights;
 using Spectre.Console;
@@ -213,7 +214,8 @@ internal static class EvalTasks
     /// </summary>
     static List<ModelReduction> Reductions(Options o, string dir, IModel model)
     {
-        var reductions = o.Reducers.Select(spec => CliOptions.Reduction(spec, null, dir, model is ITextModel).Spec).ToList();
+        bool readsText = model.Towers.Any(t => t.Info.Modality != Modality.Image);
+        var reductions = o.Reducers.Select(spec => CliOptions.Reduction(spec, null, dir, readsText).Spec).ToList();
         foreach (var r in reductions)
             foreach (var tower in model.Towers) CliOptions.CheckMerges(r.For(tower.Info), tower);
         return reductions;
