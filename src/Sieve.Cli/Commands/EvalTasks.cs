@@ -168,7 +168,7 @@ internal static class EvalTasks
         int negatives = o.Negatives ?? MatchingRetrievalEvaluation.DefaultNegatives;
         var evaluation = (MatchingRetrievalEvaluation)ReadingImages(Math.Min(o.Limit ?? int.MaxValue, captions.Images.Count), o,
             loading => TaskEvaluations.Retrieval(vilt, captions, negatives, loading: loading));
-        return new Setup($"{o.Model} — retrieval by matching head, {evaluation.Images} images, {evaluation.Texts} texts, {negatives} negatives per query", [evaluation], reductions, guidance,
+        return new Setup($"{o.Model} — retrieval by matching head, {evaluation.Texts} texts, {negatives} negatives per query", [evaluation], reductions, guidance,
             $"R@K in percent, each image query ranked by the matching logit over its own captions and {negatives} others, each text query over its image and {negatives} others " +
             $"(drawn with seed {evaluation.Seed}); RSum = the six recalls' sum; agree = same top-1 as dense over the queries of both directions; overlap@10 = shared share of the top 10; " +
             $"{evaluation.Pairs} image–text pairs scored per reducer, one forward each; an item is an image with its share of the pairs",
@@ -189,7 +189,7 @@ internal static class EvalTasks
         var questions = VqaDataset.Load(o.Data, o.Annotations, o.ImageRoot ?? Path.GetDirectoryName(Path.GetFullPath(o.Data))!, o.ImageMap);
         int images = questions.Take(Math.Min(o.Limit ?? int.MaxValue, questions.Count)).Select(q => q.Image).Distinct().Count();
         var evaluation = ReadingImages(images, o, loading => TaskEvaluations.Vqa(vilt, questions, loading));
-        return new Setup($"{o.Model} — VQA, {evaluation.Count} questions on {images} images", [evaluation], reductions, guidance,
+        return new Setup($"{o.Model} — VQA on {images} images", [evaluation], reductions, guidance,
             "VQA acc = the official VQA accuracy of the top answer in percent (min(1, humans who gave it ÷ 3) over the ten leave-one-out sets, answers normalised), " +
             "then per answer type where the annotations give one; agree = same top answer as dense",
             new Dictionary<string, object> { ["images"] = images });
