@@ -30,14 +30,18 @@ internal static class EvalCommand
         var split = EvalOptions.Split();
         var imageRoot = EvalOptions.ImageRoot();
         var template = EvalOptions.Template();
-        var command = new Command("eval", "Accuracy and speed of token reducers: classification, CLIP zero-shot, embedding fidelity or image–text retrieval")
-            { model, data, classes, reducers, limit, calibration, guidance, timingImages, rounds, json, threads, precision, task, texts, split, imageRoot, template };
+        var annotations = EvalOptions.Annotations();
+        var imageMap = EvalOptions.ImageMap();
+        var negatives = EvalOptions.Negatives();
+        var command = new Command("eval", "Accuracy and speed of token reducers: classification, CLIP zero-shot, embedding fidelity, image–text retrieval or VQA")
+            { model, data, classes, reducers, limit, calibration, guidance, timingImages, rounds, json, threads, precision, task, texts, split, imageRoot, template, annotations, imageMap, negatives };
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             bool quiet = r.GetValue(json);
             var options = new EvalTasks.Options(r.GetValue(task)!, r.GetValue(model)!, r.GetValue(data)!, r.GetValue(reducers) ?? [], r.GetValue(guidance), r.GetValue(limit),
-                r.GetValue(calibration), quiet, r.GetValue(texts), r.GetValue(split), r.GetValue(imageRoot), r.GetValue(classes), r.GetValue(template) ?? [], r.GetValue(precision));
+                r.GetValue(calibration), quiet, r.GetValue(texts), r.GetValue(split), r.GetValue(imageRoot), r.GetValue(classes), r.GetValue(template) ?? [],
+                r.GetValue(annotations), r.GetValue(imageMap), r.GetValue(negatives), r.GetValue(precision));
             var setup = await EvalTasks.OpenAsync(options, cancellationToken);
             var speed = EvalOptions.Speed(r.GetValue(timingImages), r.GetValue(rounds));
             var output = new Dictionary<string, object>

@@ -1,6 +1,7 @@
 using Sieve.Data;
 using Sieve.Eval;
 using Sieve.Models;
+using Sieve.Nn;
 using Sieve.Reduction;
 using Sieve.Tensors;
 using Sieve.Weights;
@@ -15,12 +16,12 @@ namespace Sieve.Cli.Commands;
 internal static class EvalTasks
 {
     /// <summary>The <c>--task</c> values.</summary>
-    public const string Names = "classify, zeroshot, embedding or retrieval";
+    public const string Names = "classify, zeroshot, embedding, retrieval or vqa";
 
     /// <summary>What a task is built from (the eval options, all tasks' together; a task refuses the ones that are not its own).</summary>
     internal sealed record Options(string Task, string Model, string Data, IReadOnlyList<string> Reducers, string? Guidance, int? Limit, int Calibration, bool Quiet,
         string? Texts = null, string? Split = null, string? ImageRoot = null, string? Classes = null, IReadOnlyList<string>? Templates = null,
-        Precision Precision = Precision.Float32);
+        string? Annotations = null, string? ImageMap = null, int? Negatives = null, Precision Precision = Precision.Float32);
 
     /// <summary>A built task: its evaluations (images, and texts for <c>embedding --texts</c>), the reducers (calibrated) and the guidance.</summary>
     /// <param name="Title">What was evaluated, for a table's title.</param>
@@ -32,32 +33,44 @@ internal static class EvalTasks
     internal sealed record Setup(string Title, IReadOnlyList<ITaskEvaluation> Evaluations, IReadOnlyList<ModelReduction> Reductions, ReductionGuidance? Guidance,
         string Note, IReadOnlyDictionary<string, object> Facts);
 
-    /// <summary>Checks the options against the task, resolves and loads the model, reads the data and builds the evaluation.</summary>
+    /// <summary>
+    /// Checks the options against the task, resolves and loads the model, checks the reducers against it, reads the data
+    /// and builds the evaluation; each task's builder calls <c>loaded</c> with its model before it reads any data.
+    /// </summary>
     public static async Task<Setup> OpenAsync(Options o, CancellationToken cancellationToken)
     {
         var specific = new (string Option, bool Given, string[] Tasks)[]
         {
-            ("--texts", o.Texts != null, ["embedding"]), ("--split", o.Split != null, ["retrieval"]), ("--image-root", o.ImageRoot != null, ["retrieval"]),
+            ("--texts", o.Texts != null, ["embedding"]), ("--split", o.Split != null, ["retrieval"]), ("--image-root", o.ImageRoot != null, ["retrieval", "vqa"]),
             ("--classes", o.Classes != null, ["classify", "zeroshot"]), ("--template", o.Templates is { Count: > 0 }, ["zeroshot"]),
+            ("--annotations", o.Annotations != null, ["vqa"]), ("--image-map", o.ImageMap != null, ["vqa"]), ("--negatives", o.Negatives != null, ["retrieval"]),
         };
-        if (o.Task is not ("classify" or "zeroshot" or "embedding" or "retrieval")) throw new ArgumentException($"--task '{UsageError.Echo(o.Task)}': expected {Names}");
+        if (o.Task is not ("classify" or "zeroshot" or "embedding" or "retrieval" or "vqa")) throw new ArgumentException($"--task '{UsageError.Echo(o.Task)}': expected {Names}");
         if (o.Precision != Precision.Float32 && o.Task != "classify") throw new ArgumentException($"--precision int8 applies to --task classify only, not {o.Task}");
         foreach (var (option, given, tasks) in specific)
             if (given && !tasks.Contains(o.Task)) throw new ArgumentException($"{option} applies to --task {string.Join(" or ", tasks)}, not {o.Task}");
 
         string dir = await CliOptions.ResolveModelAsync(o.Model, o.Quiet, cancellationToken);
         var guidance = o.Guidance == null ? null : ReductionGuidance.Load(o.Guidance, dir);
+        // The reducers are checked against the model as soon as it is loaded, before any data is read.
+        List<ModelReduction> reductions = [];
+        void Check(IModel model)
+        {
+            // A text=… part needs a tower that reads text (CLIP's text tower, ViLT's fusion stream, which takes one spec).
+            bool readsText = model.Towers.Any(t => t.Info.Modality != Modality.Image);
+            reductions = o.Reducers.Select(spec => CliOptions.Reduction(spec, null, dir, readsText, calibrates: true).Spec).ToList();
+            foreach (var r in reductions)
+                foreach (var tower in model.Towers) CliOptions.CheckMerges(r.For(tower.Info), tower);
+        }
         var task = o.Task switch
         {
-            "classify" => Classify(o, dir),
-            "zeroshot" => ZeroShot(o, dir),
-            "embedding" => Embedding(o, dir),
-            _ => Retrieval(o, dir),
+            "classify" => Classify(o, dir, Check),
+            "zeroshot" => ZeroShot(o, dir, Check),
+            "embedding" => Embedding(o, dir, Check),
+            "retrieval" => Retrieval(o, dir, Check),
+            _ => Vqa(o, dir, Check),
         };
         var main = task.Evaluations[0];
-        var reductions = o.Reducers.Select(spec => CliOptions.Reduction(spec, null, dir, main.Model is ITextModel, calibrates: true).Spec).ToList();
-        foreach (var r in reductions)
-            foreach (var tower in main.Model.Towers) CliOptions.CheckMerges(r.For(tower.Info), tower);
         return task with { Reductions = reductions.Select(r => Calibrated(r, main, o, guidance)).ToList(), Guidance = guidance };
     }
 
@@ -96,11 +109,12 @@ internal static class EvalTasks
         $"median of {InterleavedTiming.TimedRounds(rows, speed.Rounds)} interleaved rounds after {speed.WarmupRounds} warm-up rounds; " +
         "speed-up = dense's median time ÷ the reducer's, from the same rounds";
 
-    static Setup Classify(Options o, string dir)
+    static Setup Classify(Options o, string dir, Action<IModel> loaded)
     {
         if (ModelFolder.Detect(dir) != ModelFamily.Vit)
             throw new SieveFormatException($"'{dir}' is not a classifier: --task classify measures top-1 against labels and needs a timm ViT with a head (--task zeroshot evaluates a CLIP)");
         var vit = VitModel.Load(dir, o.Precision);
+        loaded(vit);
         var dataset = ImageFolderDataset.Load(o.Data, o.Classes);
         if (dataset.Labels.Max() >= vit.Config.NumClasses)
             throw new SieveFormatException($"{dataset.Directory}: labels go up to {dataset.Labels.Max()}, but the model has {vit.Config.NumClasses} classes");
@@ -111,9 +125,10 @@ internal static class EvalTasks
             $"agree = same top-1 as {(reference == null ? "" : "float32 ")}dense", new Dictionary<string, object>());
     }
 
-    static Setup ZeroShot(Options o, string dir)
+    static Setup ZeroShot(Options o, string dir, Action<IModel> loaded)
     {
-        var clip = LoadClip(dir, "zeroshot", "", "compares image embeddings with prompt embeddings and needs CLIP (--task classify evaluates a ViT)");
+        var clip = LoadClip(dir, "zeroshot", "compares image embeddings with prompt embeddings and needs CLIP (--task classify evaluates a ViT)");
+        loaded(clip);
         var dataset = ImageFolderDataset.Load(o.Data, o.Classes);
         var classes = JsonConfig.Load(dataset.ClassesFile);
         classes.Required("names", "the class names, one per wnid, which zero-shot classification puts into the prompts");
@@ -128,10 +143,11 @@ internal static class EvalTasks
             new Dictionary<string, object> { ["classes"] = dataset.ClassNames.Count, ["templates"] = templates.Count, ["prompts"] = dataset.ClassNames.Count * templates.Count });
     }
 
-    static Setup Embedding(Options o, string dir)
+    static Setup Embedding(Options o, string dir, Action<IModel> loaded)
     {
         var files = CliOptions.ExpandImages([o.Data]);
         var encoder = ModelFolder.Load(dir);
+        loaded(encoder);
         if (o.Texts != null && encoder is not ITextModel) throw new SieveFormatException($"'{dir}' has no text tower; --texts needs a CLIP model");
         var evaluations = new List<ITaskEvaluation> { ReadingImages(Math.Min(o.Limit ?? int.MaxValue, files.Count), o, loading => TaskEvaluations.ImageEmbedding(encoder, files, loading)) };
         if (o.Texts != null)
@@ -145,9 +161,12 @@ internal static class EvalTasks
             new Dictionary<string, object>());
     }
 
-    static Setup Retrieval(Options o, string dir)
+    static Setup Retrieval(Options o, string dir, Action<IModel> loaded)
     {
-        var clip = LoadDualEncoder(dir, "retrieval", " (its matching head is not supported here)", "ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP, BLIP)");
+        if (ModelFolder.Detect(dir) == ModelFamily.Vilt) return MatchingRetrieval(o, dir, loaded);
+        if (o.Negatives != null) throw new ArgumentException("--negatives applies to retrieval with a fusion model's matching head (ViLT); a dual encoder ranks every text for every image");
+        var clip = LoadDualEncoder(dir, "retrieval", "ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP, BLIP), or a fusion model's matching head (ViLT)");
+        loaded(clip);
         var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
         var evaluation = (RetrievalEvaluation)ReadingImages(Math.Min(o.Limit ?? int.MaxValue, captions.Images.Count), o, loading => TaskEvaluations.Retrieval(clip, captions, loading));
         return new Setup($"{o.Model} — retrieval, {evaluation.Texts} texts", [evaluation], [], null,
@@ -156,19 +175,59 @@ internal static class EvalTasks
             new Dictionary<string, object> { ["texts"] = evaluation.Texts });
     }
 
+    /// <summary>
+    /// Retrieval with ViLT's matching head: each query over its own captions (image) or image (text) and
+    /// --negatives others (<see cref="MatchingRetrievalEvaluation"/>), every distinct pair one forward.
+    /// </summary>
+    static Setup MatchingRetrieval(Options o, string dir, Action<IModel> loaded)
+    {
+        var vilt = ViltModel.Load(dir);
+        if (!vilt.HasMatchHead)
+            throw new SieveFormatException($"'{dir}' is a ViLT without an image–text matching head (rank_output): --task retrieval with a fusion model scores pairs with that head (ViltForImageAndTextRetrieval)");
+        loaded(vilt);
+        var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
+        int negatives = o.Negatives ?? MatchingRetrievalEvaluation.DefaultNegatives;
+        var evaluation = (MatchingRetrievalEvaluation)ReadingImages(Math.Min(o.Limit ?? int.MaxValue, captions.Images.Count), o,
+            loading => TaskEvaluations.Retrieval(vilt, captions, negatives, loading: loading));
+        return new Setup($"{o.Model} — retrieval by matching head, {evaluation.Texts} texts, {negatives} negatives per query", [evaluation], [], null,
+            $"R@K in percent, each image query ranked by the matching logit over its own captions and {negatives} others, each text query over its image and {negatives} others " +
+            $"(drawn with seed {evaluation.Seed}); RSum = the six recalls' sum; agree = same top-1 as dense over the queries of both directions; overlap@10 = shared share of the top 10; " +
+            $"{evaluation.Pairs} image–text pairs scored per reducer, one forward each; an item is an image with its share of the pairs",
+            new Dictionary<string, object> { ["texts"] = evaluation.Texts, ["negatives"] = negatives, ["seed"] = evaluation.Seed, ["pairs"] = evaluation.Pairs });
+    }
+
+    /// <summary>ViLT's VQA head on VQAv2 questions and annotations: the official VQA accuracy, overall and per answer type.</summary>
+    static Setup Vqa(Options o, string dir, Action<IModel> loaded)
+    {
+        var family = ModelFolder.Detect(dir);
+        if (family != ModelFamily.Vilt)
+            throw new SieveFormatException($"'{dir}' is {(family == ModelFamily.Vit ? "a ViT classifier" : "a CLIP dual encoder")}: VQA needs a model with a VQA head (ViLT)");
+        if (o.Annotations == null) throw new ArgumentException("--task vqa needs --annotations, the VQAv2 annotations JSON with the human answers to --data's questions");
+        var vilt = ViltModel.Load(dir);
+        if (!vilt.HasVqaHead)
+            throw new SieveFormatException($"'{dir}' is a ViLT without a VQA head (classifier.*): VQA needs a model with a VQA head (ViLT's ViltForQuestionAnswering)");
+        loaded(vilt);
+        var questions = VqaDataset.Load(o.Data, o.Annotations, o.ImageRoot ?? Path.GetDirectoryName(Path.GetFullPath(o.Data))!, o.ImageMap);
+        int images = questions.Take(Math.Min(o.Limit ?? int.MaxValue, questions.Count)).Select(q => q.Image).Distinct().Count();
+        var evaluation = ReadingImages(images, o, loading => TaskEvaluations.Vqa(vilt, questions, loading));
+        return new Setup($"{o.Model} — VQA on {images} images", [evaluation], [], null,
+            "VQA acc = the official VQA accuracy of the top answer in percent (min(1, humans who gave it ÷ 3) over the ten leave-one-out sets, answers normalised), " +
+            "then per answer type where the annotations give one; agree = same top answer as dense",
+            new Dictionary<string, object> { ["images"] = images });
+    }
+
     /// <summary>The CLIP in <paramref name="dir"/>; any other model is refused, the message saying what the task needs.</summary>
     /// <param name="dir">The model folder.</param>
     /// <param name="task">The --task value.</param>
-    /// <param name="viltNote">Appended to what a ViLT lacks.</param>
     /// <param name="need">What the task does and needs, after its name.</param>
-    static ClipModel LoadClip(string dir, string task, string viltNote, string need) =>
-        LoadDualEncoder(dir, task, viltNote, need) as ClipModel ?? throw Refusal(dir, task, "a BLIP, which this task does not take yet", need);
+    static ClipModel LoadClip(string dir, string task, string need) =>
+        LoadDualEncoder(dir, task, need) as ClipModel ?? throw Refusal(dir, task, "a BLIP, which this task does not take yet", need);
 
     /// <summary>The dual encoder (CLIP, BLIP) in <paramref name="dir"/>; any other model is refused as <see cref="LoadClip"/> does.</summary>
-    static IDualEncoder LoadDualEncoder(string dir, string task, string viltNote, string need) => ModelFolder.Detect(dir) switch
+    static IDualEncoder LoadDualEncoder(string dir, string task, string need) => ModelFolder.Detect(dir) switch
     {
         ModelFamily.Vit => throw Refusal(dir, task, "a ViT classifier, without a text tower", need),
-        ModelFamily.Vilt => throw Refusal(dir, task, $"a ViLT, a fusion model without a contrastive head{viltNote}", need),
+        ModelFamily.Vilt => throw Refusal(dir, task, "a ViLT, a fusion model without a contrastive head", need),
         _ => (IDualEncoder)ModelFolder.Load(dir),
     };
 

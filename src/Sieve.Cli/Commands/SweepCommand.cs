@@ -20,6 +20,9 @@ internal static class SweepCommand
         var split = EvalOptions.Split();
         var imageRoot = EvalOptions.ImageRoot();
         var template = EvalOptions.Template();
+        var annotations = EvalOptions.Annotations();
+        var imageMap = EvalOptions.ImageMap();
+        var negatives = EvalOptions.Negatives();
         var methods = new Option<string>("--methods") { Description = "Methods to sweep, comma-separated", DefaultValueFactory = _ => "tome,crossget,madtp" };
         var rs = new Option<string>("--r") { Description = "Tokens merged per layer for tome and crossget, comma-separated", DefaultValueFactory = _ => "4,8,13,16,20" };
         var targets = new Option<string>("--targets") { Description = "MADTP compute targets (fractions of dense GMACs per item, calibrated on the first --calibration items), comma-separated", DefaultValueFactory = _ => "0.9,0.8,0.7,0.6,0.5" };
@@ -31,7 +34,7 @@ internal static class SweepCommand
         var rounds = EvalOptions.Rounds();
         var threads = CliOptions.Threads();
         var command = new Command("sweep", "A task's metric vs GMACs and vs measured speed for each reducer over a grid, with plots")
-            { model, data, classes, task, split, imageRoot, template, methods, rs, targets, output, limit, calibration, guidance, timingImages, rounds, threads };
+            { model, data, classes, task, split, imageRoot, template, annotations, imageMap, negatives, methods, rs, targets, output, limit, calibration, guidance, timingImages, rounds, threads };
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
@@ -41,7 +44,8 @@ internal static class SweepCommand
             foreach (string file in SweepPlots.Files.Prepend("sweep.md").Prepend("sweep.json"))
                 OutputGuard.Check("--out", Path.Combine(outDir, file), [r.GetValue(classes), r.GetValue(guidance)], inputs);
             var options = new EvalTasks.Options(r.GetValue(task)!, r.GetValue(model)!, r.GetValue(data)!, grid.Select(g => g.Spec).ToArray(), r.GetValue(guidance), r.GetValue(limit),
-                r.GetValue(calibration), Quiet: false, Split: r.GetValue(split), ImageRoot: r.GetValue(imageRoot), Classes: r.GetValue(classes), Templates: r.GetValue(template) ?? []);
+                r.GetValue(calibration), Quiet: false, Split: r.GetValue(split), ImageRoot: r.GetValue(imageRoot), Classes: r.GetValue(classes), Templates: r.GetValue(template) ?? [],
+                Annotations: r.GetValue(annotations), ImageMap: r.GetValue(imageMap), Negatives: r.GetValue(negatives));
             var setup = await EvalTasks.OpenAsync(options, cancellationToken);
             Directory.CreateDirectory(outDir);
             var evaluation = setup.Evaluations[0];

@@ -5,10 +5,10 @@ namespace Sieve.Data;
 /// <summary>
 /// VQAv2-format questions and answers: a questions JSON (<c>questions[]</c>: image_id, question, question_id)
 /// and an annotations JSON (<c>annotations[]</c>: question_id, image_id, answers[]{answer},
-/// multiple_choice_answer), paired by question id — each question must have exactly one annotation, for the
+/// multiple_choice_answer, optional answer_type), paired by question id — each question must have exactly one annotation, for the
 /// same image, and each annotation a question. Questions come in the questions file's order.
 /// </summary>
-internal static class VqaDataset
+public static class VqaDataset
 {
     /// <summary>
     /// The questions of <paramref name="questions"/> with the answers of <paramref name="annotations"/>. Image
@@ -44,7 +44,7 @@ internal static class VqaDataset
                 : files.TryGetValue(imageId, out var mapped) ? mapped
                 : throw new SieveFormatException($"{imageMap}: no file for image_id {imageId}");
             if (!File.Exists(image)) throw new FileNotFoundException($"{questions}: image '{image}' of image_id {imageId} does not exist", image);
-            read.Add(new VqaQuestion(questionId, imageId, image, text, annotation.Answers, annotation.MultipleChoice));
+            read.Add(new VqaQuestion(questionId, imageId, image, text, annotation.Answers, annotation.MultipleChoice, annotation.AnswerType));
             index++;
         }
         if (answers.Count > 0)
@@ -53,19 +53,20 @@ internal static class VqaDataset
         return read;
     }
 
-    static Dictionary<long, (long ImageId, string[] Answers, string MultipleChoice)> Annotations(string file, JsonElement annotations)
+    static Dictionary<long, (long ImageId, string[] Answers, string MultipleChoice, string? AnswerType)> Annotations(string file, JsonElement annotations)
     {
-        var byQuestion = new Dictionary<long, (long, string[], string)>();
+        var byQuestion = new Dictionary<long, (long, string[], string, string?)>();
         int index = 0;
         foreach (var a in annotations.EnumerateArray())
         {
             long questionId = Id(file, a, "annotations", index, "question_id");
             long imageId = Id(file, a, "annotations", index, "image_id");
             string multipleChoice = Text(file, a, "annotations", index, "multiple_choice_answer");
+            string? answerType = a.TryGetProperty("answer_type", out _) ? Text(file, a, "annotations", index, "answer_type") : null;
             if (!a.TryGetProperty("answers", out var list) || list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
                 throw new SieveFormatException($"{file}: annotations[{index}] (question_id {questionId}) lacks a non-empty \"answers\" array");
             var answers = list.EnumerateArray().Select((x, k) => Text(file, x, $"annotations[{index}].answers", k, "answer", questionId)).ToArray();
-            if (!byQuestion.TryAdd(questionId, (imageId, answers, multipleChoice)))
+            if (!byQuestion.TryAdd(questionId, (imageId, answers, multipleChoice, answerType)))
                 throw new SieveFormatException($"{file}: question_id {questionId} is annotated twice");
             index++;
         }

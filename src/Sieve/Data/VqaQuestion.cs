@@ -7,4 +7,6 @@ namespace Sieve.Data;
 /// <param name="Question">The question text.</param>
 /// <param name="Answers">The human answers (ten in VQAv2), raw, in file order.</param>
 /// <param name="MultipleChoiceAnswer">The annotation's most frequent answer.</param>
-internal sealed record VqaQuestion(long QuestionId, long ImageId, string Image, string Question, IReadOnlyList<string> Answers, string MultipleChoiceAnswer);
+/// <param name="AnswerType">The annotation's <c>answer_type</c> (VQAv2: yes/no, number, other), or null when it has none.</param>
+public sealed record VqaQuestion(long QuestionId, long ImageId, string Image, string Question, IReadOnlyList<string> Answers, string MultipleChoiceAnswer,
+    string? AnswerType = null);

@@ -5,8 +5,8 @@ using Sieve.Tensors;
 namespace Sieve.Eval;
 
 /// <summary>
-/// How an evaluation gets one embedding out of a model — a ViT's features (the head's input), CLIP's image or text
-/// embedding — whatever reducers the model has bound (<see cref="IModel.WithReduction"/>), with an observer such as
+/// How an evaluation gets one output vector per input out of a model — a ViT's features (the head's input), CLIP's
+/// image or text embedding, ViLT's VQA logits or matching score — whatever reducers the model has bound (<see cref="IModel.WithReduction"/>), with an observer such as
 /// <see cref="ForwardTrace"/> beside them.
 /// </summary>
 internal sealed class Embedder
@@ -23,6 +23,12 @@ internal sealed class Embedder
 
     /// <summary>Text embeddings from the text tower.</summary>
     public static Embedder Text() => new("texts", (m, input, hook) => ((ITextModel)m).TextTower.Forward(input, hook));
+
+    /// <summary>ViLT's VQA logits, one per answer, of a question (ids) about an image (<see cref="TowerInput.Pair"/>).</summary>
+    public static Embedder Answers() => new("questions", (m, input, hook) => ((ViltModel)m).AnswerLogits(((ViltModel)m).Pair(input), hook));
+
+    /// <summary>ViLT's image–text matching logit of a pair (<see cref="TowerInput.Pair"/>), as a one-value output.</summary>
+    public static Embedder Matches() => new("pairs", (m, input, hook) => [((ViltModel)m).MatchScore(((ViltModel)m).Pair(input), hook)]);
 
     /// <summary>
     /// Every input's embedding by <paramref name="model"/> (spread over the cores; result <c>i</c> is input <c>i</c>'s)

@@ -17,17 +17,18 @@ internal sealed record RetrievalResult(string Reducer, int Images, int Texts, Re
     double GMacsPerImage, double GMacsPerText, double? ImagesPerSecond = null, double? SpeedUp = null) : ITaskResult
 {
     int ITaskResult.Items => Images;
-    IReadOnlyList<TaskMetric> ITaskResult.Metrics
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [.. MetricsOf(Scores, Agreement), new("gMacsPerText", "GMACs/text", GMacsPerText, 3)];
+
+    /// <summary>The metrics every retrieval task reports, however it ranks: RSum first, the six recalls, agreement per direction, the pooled overlap@10.</summary>
+    internal static IReadOnlyList<TaskMetric> MetricsOf(RetrievalScores scores, RetrievalAgreement agreement)
     {
-        get
-        {
-            var (i, t) = (Scores.ImageToText, Scores.TextToImage);
-            return [new("rSum", "RSum", Scores.RSum, 1), new("i2tR1", "i→t R@1", 100 * i.At1, 1), new("i2tR5", "i→t R@5", 100 * i.At5, 1), new("i2tR10", "i→t R@10", 100 * i.At10, 1),
-                new("t2iR1", "t→i R@1", 100 * t.At1, 1), new("t2iR5", "t→i R@5", 100 * t.At5, 1), new("t2iR10", "t→i R@10", 100 * t.At10, 1),
-                new("agreementI2t", "agree i→t", 100 * Agreement.ImageToText.Top1, 1), new("agreementT2i", "agree t→i", 100 * Agreement.TextToImage.Top1, 1),
-                new("overlapAt10", "overlap@10", 100 * Agreement.Both.OverlapAt10, 1), new("gMacsPerText", "GMACs/text", GMacsPerText, 3)];
-        }
+        var (i, t) = (scores.ImageToText, scores.TextToImage);
+        return [new("rSum", "RSum", scores.RSum, 1), new("i2tR1", "i→t R@1", 100 * i.At1, 1), new("i2tR5", "i→t R@5", 100 * i.At5, 1), new("i2tR10", "i→t R@10", 100 * i.At10, 1),
+            new("t2iR1", "t→i R@1", 100 * t.At1, 1), new("t2iR5", "t→i R@5", 100 * t.At5, 1), new("t2iR10", "t→i R@10", 100 * t.At10, 1),
+            new("agreementI2t", "agree i→t", 100 * agreement.ImageToText.Top1, 1), new("agreementT2i", "agree t→i", 100 * agreement.TextToImage.Top1, 1),
+            new("overlapAt10", "overlap@10", 100 * agreement.Both.OverlapAt10, 1)];
     }
+
     double? ITaskResult.Score => Scores.RSum;
     double ITaskResult.Agreement => Agreement.Both.Top1;
     double? ITaskResult.Cosine => null;

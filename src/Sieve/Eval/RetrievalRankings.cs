@@ -30,6 +30,7 @@ internal sealed record RetrievalAgreement(RankingAgreement ImageToText, RankingA
 internal sealed class RetrievalRankings
 {
     readonly int[] _imageOfText;
+    readonly IReadOnlyList<int[]>? _textCandidates, _imageCandidates;
 
     /// <summary>Per image query, the indices of its best texts, best first (at most 10).</summary>
     public IReadOnlyList<int[]> ImageQueries { get; }
@@ -37,17 +38,31 @@ internal sealed class RetrievalRankings
     /// <summary>Per text query, the indices of its best images, best first (at most 10).</summary>
     public IReadOnlyList<int[]> TextQueries { get; }
 
-    RetrievalRankings(int[] imageOfText, int[][] imageQueries, int[][] textQueries)
+    RetrievalRankings(int[] imageOfText, int[][] imageQueries, int[][] textQueries, IReadOnlyList<int[]>? textCandidates, IReadOnlyList<int[]>? imageCandidates)
     {
         _imageOfText = imageOfText;
+        (_textCandidates, _imageCandidates) = (textCandidates, imageCandidates);
         ImageQueries = imageQueries;
         TextQueries = textQueries;
     }
 
-    /// <summary>Ranks both directions.</summary>
+    /// <summary>Ranks both directions, every query over all candidates of the other side.</summary>
     /// <param name="similarity">[images, texts]: higher is more alike (cosine for dual encoders, a matching score for fusion models).</param>
     /// <param name="imageOfText">For each text (column), the index of its image (row); every image needs at least one text.</param>
-    public static RetrievalRankings Rank<T>(T[,] similarity, IReadOnlyList<int> imageOfText) where T : INumber<T>
+    public static RetrievalRankings Rank<T>(T[,] similarity, IReadOnlyList<int> imageOfText) where T : INumber<T> =>
+        Rank(similarity, imageOfText, null, null);
+
+    /// <summary>
+    /// Ranks both directions, each query over its own candidates only: a fusion model scores only some pairs
+    /// (<see cref="MatchingRetrievalEvaluation"/>), and cells outside a query's candidates are never read. Recall at K
+    /// and the top-10 lists are over the candidates (K clamped to their number).
+    /// </summary>
+    /// <param name="similarity">[images, texts]: higher is more alike.</param>
+    /// <param name="imageOfText">For each text (column), the index of its image (row); every image needs at least one text.</param>
+    /// <param name="textCandidates">Null (all texts), or per image query its candidate texts, ascending, all its own texts among them.</param>
+    /// <param name="imageCandidates">Null (all images), or per text query its candidate images, ascending, its own image among them.</param>
+    public static RetrievalRankings Rank<T>(T[,] similarity, IReadOnlyList<int> imageOfText, IReadOnlyList<int[]>? textCandidates, IReadOnlyList<int[]>? imageCandidates)
+        where T : INumber<T>
     {
         int images = similarity.GetLength(0), texts = similarity.GetLength(1);
         if (images == 0 || texts == 0) throw new ArgumentException($"the similarity matrix is {images} × {texts}: retrieval needs at least one image and one text", nameof(similarity));
@@ -61,22 +76,51 @@ internal sealed class RetrievalRankings
         }
         int orphan = Array.IndexOf(textsPerImage, 0);
         if (orphan >= 0) throw new ArgumentException($"image {orphan} has no text: an image query without a correct answer cannot be scored", nameof(imageOfText));
+        CheckCandidates(textCandidates, images, texts, "image", "text", (i, c) => c.Count(t => imageOfText[t] == i) == textsPerImage[i], nameof(textCandidates));
+        CheckCandidates(imageCandidates, texts, images, "text", "image", (t, c) => Array.BinarySearch(c, imageOfText[t]) >= 0, nameof(imageCandidates));
         for (int i = 0; i < images; i++)
-            for (int t = 0; t < texts; t++)
+            foreach (int t in textCandidates?[i] ?? Enumerable.Range(0, texts))
                 if (T.IsNaN(similarity[i, t])) throw new ArgumentException($"similarity[{i}, {t}] is NaN", nameof(similarity));
+        if (imageCandidates != null)
+            for (int t = 0; t < texts; t++)
+                foreach (int i in imageCandidates[t])
+                    if (T.IsNaN(similarity[i, t])) throw new ArgumentException($"similarity[{i}, {t}] is NaN", nameof(similarity));
 
-        int k = RankingAgreement.ListLength;
         var imageQueries = new int[images][];
         for (int i = 0; i < images; i++)
-            imageQueries[i] = Ranking.Top(MemoryMarshal.CreateReadOnlySpan(ref similarity[i, 0], texts), k);
+            imageQueries[i] = Top(MemoryMarshal.CreateReadOnlySpan(ref similarity[i, 0], texts), textCandidates?[i]);
         var textQueries = new int[texts][];
         var column = new T[images];
         for (int t = 0; t < texts; t++)
         {
             for (int i = 0; i < images; i++) column[i] = similarity[i, t];
-            textQueries[t] = Ranking.Top<T>(column, k);
+            textQueries[t] = Top<T>(column, imageCandidates?[t]);
         }
-        return new RetrievalRankings(imageOfText.ToArray(), imageQueries, textQueries);
+        return new RetrievalRankings(imageOfText.ToArray(), imageQueries, textQueries, textCandidates, imageCandidates);
+    }
+
+    /// <summary>The best <see cref="RankingAgreement.ListLength"/> of <paramref name="scores"/>, among <paramref name="candidates"/> (ascending, so ties still go to the lower index) or all.</summary>
+    static int[] Top<T>(ReadOnlySpan<T> scores, int[]? candidates) where T : INumber<T>
+    {
+        int k = RankingAgreement.ListLength;
+        if (candidates == null) return Ranking.Top(scores, k);
+        var gathered = new T[candidates.Length];
+        for (int c = 0; c < candidates.Length; c++) gathered[c] = scores[candidates[c]];
+        return Array.ConvertAll(Ranking.Top<T>(gathered, k), c => candidates[c]);
+    }
+
+    static void CheckCandidates(IReadOnlyList<int[]>? candidates, int queries, int pool, string query, string candidate, Func<int, int[], bool> holdsCorrect, string name)
+    {
+        if (candidates == null) return;
+        if (candidates.Count != queries) throw new ArgumentException($"{candidates.Count} candidate lists for {queries} {query} queries", name);
+        for (int q = 0; q < queries; q++)
+        {
+            var c = candidates[q];
+            for (int j = 0; j < c.Length; j++)
+                if (c[j] < 0 || c[j] >= pool || (j > 0 && c[j] <= c[j - 1]))
+                    throw new ArgumentException($"{query} query {q}: candidate {candidate}s must be ascending, distinct and below {pool}", name);
+            if (!holdsCorrect(q, c)) throw new ArgumentException($"{query} query {q}: its own {candidate}s must be among its candidates", name);
+        }
     }
 
     /// <summary>Recall at 1, 5 and 10 in both directions.</summary>
@@ -87,12 +131,15 @@ internal sealed class RetrievalRankings
     /// <summary>How closely these rankings (a reduced model's) follow <paramref name="dense"/>'s, on the same images and texts.</summary>
     public RetrievalAgreement AgreementWith(RetrievalRankings dense)
     {
-        if (!_imageOfText.AsSpan().SequenceEqual(dense._imageOfText))
-            throw new ArgumentException("the dense rankings are over other images and texts", nameof(dense));
+        if (!_imageOfText.AsSpan().SequenceEqual(dense._imageOfText) || !SameCandidates(_textCandidates, dense._textCandidates) || !SameCandidates(_imageCandidates, dense._imageCandidates))
+            throw new ArgumentException("the dense rankings are over other images, texts or candidates", nameof(dense));
         var imageToText = RankingAgreement.Of(ImageQueries, dense.ImageQueries);
         var textToImage = RankingAgreement.Of(TextQueries, dense.TextQueries);
         return new RetrievalAgreement(imageToText, textToImage, RankingAgreement.Pooled(imageToText, textToImage));
     }
+
+    static bool SameCandidates(IReadOnlyList<int[]>? a, IReadOnlyList<int[]>? b) =>
+        a == null ? b == null : b != null && a.Count == b.Count && a.Zip(b).All(p => p.First.AsSpan().SequenceEqual(p.Second));
 
     /// <summary>Share of queries with a correct candidate among their first K, for K = 1, 5, 10 (clamped to the list).</summary>
     static Recall RecallOf(IReadOnlyList<int[]> queries, Func<int, int, bool> correct)

@@ -81,6 +81,57 @@ public static class TaskEvaluations
             Texts(model, texts.Select(c => captions.Captions[c]).ToArray(), loading), texts.Select(c => captions.ImageOf[c]).ToArray());
     }
 
+    /// <summary>
+    /// Image–text retrieval with a fusion model's matching head (ViLT): each query ranked over its own answers and
+    /// <paramref name="negatives"/> seeded others (<see cref="MatchingRetrievalEvaluation"/>), every distinct pair one
+    /// forward; the first <see cref="DataLoading.Limit"/> images with all their captions.
+    /// </summary>
+    /// <param name="model">The ViLT, with an image–text matching head.</param>
+    /// <param name="captions">Images and captions (<see cref="ImageCaptions.Load"/>).</param>
+    /// <param name="negatives">Candidates per query besides its own (default 15).</param>
+    /// <param name="seed">Seeds the draw of the negatives.</param>
+    /// <param name="loading">Limit, damaged images, progress, warnings (null: every image).</param>
+    public static ITaskEvaluation Retrieval(ViltModel model, ImageCaptions captions, int negatives = MatchingRetrievalEvaluation.DefaultNegatives, int seed = 0, DataLoading? loading = null)
+    {
+        loading ??= new DataLoading();
+        int images = loading.Take(captions.Images.Count);
+        int[] texts = Enumerable.Range(0, captions.Captions.Count).Where(c => captions.ImageOf[c] < images).ToArray();
+        var pixels = ViltImages(model, captions.Images.Take(images).ToArray(), loading);
+        var ids = ViltTexts(model, texts.Select(c => captions.Captions[c]).ToArray(), loading);
+        return new MatchingRetrievalEvaluation(model, pixels.Select(p => TowerInput.Image(p.Pixels, p.Height, p.Width)).ToArray(),
+            ids.Select(TowerInput.Text).ToArray(), texts.Select(c => captions.ImageOf[c]).ToArray(), negatives, seed);
+    }
+
+    /// <summary>
+    /// VQA with ViLT's VQA head: the official VQA accuracy of the top answer (overall and per answer type), agreement of
+    /// the top answer with dense; the first <see cref="DataLoading.Limit"/> questions, each image read once.
+    /// </summary>
+    /// <param name="model">The ViLT, with a VQA head.</param>
+    /// <param name="questions">Questions with their human answers (<see cref="VqaDataset.Load"/>).</param>
+    /// <param name="loading">Limit, damaged images, progress, warnings (null: every question).</param>
+    public static ITaskEvaluation Vqa(ViltModel model, IReadOnlyList<VqaQuestion> questions, DataLoading? loading = null)
+    {
+        loading ??= new DataLoading();
+        var chosen = questions.Take(loading.Take(questions.Count)).ToArray();
+        string[] files = [.. chosen.Select(q => q.Image).Distinct()];
+        var pixels = ViltImages(model, files, loading);
+        var imageOf = files.Select((f, i) => (f, i)).ToDictionary(p => p.f, p => pixels[p.i]);
+        var ids = ViltTexts(model, chosen.Select(q => q.Question).ToArray(), loading);
+        return new VqaEvaluation(model, chosen.Select((q, k) => TowerInput.Pair(ids[k], imageOf[q.Image].Pixels, imageOf[q.Image].Height, imageOf[q.Image].Width)).ToArray(), chosen);
+    }
+
+    /// <summary>ViLT's images decoded and preprocessed in parallel, each at its own size.</summary>
+    static (float[] Pixels, int Height, int Width)[] ViltImages(ViltModel model, IReadOnlyList<string> files, DataLoading loading) =>
+        ImageBatch.Load(files, loading.AllowDamagedImages, model.Preprocessor.Process, loading.ImageRead);
+
+    /// <summary>ViLT's token ids of the texts; texts cut to its length are counted in one warning.</summary>
+    static int[][] ViltTexts(ViltModel model, IReadOnlyList<string> texts, DataLoading loading)
+    {
+        var tokens = texts.Select(model.Tokenizer.Encode).ToArray();
+        WarnCut(texts, tokens.Select(t => t.Warning).ToArray(), loading);
+        return tokens.Select(t => t.Ids).ToArray();
+    }
+
     /// <summary>The images decoded and preprocessed in parallel, as the image tower's inputs.</summary>
     static TowerInput[] Images(IImageEncoder model, IReadOnlyList<string> files, DataLoading loading)
     {
@@ -92,13 +143,17 @@ public static class TaskEvaluations
     static TowerInput[] Texts(ITextModel model, IReadOnlyList<string> texts, DataLoading loading)
     {
         var tokens = texts.Select(model.Tokenize).ToArray();
-        int cut = tokens.Count(t => t.Warning != null);
-        if (cut > 0)
-        {
-            int first = Array.FindIndex(tokens, t => t.Warning != null);
-            loading.Warning?.Invoke($"{cut} of {texts.Count} texts lost tokens, e.g. '{texts[first]}': {tokens[first].Warning}");
-        }
+        WarnCut(texts, tokens.Select(t => t.Warning).ToArray(), loading);
         return tokens.Select(t => TowerInput.Text(t.Ids)).ToArray();
+    }
+
+    /// <summary>One warning counting the texts that lost tokens, naming the first.</summary>
+    static void WarnCut(IReadOnlyList<string> texts, string?[] warnings, DataLoading loading)
+    {
+        int cut = warnings.Count(w => w != null);
+        if (cut == 0) return;
+        int first = Array.FindIndex(warnings, w => w != null);
+        loading.Warning?.Invoke($"{cut} of {texts.Count} texts lost tokens, e.g. '{texts[first]}': {warnings[first]}");
     }
 
     /// <summary>

@@ -173,7 +173,8 @@ public sealed class ViltModel : IModel, ITower
         return TowerInput.Pair(ids, ImageTokens.ExamplePixels(index, size), size, size);
     }
 
-    ViltInput Pair(TowerInput input) => new(input.RequireIds(Info), input.RequirePixels(Info), input.Height, input.Width);
+    /// <summary>A <see cref="TowerInput.Pair"/> as this model's input (its ids and image required).</summary>
+    internal ViltInput Pair(TowerInput input) => new(input.RequireIds(Info), input.RequirePixels(Info), input.Height, input.Width);
 
     /// <summary>Tokenizes <paramref name="text"/> and preprocesses <paramref name="image"/>; <see cref="ViltInput.Warning"/> says if the text was cut.</summary>
     /// <exception cref="ArgumentException">The image is less than one patch along a side after resizing.</exception>

@@ -184,9 +184,9 @@ public sealed partial class CliTests
 
         Refuses("is a ViT classifier, without a text tower: --task retrieval ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP, BLIP)",
             "eval", "--task", "retrieval", "--model", vit.Directory, "--data", json);
-        using (var vilt = TinyVilt.Write(87, new TinyVilt.Shape(Answers: 0)))
-            Refuses("is a ViLT, a fusion model without a contrastive head", "eval", "--task", "retrieval", "--model", vilt.Directory, "--data", json);
-        Refuses("--task 'rank': expected classify, zeroshot, embedding or retrieval", "eval", "--task", "rank", "--model", clip.Directory, "--data", json);
+        using (var vilt = TinyVilt.Write(87))
+            Refuses("is a ViLT, a fusion model without a contrastive head", "eval", "--task", "zeroshot", "--model", vilt.Directory, "--data", folder);
+        Refuses("--task 'rank': expected classify, zeroshot, embedding, retrieval or vqa", "eval", "--task", "rank", "--model", clip.Directory, "--data", json);
         File.Delete(Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png"));
         Refuses($"image '{Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png")}' does not exist", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json);
         Refuses("--split applies to --task retrieval, not classify", "eval", "--model", vit.Directory, "--data", folder, "--split", "test");

@@ -60,6 +60,17 @@ public sealed class VqaDatasetTests : IDisposable
     }
 
     [Fact]
+    public void AnAnswerTypeIsReadWhenTheAnnotationHasOneAndMustBeAString()
+    {
+        string folder = Images("val2014", "COCO_val2014_000000000042.jpg");
+        object Typed(long id, object type) => new { question_id = id, image_id = 42, multiple_choice_answer = "2", answer_type = type, answers = Ten.Select(a => new { answer = a }) };
+        var read = VqaDataset.Load(Questions(Question(1, 42, "How many?"), Question(2, 42, "What?")), Annotations(Typed(1, "number"), Annotation(2, 42, "2", Ten)), folder);
+        Assert.Equal(["number", null], read.Select(q => q.AnswerType));
+        var e = Assert.Throws<SieveFormatException>(() => VqaDataset.Load(Questions(Question(1, 42, "q")), Annotations(Typed(1, 3)), folder));
+        Assert.Contains("annotations[0] lacks a string \"answer_type\"", e.Message);
+    }
+
+    [Fact]
     public void The2017NameIsUsedWhenThe2014OneDoesNotExist()
     {
         string folder = Images("val2017", "000000000042.jpg");

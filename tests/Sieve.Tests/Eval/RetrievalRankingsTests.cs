@@ -107,6 +107,52 @@ public sealed class RetrievalRankingsTests
         Assert.Equal((1.0, 1.0), (self.Top1, self.OverlapAt10));
     }
 
+    // Small's queries over their own candidates only: each image's two texts plus one other, each text's image plus one other.
+    static readonly int[][] TextCandidates = [[0, 1, 4], [0, 2, 3], [3, 4, 5]];
+    static readonly int[][] ImageCandidates = [[0, 2], [0, 1], [1, 2], [0, 1], [0, 2], [1, 2]];
+
+    [Fact]
+    public void CandidateListsRankEachQueryOverItsOwnCandidatesOnly()
+    {
+        // Image queries: image 0 over t0 .2, t1 .9, t4 0 → t1 t0 t4: hit at 1 (over all six texts, t5 .4 was second).
+        // Image 1 over t0 .8, t2 .5, t3 .2 → t0 t2 t3: miss at 1, hit at 5. Image 2 over t3 .4, t4 .5, t5 .6 → t5 t4 t3: hit.
+        // I→T: R@1 = 2/3, R@5 = R@10 = 1.
+        // Text queries: t0 over images 0 (.2), 2 (.1) → 0: hit (over all three, image 1's .8 won). t1 (0 .9, 1 .1) → 0: hit.
+        // t2 (1 .5, 2 .3) → 1: hit. t3 (0 .3, 1 .2) → 0, own 1: miss. t4 (0 0, 2 .5) → 2: hit. t5 (1 .6, 2 .6) → tie, 1 first, own 2: miss.
+        // T→I: R@1 = 4/6, R@5 = R@10 = 1. RSUM = 100 · (2/3 + 1 + 1 + 4/6 + 1 + 1) = 400 + 400/3.
+        var rankings = RetrievalRankings.Rank(Small, TwoTextsEach, TextCandidates, ImageCandidates);
+        var s = rankings.Scores();
+        Assert.Equal(2.0 / 3, s.ImageToText.At1, 12);
+        Assert.Equal(1.0, s.ImageToText.At5, 12);
+        Assert.Equal(4.0 / 6, s.TextToImage.At1, 12);
+        Assert.Equal(1.0, s.TextToImage.At10, 12);
+        Assert.Equal(400 + 400.0 / 3, s.RSum, 9);
+        Assert.Equal([1, 0, 4], rankings.ImageQueries[0]);
+        Assert.Equal([0, 2, 3], rankings.ImageQueries[1]);
+        Assert.Equal([1, 2], rankings.TextQueries[5]);
+        Assert.Equal([2, 0], rankings.TextQueries[4]);
+
+        // A cell no query has as a candidate is never read: NaN there changes nothing.
+        var unread = (double[,])Small.Clone();
+        unread[0, 2] = double.NaN;
+        Assert.Equal(s, RetrievalRankings.Rank(unread, TwoTextsEach, TextCandidates, ImageCandidates).Scores());
+        // Rankings over other candidates are not comparable.
+        Assert.Throws<ArgumentException>(() => rankings.AgreementWith(RetrievalRankings.Rank(Small, TwoTextsEach)));
+    }
+
+    [Fact]
+    public void CandidateListsMustHoldEachQuerysOwnAnswersInOrder()
+    {
+        string Error(int[][] texts, int[][] images) => Assert.Throws<ArgumentException>(() => RetrievalRankings.Rank(Small, TwoTextsEach, texts, images)).Message;
+        Assert.Contains("image query 0: its own texts must be among its candidates", Error([[1, 4], [0, 2, 3], [3, 4, 5]], ImageCandidates));
+        Assert.Contains("text query 3: its own images must be among its candidates", Error(TextCandidates, [[0, 2], [0, 1], [1, 2], [0, 2], [0, 2], [1, 2]]));
+        Assert.Contains("image query 1: candidate texts must be ascending, distinct and below 6", Error([[0, 1, 4], [2, 0, 3], [3, 4, 5]], ImageCandidates));
+        Assert.Contains("2 candidate lists for 3 image queries", Error(TextCandidates[..2], ImageCandidates));
+        var nan = (double[,])Small.Clone();
+        nan[1, 0] = double.NaN; // image 1's candidate t0
+        Assert.Contains("similarity[1, 0] is NaN", Assert.Throws<ArgumentException>(() => RetrievalRankings.Rank(nan, TwoTextsEach, TextCandidates, ImageCandidates)).Message);
+    }
+
     [Fact]
     public void BadInputIsRefusedWithTheReason()
     {

@@ -119,6 +119,6 @@ public sealed class TaskEvaluationTests
             Assert.Throws<ArgumentException>(() => evaluation.Calibrate(ModelReduction.Parse("vision=madtp:target=0.8;text=madtp:target=0.6"))).Message);
     }
 
-    static string Json(IReadOnlyList<ITaskResult> rows) =>
+    internal static string Json(IReadOnlyList<ITaskResult> rows) =>
         string.Join("\n", rows.Select(r => $"{r.Reducer} {r.Items} {r.Agreement:R} {r.GMacs:R} {string.Join(" ", r.Metrics.Select(m => $"{m.Name}={m.Value:R}"))}"));
 }
