@@ -179,8 +179,14 @@ public static class Tuner
         var rows = heldOut.Measure(specs, options.Guidance, options.Speed,
             () => progress?.Invoke(new TuneProgress("held-out", Interlocked.Increment(ref step), steps, candidates.Count - 1, planned, best)),
             () => progress?.Invoke(new TuneProgress("held-out timing", ++round, rounds, candidates.Count - 1, planned, best)));
-        return (rows, constants.Select(r => r.ToString()).ToHashSet());
+        // A --compare spec with one r for every block counts as a constant schedule too (the comparison).
+        return (rows, constants.Concat(options.Compare.Where(IsConstant)).Select(r => r.ToString()).ToHashSet());
     }
+
+    /// <summary>Whether <paramref name="reduction"/> merges the same r in every block of the image tower (and leaves the text tower alone or alike).</summary>
+    internal static bool IsConstant(ModelReduction reduction) =>
+        reduction.Vision is MergingSpec { Schedule: { IsRatio: false, Text: var r } } && int.TryParse(r, out _)
+        && (reduction.Text.IsNone || reduction.Text == reduction.Vision);
 
     /// <summary>Per method, its <paramref name="count"/> cheapest constant schedules among <paramref name="meeting"/>.</summary>
     static IEnumerable<TuneCandidate> StrongestConstants(IEnumerable<TuneCandidate> meeting, int count) =>

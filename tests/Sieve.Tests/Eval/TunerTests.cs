@@ -132,6 +132,17 @@ public sealed class TunerTests
         Assert.All(result.Pareto, a => Assert.DoesNotContain(result.Pareto, b => b != a && b.SpeedUp > a.SpeedUp && b.Value > a.Value));
     }
 
+    [Theory]
+    [InlineData("tome:r=8", true)]
+    [InlineData("vision=crossget:r=13", true)]
+    [InlineData("tome:r=2..8", false)]
+    [InlineData("tome:r=8/8/4", false)]
+    [InlineData("tome:ratio=0.1", false)]
+    [InlineData("madtp:t=0.1", false)]
+    [InlineData("vision=tome:r=8;text=tome:r=2", false)]
+    public void ACompareSpecCountsAsAConstantScheduleOnlyWithOneRForEveryBlock(string spec, bool constant) =>
+        Assert.Equal(constant, Tuner.IsConstant(ModelReduction.Parse(spec)));
+
     [Fact]
     public void TheSameSeedGivesTheSameSearchAndTheReturnedSpecParsesBack()
     {
