@@ -201,7 +201,7 @@ internal static class EvalTasks
     {
         var family = ModelFolder.Detect(dir);
         if (family != ModelFamily.Vilt)
-            throw new SieveFormatException($"'{dir}' is {(family == ModelFamily.Vit ? "a ViT classifier" : "a CLIP dual encoder")}: VQA needs a model with a VQA head (ViLT)");
+            throw new SieveFormatException($"'{dir}' is {family switch { ModelFamily.Vit => "a ViT classifier", ModelFamily.Blip => "a BLIP retrieval model", _ => "a CLIP dual encoder" }}: VQA needs a model with a VQA head (ViLT)");
         if (o.Annotations == null) throw new ArgumentException("--task vqa needs --annotations, the VQAv2 annotations JSON with the human answers to --data's questions");
         var vilt = ViltModel.Load(dir);
         if (!vilt.HasVqaHead)
