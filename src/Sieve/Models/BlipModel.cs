@@ -24,7 +24,7 @@ public sealed class BlipModel : IDualEncoder
     public BlipConfig Config { get; }
 
     /// <summary>The vision tower.</summary>
-    public BlipVisionTower Vision { get; private set; }
+    public VisionTower Vision { get; private set; }
 
     /// <summary>The text encoder.</summary>
     public BlipTextTower Text { get; private set; }
@@ -36,7 +36,7 @@ public sealed class BlipModel : IDualEncoder
     {
         _directory = directory;
         Config = config;
-        Vision = new BlipVisionTower(config, weights);
+        Vision = LoadVision(config, weights);
         Text = new BlipTextTower(config, weights);
         _tokenizer = tokenizer;
         Preprocessor = new ImagePreprocessor(preprocess);
@@ -70,6 +70,25 @@ public sealed class BlipModel : IDualEncoder
     /// <summary>The model with <paramref name="weights"/>, no tokenizer, BLIP's default preprocessing.</summary>
     internal static BlipModel Create(BlipConfig config, CheckpointReader weights) =>
         new("(randomly initialised model)", config, weights, null, PreprocessOptions.BlipDefaultsAt(config.ImageSize));
+
+    /// <summary>
+    /// BLIP's image tower in the shared <see cref="VisionTower"/> shape: patch embedding with bias, no pre-norm, and
+    /// <c>post_layernorm</c> on every token (the image tokens the text encoder cross-attends to) before <c>vision_proj</c>.
+    /// </summary>
+    static VisionTower LoadVision(BlipConfig config, CheckpointReader w)
+    {
+        var c = config.Vision;
+        int d = c.Width, tokens = config.Grid * config.Grid + 1;
+        if (w.Has(BlipLayout.Vision.Block(c.Layers).Norm1 + ".weight"))
+            throw new SieveFormatException($"the checkpoint has more than the {c.Layers} vision layers its config.json describes");
+        var encoder = new Encoder(Enumerable.Range(0, c.Layers)
+            .Select(i => w.Block(BlipLayout.Vision.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation)).ToArray());
+        return new VisionTower(new TowerInfo("vision", Modality.Image, c.Layers, d, c.Heads), config.ImageSize,
+            w.PatchEmbedding(BlipLayout.Vision.PatchEmbedding, d, 3, config.PatchSize, bias: true),
+            w.Tensor(BlipLayout.Vision.ClassEmbedding, 1, 1, d), w.Tensor(BlipLayout.Vision.Positions, 1, tokens, d),
+            preNorm: null, encoder,
+            w.Readout(BlipLayout.Vision.PostNorm, c.LayerNormEps, BlipLayout.Vision.Projection, d, config.ImageTextWidth, bias: true), normEveryToken: true);
+    }
 
     /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>
     internal WordPieceTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(

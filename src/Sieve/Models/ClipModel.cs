@@ -20,7 +20,7 @@ public sealed class ClipModel : IDualEncoder
     public ClipConfig Config { get; }
 
     /// <summary>The image tower.</summary>
-    public ClipVisionTower Vision { get; private set; }
+    public VisionTower Vision { get; private set; }
 
     /// <summary>The text tower.</summary>
     public ClipTextTower Text { get; private set; }
@@ -35,7 +35,7 @@ public sealed class ClipModel : IDualEncoder
     {
         _directory = directory;
         Config = config;
-        Vision = new ClipVisionTower(config, weights);
+        Vision = LoadVision(config, weights);
         Text = new ClipTextTower(config, weights);
         LogitScale = MathF.Exp(weights.Tensor(ClipLayout.LogitScale)[0]);
         _tokenizer = tokenizer;
@@ -68,6 +68,23 @@ public sealed class ClipModel : IDualEncoder
     /// <summary>The model with <paramref name="weights"/> (e.g. <see cref="CheckpointReader.Random"/>), no tokenizer, CLIP's preprocessing.</summary>
     internal static ClipModel Create(ClipConfig config, CheckpointReader weights) =>
         new("(randomly initialised model)", config, weights, null, PreprocessOptions.ClipDefaultsAt(config.ImageSize));
+
+    /// <summary>
+    /// CLIP's image tower in the shared <see cref="VisionTower"/> shape: patch embedding without bias, <c>pre_layrnorm</c>,
+    /// and <c>post_layernorm</c> on the class token before <c>visual_projection</c>.
+    /// </summary>
+    static VisionTower LoadVision(ClipConfig config, CheckpointReader w)
+    {
+        var c = config.Vision;
+        int d = c.Width, tokens = config.Grid * config.Grid + 1;
+        var encoder = new Encoder(Enumerable.Range(0, c.Layers)
+            .Select(i => w.Block(ClipLayout.Vision.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation)).ToArray());
+        return new VisionTower(new TowerInfo("vision", Modality.Image, c.Layers, d, c.Heads), config.ImageSize,
+            w.PatchEmbedding(ClipLayout.Vision.PatchEmbedding, d, 3, config.PatchSize, bias: false),
+            w.Tensor(ClipLayout.Vision.ClassEmbedding, d), w.Tensor(ClipLayout.Vision.Positions, tokens, d),
+            w.LayerNorm(ClipLayout.Vision.PreNorm, d, c.LayerNormEps), encoder,
+            w.Readout(ClipLayout.Vision.PostNorm, c.LayerNormEps, ClipLayout.Vision.Projection, d, config.ProjectionDim, bias: false), normEveryToken: false);
+    }
 
     /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>
     internal ClipTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException(

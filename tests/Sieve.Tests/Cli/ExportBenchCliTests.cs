@@ -10,8 +10,10 @@ namespace Sieve.Tests.Cli;
 
 /// <summary>
 /// <c>sieve export-onnx</c> and <c>sieve bench</c> on generated models. Each run has its own console
-/// writers (<see cref="CliRun"/>), so these tests do not race with <see cref="CliTests"/>.
+/// writers (<see cref="CliRun"/>), so these tests do not race with <see cref="CliTests"/>; they run alone (bench's
+/// activation peak is a process-wide counter that a test running beside them would move).
 /// </summary>
+[Collection(ThreadCountCollection.Name)]
 public sealed class ExportBenchCliTests : IDisposable
 {
     readonly TempFolder _temp = new("sieve-cli-onnx-");

@@ -5,7 +5,8 @@ namespace Sieve.Tests.Support;
 /// <summary>
 /// Tests that set the process-wide <see cref="Threading.MaxThreads"/>. They run in this one collection, never
 /// beside another test class, so "1 thread vs N" is not silently "N vs N" because a class running in parallel
-/// reset the count in between.
+/// reset the count in between. Tests that read other process-wide counters (the activation memory peak <c>bench</c>
+/// reports) run here too, so no other test's buffers move the peak they measure.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ThreadCountCollection
