@@ -13,37 +13,22 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Model();
-        var data = EvalOptions.Data();
-        var classes = EvalOptions.Classes();
+        var shared = new TaskCommandOptions();
         var reducers = new Option<string[]>("--reducer", "-r") { Description = "Reducer spec, repeatable: tome:r=13, crossget:r=16, madtp:target=0.5, … (dense always runs first)", AllowMultipleArgumentsPerToken = true };
-        var limit = EvalOptions.Limit();
         var calibration = EvalOptions.Calibration();
-        var guidance = CliOptions.Guidance();
-        var timingImages = EvalOptions.TimingImages();
-        var rounds = EvalOptions.Rounds();
         var json = EvalOptions.Json();
-        var threads = CliOptions.Threads();
         var precision = CliOptions.Precision();
-        var task = EvalOptions.Task();
         var texts = EvalOptions.Texts();
-        var split = EvalOptions.Split();
-        var imageRoot = EvalOptions.ImageRoot();
-        var template = EvalOptions.Template();
-        var annotations = EvalOptions.Annotations();
-        var imageMap = EvalOptions.ImageMap();
-        var negatives = EvalOptions.Negatives();
         var command = new Command("eval", "Accuracy and speed of token reducers: classification, CLIP zero-shot, embedding fidelity, image–text retrieval or VQA")
-            { model, data, classes, reducers, limit, calibration, guidance, timingImages, rounds, json, threads, precision, task, texts, split, imageRoot, template, annotations, imageMap, negatives };
+            { reducers, calibration, json, precision, texts };
+        shared.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
-            CliOptions.ApplyThreads(r.GetValue(threads));
+            shared.ApplyThreads(r);
             bool quiet = r.GetValue(json);
-            var options = new EvalTasks.Options(r.GetValue(task)!, r.GetValue(model)!, r.GetValue(data)!, r.GetValue(reducers) ?? [], r.GetValue(guidance), r.GetValue(limit),
-                r.GetValue(calibration), quiet, r.GetValue(texts), r.GetValue(split), r.GetValue(imageRoot), r.GetValue(classes), r.GetValue(template) ?? [],
-                r.GetValue(annotations), r.GetValue(imageMap), r.GetValue(negatives), r.GetValue(precision));
+            var options = shared.Read(r, r.GetValue(reducers) ?? [], quiet, r.GetValue(calibration), r.GetValue(texts), r.GetValue(precision));
             var setup = await EvalTasks.OpenAsync(options, cancellationToken);
-            var speed = EvalOptions.Speed(r.GetValue(timingImages), r.GetValue(rounds));
+            var speed = shared.Speed(r);
             var output = new Dictionary<string, object>
                 { ["model"] = options.Model, ["task"] = options.Task, ["precision"] = CliOptions.PrecisionName(options.Precision), ["threads"] = Sieve.Tensors.Threading.MaxThreads };
             foreach (var (name, value) in setup.Facts) output[name] = value;

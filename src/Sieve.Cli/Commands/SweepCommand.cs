@@ -13,50 +13,35 @@ internal static class SweepCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Model();
-        var data = EvalOptions.Data();
-        var classes = EvalOptions.Classes();
-        var task = EvalOptions.Task();
-        var split = EvalOptions.Split();
-        var imageRoot = EvalOptions.ImageRoot();
-        var template = EvalOptions.Template();
-        var annotations = EvalOptions.Annotations();
-        var imageMap = EvalOptions.ImageMap();
-        var negatives = EvalOptions.Negatives();
+        var shared = new TaskCommandOptions();
         var methods = new Option<string>("--methods") { Description = "Methods to sweep, comma-separated", DefaultValueFactory = _ => "tome,crossget,madtp" };
         var rs = new Option<string>("--r") { Description = "Tokens merged per layer for tome and crossget, comma-separated", DefaultValueFactory = _ => "4,8,13,16,20" };
         var targets = new Option<string>("--targets") { Description = "MADTP compute targets (fractions of dense GMACs per item, calibrated on the first --calibration items), comma-separated", DefaultValueFactory = _ => "0.9,0.8,0.7,0.6,0.5" };
         var output = new Option<string>("--out", "-o") { Description = "Folder for sweep.json, sweep.md and the PNG plots", DefaultValueFactory = _ => "sweep" };
-        var limit = EvalOptions.Limit();
         var calibration = EvalOptions.Calibration();
-        var guidance = CliOptions.Guidance();
-        var timingImages = EvalOptions.TimingImages();
-        var rounds = EvalOptions.Rounds();
-        var threads = CliOptions.Threads();
         var command = new Command("sweep", "A task's metric vs GMACs and vs measured speed for each reducer over a grid, with plots")
-            { model, data, classes, task, split, imageRoot, template, annotations, imageMap, negatives, methods, rs, targets, output, limit, calibration, guidance, timingImages, rounds, threads };
+            { methods, rs, targets, output, calibration };
+        shared.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
-            CliOptions.ApplyThreads(r.GetValue(threads));
+            shared.ApplyThreads(r);
             var grid = Grid(r.GetValue(methods)!, r.GetValue(rs)!, r.GetValue(targets)!);
             string outDir = r.GetValue(output)!;
-            string[] inputs = [await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken), r.GetValue(data)!];
+            string[] inputs = [await CliOptions.ResolveModelAsync(r.GetValue(shared.Model)!, cancellationToken: cancellationToken), r.GetValue(shared.Data)!];
             foreach (string file in SweepPlots.Files.Prepend("sweep.md").Prepend("sweep.json"))
-                OutputGuard.Check("--out", Path.Combine(outDir, file), [r.GetValue(classes), r.GetValue(guidance)], inputs);
-            var options = new EvalTasks.Options(r.GetValue(task)!, r.GetValue(model)!, r.GetValue(data)!, grid.Select(g => g.Spec).ToArray(), r.GetValue(guidance), r.GetValue(limit),
-                r.GetValue(calibration), Quiet: false, Split: r.GetValue(split), ImageRoot: r.GetValue(imageRoot), Classes: r.GetValue(classes), Templates: r.GetValue(template) ?? [],
-                Annotations: r.GetValue(annotations), ImageMap: r.GetValue(imageMap), Negatives: r.GetValue(negatives));
+                OutputGuard.Check("--out", Path.Combine(outDir, file), [r.GetValue(shared.Classes), r.GetValue(shared.Guidance)], inputs);
+            var options = shared.Read(r, grid.Select(g => g.Spec).ToArray(), quiet: false, r.GetValue(calibration));
             var setup = await EvalTasks.OpenAsync(options, cancellationToken);
             Directory.CreateDirectory(outDir);
             var evaluation = setup.Evaluations[0];
-            var speed = EvalOptions.Speed(r.GetValue(timingImages), r.GetValue(rounds));
+            var speed = shared.Speed(r);
             var rows = EvalTasks.Run(evaluation, setup, speed, quiet: false);
 
-            string title = $"{Path.GetFileName(Path.GetFullPath(r.GetValue(model)!).TrimEnd('/'))}, {options.Task}, {evaluation.Count} {evaluation.ItemName}";
+            string title = $"{Path.GetFileName(Path.GetFullPath(options.Model).TrimEnd('/'))}, {options.Task}, {evaluation.Count} {evaluation.ItemName}";
             TaskReport.WriteTable(title, evaluation.ItemName, rows, setup.Note, EvalTasks.TimingNote(evaluation, speed, rows.Count));
             File.WriteAllText(Path.Combine(outDir, "sweep.json"), JsonSerializer.Serialize(new
             {
-                model = r.GetValue(model), task = options.Task, items = evaluation.Count, itemName = evaluation.ItemName, threads = Sieve.Tensors.Threading.MaxThreads,
+                model = options.Model, task = options.Task, items = evaluation.Count, itemName = evaluation.ItemName, threads = Sieve.Tensors.Threading.MaxThreads,
                 timing = EvalTasks.TimingJson(evaluation, speed, rows.Count), results = TaskReport.Json(rows),
             }, EvalOptions.JsonOptions));
             File.WriteAllText(Path.Combine(outDir, "sweep.md"), TaskReport.Markdown(evaluation.ItemName, rows));

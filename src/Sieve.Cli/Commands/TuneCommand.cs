@@ -16,13 +16,7 @@ internal static class TuneCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Model();
-        var data = EvalOptions.Data();
-        var task = EvalOptions.Task();
-        var classes = EvalOptions.Classes();
-        var split = EvalOptions.Split();
-        var imageRoot = EvalOptions.ImageRoot();
-        var template = EvalOptions.Template();
+        var shared = new TaskCommandOptions();
         var budget = new Option<string>("--budget", "-b") { Description = $"What the reducer may cost: {TuneBudget.Forms}, e.g. \"agreement>=0.97\"", Required = true };
         var methods = new Option<string?>("--methods") { Description = "Methods to search, comma-separated (default tome,crossget,madtp; pumer too on fusion models)" };
         var holdout = new Option<double>("--holdout") { Description = "Share of the items held out from the search, in (0, 1)", DefaultValueFactory = _ => 0.5 };
@@ -31,39 +25,35 @@ internal static class TuneCommand
         var compare = new Option<string[]>("--compare") { Description = "A spec to run beside the chosen one on the held-out split, repeatable (e.g. tome:r=13)", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for tune.json, tune.md and tune.png (the metric vs measured speed-up)" };
         var json = EvalOptions.Json();
-        var limit = EvalOptions.Limit();
-        var guidance = CliOptions.Guidance();
-        var timingImages = EvalOptions.TimingImages();
-        var rounds = EvalOptions.Rounds();
-        var threads = CliOptions.Threads();
         var command = new Command("tune", "The fastest reducer inside an accuracy budget on your data: searched on a calibration split, confirmed on a held-out one")
-            { model, data, task, classes, split, imageRoot, template, budget, methods, holdout, seed, timeBudget, compare, output, json, limit, guidance, timingImages, rounds, threads };
+            { budget, methods, holdout, seed, timeBudget, compare, output, json };
+        shared.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
-            CliOptions.ApplyThreads(r.GetValue(threads));
+            shared.ApplyThreads(r);
             bool quiet = r.GetValue(json);
             var parsedBudget = TuneBudget.Parse(r.GetValue(budget)!);
             // Before any image is read (the tuner checks again on the first result): only embedding reports cosines, and only it has no labels.
-            parsedBudget.CheckApplies(labelled: r.GetValue(task) != "embedding", embeddings: r.GetValue(task) == "embedding", r.GetValue(task)!);
+            string task = r.GetValue(shared.Task)!;
+            parsedBudget.CheckApplies(labelled: task != "embedding", embeddings: task == "embedding", task);
             double heldOut = r.GetValue(holdout);
             if (!(heldOut is > 0 and < 1)) throw new ArgumentException($"--holdout {heldOut.ToString(CultureInfo.InvariantCulture)}: the held-out share must be in (0, 1), e.g. 0.5");
             var limitTime = r.GetValue(timeBudget) is { } t ? Duration(t) : (TimeSpan?)null;
             var methodList = r.GetValue(methods)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (methodList is { Length: 0 }) throw new ArgumentException("--methods is empty (expected e.g. tome,crossget,madtp)");
-            string dir = await CliOptions.ResolveModelAsync(r.GetValue(model)!, quiet, cancellationToken);
+            string dir = await CliOptions.ResolveModelAsync(r.GetValue(shared.Model)!, quiet, cancellationToken);
             var comparisons = (r.GetValue(compare) ?? []).Select(c => CliOptions.Reduction(c, null, dir).Spec).ToArray();
             string? outDir = r.GetValue(output);
             if (outDir != null)
                 foreach (string file in TuneReport.Files)
-                    OutputGuard.Check("--out", Path.Combine(outDir, file), [r.GetValue(classes), r.GetValue(guidance)], [dir, r.GetValue(data), r.GetValue(imageRoot)]);
+                    OutputGuard.Check("--out", Path.Combine(outDir, file), [r.GetValue(shared.Classes), r.GetValue(shared.Guidance)], [dir, r.GetValue(shared.Data), r.GetValue(shared.ImageRoot)]);
 
-            var options = new EvalTasks.Options(r.GetValue(task)!, r.GetValue(model)!, r.GetValue(data)!, [], r.GetValue(guidance), r.GetValue(limit), Calibration: 1, quiet,
-                Split: r.GetValue(split), ImageRoot: r.GetValue(imageRoot), Classes: r.GetValue(classes), Templates: r.GetValue(template) ?? []);
+            var options = shared.Read(r, [], quiet);
             var setup = await EvalTasks.OpenAsync(options, cancellationToken);
             var evaluation = setup.Evaluations[0];
             foreach (var c in comparisons) CliOptions.CheckMerges(c.Vision, TuneSpace.SearchedTower(evaluation.Model));
             if (evaluation.Count < 2) throw new ArgumentException($"--data has {evaluation.Count} {evaluation.ItemName}; tuning needs at least 2 to split into calibration and held-out");
-            var speed = EvalOptions.Speed(r.GetValue(timingImages), r.GetValue(rounds));
+            var speed = shared.Speed(r);
             var tuneOptions = new TuneOptions(parsedBudget)
             {
                 Methods = methodList, HeldOutFraction = heldOut, Seed = r.GetValue(seed), TimeBudget = limitTime, Speed = speed, Compare = comparisons, Guidance = setup.Guidance,

@@ -75,8 +75,7 @@ public static class TaskEvaluations
     public static ITaskEvaluation Retrieval(IDualEncoder model, ImageCaptions captions, DataLoading? loading = null)
     {
         loading ??= new DataLoading();
-        int images = loading.Take(captions.Images.Count);
-        int[] texts = Enumerable.Range(0, captions.Captions.Count).Where(c => captions.ImageOf[c] < images).ToArray();
+        var (images, texts) = FirstImages(captions, loading);
         return new RetrievalEvaluation(model, Images(model, captions.Images.Take(images).ToArray(), loading),
             Texts(model, texts.Select(c => captions.Captions[c]).ToArray(), loading), texts.Select(c => captions.ImageOf[c]).ToArray());
     }
@@ -94,8 +93,7 @@ public static class TaskEvaluations
     public static ITaskEvaluation Retrieval(ViltModel model, ImageCaptions captions, int negatives = MatchingRetrievalEvaluation.DefaultNegatives, int seed = 0, DataLoading? loading = null)
     {
         loading ??= new DataLoading();
-        int images = loading.Take(captions.Images.Count);
-        int[] texts = Enumerable.Range(0, captions.Captions.Count).Where(c => captions.ImageOf[c] < images).ToArray();
+        var (images, texts) = FirstImages(captions, loading);
         var pixels = ViltImages(model, captions.Images.Take(images).ToArray(), loading);
         var ids = ViltTexts(model, texts.Select(c => captions.Captions[c]).ToArray(), loading);
         return new MatchingRetrievalEvaluation(model, pixels.Select(p => TowerInput.Image(p.Pixels, p.Height, p.Width)).ToArray(),
@@ -118,6 +116,13 @@ public static class TaskEvaluations
         var imageOf = files.Select((f, i) => (f, i)).ToDictionary(p => p.f, p => pixels[p.i]);
         var ids = ViltTexts(model, chosen.Select(q => q.Question).ToArray(), loading);
         return new VqaEvaluation(model, chosen.Select((q, k) => TowerInput.Pair(ids[k], imageOf[q.Image].Pixels, imageOf[q.Image].Height, imageOf[q.Image].Width)).ToArray(), chosen);
+    }
+
+    /// <summary>The first <see cref="DataLoading.Limit"/> images, and the captions of those images (indices into the captions, in order).</summary>
+    static (int Images, int[] Texts) FirstImages(ImageCaptions captions, DataLoading loading)
+    {
+        int images = loading.Take(captions.Images.Count);
+        return (images, Enumerable.Range(0, captions.Captions.Count).Where(c => captions.ImageOf[c] < images).ToArray());
     }
 
     /// <summary>ViLT's images decoded and preprocessed in parallel, each at its own size.</summary>

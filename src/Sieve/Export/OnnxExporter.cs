@@ -12,7 +12,7 @@ namespace Sieve.Export;
 /// <remarks>
 /// <list type="bullet">
 /// <item>timm ViT: <c>pixel_values</c> float32 [batch, 3, S, S] → <c>logits</c> [batch, classes] (<see cref="VitModel.Logits"/>).</item>
-/// <item>CLIP vision: <c>pixel_values</c> → <c>image_embeds</c> [batch, projection_dim], projected, not normalised (<see cref="ClipVisionTower.Encode"/>).</item>
+/// <item>CLIP vision: <c>pixel_values</c> → <c>image_embeds</c> [batch, projection_dim], projected, not normalised (<see cref="VisionTower.Encode"/>).</item>
 /// <item>CLIP text: <c>input_ids</c> int64 [batch, sequence], sequence ≤ the model's positions → <c>text_embeds</c>
 /// [batch, projection_dim], pooled per row at the first end-of-text token, or at the last position when a row has
 /// none (<see cref="ClipTextTower.Encode"/>). Rows may be padded after end-of-text with any valid ids: under the causal

@@ -33,12 +33,7 @@ internal static unsafe class Int8Gemm
     {
         int k = b.K, n = b.N;
         if (m == 0) return;
-        ArgumentOutOfRangeException.ThrowIfNegative(m);
-        if (lda < k) throw new ArgumentException($"lda {lda} < K {k}", nameof(lda));
-        if (ldc < n) throw new ArgumentException($"ldc {ldc} < N {n}", nameof(ldc));
-        if (a.Length < (long)(m - 1) * lda + k) throw new ArgumentException($"A holds {a.Length} floats, needs {(long)(m - 1) * lda + k}", nameof(a));
-        if (c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException($"C holds {c.Length} floats, needs {(long)(m - 1) * ldc + n}", nameof(c));
-        if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"bias has {bias.Length} values, expected {n}", nameof(bias));
+        GemmArguments.Check(a, lda, m, k, c, ldc, n, bias);
         if (!Int8GemmPaths.IsSupported(path)) throw new PlatformNotSupportedException($"the {path} int8 GEMM path is not available on this machine");
 
         using var rows = QuantizedRows.Quantize(a, lda, m, k, parallel);

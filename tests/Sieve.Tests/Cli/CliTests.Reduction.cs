@@ -89,6 +89,9 @@ public sealed partial class CliTests
         var (code, output) = Run("eval", "--model", ck.Directory, "--data", data, "--reducer", "tome:q=1");
         Assert.Equal(2, code);
         Assert.Contains("tome has no parameter 'q'", output);
+        File.WriteAllText(Path.Combine(data, "classes.json"), JsonSerializer.Serialize(new { wnids = Enumerable.Range(0, TinyModels.VitClasses + 1).Select(i => $"n{i:D3}") }));
+        File.Move(WriteImage("late.png", 120), Path.Combine(data, $"n{TinyModels.VitClasses:D3}_late.png")); // one class beyond the model's
+        Assert.Contains($"labels go up to {TinyModels.VitClasses}, but the model has {TinyModels.VitClasses} classes", Refused(CliRun.Of(["eval", "--model", ck.Directory, "--data", data])));
     }
 
     [Fact]
