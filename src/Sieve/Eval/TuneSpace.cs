@@ -16,7 +16,7 @@ namespace Sieve.Eval;
 /// towers only): the released setting scaled, p = 0.05k, m_i = 0.15k, m_t = 0.1k for k = 1 … 6 (k = 2 is the released one).
 /// The space depends on the tower alone.
 /// </summary>
-public static class TuneSpace
+internal static class TuneSpace
 {
     /// <summary>The shape name of constant schedules.</summary>
     public const string Constant = "constant";
