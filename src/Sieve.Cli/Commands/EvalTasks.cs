@@ -134,7 +134,7 @@ internal static class EvalTasks
             : classes.Has("templates") ? ImageFolderDataset.Strings(classes, "templates") : ZeroShotClassifier.DefaultTemplates;
         if (templates.FirstOrDefault(t => !t.Contains("{}")) is { } bad)
             throw new SieveFormatException($"template '{UsageError.Echo(bad)}' has no {{}} for the class name");
-        var evaluation = ReadingImages(Math.Min(o.Limit ?? int.MaxValue, dataset.Files.Count), o,
+        var evaluation = ReadingImages(Loading(o).Take(dataset.Files.Count), o,
             loading => TaskEvaluations.ZeroShot(clip, dataset, dataset.ClassNames, templates, loading));
         return new Setup($"{o.Model} — zero-shot, {dataset.ClassNames.Count} classes × {templates.Count} templates", [evaluation], [], null,
             "agree = same top-1 as dense; GMACs of the image tower; prompt GMACs: all prompts embedded once, by dense's text tower or, for a reducer with a text part, by its reduced one, not in GMACs or img/s",
@@ -147,7 +147,7 @@ internal static class EvalTasks
         var encoder = ModelFolder.Load(dir);
         loaded(encoder);
         if (o.Texts != null && encoder is not ITextModel) throw new SieveFormatException($"'{dir}' has no text tower; --texts needs a CLIP model");
-        var evaluations = new List<ITaskEvaluation> { ReadingImages(Math.Min(o.Limit ?? int.MaxValue, files.Count), o, loading => TaskEvaluations.ImageEmbedding(encoder, files, loading)) };
+        var evaluations = new List<ITaskEvaluation> { ReadingImages(Loading(o).Take(files.Count), o, loading => TaskEvaluations.ImageEmbedding(encoder, files, loading)) };
         if (o.Texts != null)
         {
             if (!File.Exists(o.Texts)) throw new SieveFormatException($"--texts '{o.Texts}' does not exist");
@@ -166,7 +166,7 @@ internal static class EvalTasks
         var clip = LoadDualEncoder(dir, "retrieval", "ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP, BLIP), or a fusion model's matching head (ViLT)");
         loaded(clip);
         var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
-        var evaluation = (RetrievalEvaluation)ReadingImages(Math.Min(o.Limit ?? int.MaxValue, captions.Images.Count), o, loading => TaskEvaluations.Retrieval(clip, captions, loading));
+        var evaluation = (RetrievalEvaluation)ReadingImages(Loading(o).Take(captions.Images.Count), o, loading => TaskEvaluations.Retrieval(clip, captions, loading));
         return new Setup($"{o.Model} — retrieval, {evaluation.Texts} texts", [evaluation], [], null,
             "R@K in percent, ranked by cosine; RSum = the six recalls' sum; agree = same top-1 as dense over the queries of both directions; overlap@10 = shared share of the top 10; " +
             "an item is an image with its captions",
@@ -185,7 +185,7 @@ internal static class EvalTasks
         loaded(vilt);
         var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
         int negatives = o.Negatives ?? MatchingRetrievalEvaluation.DefaultNegatives;
-        var evaluation = (MatchingRetrievalEvaluation)ReadingImages(Math.Min(o.Limit ?? int.MaxValue, captions.Images.Count), o,
+        var evaluation = (MatchingRetrievalEvaluation)ReadingImages(Loading(o).Take(captions.Images.Count), o,
             loading => TaskEvaluations.Retrieval(vilt, captions, negatives, loading: loading));
         return new Setup($"{o.Model} — retrieval by matching head, {evaluation.Texts} texts, {negatives} negatives per query", [evaluation], [], null,
             $"R@K in percent, each image query ranked by the matching logit over its own captions and {negatives} others, each text query over its image and {negatives} others " +
@@ -206,7 +206,7 @@ internal static class EvalTasks
             throw new SieveFormatException($"'{dir}' is a ViLT without a VQA head (classifier.*): VQA needs a model with a VQA head (ViLT's ViltForQuestionAnswering)");
         loaded(vilt);
         var questions = VqaDataset.Load(o.Data, o.Annotations, o.ImageRoot ?? Path.GetDirectoryName(Path.GetFullPath(o.Data))!, o.ImageMap);
-        int images = questions.Take(Math.Min(o.Limit ?? int.MaxValue, questions.Count)).Select(q => q.Image).Distinct().Count();
+        int images = questions.Take(Loading(o).Take(questions.Count)).Select(q => q.Image).Distinct().Count();
         var evaluation = ReadingImages(images, o, loading => TaskEvaluations.Vqa(vilt, questions, loading));
         return new Setup($"{o.Model} — VQA on {images} images", [evaluation], [], null,
             "VQA acc = the official VQA accuracy of the top answer in percent (min(1, humans who gave it ÷ 3) over the ten leave-one-out sets, answers normalised), " +
