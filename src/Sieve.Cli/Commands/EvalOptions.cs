@@ -18,7 +18,7 @@ internal static class EvalOptions
 
     public static Option<bool> Json() => new("--json") { Description = "Print the results as JSON" };
 
-    public static Option<string> Task() => new("--task") { Description = $"{EvalTasks.Names}: classify (labelled ImageNet-style folder, ViT), zeroshot (the same with CLIP and prompts), embedding (fidelity to dense without labels), retrieval (image–text, COCO or Karpathy captions JSON; CLIP by cosine, ViLT by its matching head), vqa (ViLT's VQA head on VQAv2 questions and annotations)", DefaultValueFactory = _ => "classify" };
+    public static Option<string> Task() => new("--task") { Description = $"{EvalTasks.Names}: classify (labelled ImageNet-style folder, ViT), zeroshot (the same with CLIP and prompts), embedding (fidelity to dense without labels), retrieval (image–text, COCO or Karpathy captions JSON; CLIP or BLIP by cosine, ViLT by its matching head), vqa (ViLT's VQA head on VQAv2 questions and annotations)", DefaultValueFactory = _ => "classify" };
 
     public static Option<string?> Texts() => new("--texts") { Description = "embedding: also a text file, one text per line, through CLIP's text tower" };
 
