@@ -1,5 +1,6 @@
 using Sieve.Data;
 using Sieve.Models;
+using Sieve.Weights;
 
 namespace Sieve.Fitting;
 

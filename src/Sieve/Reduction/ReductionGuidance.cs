@@ -28,7 +28,7 @@ public sealed class ReductionGuidance
     /// <summary>Metadata key of the name of the model the guidance was fitted for.</summary>
     public const string ModelKey = "model";
 
-    /// <summary>Metadata key of that model's <see cref="Fitting.ModelFingerprint"/>.</summary>
+    /// <summary>Metadata key of that model's <see cref="ModelFingerprint"/>.</summary>
     public const string FingerprintKey = "model_fingerprint";
 
     /// <summary>
@@ -49,7 +49,7 @@ public sealed class ReductionGuidance
     public void CheckModel(string modelDirectory)
     {
         if (!Metadata.TryGetValue(FingerprintKey, out var fitted)) return;
-        string given = Fitting.ModelFingerprint.Of(modelDirectory);
+        string given = ModelFingerprint.Of(modelDirectory);
         if (given != fitted)
             throw new SieveFormatException(
                 $"{Path}: guidance was fitted for model '{Metadata.GetValueOrDefault(ModelKey, "?")}' (fingerprint {fitted[..Math.Min(12, fitted.Length)]}), " +

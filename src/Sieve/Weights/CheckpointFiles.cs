@@ -130,6 +130,10 @@ internal sealed class CheckpointFiles : IDisposable
     /// <summary>Whether the checkpoint holds a tensor named <paramref name="name"/>.</summary>
     public bool Contains(string name) => _byTensor.ContainsKey(name);
 
+    /// <summary>The entry of the tensor named <paramref name="name"/>.</summary>
+    /// <exception cref="SieveFormatException">There is no such tensor.</exception>
+    public TensorInfo Get(string name) => Shard(name).Get(name);
+
     /// <summary>Every tensor's entry, in name order.</summary>
     public IEnumerable<TensorInfo> Tensors => _byTensor.Keys.Order(StringComparer.Ordinal).Select(name => _byTensor[name].Get(name));
 

@@ -1,9 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
-using Sieve.Weights;
 
-namespace Sieve.Fitting;
+namespace Sieve.Weights;
 
 /// <summary>
 /// Which checkpoint a guidance file was fitted for: SHA-256 over every tensor's name, dtype and shape
