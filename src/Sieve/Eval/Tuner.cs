@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sieve.Nn;
 using Sieve.Reduction;
 
 namespace Sieve.Eval;

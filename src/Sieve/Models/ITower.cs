@@ -24,7 +24,7 @@ public interface ITower
     /// <summary>
     /// The tower's output for one input: class logits (a ViT), a projected embedding (CLIP), answer logits or the
     /// matching score (ViLT, by the head it has). Runs the reducer bound with the model's <c>WithReduction</c>
-    /// and <paramref name="hook"/> (an observer such as <c>Sieve.Eval.ForwardTrace</c>, or a reducer when none is bound).
+    /// and <paramref name="hook"/> (an observer such as <c>Sieve.Nn.ForwardTrace</c>, or a reducer when none is bound).
     /// </summary>
     /// <exception cref="ArgumentException">The input does not fit the tower, or <paramref name="hook"/> is a reducer built for another tower.</exception>
     float[] Forward(TowerInput input, BlockHook? hook = null);

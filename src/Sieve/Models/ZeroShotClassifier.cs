@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Sieve.Data;
+using Sieve.Nn;
 using Sieve.Reduction;
 
 namespace Sieve.Models;
@@ -48,7 +49,7 @@ public sealed class ZeroShotClassifier
                 string prompt = template.Replace("{}", labels[c]);
                 var tokens = model.Tokenizer.Tokenize(prompt);
                 if (tokens.Warning != null) (warnings[c] ??= []).Add($"prompt '{Shortened(prompt)}': {tokens.Warning}");
-                var trace = new Eval.ForwardTrace();
+                var trace = new ForwardTrace();
                 TensorPrimitives.Add(sum, Normalized(model.Text.Encode(tokens.Ids, trace)), sum);
                 macs[c] += trace.Macs;
             }

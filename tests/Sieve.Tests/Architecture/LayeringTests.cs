@@ -5,8 +5,9 @@ namespace Sieve.Tests.Architecture;
 
 /// <summary>
 /// The folders of <c>src/Sieve</c> import one another only as the README's Layout section says, and that list has no
-/// cycle: a folder never imports one that imports it back. Imports are read from the code (<c>using Sieve.X</c>, and
-/// <c>Sieve.X.</c> written out in code, comments excluded), so a new reference is caught when it is written.
+/// cycle: a folder never imports one that imports it back. Imports are read from the code (<c>using Sieve.X</c>,
+/// <c>Sieve.X.</c> written out, and <c>X.Type</c> for a type of folder X — its files are named after their types —
+/// comments excluded), so a new reference is caught when it is written.
 /// </summary>
 public sealed partial class LayeringTests
 {
@@ -57,14 +58,18 @@ public sealed partial class LayeringTests
     {
         string src = Path.Combine(Root, "src", "Sieve");
         var folders = Directory.GetDirectories(src).Select(d => Path.GetFileName(d)!).Where(d => d is not ("bin" or "obj")).ToArray();
+        string[] Files(string folder) => folder == "Sieve"
+            ? Directory.GetFiles(src, "*.cs")
+            : Directory.GetFiles(Path.Combine(src, folder), "*.cs", SearchOption.AllDirectories);
+        // A folder's types, by the names of its files (ITower.cs, PreprocessOptions.Blip.cs → ITower, PreprocessOptions).
+        var types = folders.ToDictionary(f => f, f => Files(f).Select(file => Path.GetFileName(file).Split('.')[0]).ToHashSet());
         var imports = new Dictionary<string, string[]>();
         foreach (string folder in folders.Append("Sieve"))
         {
-            var files = folder == "Sieve"
-                ? Directory.GetFiles(src, "*.cs")
-                : Directory.GetFiles(Path.Combine(src, folder), "*.cs", SearchOption.AllDirectories);
-            imports[folder] = files
-                .SelectMany(file => Reference().Matches(WithoutComments(File.ReadAllText(file))).Select(m => m.Groups[1].Value))
+            imports[folder] = Files(folder).Select(file => WithoutComments(File.ReadAllText(file)))
+                .SelectMany(code => Reference().Matches(code).Select(m => m.Groups[1].Value)
+                    .Concat(QualifiedType().Matches(code).Where(m => types.TryGetValue(m.Groups[1].Value, out var t) && t.Contains(m.Groups[2].Value))
+                        .Select(m => m.Groups[1].Value)))
                 .Where(to => to != folder && folders.Contains(to))
                 .Distinct().Order().ToArray();
         }
@@ -95,6 +100,10 @@ public sealed partial class LayeringTests
 
     [GeneratedRegex(@"\bSieve\.([A-Z][A-Za-z]*)\b")]
     private static partial Regex Reference();
+
+    /// <summary><c>X.Y</c> not itself a member access (<c>a.X.Y</c>): a type Y of folder X written relative to <c>Sieve</c>.</summary>
+    [GeneratedRegex(@"(?<![\w.])([A-Z][A-Za-z]*)\.([A-Z][A-Za-z0-9]*)\b")]
+    private static partial Regex QualifiedType();
 
     [GeneratedRegex(@"//.*")]
     private static partial Regex LineComment();

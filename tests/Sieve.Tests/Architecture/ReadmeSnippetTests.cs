@@ -1,6 +1,7 @@
 using Sieve.Data;
 using Sieve.Eval;
 using Sieve.Models;
+using Sieve.Nn;
 using Sieve.Reduction;
 
 namespace Sieve.Tests.Architecture;

@@ -86,7 +86,7 @@ public sealed partial class CliTests
         // The one-off prompt cost: every prompt (7 names × 2 templates) through the dense text tower, traced one by one.
         long promptMacs = ZeroShotNames.SelectMany(n => ZeroShotTemplates.Select(t => t.Replace("{}", n))).Sum(prompt =>
         {
-            var trace = new Sieve.Eval.ForwardTrace();
+            var trace = new Sieve.Nn.ForwardTrace();
             clip.Text.Encode(clip.Tokenize(prompt).Ids, trace);
             return trace.Macs;
         });

@@ -35,7 +35,7 @@ public sealed partial class CliTests
         {
             var pixels = model.Preprocess(Sieve.Data.ImageDecoder.Decode(file));
             int label = int.Parse(Path.GetFileName(file)[1..4]);
-            var trace = new Sieve.Eval.ForwardTrace();
+            var trace = new Sieve.Nn.ForwardTrace();
             var logits = model.Logits(pixels, BlockHook.Combine(reducer, trace));
             var ranked = Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).ThenBy(i => i).ToArray();
             var dense = model.Logits(pixels);
@@ -130,7 +130,7 @@ public sealed partial class CliTests
         Assert.Equal((3 * (64 + 12) + 12, 46 + 64 + 12), (drawn.Width, drawn.Height));
         var model = Sieve.Models.VitModel.Load(ck.Directory);
         var view = model.Preprocessor.View(Sieve.Data.ImageDecoder.Decode(input));
-        var trace = new Sieve.Eval.ForwardTrace { KeepSourceMaps = true };
+        var trace = new Sieve.Nn.ForwardTrace { KeepSourceMaps = true };
         model.Features(model.Preprocessor.Process(Sieve.Data.ImageDecoder.Decode(input)), BlockHook.Combine(Sieve.Reduction.ModelReduction.Parse("tome:r=3").Bind(model.Info), trace));
         const int patch = TinyModels.VitPatch, grid = TinyModels.VitImage / patch;
         for (int panel = 0; panel < 3; panel++)

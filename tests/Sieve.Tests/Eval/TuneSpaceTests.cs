@@ -1,5 +1,6 @@
 using Sieve.Eval;
 using Sieve.Models;
+using Sieve.Nn;
 using Sieve.Reduction;
 using Sieve.Tests.Support;
 using Sieve.Weights;

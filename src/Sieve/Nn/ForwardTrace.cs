@@ -1,6 +1,4 @@
-using Sieve.Nn;
-
-namespace Sieve.Eval;
+namespace Sieve.Nn;
 
 /// <summary>One block of a traced forward.</summary>
 /// <param name="AttentionTokens">Tokens the attention saw.</param>
