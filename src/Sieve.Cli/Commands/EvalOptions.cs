@@ -33,6 +33,9 @@ internal static class EvalOptions
     public static Option<int?> Negatives() => NumberOptions.OptionalInteger("--negatives",
         $"retrieval with ViLT: candidates per query besides its own (default {MatchingRetrievalEvaluation.DefaultNegatives}); pairs scored ≈ images × captions each + negatives × (images + captions)", 0, 100_000);
 
+    public static Option<int?> Rerank() => NumberOptions.OptionalInteger("--rerank",
+        "retrieval with BLIP: re-score each query's K best by cosine with the image–text matching head (its logit + the cosine), as BLIP's evaluation does (k_test 256 on COCO); default: cosine only", 1, 100_000);
+
     public static Option<string[]> Template() => new("--template") { Description = "zeroshot: a prompt template with {} for the class name, repeatable (default: the classes JSON's \"templates\", else CLIP's 7-prompt ensemble)" };
 
     public static Option<int> TimingImages() =>

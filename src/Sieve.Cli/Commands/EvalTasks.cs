@@ -21,7 +21,7 @@ internal static class EvalTasks
     /// <summary>What a task is built from (the eval options, all tasks' together; a task refuses the ones that are not its own).</summary>
     internal sealed record Options(string Task, string Model, string Data, IReadOnlyList<string> Reducers, string? Guidance, int? Limit, int Calibration, bool Quiet,
         string? Texts = null, string? Split = null, string? ImageRoot = null, string? Classes = null, IReadOnlyList<string>? Templates = null,
-        string? Annotations = null, string? ImageMap = null, int? Negatives = null, Precision Precision = Precision.Float32);
+        string? Annotations = null, string? ImageMap = null, int? Negatives = null, Precision Precision = Precision.Float32, int? Rerank = null);
 
     /// <summary>A built task: its evaluations (images, and texts for <c>embedding --texts</c>), the reducers (calibrated) and the guidance.</summary>
     /// <param name="Title">What was evaluated, for a table's title.</param>
@@ -44,6 +44,7 @@ internal static class EvalTasks
             ("--texts", o.Texts != null, ["embedding"]), ("--split", o.Split != null, ["retrieval"]), ("--image-root", o.ImageRoot != null, ["retrieval", "vqa"]),
             ("--classes", o.Classes != null, ["classify", "zeroshot"]), ("--template", o.Templates is { Count: > 0 }, ["zeroshot"]),
             ("--annotations", o.Annotations != null, ["vqa"]), ("--image-map", o.ImageMap != null, ["vqa"]), ("--negatives", o.Negatives != null, ["retrieval"]),
+            ("--rerank", o.Rerank != null, ["retrieval"]),
         };
         if (o.Task is not ("classify" or "zeroshot" or "embedding" or "retrieval" or "vqa")) throw new ArgumentException($"--task '{UsageError.Echo(o.Task)}': expected {Names}");
         if (o.Precision != Precision.Float32 && o.Task != "classify") throw new ArgumentException($"--precision int8 applies to --task classify only, not {o.Task}");
@@ -161,16 +162,20 @@ internal static class EvalTasks
 
     static Setup Retrieval(Options o, string dir, Action<IModel> loaded)
     {
-        if (ModelFolder.Detect(dir) == ModelFamily.Vilt) return MatchingRetrieval(o, dir, loaded);
+        if (ModelFolder.Detect(dir) == ModelFamily.Vilt)
+            return o.Rerank == null ? MatchingRetrieval(o, dir, loaded)
+                : throw new ArgumentException("--rerank re-ranks a dual encoder's cosine shortlist (BLIP); ViLT scores every candidate pair with its matching head (--negatives)");
         if (o.Negatives != null) throw new ArgumentException("--negatives applies to retrieval with a fusion model's matching head (ViLT); a dual encoder ranks every text for every image");
         var clip = LoadDualEncoder(dir, "retrieval", "ranks by the cosine of image and text embeddings and needs a dual encoder (CLIP, BLIP), or a fusion model's matching head (ViLT)");
         loaded(clip);
+        TaskEvaluations.CheckRerank(clip, o.Rerank ?? 0);
         var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
-        var evaluation = (RetrievalEvaluation)ReadingImages(Loading(o).Take(captions.Images.Count), o, loading => TaskEvaluations.Retrieval(clip, captions, loading));
-        return new Setup($"{o.Model} — retrieval, {evaluation.Texts} texts", [evaluation], [], null,
-            "R@K in percent, ranked by cosine; RSum = the six recalls' sum; agree = same top-1 as dense over the queries of both directions; overlap@10 = shared share of the top 10; " +
+        var evaluation = (RetrievalEvaluation)ReadingImages(Loading(o).Take(captions.Images.Count), o, loading => TaskEvaluations.Retrieval(clip, captions, loading, o.Rerank ?? 0));
+        string ranked = o.Rerank is { } k ? $"ranked by cosine, each query's {k} best re-ranked by the matching head (logit + cosine)" : "ranked by cosine";
+        return new Setup($"{o.Model} — retrieval, {evaluation.Texts} texts{(o.Rerank is { } r ? $", re-ranking the top {r}" : "")}", [evaluation], [], null,
+            $"R@K in percent, {ranked}; RSum = the six recalls' sum; agree = same top-1 as dense over the queries of both directions; overlap@10 = shared share of the top 10; " +
             "an item is an image with its captions",
-            new Dictionary<string, object> { ["texts"] = evaluation.Texts });
+            new Dictionary<string, object> { ["texts"] = evaluation.Texts, ["rerank"] = o.Rerank ?? 0 });
     }
 
     /// <summary>

@@ -13,11 +13,13 @@ namespace Sieve.Eval;
 /// <param name="GMacsPerText">Mean multiply-adds per text as executed, in billions.</param>
 /// <param name="ImagesPerSecond">Measured throughput, each image embedded with its texts; null when not timed.</param>
 /// <param name="SpeedUp">Dense's median time ÷ this reducer's, from the same interleaved rounds; null when not timed.</param>
+/// <param name="GMacsRerankPerImage">The matching head's re-scoring (<see cref="MatchReranking"/>) per image, in billions; null without re-ranking.</param>
 internal sealed record RetrievalResult(string Reducer, int Images, int Texts, RetrievalScores Scores, RetrievalAgreement Agreement,
-    double GMacsPerImage, double GMacsPerText, double? ImagesPerSecond = null, double? SpeedUp = null) : ITaskResult
+    double GMacsPerImage, double GMacsPerText, double? ImagesPerSecond = null, double? SpeedUp = null, double? GMacsRerankPerImage = null) : ITaskResult
 {
     int ITaskResult.Items => Images;
-    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [.. MetricsOf(Scores, Agreement), new("gMacsPerText", "GMACs/text", GMacsPerText, 3)];
+    IReadOnlyList<TaskMetric> ITaskResult.Metrics => [.. MetricsOf(Scores, Agreement), new("gMacsPerText", "GMACs/text", GMacsPerText, 3),
+        .. GMacsRerankPerImage is { } rerank ? [new TaskMetric("gMacsRerank", "GMACs re-rank/image", rerank, 3)] : Array.Empty<TaskMetric>()];
 
     /// <summary>The metrics every retrieval task reports, however it ranks: RSum first, the six recalls, agreement per direction, the pooled overlap@10.</summary>
     internal static IReadOnlyList<TaskMetric> MetricsOf(RetrievalScores scores, RetrievalAgreement agreement)
@@ -33,16 +35,17 @@ internal sealed record RetrievalResult(string Reducer, int Images, int Texts, Re
     double ITaskResult.Agreement => Agreement.Both.Top1;
     double? ITaskResult.Cosine => null;
 
-    /// <summary>An image's share of the work: the image and its texts (the item that images/s counts).</summary>
-    double ITaskResult.GMacs => GMacsPerImage + GMacsPerText * Texts / Images;
+    /// <summary>An image's share of the work: the image, its texts and its share of re-ranking (the item that images/s counts).</summary>
+    double ITaskResult.GMacs => GMacsPerImage + GMacsPerText * Texts / Images + (GMacsRerankPerImage ?? 0);
     double? ITaskResult.ItemsPerSecond => ImagesPerSecond;
     ITaskResult ITaskResult.WithSpeed(double itemsPerSecond, double speedUp) => this with { ImagesPerSecond = itemsPerSecond, SpeedUp = speedUp };
 }
 
 /// <summary>
 /// Image–text retrieval with a dual encoder (CLIP, BLIP's contrastive heads): every image and every text embedded by the dense model and by
-/// each reducer, ranked by cosine (<see cref="RetrievalRankings"/>), scored by recall at K and by agreement with
-/// the dense rankings. Inputs and embeddings are held in memory.
+/// each reducer, ranked by cosine (<see cref="RetrievalRankings"/>) — and, with a <see cref="MatchReranking"/>, each
+/// query's shortlist re-scored by the matching head — scored by recall at K and by agreement with the dense rankings.
+/// Inputs and embeddings are held in memory.
 /// </summary>
 internal sealed class RetrievalEvaluation : ITaskEvaluation
 {
@@ -50,16 +53,21 @@ internal sealed class RetrievalEvaluation : ITaskEvaluation
     readonly Embedder _image, _text;
     readonly IReadOnlyList<TowerInput> _images, _texts;
     readonly IReadOnlyList<int> _imageOfText;
+    readonly MatchReranking? _rerank;
 
     /// <param name="model">The dense model, with an image and a text tower into one space.</param>
     /// <param name="images">Preprocessed images.</param>
     /// <param name="texts">Tokenized texts.</param>
     /// <param name="imageOfText">For each text, the index of its image; every image needs a text.</param>
-    public RetrievalEvaluation(IDualEncoder model, IReadOnlyList<TowerInput> images, IReadOnlyList<TowerInput> texts, IReadOnlyList<int> imageOfText)
+    /// <param name="rerank">Null (cosine only), or the shortlist the matching head re-scores; the model must have that head.</param>
+    public RetrievalEvaluation(IDualEncoder model, IReadOnlyList<TowerInput> images, IReadOnlyList<TowerInput> texts, IReadOnlyList<int> imageOfText,
+        MatchReranking? rerank = null)
     {
         if (texts.Count != imageOfText.Count) throw new ArgumentException($"{texts.Count} texts but {imageOfText.Count} image indices", nameof(imageOfText));
         if (images.Count == 0) throw new ArgumentException("no images to retrieve", nameof(images));
-        (_model, _images, _texts, _imageOfText) = (model, images, texts, imageOfText);
+        if (rerank != null && model is not IPairMatcher)
+            throw new ArgumentException($"re-ranking needs an image–text matching head (BLIP); a {model.GetType().Name} ranks by cosine only", nameof(rerank));
+        (_model, _images, _texts, _imageOfText, _rerank) = (model, images, texts, imageOfText, rerank);
         (_image, _text) = (Embedder.Image(), Embedder.Text());
     }
 
@@ -83,25 +91,40 @@ internal sealed class RetrievalEvaluation : ITaskEvaluation
             var model = _model.WithReduction(reduction, guidance);
             var (images, imageMacs) = _image.Run(model, _images, progress);
             var (texts, textMacs) = _text.Run(model, _texts, progress);
-            var rankings = RetrievalRankings.Rank(CosineSimilarity.Matrix(images, texts, "image", "text"), _imageOfText);
+            var (rankings, rerankMacs) = Rank(model, _images, _texts, _imageOfText, images, texts);
             dense ??= rankings;
-            results.Add(new RetrievalResult(reduction.ToString(), Images, Texts, rankings.Scores(), rankings.AgreementWith(dense), imageMacs, textMacs));
+            results.Add(new RetrievalResult(reduction.ToString(), Images, Texts, rankings.Scores(), rankings.AgreementWith(dense), imageMacs, textMacs,
+                GMacsRerankPerImage: rerankMacs));
         }
         return results;
     }
 
+    /// <summary>The rankings of embedded images and texts: by cosine, then re-ranked when asked for (with its GMACs per image).</summary>
+    (RetrievalRankings Rankings, double? RerankGMacs) Rank(IModel model, IReadOnlyList<TowerInput> imageInputs, IReadOnlyList<TowerInput> textInputs,
+        IReadOnlyList<int> imageOfText, float[][] images, float[][] texts)
+    {
+        var cosine = CosineSimilarity.Matrix(images, texts, "image", "text");
+        if (_rerank == null) return (RetrievalRankings.Rank(cosine, imageOfText), null);
+        var (rankings, gMacs) = _rerank.Rank((IPairMatcher)model, cosine, imageInputs, textInputs, imageOfText);
+        return (rankings, gMacs);
+    }
+
     /// <summary>
     /// Times dense and each of <paramref name="reductions"/> with <see cref="InterleavedTiming"/>, dense first: one run
-    /// embeds the first <paramref name="images"/> images and all their texts.
+    /// embeds the first <paramref name="images"/> images and all their texts (and re-ranks them, when asked for).
     /// </summary>
     public IReadOnlyList<Timing> Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int images, int warmupRounds, int rounds, Action? afterRound = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(images, 1);
         var imageInputs = _images.Take(images).ToArray();
-        var textInputs = _texts.Where((_, t) => _imageOfText[t] < images).ToArray();
+        var textIndices = Enumerable.Range(0, Texts).Where(t => _imageOfText[t] < images).ToArray();
+        var textInputs = textIndices.Select(t => _texts[t]).ToArray();
+        var imageOfText = textIndices.Select(t => _imageOfText[t]).ToArray();
         var cases = EmbeddingEvaluation.WithDense(reductions).Select(r =>
         {
             var model = _model.WithReduction(r, guidance);
+            if (_rerank != null)
+                return () => Rank(model, imageInputs, textInputs, imageOfText, _image.Run(model, imageInputs).Embeddings, _text.Run(model, textInputs).Embeddings);
             Action embedImages = _image.Timed(model, imageInputs), embedTexts = _text.Timed(model, textInputs);
             return (Action)(() => { embedImages(); embedTexts(); });
         }).ToArray();
@@ -122,7 +145,7 @@ internal sealed class RetrievalEvaluation : ITaskEvaluation
         var position = new Dictionary<int, int>();
         for (int j = 0; j < chosen.Length; j++) position[chosen[j]] = j;
         int[] texts = Enumerable.Range(0, Texts).Where(t => position.ContainsKey(_imageOfText[t])).ToArray();
-        return new RetrievalEvaluation(_model, chosen.Select(i => _images[i]).ToArray(), texts.Select(t => _texts[t]).ToArray(), texts.Select(t => position[_imageOfText[t]]).ToArray());
+        return new RetrievalEvaluation(_model, chosen.Select(i => _images[i]).ToArray(), texts.Select(t => _texts[t]).ToArray(), texts.Select(t => position[_imageOfText[t]]).ToArray(), _rerank);
     }
 
     IReadOnlyList<Timing> ITaskEvaluation.Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int items, int warmupRounds, int rounds, Action? afterRound) =>

@@ -99,6 +99,17 @@ internal sealed class RetrievalRankings
         return new RetrievalRankings(imageOfText.ToArray(), imageQueries, textQueries, textCandidates, imageCandidates);
     }
 
+    /// <summary>
+    /// The image queries of <paramref name="imageQueries"/> with the text queries of <paramref name="textQueries"/>: two
+    /// rankings over the same images and texts and all candidates, each direction scored by its own matrix (re-ranking).
+    /// </summary>
+    public static RetrievalRankings Join(RetrievalRankings imageQueries, RetrievalRankings textQueries)
+    {
+        if (!imageQueries._imageOfText.AsSpan().SequenceEqual(textQueries._imageOfText) || imageQueries._textCandidates != null || textQueries._imageCandidates != null)
+            throw new ArgumentException("the two rankings are over other images, texts or candidates");
+        return new RetrievalRankings(imageQueries._imageOfText, [.. imageQueries.ImageQueries], [.. textQueries.TextQueries], null, null);
+    }
+
     /// <summary>The best <see cref="RankingAgreement.ListLength"/> of <paramref name="scores"/>, among <paramref name="candidates"/> (ascending, so ties still go to the lower index) or all.</summary>
     static int[] Top<T>(ReadOnlySpan<T> scores, int[]? candidates) where T : INumber<T>
     {

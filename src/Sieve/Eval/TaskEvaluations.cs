@@ -72,12 +72,27 @@ public static class TaskEvaluations
     /// <param name="model">A dual encoder (CLIP; BLIP ranks by its contrastive score).</param>
     /// <param name="captions">Images and captions (<see cref="ImageCaptions.Load"/>).</param>
     /// <param name="loading">Limit, damaged images, progress, warnings (null: every image).</param>
-    public static ITaskEvaluation Retrieval(IDualEncoder model, ImageCaptions captions, DataLoading? loading = null)
+    /// <param name="rerank">
+    /// 0: rank by cosine. K ≥ 1: re-score each query's K best by cosine with BLIP's matching head (its logit plus the
+    /// cosine) ahead of the rest, as BLIP's own evaluation does (its <c>k_test</c>: 256 on COCO); the cost is counted.
+    /// </param>
+    /// <exception cref="ArgumentException"><paramref name="rerank"/> is negative, or set for a model without a matching head (CLIP).</exception>
+    public static ITaskEvaluation Retrieval(IDualEncoder model, ImageCaptions captions, DataLoading? loading = null, int rerank = 0)
     {
+        CheckRerank(model, rerank);
         loading ??= new DataLoading();
         var (images, texts) = FirstImages(captions, loading);
         return new RetrievalEvaluation(model, Images(model, captions.Images.Take(images).ToArray(), loading),
-            Texts(model, texts.Select(c => captions.Captions[c]).ToArray(), loading), texts.Select(c => captions.ImageOf[c]).ToArray());
+            Texts(model, texts.Select(c => captions.Captions[c]).ToArray(), loading), texts.Select(c => captions.ImageOf[c]).ToArray(),
+            rerank > 0 ? new MatchReranking(rerank) : null);
+    }
+
+    /// <summary>Refuses a negative <paramref name="rerank"/>, or re-ranking for a model without a matching head (before any data is read).</summary>
+    internal static void CheckRerank(IDualEncoder model, int rerank)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rerank);
+        if (rerank > 0 && model is not IPairMatcher)
+            throw new ArgumentException($"re-ranking needs an image–text matching head (BLIP); a {model.GetType().Name} ranks by cosine only", nameof(rerank));
     }
 
     /// <summary>

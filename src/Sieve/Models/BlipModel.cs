@@ -15,7 +15,7 @@ namespace Sieve.Models;
 /// As <c>transformers</c> does, the matching forward feeds the text exactly as tokenized, [CLS] first (BLIP's original
 /// code replaces it with [ENC] there; <c>transformers</c> does not, and Sieve follows <c>transformers</c>).
 /// </remarks>
-public sealed class BlipModel : IDualEncoder
+public sealed class BlipModel : IPairMatcher
 {
     readonly WordPieceTokenizer? _tokenizer;
     readonly string _directory;
@@ -167,6 +167,12 @@ public sealed class BlipModel : IDualEncoder
             // softmax(logits)[1] = σ(l₁ − l₀).
             return new BlipMatch(1 / (1 + MathF.Exp(logits[0] - logits[1])), System.Numerics.Tensors.TensorPrimitives.Dot(unitImage, text));
         }).ToArray();
+    }
+
+    float[] IPairMatcher.MatchLogits(TowerInput image, IReadOnlyList<TowerInput> texts, BlockHook? hook)
+    {
+        var (_, tokens) = Vision.EncodeWithTokens(ImageTokens.Pixels(image, Vision.Info, Config.ImageSize), hook);
+        return texts.Select(text => Text.MatchLogits(text.RequireIds(Text.Info), tokens, hook)[1]).ToArray();
     }
 
     /// <summary>Multiply-adds of a dense <see cref="Match(float[], int[])"/> of <paramref name="textTokens"/> tokens.</summary>

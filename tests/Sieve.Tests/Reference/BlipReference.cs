@@ -113,10 +113,14 @@ public static class BlipReference
         return dot / (Math.Sqrt(a) * Math.Sqrt(b));
     }
 
+    /// <summary><c>use_itm_head=True</c>: the matching head's logits (no match, match) of the fused text [CLS].</summary>
+    public static double[] MatchLogits(Func<string, double[]> w, TinyBlip.Shape s, int[] ids, double[] imageStates) =>
+        Ref64.Linear(TextStates(w, s, ids, imageStates)[..s.TextWidth], 1, w("itm_head.weight"), w("itm_head.bias"), s.TextWidth, 2);
+
     /// <summary><c>use_itm_head=True</c>, then softmax: the probability of class 1 (match).</summary>
     public static double MatchProbability(Func<string, double[]> w, TinyBlip.Shape s, int[] ids, double[] imageStates)
     {
-        var logits = Ref64.Linear(TextStates(w, s, ids, imageStates)[..s.TextWidth], 1, w("itm_head.weight"), w("itm_head.bias"), s.TextWidth, 2);
+        var logits = MatchLogits(w, s, ids, imageStates);
         Ref64.SoftmaxInPlace(logits, 0, 2);
         return logits[1];
     }
