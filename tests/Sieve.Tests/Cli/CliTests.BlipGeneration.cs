@@ -65,6 +65,7 @@ public sealed partial class CliTests
             Refused(CliRun.Of("caption", "--model", captioning.Directory, image, "--prompt", string.Join(' ', Enumerable.Repeat("cat", 16)))));
         Assert.Contains("--max-length 17 exceeds the text decoder's 16 positions", Refused(CliRun.Of("caption", "--model", captioning.Directory, image, "--max-length", "17")));
         Assert.Contains("text=", Refused(CliRun.Of("caption", "--model", captioning.Directory, image, "--reducer", "text=tome:r=1")));
+        Assert.Contains("a BLIP captioning or VQA checkpoint", Refused(CliRun.Of("match", "--model", captioning.Directory, "--image", image, "--text", "a cat")));
         using var vit = TinyModels.Vit(135, Sieve.Weights.DType.F32);
         Assert.Contains("is not a BLIP model", Refused(CliRun.Of("caption", "--model", vit.Directory, image)));
     }
