@@ -67,6 +67,7 @@ public static class SieveCli
             ZeroShotCommand.Create(),
             EmbedCommand.Create(),
             VqaCommand.Create(),
+            CaptionCommand.Create(),
             MatchCommand.Create(),
             BenchCommand.Create(),
             EvalCommand.Create(),

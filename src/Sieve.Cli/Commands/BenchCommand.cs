@@ -24,7 +24,7 @@ internal static class BenchCommand
 {
     sealed record Settings(string? Model, string Random, BenchWorkloads.Options Workloads, Precision Precision);
 
-    const string ClipB16 = "clip-b16", ViltB32 = "vilt-b32";
+    const string ClipB16 = "clip-b16", ViltB32 = "vilt-b32", BlipCaption = "blip-caption";
 
     /// <summary>Seed of the random models' weights.</summary>
     const int Seed = 0;
@@ -33,7 +33,8 @@ internal static class BenchCommand
     {
         var model = new Option<string?>("--model", "-m") { Description = "Model folder or Hub repository id: timm ViT, CLIP or ViLT (default: a random model, see --random)" };
         var random = new Option<string>("--random") { Description = $"Built-in random model when no --model is given: {ClipB16} (224 px, 77 text tokens) or {ViltB32} (VQA, 384×384, 40 text tokens)", DefaultValueFactory = _ => ClipB16 };
-        random.AcceptOnlyFromAmong(ClipB16, ViltB32);
+        random.Description += $", or {BlipCaption} (BLIP-base captioning: ms per greedy 20-token caption, dense vs --reducer, no ONNX peer)";
+        random.AcceptOnlyFromAmong(ClipB16, ViltB32, BlipCaption);
         var runs = NumberOptions.Integer("--runs", "Timed repetitions per workload (batches: runs ÷ batch, at least 3)", 20, 1, 100_000);
         var warmup = NumberOptions.Integer("--warmup", "Untimed repetitions first, per engine (at least one runs, to measure memory)", 3, 0, 10_000);
         // A batch holds every image's activations at once: 512 CLIP ViT-B/16 images are already several GB.
@@ -54,6 +55,8 @@ internal static class BenchCommand
             bool asJson = r.GetValue(json), asMarkdown = r.GetValue(markdown);
             if (asJson && asMarkdown) throw new ArgumentException("give at most one of --json and --markdown");
             var specs = (r.GetValue(reducers) ?? []).Select(spec => CliOptions.Reduction(spec, null).Spec).Where(spec => !spec.IsNone).ToList();
+            if (r.GetValue(model) == null && r.GetValue(random) == BlipCaption)
+                return CaptionBenchmark.Run(specs, r.GetValue(runs), r.GetValue(warmup), asJson, asMarkdown, Seed);
             var settings = new Settings(r.GetValue(model) is { } m ? await CliOptions.ResolveModelAsync(m, asJson || asMarkdown, cancellationToken) : null, r.GetValue(random)!,
                 new BenchWorkloads.Options(r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs), r.GetValue(precision));
             // Built before the progress display, so that a reducer the model cannot take is refused before anything is shown.

@@ -123,6 +123,33 @@ internal sealed class WordPieceTokenizer
         return ids;
     }
 
+    /// <summary>
+    /// Text of <paramref name="ids"/> as Hugging Face's <c>decode(ids, skip_special_tokens=True)</c> gives it: special
+    /// tokens ([CLS], [SEP], [PAD], [MASK], [UNK] and the added ones) left out, pieces joined by spaces with each
+    /// <c>##</c> continuation glued to the piece before, and the spaces before . , ? ! and English contractions removed.
+    /// </summary>
+    /// <exception cref="ArgumentException">An id is not in the vocabulary.</exception>
+    public string Decode(ReadOnlySpan<int> ids)
+    {
+        var tokens = _tokens ??= _vocab.GroupBy(p => p.Value).ToDictionary(g => g.Key, g => g.Last().Key);
+        var skip = _specials.Select(t => _vocab[t]).ToHashSet();
+        var words = new List<string>();
+        foreach (int id in ids)
+        {
+            if (!tokens.TryGetValue(id, out var token)) throw new ArgumentException($"token id {id} is not in the vocabulary", nameof(ids));
+            if (!skip.Contains(id)) words.Add(token);
+        }
+        string text = string.Join(' ', words).Replace(" ##", "", StringComparison.Ordinal).Trim();
+        foreach (var (spaced, plain) in CleanUps) text = text.Replace(spaced, plain, StringComparison.Ordinal);
+        return text;
+    }
+
+    /// <summary>Hugging Face's <c>clean_up_tokenization</c>, in its order.</summary>
+    static readonly (string, string)[] CleanUps =
+        [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")];
+
+    Dictionary<int, string>? _tokens; // id → token, built on the first Decode
+
     (int At, string? Token) NextSpecial(string text, int start)
     {
         (int At, string? Token) best = (text.Length, null);

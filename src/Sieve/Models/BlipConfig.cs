@@ -25,6 +25,12 @@ public sealed record BlipConfig(
         new ClipTowerConfig(768, 12, 12, 3072, 1e-5f, Activation.Gelu), 384, 16,
         new ClipTowerConfig(768, 12, 12, 3072, 1e-12f, Activation.Gelu), 30524, 512, 256);
 
+    /// <summary>The token a decoded sequence starts with (<c>text_config.bos_token_id</c>, [DEC]: 30522 in BERT's vocabulary).</summary>
+    public int BosTokenId { get; init; } = 30522;
+
+    /// <summary>The token that ends a decoded sequence (<c>text_config.sep_token_id</c>, [SEP]: BLIP's <c>generate</c> passes it as <c>eos_token_id</c>).</summary>
+    public int SepTokenId { get; init; } = 102;
+
     /// <summary>Patches along one side of the image.</summary>
     public int Grid => ImageSize / PatchSize;
 
@@ -39,7 +45,11 @@ public sealed record BlipConfig(
         var text = ClipTowerConfig.Read(t, 768, 12, 8, 3072, eps: 1e-12, activation: "gelu");
         var blip = new BlipConfig(vision, v.Int("image_size", 384, 1, ConfigLimits.MaxImageSide), v.Int("patch_size", 16, 1, ConfigLimits.MaxImageSide),
             text, t.Int("vocab_size", 30524, 1, ConfigLimits.MaxTableRows), t.Int("max_position_embeddings", 512, 2, ConfigLimits.MaxTextPositions),
-            config.Int("image_text_hidden_size", 256, 1, ConfigLimits.MaxWidth));
+            config.Int("image_text_hidden_size", 256, 1, ConfigLimits.MaxWidth))
+        {
+            BosTokenId = t.Int("bos_token_id", 30522, 0, ConfigLimits.MaxTableRows),
+            SepTokenId = t.Int("sep_token_id", 102, 0, ConfigLimits.MaxTableRows),
+        };
         if (blip.ImageSize % blip.PatchSize != 0)
             throw v.Problem("image_size", $"{blip.ImageSize} is not a multiple of patch_size {blip.PatchSize}");
         if (blip.Grid * blip.Grid > ConfigLimits.MaxPatches)

@@ -61,6 +61,8 @@ public sealed class BlipModel : IPairMatcher
             : null;
         var preprocess = PreprocessOptions.ForBlip(directory, config.ImageSize);
         using var file = CheckpointFiles.Open(directory);
+        if (!file.Contains(BlipLayout.Vision.Projection + ".weight") && file.Contains(BlipLayout.Decoder.Words))
+            throw new SieveFormatException($"{directory}: a BLIP captioning or VQA checkpoint (text decoder, no vision_proj, text_proj or itm_head): it cannot match or embed; load it as a BlipGenerator (`sieve caption`, `sieve vqa`)");
         return new BlipModel(directory, config, new CheckpointReader(file) { Precision = precision }, tokenizer, preprocess);
     }
 

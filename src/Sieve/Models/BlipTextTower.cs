@@ -8,18 +8,19 @@ namespace Sieve.Models;
 /// BLIP's BERT text encoder (Hugging Face <c>text_encoder</c>, no pooler) with <c>text_proj</c> and <c>itm_head</c>:
 /// LayerNorm(word + position embeddings), post-norm layers whose cross-attention reads the image tokens. Alone (no
 /// image) the cross-attention is skipped and the [CLS] row, projected, is the contrastive text embedding; with the
-/// image tokens, <c>itm_head</c> on the [CLS] row gives the matching logits.
+/// image tokens, <c>itm_head</c> on the [CLS] row gives the matching logits. In a <c>BlipForQuestionAnswering</c> it has
+/// no heads: every token's state, the question encoded with the image, is what the answer decoder reads.
 /// </summary>
 public sealed class BlipTextTower : ITower
 {
     readonly float[] _words, _positions;
     readonly Nn.LayerNorm _embeddingNorm;
     readonly Encoder _encoder;
-    readonly Linear _projection, _matchHead;
+    readonly Linear? _projection, _matchHead;
     readonly BlipConfig _config;
     TokenReducer? _reducer; // set only on the copies WithReducer makes
 
-    internal BlipTextTower(BlipConfig config, CheckpointReader w)
+    internal BlipTextTower(BlipConfig config, CheckpointReader w, bool heads = true)
     {
         _config = config;
         var c = config.Text;
@@ -32,6 +33,7 @@ public sealed class BlipTextTower : ITower
         _encoder = new Encoder(Enumerable.Range(0, c.Layers)
             .Select(i => w.Block(BlipLayout.Text.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation, NormPlacement.Post, config.Vision.Width))
             .ToArray());
+        if (!heads) return;
         _projection = w.Linear(BlipLayout.Text.Projection, d, config.ImageTextWidth);
         _matchHead = w.Linear(BlipLayout.Text.MatchHead, d, 2);
     }
@@ -66,32 +68,57 @@ public sealed class BlipTextTower : ITower
     /// <summary>The matching logits (no match, match): the text encoded with cross-attention to <paramref name="image"/>, [CLS] through <c>itm_head</c>.</summary>
     internal float[] MatchLogits(ReadOnlySpan<int> ids, TokenContext image, BlockHook? hook = null) => Run(ids, image, _matchHead, hook);
 
-    float[] Run(ReadOnlySpan<int> ids, TokenContext? image, Linear head, BlockHook? hook)
+    /// <summary>
+    /// Every token's last state (fewer, with their sizes, when the bound reducer merged some): the text encoded with
+    /// cross-attention to <paramref name="image"/>, as <c>BlipForQuestionAnswering</c> encodes its question.
+    /// </summary>
+    internal TokenContext States(ReadOnlySpan<int> ids, TokenContext image, BlockHook? hook = null)
+    {
+        using var set = Encoded(ids, image, 0, hook);
+        return TokenContext.Of(set);
+    }
+
+    float[] Run(ReadOnlySpan<int> ids, TokenContext? image, Linear? head, BlockHook? hook)
+    {
+        if (head == null)
+            throw new SieveFormatException("this BLIP text encoder has no text_proj or itm_head (a BlipForQuestionAnswering checkpoint): contrastive and matching scores need a BlipForImageTextRetrieval one");
+        using var set = Encoded(ids, image, head.MacsFor(1), hook);
+        var output = new float[head.Out];
+        head.Forward(set.Row(set.Source[0]), 1, output);
+        return output;
+    }
+
+    /// <summary>The encoder's forward; <paramref name="headMacs"/> are reported as outside the blocks.</summary>
+    TokenSet Encoded(ReadOnlySpan<int> ids, TokenContext? image, long headMacs, BlockHook? hook)
     {
         hook = TowerHooks.With(_reducer, hook, Info);
         if (ids.IsEmpty) throw new ArgumentException("token sequence is empty", nameof(ids));
         if (ids.Length > _config.MaxPositions)
             throw new ArgumentException($"{ids.Length} tokens exceed the model's {_config.MaxPositions} text positions (max_position_embeddings)", nameof(ids));
         int tokens = ids.Length, d = _config.Text.Width;
-        using var set = new TokenSet(Modality.Text, tokens, d, tokens + 1);
-        var x = set.Features;
         for (int i = 0; i < tokens; i++)
+            if ((uint)ids[i] >= (uint)_config.VocabSize)
+                throw new ArgumentException($"token id {ids[i]} at position {i} is outside the vocabulary of {_config.VocabSize}", nameof(ids));
+        var set = new TokenSet(Modality.Text, tokens, d, tokens + 1);
+        try
         {
-            int id = ids[i];
-            if ((uint)id >= (uint)_config.VocabSize)
-                throw new ArgumentException($"token id {id} at position {i} is outside the vocabulary of {_config.VocabSize}", nameof(ids));
-            TensorPrimitives.Add(_words.AsSpan(id * d, d), _positions.AsSpan(i * d, d), x.Slice(i * d, d));
+            var x = set.Features;
+            for (int i = 0; i < tokens; i++)
+                TensorPrimitives.Add(_words.AsSpan(ids[i] * d, d), _positions.AsSpan(i * d, d), x.Slice(i * d, d));
+            _embeddingNorm.Forward(x, x, tokens);
+            // [CLS] is pooled and guides; [SEP] closes the text: neither is merged.
+            set.Protect(0);
+            set.Protect(tokens - 1);
+            set.Guide = 0;
+            hook?.Outside(headMacs);
+            _encoder.Forward(set, causal: false, hook, image);
+            return set;
         }
-        _embeddingNorm.Forward(x, x, tokens);
-        // [CLS] is pooled and guides; [SEP] closes the text: neither is merged.
-        set.Protect(0);
-        set.Protect(tokens - 1);
-        set.Guide = 0;
-        hook?.Outside(head.MacsFor(1));
-        _encoder.Forward(set, causal: false, hook, image);
-        var output = new float[head.Out];
-        head.Forward(set.Row(set.Source[0]), 1, output);
-        return output;
+        catch
+        {
+            set.Dispose();
+            throw;
+        }
     }
 
     /// <inheritdoc />
@@ -112,8 +139,8 @@ public sealed class BlipTextTower : ITower
     }
 
     /// <summary>Multiply-adds of the contrastive encoding of <paramref name="tokens"/> tokens.</summary>
-    public long MacsFor(int tokens) => _encoder.MacsFor(tokens) + _projection.MacsFor(1);
+    public long MacsFor(int tokens) => _encoder.MacsFor(tokens) + (_projection?.MacsFor(1) ?? 0);
 
     /// <summary>Multiply-adds of the matching encoding of <paramref name="tokens"/> tokens cross-attending to <paramref name="imageTokens"/>.</summary>
-    public long MatchMacsFor(int tokens, int imageTokens) => _encoder.MacsFor(tokens, imageTokens) + _matchHead.MacsFor(1);
+    public long MatchMacsFor(int tokens, int imageTokens) => _encoder.MacsFor(tokens, imageTokens) + (_matchHead?.MacsFor(1) ?? 0);
 }

@@ -36,8 +36,9 @@ internal static class RandomModelFolder
     /// <param name="size">Tiny or base.</param>
     /// <param name="directory">The folder; created when missing.</param>
     /// <param name="seed">Seed of the weights.</param>
+    /// <param name="blip">For BLIP, which head: retrieval, captioning or VQA.</param>
     /// <exception cref="ArgumentException">The folder exists and is not empty (nothing in it is touched).</exception>
-    public static void Write(ModelFamily family, RandomModelSize size, string directory, int seed = 0)
+    public static void Write(ModelFamily family, RandomModelSize size, string directory, int seed = 0, BlipArchitecture blip = BlipArchitecture.ImageTextRetrieval)
     {
         if (File.Exists(directory) || (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any()))
             throw new ArgumentException($"'{directory}' already exists and is not an empty folder; give a new or empty one (nothing was written)");
@@ -77,8 +78,10 @@ internal static class RandomModelFolder
                     ["image_mean"] = new[] { 0.48145466, 0.4578275, 0.40821073 }, ["image_std"] = new[] { 0.26862954, 0.26130258, 0.27577711 },
                     ["image_processor_type"] = "BlipImageProcessor", ["processor_class"] = "BlipProcessor",
                 });
-                WriteJson(directory, "config.json", BlipConfigJson(size, words));
-                BlipModel.Create(BlipConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json"))), reader);
+                WriteJson(directory, "config.json", BlipConfigJson(size, words, blip));
+                var blipConfig = BlipConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json")));
+                if (blip == BlipArchitecture.ImageTextRetrieval) BlipModel.Create(blipConfig, reader);
+                else BlipGenerator.Create(blipConfig, blip, reader);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(family), family, "not a model family");
@@ -146,14 +149,19 @@ internal static class RandomModelFolder
         };
     }
 
-    static Dictionary<string, object> BlipConfigJson(RandomModelSize size, int vocab)
+    static Dictionary<string, object> BlipConfigJson(RandomModelSize size, int vocab, BlipArchitecture architecture)
     {
         bool tiny = size == RandomModelSize.Tiny;
         var b = BlipConfig.Base;
         int visionWidth = tiny ? 64 : b.Vision.Width;
         return new()
         {
-            ["architectures"] = new[] { "BlipForImageTextRetrieval" },
+            ["architectures"] = new[] { "Blip" + architecture switch
+            {
+                BlipArchitecture.ConditionalGeneration => "ForConditionalGeneration",
+                BlipArchitecture.QuestionAnswering => "ForQuestionAnswering",
+                _ => "ForImageTextRetrieval",
+            } },
             ["model_type"] = "blip",
             ["image_text_hidden_size"] = tiny ? 32 : b.ImageTextWidth,
             ["text_config"] = new Dictionary<string, object>

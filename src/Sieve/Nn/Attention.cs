@@ -60,6 +60,23 @@ internal sealed class Attention
         _proj.Forward(context.AsSpan(0, tokens * d), tokens, y);
     }
 
+    /// <summary>
+    /// y = Attn(x) for the <paramref name="tokens"/> newest rows of a causal sequence: their keys and values are appended
+    /// to <paramref name="cache"/>, and each attends to every cached token up to itself. A token's output is the same,
+    /// bit for bit, whether the tokens before it came in this call or in earlier ones.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> x, int tokens, Span<float> y, KeyValueCache cache)
+    {
+        int d = Width;
+        if (cache.Width != d) throw new ArgumentException($"the cache is {cache.Width} wide; this attention is {d}", nameof(cache));
+        using var qkv = new Scratch(tokens * 3 * d);
+        using var context = new Scratch(tokens * d);
+        _qkv.Forward(x, tokens, qkv.Span);
+        cache.Append(qkv.Span, tokens);
+        AttentionHeads.Run(qkv.Array, 3 * d, cache.Rows, 0, d, 2 * d, tokens, cache.Count, d, Heads, context.Array, causal: true, keyBias: null, probabilities: null);
+        _proj.Forward(context.Span, tokens, y);
+    }
+
     /// <summary>Multiply-adds for <paramref name="tokens"/> tokens (projections and both attention products).</summary>
     public long MacsFor(int tokens) => _qkv.MacsFor(tokens) + _proj.MacsFor(tokens) + 2L * tokens * tokens * Width;
 }

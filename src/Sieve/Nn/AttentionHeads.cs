@@ -16,7 +16,8 @@ internal static class AttentionHeads
     /// Writes every head's output into <paramref name="context"/> [queries, width] (head h in columns h·width/heads …).
     /// Query row i's head h starts at <c>i·qStride + h·dh</c> of <paramref name="q"/>; key row j's at
     /// <c>kOffset + j·kvStride + h·dh</c> of <paramref name="kv"/>, its value at <c>vOffset + j·kvStride + h·dh</c>.
-    /// Query i sees keys ≤ i only when <paramref name="causal"/>; <paramref name="keyBias"/> (null, or one value per key,
+    /// When <paramref name="causal"/>, query i sees keys ≤ i + (keys − queries): the queries are the sequence's last
+    /// (all of it in a plain forward, the newest tokens over a key/value cache); <paramref name="keyBias"/> (null, or one value per key,
     /// log(size) for proportional attention) is added to every scaled logit; <paramref name="probabilities"/> (null, or
     /// [heads, queries, keys]) keeps the softmax.
     /// </summary>
@@ -37,7 +38,7 @@ internal static class AttentionHeads
             for (int i = 0; i < queries; i++)
             {
                 var row = scores.Slice(i * keys, keys);
-                int visible = causal ? i + 1 : keys;
+                int visible = causal ? keys - queries + i + 1 : keys;
                 TensorPrimitives.Multiply(row[..visible], scale, row[..visible]);
                 if (keyBias != null) TensorPrimitives.Add(row[..visible], keyBias.AsSpan(0, visible), row[..visible]);
                 Softmax.InPlace(row[..visible]);

@@ -39,15 +39,28 @@ internal sealed class CrossAttention
     /// <param name="y">Output, [tokens, D]; overwritten.</param>
     public void Forward(ReadOnlySpan<float> x, int tokens, TokenContext context, Span<float> y)
     {
+        using var keyValues = Project(context);
+        Forward(x, tokens, keyValues, y);
+    }
+
+    /// <summary>The context's keys and values, to attend to with <see cref="Forward(ReadOnlySpan{float}, int, ContextKeyValues, Span{float})"/> as often as needed.</summary>
+    public ContextKeyValues Project(TokenContext context)
+    {
         if (context.Width != ContextWidth)
             throw new ArgumentException($"the context is {context.Width} wide; this cross-attention reads {ContextWidth}", nameof(context));
-        int d = Width, m = context.Count;
+        var rows = new Tensors.Scratch(context.Count * 2 * Width);
+        _keyValue.Forward(context.Features, context.Count, rows.Span);
+        return new ContextKeyValues(rows, context.Count, context.LogSizes);
+    }
+
+    /// <summary>y = CrossAttn(x, context) over a context's projected keys and values (from this cross-attention's <see cref="Project"/>).</summary>
+    public void Forward(ReadOnlySpan<float> x, int tokens, ContextKeyValues context, Span<float> y)
+    {
+        int d = Width;
         using var queries = new Tensors.Scratch(tokens * d);
-        using var keyValues = new Tensors.Scratch(m * 2 * d);
         using var heads = new Tensors.Scratch(tokens * d);
         _query.Forward(x, tokens, queries.Span);
-        _keyValue.Forward(context.Features, m, keyValues.Span);
-        AttentionHeads.Run(queries.Array, d, keyValues.Array, 0, d, 2 * d, tokens, m, d, Heads, heads.Array, causal: false, context.LogSizes, probabilities: null);
+        AttentionHeads.Run(queries.Array, d, context.Rows, 0, d, 2 * d, tokens, context.Count, d, Heads, heads.Array, causal: false, context.LogSizes, probabilities: null);
         _proj.Forward(heads.Span, tokens, y);
     }
 

@@ -76,11 +76,47 @@ internal sealed class TransformerBlock
         return reducerMacs;
     }
 
-    /// <summary>x ← x + update, then x ← LN(x) for a post-norm sublayer.</summary>
-    static void AddResidual(TokenSet tokens, ReadOnlySpan<float> update, int count, LayerNorm? postNorm)
+    /// <summary>
+    /// Runs the block, with no hook, over the <paramref name="tokens"/> newest rows <paramref name="x"/> of a causal
+    /// sequence (a decoder step), in place: self-attention over <paramref name="cache"/> (which gains their keys and
+    /// values), cross-attention to a context projected once (<see cref="ProjectContext"/>), MLP.
+    /// </summary>
+    public void Decode(Span<float> x, int tokens, KeyValueCache cache, ContextKeyValues? context)
     {
-        TensorPrimitives.Add(tokens.Features, update[..(count * tokens.Width)], tokens.Features);
-        postNorm?.Forward(tokens.Features, tokens.Features, count);
+        int n = tokens * Width;
+        bool pre = _placement == NormPlacement.Pre;
+        using var normedBuffer = new Scratch(n);
+        using var updateBuffer = new Scratch(n);
+        Span<float> normed = normedBuffer.Span, update = updateBuffer.Span;
+        x = x[..n];
+        if (pre) _norm1.Forward(x, normed, tokens);
+        _attention.Forward(pre ? normed : x, tokens, update, cache);
+        AddResidual(x, update, tokens, pre ? null : _norm1);
+        if (_cross is var (cross, crossNorm) && context != null)
+        {
+            if (pre) crossNorm.Forward(x, normed, tokens);
+            cross.Forward(pre ? normed : x, tokens, context, update);
+            AddResidual(x, update, tokens, pre ? null : crossNorm);
+        }
+        if (pre) _norm2.Forward(x, normed, tokens);
+        _mlp.Forward(pre ? normed : x, tokens, update);
+        AddResidual(x, update, tokens, pre ? null : _norm2);
+    }
+
+    /// <summary>The keys and values this block's cross-attention reads from <paramref name="context"/>, for <see cref="Decode"/>.</summary>
+    /// <exception cref="InvalidOperationException">The block has no cross-attention.</exception>
+    public ContextKeyValues ProjectContext(TokenContext context) =>
+        _cross is var (cross, _) ? cross.Project(context) : throw new InvalidOperationException("this block has no cross-attention");
+
+    /// <summary>x ← x + update, then x ← LN(x) for a post-norm sublayer.</summary>
+    static void AddResidual(TokenSet tokens, ReadOnlySpan<float> update, int count, LayerNorm? postNorm) =>
+        AddResidual(tokens.Features, update, count, postNorm);
+
+    /// <summary>x ← x + update over the <paramref name="count"/> rows of <paramref name="x"/>, then x ← LN(x) for a post-norm sublayer.</summary>
+    static void AddResidual(Span<float> x, ReadOnlySpan<float> update, int count, LayerNorm? postNorm)
+    {
+        TensorPrimitives.Add(x, update[..x.Length], x);
+        postNorm?.Forward(x, x, count);
     }
 
     /// <summary>Multiply-adds of the attention over <paramref name="tokens"/> tokens.</summary>

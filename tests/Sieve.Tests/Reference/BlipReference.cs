@@ -35,11 +35,14 @@ public static class BlipReference
         return Ref64.LayerNorm(x, n, w("vision_model.post_layernorm.weight"), w("vision_model.post_layernorm.bias"), TinyBlip.Shape.VisionEps);
     }
 
-    /// <summary>The text encoder's last hidden state [tokens, D_t]; with <paramref name="image"/> ([M, D_v]) each layer cross-attends to it.</summary>
-    public static double[] TextStates(Func<string, double[]> w, TinyBlip.Shape s, int[] ids, double[]? image)
+    /// <summary>
+    /// The text encoder's last hidden state [tokens, D_t]; with <paramref name="image"/> ([M, D_v]) each layer cross-attends
+    /// to it. <paramref name="prefix"/> and <paramref name="causal"/> make it the text decoder's BERT (<c>text_decoder.bert.</c>, causal).
+    /// </summary>
+    public static double[] TextStates(Func<string, double[]> w, TinyBlip.Shape s, int[] ids, double[]? image, string prefix = "text_encoder.", bool causal = false)
     {
         int d = s.TextWidth, t = ids.Length;
-        string e = "text_encoder.embeddings.";
+        string e = prefix + "embeddings.";
         var words = w(e + "word_embeddings.weight");
         var positions = w(e + "position_embeddings.weight");
         var x = new double[t * d];
@@ -48,8 +51,8 @@ public static class BlipReference
         x = Ref64.LayerNorm(x, t, w(e + "LayerNorm.weight"), w(e + "LayerNorm.bias"), TinyBlip.Shape.TextEps);
         for (int l = 0; l < s.TextLayers; l++)
         {
-            string p = $"text_encoder.encoder.layer.{l}.";
-            x = Sublayer(w, p + "attention", x, t, d, Heads(w, p + "attention", x, t, x, t, d, d, s.TextHeads));
+            string p = $"{prefix}encoder.layer.{l}.";
+            x = Sublayer(w, p + "attention", x, t, d, Heads(w, p + "attention", x, t, x, t, d, d, s.TextHeads, causal));
             if (image != null)
                 x = Sublayer(w, p + "crossattention", x, t, d, Heads(w, p + "crossattention", x, t, image, image.Length / s.VisionWidth, d, s.VisionWidth, s.TextHeads));
             var f = Ref64.Linear(x, t, w(p + "intermediate.dense.weight"), w(p + "intermediate.dense.bias"), d, s.TextHidden).Select(Ref64.Gelu).ToArray();
@@ -68,8 +71,8 @@ public static class BlipReference
         return Ref64.LayerNorm(y, t, w(p + ".output.LayerNorm.weight"), w(p + ".output.LayerNorm.bias"), TinyBlip.Shape.TextEps);
     }
 
-    /// <summary>softmax(q kᵀ/√d_h) v per head, queries from <paramref name="x"/>, keys and values from <paramref name="kv"/> ([m, width]).</summary>
-    static double[] Heads(Func<string, double[]> w, string p, double[] x, int t, double[] kv, int m, int d, int kvWidth, int heads)
+    /// <summary>softmax(q kᵀ/√d_h) v per head, queries from <paramref name="x"/>, keys and values from <paramref name="kv"/> ([m, width]); query i sees keys ≤ i when <paramref name="causal"/>.</summary>
+    static double[] Heads(Func<string, double[]> w, string p, double[] x, int t, double[] kv, int m, int d, int kvWidth, int heads, bool causal = false)
     {
         var q = Ref64.Linear(x, t, w(p + ".self.query.weight"), w(p + ".self.query.bias"), d, d);
         var k = Ref64.Linear(kv, m, w(p + ".self.key.weight"), w(p + ".self.key.bias"), kvWidth, d);
@@ -80,17 +83,18 @@ public static class BlipReference
         for (int h = 0; h < heads; h++)
             for (int i = 0; i < t; i++)
             {
-                for (int j = 0; j < m; j++)
+                int seen = causal ? i + 1 : m;
+                for (int j = 0; j < seen; j++)
                 {
                     double dot = 0;
                     for (int c = 0; c < dh; c++) dot += q[i * d + h * dh + c] * k[j * d + h * dh + c];
                     scores[j] = dot / Math.Sqrt(dh);
                 }
-                Ref64.SoftmaxInPlace(scores, 0, m);
+                Ref64.SoftmaxInPlace(scores, 0, seen);
                 for (int c = 0; c < dh; c++)
                 {
                     double sum = 0;
-                    for (int j = 0; j < m; j++) sum += scores[j] * v[j * d + h * dh + c];
+                    for (int j = 0; j < seen; j++) sum += scores[j] * v[j * d + h * dh + c];
                     context[i * d + h * dh + c] = sum;
                 }
             }

@@ -1,10 +1,13 @@
+using Sieve.Models;
 using Sieve.Weights;
 
 namespace Sieve.Tests.Support;
 
 /// <summary>
-/// Tiny Hugging Face <c>BlipForImageTextRetrieval</c> folders in the exact layout (<c>vision_model.…</c>,
-/// <c>text_encoder.…</c> with <c>crossattention</c>, <c>vision_proj</c>, <c>text_proj</c>, <c>itm_head</c>):
+/// Tiny Hugging Face BLIP folders in the exact layouts — <c>BlipForImageTextRetrieval</c> (<c>vision_model.…</c>,
+/// <c>text_encoder.…</c> with <c>crossattention</c>, <c>vision_proj</c>, <c>text_proj</c>, <c>itm_head</c>),
+/// <c>BlipForConditionalGeneration</c> (<c>vision_model.…</c>, <c>text_decoder.bert.…</c>, <c>text_decoder.cls.predictions.…</c>)
+/// and <c>BlipForQuestionAnswering</c> (vision, <c>text_encoder.…</c> without heads, the decoder):
 /// <c>config.json</c>, <c>model.safetensors</c>, a BERT <c>vocab.txt</c> (<see cref="Vocab"/>) with [DEC] and [ENC]
 /// added after it in <c>tokenizer.json</c>, and a <c>preprocessor_config.json</c> at the tiny image size.
 /// </summary>
@@ -38,8 +41,12 @@ public static class TinyBlip
 
     public static int Id(string token) => token switch { "[DEC]" => Dec, "[ENC]" => Enc, _ => Array.IndexOf(Vocab, token) };
 
-    /// <summary>Writes a folder with seeded random weights; <paramref name="skip"/> leaves one tensor out.</summary>
-    public static TinyCheckpoint Write(int seed, Shape? shape = null, DType dtype = DType.F32, Action<Dictionary<string, object>>? editConfig = null, string? skip = null)
+    /// <summary>
+    /// Writes a folder with seeded random weights; <paramref name="skip"/> leaves one tensor out. A decoder's LM head is
+    /// tied to its word embeddings (no <c>predictions.decoder.weight</c>) unless <paramref name="untiedLogits"/>.
+    /// </summary>
+    public static TinyCheckpoint Write(int seed, Shape? shape = null, DType dtype = DType.F32, Action<Dictionary<string, object>>? editConfig = null, string? skip = null,
+        BlipArchitecture architecture = BlipArchitecture.ImageTextRetrieval, bool untiedLogits = false)
     {
         var s = shape ?? new Shape();
         var ck = new TinyCheckpoint(seed, dtype);
@@ -75,32 +82,54 @@ public static class TinyBlip
         }
         Norm("vision_model.post_layernorm", dv);
 
-        Add("text_encoder.embeddings.word_embeddings.weight", [VocabSize, dt], 0.5f);
-        Add("text_encoder.embeddings.position_embeddings.weight", [s.Positions, dt], 0.5f);
-        Norm("text_encoder.embeddings.LayerNorm", dt);
-        for (int l = 0; l < s.TextLayers; l++)
+        // A BERT (encoder or decoder) under prefix: embeddings, then layers with cross-attention to a context dv wide.
+        void Bert(string prefix)
         {
-            string b = $"text_encoder.encoder.layer.{l}.";
-            foreach (string a in new[] { "attention", "crossattention" })
+            Add(prefix + "embeddings.word_embeddings.weight", [VocabSize, dt], 0.5f);
+            Add(prefix + "embeddings.position_embeddings.weight", [s.Positions, dt], 0.5f);
+            Norm(prefix + "embeddings.LayerNorm", dt);
+            for (int l = 0; l < s.TextLayers; l++)
             {
-                int kv = a == "attention" ? dt : dv;
-                Dense(b + a + ".self.query", dt, dt);
-                Dense(b + a + ".self.key", kv, dt);
-                Dense(b + a + ".self.value", kv, dt);
-                Dense(b + a + ".output.dense", dt, dt);
-                Norm(b + a + ".output.LayerNorm", dt);
+                string b = $"{prefix}encoder.layer.{l}.";
+                foreach (string a in new[] { "attention", "crossattention" })
+                {
+                    int kv = a == "attention" ? dt : dv;
+                    Dense(b + a + ".self.query", dt, dt);
+                    Dense(b + a + ".self.key", kv, dt);
+                    Dense(b + a + ".self.value", kv, dt);
+                    Dense(b + a + ".output.dense", dt, dt);
+                    Norm(b + a + ".output.LayerNorm", dt);
+                }
+                Dense(b + "intermediate.dense", dt, s.TextHidden);
+                Dense(b + "output.dense", s.TextHidden, dt, 0.1f);
+                Norm(b + "output.LayerNorm", dt);
             }
-            Dense(b + "intermediate.dense", dt, s.TextHidden);
-            Dense(b + "output.dense", s.TextHidden, dt, 0.1f);
-            Norm(b + "output.LayerNorm", dt);
         }
-        Dense("vision_proj", dv, s.ImageTextWidth);
-        Dense("text_proj", dt, s.ImageTextWidth);
-        Dense("itm_head", dt, 2, 0.5f);
+
+        if (architecture != BlipArchitecture.ConditionalGeneration) Bert("text_encoder.");
+        if (architecture == BlipArchitecture.ImageTextRetrieval)
+        {
+            Dense("vision_proj", dv, s.ImageTextWidth);
+            Dense("text_proj", dt, s.ImageTextWidth);
+            Dense("itm_head", dt, 2, 0.5f);
+        }
+        else
+        {
+            Bert("text_decoder.bert.");
+            Dense("text_decoder.cls.predictions.transform.dense", dt, dt, 0.3f);
+            Norm("text_decoder.cls.predictions.transform.LayerNorm", dt);
+            if (untiedLogits) Add("text_decoder.cls.predictions.decoder.weight", [VocabSize, dt], 0.5f);
+            Add("text_decoder.cls.predictions.bias", [VocabSize], 0.3f);
+        }
 
         var config = new Dictionary<string, object>
         {
-            ["architectures"] = new[] { "BlipForImageTextRetrieval" },
+            ["architectures"] = new[] { architecture switch
+            {
+                BlipArchitecture.ConditionalGeneration => "BlipForConditionalGeneration",
+                BlipArchitecture.QuestionAnswering => "BlipForQuestionAnswering",
+                _ => "BlipForImageTextRetrieval",
+            } },
             ["model_type"] = "blip",
             ["image_text_hidden_size"] = s.ImageTextWidth,
             ["projection_dim"] = 512,

@@ -1,0 +1,46 @@
+namespace Sieve.Nn;
+
+/// <summary>
+/// The keys and values a causal self-attention has computed for the tokens it has seen so far, [Count, 2D] rows
+/// (k then v), so that each generation step projects only its new tokens and attends to all of them.
+/// </summary>
+internal sealed class KeyValueCache
+{
+    float[] _rows;
+
+    /// <param name="width">Model width D.</param>
+    /// <param name="capacity">Tokens to make room for at once (it grows past them when needed).</param>
+    public KeyValueCache(int width, int capacity = 16)
+    {
+        Width = width;
+        _rows = new float[Math.Max(1, capacity) * 2 * width];
+    }
+
+    /// <summary>Model width D.</summary>
+    public int Width { get; }
+
+    /// <summary>Tokens cached.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The rows, [Count, 2D] at the start (the array may be longer).</summary>
+    public float[] Rows => _rows;
+
+    /// <summary>Appends the k and v of <paramref name="tokens"/> fused [q; k; v] rows (3D wide).</summary>
+    public void Append(ReadOnlySpan<float> qkv, int tokens)
+    {
+        int d = Width, needed = (Count + tokens) * 2 * d;
+        if (needed > _rows.Length) Array.Resize(ref _rows, Math.Max(needed, 2 * _rows.Length));
+        for (int i = 0; i < tokens; i++)
+            qkv.Slice(i * 3 * d + d, 2 * d).CopyTo(_rows.AsSpan((Count + i) * 2 * d, 2 * d));
+        Count += tokens;
+    }
+
+    /// <summary>An independent copy (a beam that continues from this one).</summary>
+    public KeyValueCache Clone()
+    {
+        var copy = new KeyValueCache(Width, Count);
+        _rows.AsSpan(0, Count * 2 * Width).CopyTo(copy._rows);
+        copy.Count = Count;
+        return copy;
+    }
+}
