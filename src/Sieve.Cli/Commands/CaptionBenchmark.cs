@@ -2,6 +2,7 @@ using System.Text.Json;
 using Sieve.Eval;
 using Sieve.Models;
 using Sieve.Models.Generation;
+using Sieve.Nn;
 using Sieve.Reduction;
 using Spectre.Console;
 
