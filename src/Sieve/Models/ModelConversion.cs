@@ -32,7 +32,7 @@ internal static class ModelConversion
             ModelFolder.Detect(modelDirectory); // a folder Sieve can load, before anything is written
             return new(CheckpointConversion.ToSafetensors(modelDirectory, outDirectory), [], new Dictionary<string, string>());
         }
-        var converted = CheckpointConversion.ToSafetensors(modelDirectory, outDirectory, Recognise);
+        var converted = CheckpointConversion.ToSafetensors(modelDirectory, outDirectory, checkpoint => Recognise(checkpoint, modelDirectory));
         var mapping = converted.Mapping!;
         var config = BlipConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(outDirectory, "config.json")));
         var parameters = mapping.LeftOut.Keys.Where(n => mapping.LeftOut[n] == SalesforceBlipLayout.MethodParameter).ToList();
@@ -53,10 +53,10 @@ internal static class ModelConversion
         return new(converted, [.. guidance.Keys.Order(StringComparer.Ordinal)], leftOut);
     }
 
-    static CheckpointMapping Recognise(CheckpointFiles checkpoint)
+    static CheckpointMapping Recognise(CheckpointFiles checkpoint, string directory)
     {
         var names = checkpoint.Tensors.Select(t => t.Name).ToList();
-        if (SalesforceBlipLayout.Matches(names)) return SalesforceBlipLayout.Map(checkpoint);
+        if (SalesforceBlipLayout.Matches(names)) return SalesforceBlipLayout.Map(checkpoint, directory);
         throw new SieveFormatException(
             $"{checkpoint.Description}: there is no config.json beside it, and its tensors ({string.Join(", ", names.Take(3))}{(names.Count > 3 ? ", …" : "")}) " +
             "are not in a layout Sieve maps (the Salesforce BLIP / LAVIS layout: visual_encoder.… with text_encoder.… or text_decoder.…); " +

@@ -36,9 +36,10 @@ public sealed partial class CliTests
     /// original names, two momentum-encoder copies, a queue, the temperature, and CrossGET's and MADTP's parameters.
     /// Returns the Hugging Face folder (with the original 1e-6 vision LayerNorm) and the original folder.
     /// </summary>
-    (TinyCheckpoint Hf, string Original, Dictionary<string, float[]> Extra) WriteSalesforceBlip()
+    (TinyCheckpoint Hf, string Original, Dictionary<string, float[]> Extra) WriteSalesforceBlip(BlipArchitecture architecture = BlipArchitecture.ImageTextRetrieval)
     {
-        var hf = TinyBlip.Write(811, OriginalShape, editConfig: c => ((Dictionary<string, object>)c["vision_config"])["layer_norm_eps"] = 1e-6);
+        var hf = TinyBlip.Write(811, OriginalShape, editConfig: c => ((Dictionary<string, object>)c["vision_config"])["layer_norm_eps"] = 1e-6,
+            architecture: architecture);
         var save = new TorchSave();
         var tensors = new List<(string, PyTensor)>();
         void Add(string name, int[] shape, float[] values)
@@ -120,6 +121,29 @@ public sealed partial class CliTests
         Assert.Equal(map, maps[map.Length..]);
         Assert.Null(guidance.MagMaps(actual.Text.Info));
         Assert.Contains($"wrote crossget.vision.offsets, madtp.tokens, madtp.vision.maps into {Path.Combine(output, ModelConversion.GuidanceFile)}", run.Stderr);
+    }
+
+    [Fact]
+    public void ConvertedSalesforceCaptioningCheckpointCaptionsAsTheHuggingFaceOne()
+    {
+        var (hf, original, _) = WriteSalesforceBlip(BlipArchitecture.ConditionalGeneration);
+        using var _ = hf;
+        string output = Path.Combine(_temp.Path, "converted-caption");
+
+        var run = CliRun.Of("convert", "--model", original, "--out", output);
+
+        Assert.True(run.Code == 0, run.Output);
+        var image = new RgbImage(40, 30, [.. Enumerable.Range(0, 40 * 30 * 3).Select(i => (byte)(i * 53 % 251))]);
+        var expected = BlipGenerator.Load(hf.Directory);
+        var actual = BlipGenerator.Load(output);
+        Assert.Equal(BlipArchitecture.ConditionalGeneration, actual.Architecture);
+        // [DEC] and [SEP] come from the folder's tokenizer files, so decoding starts and stops where the original does.
+        Assert.Equal(expected.Config.BosTokenId, actual.Config.BosTokenId);
+        Assert.Equal(expected.Config.SepTokenId, actual.Config.SepTokenId);
+        var options = new Sieve.Models.Generation.GenerationOptions(MaxLength: 12, Beams: 2);
+        Assert.NotEqual("", expected.Caption(image, null, options));
+        Assert.Equal(expected.Caption(image, "a photo of", options), actual.Caption(image, "a photo of", options));
+        Assert.Equal(expected.Caption(image, null, options), actual.Caption(image, null, options));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Sieve.Data;
 using Sieve.Weights;
 
 namespace Sieve.Models;
@@ -28,8 +29,10 @@ internal static class SalesforceBlipLayout
         && names.Any(n => n.StartsWith("text_encoder.", StringComparison.Ordinal) || n.StartsWith("text_decoder.", StringComparison.Ordinal));
 
     /// <summary>The mapping of <paramref name="checkpoint"/>, with its <c>config.json</c>.</summary>
+    /// <param name="checkpoint">The original checkpoint.</param>
+    /// <param name="directory">Its folder: a <c>vocab.txt</c> and tokenizer files there give the decoder's [DEC] and [SEP] ids.</param>
     /// <exception cref="SieveFormatException">A tensor the config is read from is missing or has an unexpected shape (named).</exception>
-    public static CheckpointMapping Map(CheckpointFiles checkpoint)
+    public static CheckpointMapping Map(CheckpointFiles checkpoint, string directory)
     {
         var names = new Dictionary<string, string>();
         var leftOut = new Dictionary<string, string>();
@@ -40,8 +43,8 @@ internal static class SalesforceBlipLayout
             else if (ToHuggingFace(name) is { } mapped) names[name] = mapped;
             else leftOut[name] = "not part of BLIP's inference layout";
         }
-        var files = new Dictionary<string, string> { ["config.json"] = Config(checkpoint, out int words) };
-        if (words == BertWords + 2) files["tokenizer_config.json"] = AddedTokens;
+        var files = new Dictionary<string, string> { ["config.json"] = Config(checkpoint, directory, out int words) };
+        if (words == BertWords + 2) files["tokenizer_config.json"] = TokenizerConfig;
         return new CheckpointMapping("the Salesforce BLIP layout", names, leftOut, files);
     }
 
@@ -49,7 +52,7 @@ internal static class SalesforceBlipLayout
     /// BLIP's tokenizer settings: BERT's uncased vocabulary (the original code's <c>bert-base-uncased</c>, whose
     /// <c>vocab.txt</c> the checkpoint does not carry) with [DEC] (the decoder's bos) and [ENC] added after it.
     /// </summary>
-    static readonly string AddedTokens = JsonSerializer.Serialize(new Dictionary<string, object>
+    static readonly string TokenizerConfig = JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["do_lower_case"] = true,
         ["bos_token"] = "[DEC]",
@@ -96,9 +99,10 @@ internal static class SalesforceBlipLayout
     /// <summary>
     /// BLIP's <c>config.json</c> read off the shapes: widths, depths, MLP sizes, image and patch size, vocabulary and
     /// positions; heads at 64 channels each, as every released BLIP has them; the original LayerNorm epsilons (the vision
-    /// tower's timm 1e-6, BERT's 1e-12), so the converted model computes what the original does.
+    /// tower's timm 1e-6, BERT's 1e-12), so the converted model computes what the original does; the decoder's [DEC]
+    /// (bos) and [SEP] ids from the folder's tokenizer files, else BERT's (30522 after the vocabulary, 102).
     /// </summary>
-    static string Config(CheckpointFiles checkpoint, out int vocabulary)
+    static string Config(CheckpointFiles checkpoint, string directory, out int vocabulary)
     {
         int[] Shape(string name, int rank) => checkpoint.Contains(name) && checkpoint.Get(name).Shape.Length == rank
             ? checkpoint.Get(name).Shape.ToArray()
@@ -124,7 +128,9 @@ internal static class SalesforceBlipLayout
             ["vocab_size"] = words[0], ["hidden_size"] = words[1], ["num_hidden_layers"] = Count(text + "encoder.layer."),
             ["num_attention_heads"] = words[1] / 64, ["intermediate_size"] = Shape(text + "encoder.layer.0.intermediate.dense.weight", 2)[0],
             ["max_position_embeddings"] = Shape(text + "embeddings.position_embeddings.weight", 2)[0], ["layer_norm_eps"] = 1e-12,
-            ["hidden_act"] = "gelu", ["encoder_hidden_size"] = width,
+            ["hidden_act"] = "gelu", ["encoder_hidden_size"] = width, ["pad_token_id"] = 0,
+            ["bos_token_id"] = AddedTokens.Read(directory).Where(t => t.Token == "[DEC]").Select(t => (int?)t.Id).FirstOrDefault() ?? BertWords,
+            ["sep_token_id"] = InputFile.IsPresent(Path.Combine(directory, WordPieceTokenizer.VocabFile)) ? WordPieceTokenizer.FromDirectory(directory, 2).Sep : 102,
         };
         bool retrieval = checkpoint.Contains("itm_head.weight"), decoder = checkpoint.Tensors.Any(t => t.Name.StartsWith("text_decoder.", StringComparison.Ordinal));
         var config = new Dictionary<string, object>
