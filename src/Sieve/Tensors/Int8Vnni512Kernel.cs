@@ -22,6 +22,7 @@ internal sealed unsafe class Int8Vnni512Kernel : IDisposable
     public const string SettingName = "SIEVE_CODEGEN";
 
     const int Rows = Int8GemmKernels.Rows, Line = Int8Matrix.PanelWidth * Int8Matrix.Depth;
+    const int Weights = 24, Broadcast = 28; // zmm24–27: one panel line each; zmm28–31: a row's four bytes
 
     readonly ExecutableMemory _code;
     readonly nint[] _entries;
@@ -86,55 +87,77 @@ internal sealed unsafe class Int8Vnni512Kernel : IDisposable
     // caller-saved registers are touched (rax, r10, r11, zmm0–31), so there is nothing to save.
     static void Emit(Assembler c, int panels)
     {
-        static AssemblerRegisterZMM Zmm(int i) => new(Register.ZMM0 + i);
-        AssemblerRegisterZMM Acc(int row, int panel) => Zmm(row * panels + panel);
-        const int Weights = 24, Broadcast = 28; // zmm24–27: one panel line each; zmm28–31: a row's four bytes, rotating
-
         for (int i = 0; i < Rows * panels; i++) c.vpxord(Zmm(i), Zmm(i), Zmm(i));
         c.lea(r10, __[rdi + rsi * 2]);
         c.add(r10, rsi);                 // r10 = row 3
         c.lea(r11, __[rdx + rcx * 2]);
         c.add(r11, rcx);                 // r11 = panel 3
         var loop = c.CreateLabel();
+        var pairs = c.CreateLabel();
         var store = c.CreateLabel();
-        c.test(r8, r8);
+        // Two groups of four k per trip (fewer pointer updates and branches); an odd first group alone.
+        c.test(r8, 1);
+        c.jz(pairs);
+        Step(c, panels, 0);
+        Advance(c, 1);
+        c.Label(ref pairs);
+        c.shr(r8, 1);
         c.jz(store);
         c.Label(ref loop);
+        Step(c, panels, 0);
+        Step(c, panels, 1);
+        Advance(c, 2);
+        c.dec(r8);
+        c.jnz(loop);
+        c.Label(ref store);
+        for (int r = 0; r < Rows; r++)
+            for (int p = 0; p < panels; p++)
+                c.vmovdqu32(__zmmword_ptr[r9 + (r * panels + p) * Line], Acc(r, p, panels));
+        c.vzeroupper();
+        c.ret();
+    }
+
+    // One group of four k, `group` groups past the pointers: each panel's 64-byte line into zmm24–27, then per row its
+    // four bytes broadcast (zmm28–31, rotating) and one vpdpbusd per panel.
+    static void Step(Assembler c, int panels, int group)
+    {
+        int a = 4 * group, b = Line * group;
         for (int p = 0; p < panels; p++)
             c.vmovdqu32(Zmm(Weights + p), p switch
             {
-                0 => __zmmword_ptr[rdx],
-                1 => __zmmword_ptr[rdx + rcx],
-                2 => __zmmword_ptr[rdx + rcx * 2],
-                _ => __zmmword_ptr[r11],
+                0 => __zmmword_ptr[rdx + b],
+                1 => __zmmword_ptr[rdx + rcx + b],
+                2 => __zmmword_ptr[rdx + rcx * 2 + b],
+                _ => __zmmword_ptr[r11 + b],
             });
         for (int r = 0; r < Rows; r++)
         {
             var x = Zmm(Broadcast + r % 4);
             c.vpbroadcastd(x, r switch
             {
-                0 => __dword_ptr[rdi],
-                1 => __dword_ptr[rdi + rsi],
-                2 => __dword_ptr[rdi + rsi * 2],
-                3 => __dword_ptr[r10],
-                4 => __dword_ptr[r10 + rsi],
-                _ => __dword_ptr[r10 + rsi * 2],
+                0 => __dword_ptr[rdi + a],
+                1 => __dword_ptr[rdi + rsi + a],
+                2 => __dword_ptr[rdi + rsi * 2 + a],
+                3 => __dword_ptr[r10 + a],
+                4 => __dword_ptr[r10 + rsi + a],
+                _ => __dword_ptr[r10 + rsi * 2 + a],
             });
-            for (int p = 0; p < panels; p++) c.vpdpbusd(Acc(r, p), x, Zmm(Weights + p));
+            for (int p = 0; p < panels; p++) c.vpdpbusd(Acc(r, p, panels), x, Zmm(Weights + p));
         }
-        c.add(rdi, 4);
-        c.add(r10, 4);
-        c.add(rdx, Line);
-        c.add(r11, Line);
-        c.dec(r8);
-        c.jnz(loop);
-        c.Label(ref store);
-        for (int r = 0; r < Rows; r++)
-            for (int p = 0; p < panels; p++)
-                c.vmovdqu32(__zmmword_ptr[r9 + (r * panels + p) * Line], Acc(r, p));
-        c.vzeroupper();
-        c.ret();
     }
+
+    static void Advance(Assembler c, int groups)
+    {
+        c.add(rdi, 4 * groups);
+        c.add(r10, 4 * groups);
+        c.add(rdx, Line * groups);
+        c.add(r11, Line * groups);
+    }
+
+    static AssemblerRegisterZMM Zmm(int i) => new(Register.ZMM0 + i);
+
+    /// <summary>The accumulator of one row and panel: zmm0–23.</summary>
+    static AssemblerRegisterZMM Acc(int row, int panel, int panels) => Zmm(row * panels + panel);
 
     public void Dispose() => _code.Dispose();
 }
