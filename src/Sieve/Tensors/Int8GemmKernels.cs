@@ -32,13 +32,9 @@ internal static unsafe class Int8GemmKernels
     /// </summary>
     public static void Run(Int8GemmPath path, byte* a, int lda, sbyte* panel, int panels, long panelBytes, int quads, int* d)
     {
-        if (path == Int8GemmPath.Avx512Vnni)
-        {
-            Int8GemmPaths.Vnni512!.Run(a, lda, panel, panels, panelBytes, quads, d);
-            return;
-        }
         switch (path)
         {
+            case Int8GemmPath.Avx512Vnni: Int8GemmPaths.Vnni512!.Run(a, lda, panel, panels, panelBytes, quads, d); break;
             case Int8GemmPath.AvxVnni: Vnni(a, lda, panel, quads, d); break;
             case Int8GemmPath.Avx2:
                 Pairs(a, lda, panel, quads, d);
