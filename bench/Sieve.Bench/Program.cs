@@ -2,7 +2,8 @@
 // Runtime's MatMul on the ViT-B and attention shapes, 1 and 2 threads. The contenders take turns sample by
 // sample (Sieve.Eval.InterleavedTiming), so load from other processes hits all of them alike; each figure is a median.
 // With --int8: the int8 GEMM (every int8 path this machine has, activations quantized inside the call) against
-// the float GEMM's best path on the ViT-B linear shapes, in GOP/s (2·M·K·N operations per call either way).
+// the float GEMM's best path on the ViT-B linear shapes, in GOP/s (2·M·K·N operations per call either way), and the
+// generated 512-bit kernel against the vpdpbusd peak a register-only loop reaches (VnniPeak).
 // Usage: dotnet run -c Release --project bench/Sieve.Bench [-- --runs N] [--markdown] [--int8]
 using Sieve.Bench;
 using Sieve.Eval;
@@ -107,10 +108,41 @@ static int Int8Table(int runs, bool markdown)
             table.Add([what, $"{m}×{k}×{n}", threads.ToString(), .. gops.Select(g => g.ToString("F0")), .. gops.Skip(1).Select(g => (g / gops[0]).ToString("F2"))]);
         }
     }
-    Print(["shape", "M×K×N", "threads", "float32 GFLOP/s", .. paths.Select(p => $"int8 {p} GOP/s"), .. paths.Select(p => $"{p}/float32")], table, markdown);
+    string[] header = ["shape", "M×K×N", "threads", "float32 GFLOP/s", .. paths.Select(p => $"int8 {p} GOP/s"), .. paths.Select(p => $"{p}/float32")];
+    var peak = VnniPeaks(runs);
+    int wide = Array.IndexOf(paths, Int8GemmPath.Avx512Vnni);
+    if (peak != null && wide >= 0)
+    {
+        // The generated kernel against the 512-bit vpdpbusd peak at the same thread count.
+        header = [.. header, "Avx512Vnni/peak"];
+        for (int i = 0; i < table.Count; i++)
+            table[i] = [.. table[i], (double.Parse(table[i][4 + wide]) / peak[int.Parse(table[i][2])].Wide).ToString("P0")];
+    }
+    Print(header, table, markdown);
     Console.WriteLine();
-    Console.WriteLine($"{Environment.ProcessorCount} cores, {InterleavedTiming.TimedRounds(paths.Length + 1, runs)} interleaved samples per figure (median); float32 on {GemmPaths.Best}");
+    Console.WriteLine($"{Environment.ProcessorCount} cores, {InterleavedTiming.TimedRounds(paths.Length + 1, runs)} interleaved samples per figure (median); float32 on {GemmPaths.Best}" +
+        (peak == null ? "" : "; vpdpbusd peak (register-only loop) " + string.Join(", ", peak.Select(p => $"{p.Value.Wide:F0} GOP/s 512-bit, {p.Value.Narrow:F0} GOP/s 256-bit at {p.Key} thread(s)"))) +
+        (Int8GemmPaths.Notice is { } notice ? $"; {notice}" : ""));
     return 0;
+}
+
+// GOP/s of a register-only vpdpbusd loop, 512- and 256-bit, on 1 and 2 threads (each thread its own loop), timed
+// interleaved like the kernels; null where the machine lacks AVX-512 VNNI or cannot map generated code.
+static Dictionary<int, (double Wide, double Narrow)>? VnniPeaks(int runs)
+{
+    if (!Int8Vnni512Kernel.HardwareHasIt || !ExecutableMemory.IsAvailable) return null;
+    using var wide = new VnniPeak(512);
+    using var narrow = new VnniPeak(256);
+    const long Iterations = 20_000;
+    var peaks = new Dictionary<int, (double, double)>();
+    foreach (int threads in new[] { 1, 2 })
+    {
+        Threading.MaxThreads = threads;
+        Action Loop(VnniPeak peak) => () => Threading.For(threads, _ => peak.Run(Iterations));
+        double[] ms = Interleaved([Loop(wide), Loop(narrow)], runs);
+        peaks[threads] = (threads * wide.Operations(Iterations) / ms[0] / 1e6, threads * narrow.Operations(Iterations) / ms[1] / 1e6);
+    }
+    return peaks;
 }
 
 static void Print(string[] header, List<string[]> rows, bool markdown)

@@ -63,7 +63,9 @@ internal static unsafe class Int8Gemm
         // About four items per thread, so the dynamic scheduler evens out busy cores: groups of panels when
         // there are many (each panel, ≤ 48 KB at K = 3072, is reused by every row block of the item while A
         // streams from L2), and rows split as well when there are too few.
-        int group = Math.Max(1, panels / (4 * threads));
+        // Groups are whole kernel calls wide.
+        int perCall = Int8GemmKernels.PanelsPerCall(path);
+        int group = (Math.Max(1, panels / (4 * threads)) + perCall - 1) / perCall * perCall;
         int panelGroups = (panels + group - 1) / group;
         int rowGroups = parallel ? Math.Clamp((4 * threads + panelGroups - 1) / panelGroups, 1, rowBlocks) : 1;
         fixed (byte* pa = a.Values)
@@ -94,38 +96,41 @@ internal static unsafe class Int8Gemm
             int first = panelGroup * Group, end = Math.Min(first + Group, (N + W - 1) / W);
             int rowStart = (int)((long)rowGroup * RowBlocks / RowGroups) * R;
             int rowEnd = Math.Min(M, (int)((long)(rowGroup + 1) * RowBlocks / RowGroups) * R);
-            int* tile = stackalloc int[R * W];
-            for (int panel = first; panel < end; panel++)
+            int perCall = Int8GemmKernels.PanelsPerCall(Path);
+            int* tile = stackalloc int[R * W * perCall];
+            long panelBytes = (long)Quads * W * Int8Matrix.Depth;
+            for (int panel = first; panel < end; panel += perCall)
             {
-                int n0 = panel * W, width = Math.Min(W, N - n0);
-                sbyte* b = (sbyte*)B + (long)panel * Quads * W * Int8Matrix.Depth;
+                int count = Math.Min(perCall, end - panel), stride = count * W;
+                int n0 = panel * W, width = Math.Min(stride, N - n0);
+                sbyte* b = (sbyte*)B + panel * panelBytes;
                 for (int r0 = rowStart; r0 < rowEnd; r0 += R)
                 {
                     // A has zero rows up to a whole block, so the kernel always computes six.
-                    Int8GemmKernels.Run(Path, (byte*)A + (long)r0 * Lda, Lda, b, Quads, tile);
+                    Int8GemmKernels.Run(Path, (byte*)A + (long)r0 * Lda, Lda, b, count, panelBytes, Quads, tile);
                     int rows = Math.Min(R, rowEnd - r0);
-                    if (Raw) CopyOut(tile, r0, rows, n0, width);
-                    else Finish(tile, r0, rows, n0, width);
+                    if (Raw) CopyOut(tile, stride, r0, rows, n0, width);
+                    else Finish(tile, stride, r0, rows, n0, width);
                 }
             }
         }
 
-        void CopyOut(int* tile, int r0, int rows, int n0, int width)
+        void CopyOut(int* tile, int stride, int r0, int rows, int n0, int width)
         {
             for (int r = 0; r < rows; r++)
-                new ReadOnlySpan<int>(tile + r * W, width).CopyTo(new Span<int>((int*)C + (long)(r0 + r) * Ldc + n0, width));
+                new ReadOnlySpan<int>(tile + r * stride, width).CopyTo(new Span<int>((int*)C + (long)(r0 + r) * Ldc + n0, width));
         }
 
         // y = (sum − zp·colsum)·(sa·sw) + bias in one FMA, the same operations in the vector body and the
         // scalar tail, so an element's value does not depend on where it sits in the panel.
-        void Finish(int* tile, int r0, int rows, int n0, int width)
+        void Finish(int* tile, int stride, int r0, int rows, int n0, int width)
         {
             float* scales = (float*)ColumnScales + n0, bias = (float*)Bias + n0;
             int* sums = (int*)ColumnSums + n0;
             for (int r = 0; r < rows; r++)
             {
                 float* y = (float*)C + (long)(r0 + r) * Ldc + n0;
-                int* acc = tile + r * W;
+                int* acc = tile + r * stride;
                 float rowScale = ((float*)RowScales)[r0 + r];
                 int zeroPoint = ((int*)ZeroPoints)[r0 + r];
                 int j = 0;

@@ -6,7 +6,8 @@ namespace Sieve.Tensors;
 
 /// <summary>
 /// Integer micro-kernels: D[6 × 16] = Σ_k A[r, k]·P[k, j] in int32, for six rows of unsigned 8-bit A (row
-/// stride lda bytes, K padded to whole groups of four) and one panel P of an <see cref="Int8Matrix"/>.
+/// stride lda bytes, K padded to whole groups of four) and one panel P of an <see cref="Int8Matrix"/> (several
+/// panels at once for the generated <see cref="Int8Vnni512Kernel"/>).
 /// </summary>
 /// <remarks>
 /// Every path gives the same int32 sums: the products are exact and no partial sum can overflow (|a·b| ≤
@@ -22,10 +23,18 @@ internal static unsafe class Int8GemmKernels
 
     const int W = Int8Matrix.PanelWidth, Line = Int8Matrix.PanelWidth * Int8Matrix.Depth;
 
-    public static void Run(Int8GemmPath path, byte* a, int lda, sbyte* panel, int quads, int* d)
+    /// <summary>Panels one call of <paramref name="path"/>'s kernel covers at most; its tile has 16 ints per panel in a row.</summary>
+    public static int PanelsPerCall(Int8GemmPath path) => path == Int8GemmPath.Avx512Vnni ? Int8Vnni512Kernel.MaxPanels : 1;
+
+    /// <summary>
+    /// D[6 × 16·<paramref name="panels"/>] for the <paramref name="panels"/> (≤ <see cref="PanelsPerCall"/>) panels from
+    /// <paramref name="panel"/> on, <paramref name="panelBytes"/> apart.
+    /// </summary>
+    public static void Run(Int8GemmPath path, byte* a, int lda, sbyte* panel, int panels, long panelBytes, int quads, int* d)
     {
         switch (path)
         {
+            case Int8GemmPath.Avx512Vnni: Int8GemmPaths.Vnni512!.Run(a, lda, panel, panels, panelBytes, quads, d); break;
             case Int8GemmPath.AvxVnni: Vnni(a, lda, panel, quads, d); break;
             case Int8GemmPath.Avx2:
                 Pairs(a, lda, panel, quads, d);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Sieve.Tensors;
 
 /// <summary>
@@ -17,6 +19,7 @@ internal sealed class Int8Matrix
     public const int Depth = 4;
 
     readonly sbyte[] _data;
+    readonly int _offset, _length;
     readonly float[] _scales;
     readonly int[] _columnSums;
 
@@ -30,7 +33,8 @@ internal sealed class Int8Matrix
     public int PaddedK => (K + Depth - 1) / Depth * Depth;
 
     internal int Panels => (N + PanelWidth - 1) / PanelWidth;
-    internal sbyte[] Data => _data;
+    /// <summary>The packed panels, starting on a 64-byte boundary so no 512-bit panel load splits a cache line.</summary>
+    internal Span<sbyte> Data => _data.AsSpan(_offset, _length);
 
     /// <summary>Per-column dequantization scales, [N].</summary>
     internal ReadOnlySpan<float> Scales => _scales;
@@ -44,7 +48,10 @@ internal sealed class Int8Matrix
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         N = n;
         K = k;
-        _data = new sbyte[checked(Panels * PanelWidth * PaddedK)];
+        _length = checked(Panels * PanelWidth * PaddedK);
+        // Pinned (the pinned heap never moves it), so the offset to the first 64-byte boundary stays right.
+        _data = GC.AllocateArray<sbyte>(_length + 63, pinned: true);
+        unsafe { _offset = (int)((64 - (nint)Unsafe.AsPointer(ref _data[0]) % 64) % 64); }
         _scales = new float[n];
         _columnSums = new int[Panels * PanelWidth];
     }
@@ -60,6 +67,7 @@ internal sealed class Int8Matrix
         if (w.Length != (long)n * k) throw new ArgumentException($"weight has {w.Length} values, expected {n}×{k}", nameof(w));
         var m = new Int8Matrix(n, k);
         int quads = m.PaddedK / Depth;
+        var data = m.Data;
         for (int j = 0; j < n; j++)
         {
             var row = w.Slice(j * k, k);
@@ -72,7 +80,7 @@ internal sealed class Int8Matrix
             for (int kk = 0; kk < k; kk++)
             {
                 int q = scale > 0 ? Math.Clamp((int)MathF.Round(row[kk] / scale), -127, 127) : 0;
-                m._data[((long)panel * quads + kk / Depth) * PanelWidth * Depth + column * Depth + kk % Depth] = (sbyte)q;
+                data[(int)(((long)panel * quads + kk / Depth) * PanelWidth * Depth + column * Depth + kk % Depth)] = (sbyte)q;
                 sum += q;
             }
             m._columnSums[j] = sum;
@@ -82,5 +90,5 @@ internal sealed class Int8Matrix
 
     /// <summary>The quantized weight q[<paramref name="column"/>, <paramref name="k"/>] (for checks).</summary>
     internal sbyte Weight(int column, int k) =>
-        _data[((long)(column / PanelWidth) * (PaddedK / Depth) + k / Depth) * PanelWidth * Depth + column % PanelWidth * Depth + k % Depth];
+        Data[(int)(((long)(column / PanelWidth) * (PaddedK / Depth) + k / Depth) * PanelWidth * Depth + column % PanelWidth * Depth + k % Depth)];
 }

@@ -51,6 +51,38 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public void WithCodegenOffTheCliSaysSoOnceAndPrintsTheSameResults()
+    {
+        // A real process each, since the kernel is chosen once per process; only an AVX-512 VNNI machine has
+        // a generated kernel to turn off.
+        if (!Int8Vnni512Kernel.HardwareHasIt || !ExecutableMemory.IsAvailable) return;
+        using var ck = TinyModels.Vit(98, DType.F32);
+        string image = WriteImage("g.png", 16);
+        string[] args = ["classify", "--model", ck.Directory, "--precision", "int8", "--top", "10", image];
+        var (generatedCode, generatedOut, generatedErr) = Sieve(null, args);
+        var (portableCode, portableOut, portableErr) = Sieve("0", args);
+        Assert.True(generatedCode == 0 && portableCode == 0, generatedErr + portableErr);
+        Assert.Equal(generatedOut, portableOut);
+        Assert.DoesNotContain("note:", generatedErr);
+        var notes = portableErr.Split('\n').Where(line => line.Contains("note:")).ToArray();
+        var portable = Int8GemmPaths.IsSupported(Int8GemmPath.AvxVnni) ? Int8GemmPath.AvxVnni : Int8GemmPath.Avx2;
+        Assert.Equal([$"note: SIEVE_CODEGEN=0: the generated 512-bit VNNI kernel is off; int8 GEMMs use the {portable} kernel instead"], notes);
+
+        static (int, string, string) Sieve(string? codegen, string[] args)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(typeof(Sieve.Cli.SieveCli).Assembly.Location);
+            foreach (string arg in args) start.ArgumentList.Add(arg);
+            start.Environment[Int8Vnni512Kernel.SettingName] = codegen;
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            string stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, stdout, stderr.Result);
+        }
+    }
+
+    [Fact]
     public void APrecisionOtherThanFp32OrInt8IsAUsageError()
     {
         using var ck = TinyModels.Vit(97, DType.F32);

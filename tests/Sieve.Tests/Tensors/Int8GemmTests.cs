@@ -12,7 +12,7 @@ public class Int8GemmTests
 
     [Fact]
     public void EveryPathHasADataRow() =>
-        Assert.Equal(Enum.GetValues<Int8GemmPath>(), new[] { Int8GemmPath.Scalar, Int8GemmPath.Avx2, Int8GemmPath.AvxVnni }); // the rows below
+        Assert.Equal(Enum.GetValues<Int8GemmPath>(), new[] { Int8GemmPath.Scalar, Int8GemmPath.Avx2, Int8GemmPath.AvxVnni, Int8GemmPath.Avx512Vnni }); // the rows below
 
     // Σ_k qa·qw in 64-bit integers from the quantized values one by one.
     static long[] ExactSums(QuantizedRows a, Int8Matrix w)
@@ -32,6 +32,7 @@ public class Int8GemmTests
     [GemmPathData(Int8GemmPath.Scalar)]
     [GemmPathData(Int8GemmPath.Avx2)]
     [GemmPathData(Int8GemmPath.AvxVnni)]
+    [GemmPathData(Int8GemmPath.Avx512Vnni)]
     public void Int32SumsAreExactOnRaggedShapes(Int8GemmPath path)
     {
         var rng = new Random(1);
@@ -47,9 +48,34 @@ public class Int8GemmTests
     }
 
     [Theory]
+    [GemmPathData(Int8GemmPath.Avx512Vnni)]
+    public void WideKernelGivesTheAvxVnniKernelsInt32Sums(Int8GemmPath path)
+    {
+        // Ragged in every direction the 512-bit kernel cuts: 1–3 leftover panels of a 4-panel call, partial
+        // panels, rows short of a block, K not a multiple of 4, and groups split across threads; on 1 and 2 threads.
+        var narrowPath = Int8GemmPaths.IsSupported(Int8GemmPath.AvxVnni) ? Int8GemmPath.AvxVnni : Int8GemmPath.Scalar;
+        var rng = new Random(8);
+        foreach (var (m, k, n) in RaggedShapes.Concat([(19, 770, 65), (6, 64, 48), (25, 33, 97), (197, 768, 2304)]))
+        {
+            var w = Int8Matrix.FromOutputRows(Rand.Uniform(rng, n * k), n, k);
+            using var a = QuantizedRows.Quantize(Rand.Normal(rng, m * k), k, m, k, parallel: true);
+            int[] Sums(int threads, Int8GemmPath p) => ThreadCountCollection.With(threads, () =>
+            {
+                var c = new int[m * n];
+                Int8Gemm.Accumulate(a, w, c, n, parallel: true, p);
+                return c;
+            });
+            var narrow = Sums(1, narrowPath);
+            Assert.Equal(narrow, Sums(2, path));
+            Assert.Equal(narrow, Sums(1, path));
+        }
+    }
+
+    [Theory]
     [GemmPathData(Int8GemmPath.Scalar)]
     [GemmPathData(Int8GemmPath.Avx2)]
     [GemmPathData(Int8GemmPath.AvxVnni)]
+    [GemmPathData(Int8GemmPath.Avx512Vnni)]
     public void ExtremeProductsDoNotSaturate(Int8GemmPath path)
     {
         // 255 × ±127 everywhere: vpmaddubsw's 16-bit pair sums (2·255·127 > 32767) would clip these.
@@ -85,6 +111,7 @@ public class Int8GemmTests
     [GemmPathData(Int8GemmPath.Scalar)]
     [GemmPathData(Int8GemmPath.Avx2)]
     [GemmPathData(Int8GemmPath.AvxVnni)]
+    [GemmPathData(Int8GemmPath.Avx512Vnni)]
     public void FloatOutputMatchesTheQuantizedArithmetic(Int8GemmPath path)
     {
         // The epilogue rounds three times (int → float, sa·sw, one FMA): a few float32 ulps of |y| and the bias.
