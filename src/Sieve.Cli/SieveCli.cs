@@ -78,6 +78,7 @@ public static class SieveCli
             PullCommand.Create(),
             ConvertCommand.Create(),
             CreateRandomCommand.Create(),
+            ServeCommand.Create(),
         };
         foreach (var option in new RootCommand().Options) root.Options.Add(option); // --help, --version
         root.Options.Add(CliOptions.AllowTruncatedImages());
