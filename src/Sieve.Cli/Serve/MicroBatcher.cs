@@ -102,6 +102,11 @@ internal sealed class MicroBatcher : IAsyncDisposable
         Threading.ForEachSample(batch.Count, i =>
         {
             var item = batch[i];
+            if (item.Abandoned.IsCancellationRequested)
+            {
+                item.Done.TrySetCanceled(item.Abandoned); // its request timed out while the batch filled
+                return;
+            }
             try { item.Done.TrySetResult(item.Work()); }
             catch (Exception e) { item.Done.TrySetException(e); }
         });

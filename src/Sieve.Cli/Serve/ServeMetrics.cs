@@ -20,6 +20,9 @@ internal sealed class ServeMetrics
     /// <summary>Inputs per batch the model ran.</summary>
     public Histogram BatchSize { get; }
 
+    /// <summary>Task requests received and not yet answered.</summary>
+    public Gauge InFlight { get; }
+
     /// <summary>Inputs admitted and not yet taken into a batch.</summary>
     public Gauge QueueDepth { get; }
 
@@ -42,6 +45,7 @@ internal sealed class ServeMetrics
         {
             Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256],
         });
+        InFlight = factory.CreateGauge("sieve_requests_in_flight", "Task requests received and not yet answered");
         QueueDepth = factory.CreateGauge("sieve_queue_depth", "Inputs admitted and waiting for a batch");
         TokensKept = factory.CreateHistogram("sieve_tokens_kept", "Tokens left after the last block of a forward", new HistogramConfiguration
         {

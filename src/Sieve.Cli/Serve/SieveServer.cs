@@ -68,6 +68,7 @@ internal sealed class SieveServer : IAsyncDisposable
     static async Task Answer(HttpContext http, ServeEndpoint endpoint, ServedModel model, ServeSettings settings, MicroBatcher batcher, ServeMetrics metrics, TextWriter log)
     {
         long start = Stopwatch.GetTimestamp();
+        using var inFlight = metrics.InFlight.TrackInProgress();
         int status = 200;
         object response;
         try
