@@ -79,6 +79,7 @@ public static class SieveCli
             ConvertCommand.Create(),
             CreateRandomCommand.Create(),
             ServeCommand.Create(),
+            LoadtestCommand.Create(),
         };
         foreach (var option in new RootCommand().Options) root.Options.Add(option); // --help, --version
         root.Options.Add(CliOptions.AllowTruncatedImages());

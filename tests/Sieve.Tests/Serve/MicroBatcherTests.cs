@@ -9,9 +9,10 @@ public sealed class MicroBatcherTests
     public async Task AFullQueueRefusesWholeRequestsAndEveryAdmittedInputIsAnswered()
     {
         var settings = ServeHarness.Defaults with { MaxBatch = 1, MaxWait = TimeSpan.Zero, QueueCapacity = 3 };
-        await using var batcher = new MicroBatcher(settings, new ServeMetrics());
-        using var started = new SemaphoreSlim(0);
         using var gate = new ManualResetEventSlim();
+        await using var batcher = new MicroBatcher(settings, new ServeMetrics());
+        using var release = new Release(gate); // a failed assertion must not leave the worker blocked, or disposing hangs
+        using var started = new SemaphoreSlim(0);
         // The first input holds the worker, so what follows stays queued.
         var first = batcher.TrySubmit<string>([() => { started.Release(); gate.Wait(); return "first"; }], CancellationToken.None)!;
         await started.WaitAsync();
@@ -32,8 +33,9 @@ public sealed class MicroBatcherTests
     public async Task AnInputAbandonedWhileQueuedIsNotRun()
     {
         var settings = ServeHarness.Defaults with { MaxBatch = 1, MaxWait = TimeSpan.Zero };
-        await using var batcher = new MicroBatcher(settings, new ServeMetrics());
         using var gate = new ManualResetEventSlim();
+        await using var batcher = new MicroBatcher(settings, new ServeMetrics());
+        using var release = new Release(gate);
         using var started = new SemaphoreSlim(0);
         var holder = batcher.TrySubmit<string>([() => { started.Release(); gate.Wait(); return "held"; }], CancellationToken.None)!;
         await started.WaitAsync();
@@ -45,5 +47,11 @@ public sealed class MicroBatcherTests
         await holder[0];
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dropped[0]);
         Assert.False(ran);
+    }
+
+    /// <summary>Opens the gate on dispose, before the batcher waits for its worker.</summary>
+    sealed class Release(ManualResetEventSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Set();
     }
 }
