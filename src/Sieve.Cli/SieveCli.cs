@@ -79,6 +79,8 @@ public static class SieveCli
             PullCommand.Create(),
             ConvertCommand.Create(),
             CreateRandomCommand.Create(),
+            ServeCommand.Create(),
+            LoadtestCommand.Create(),
         };
         foreach (var option in new RootCommand().Options) root.Options.Add(option); // --help, --version
         root.Options.Add(CliOptions.AllowTruncatedImages());

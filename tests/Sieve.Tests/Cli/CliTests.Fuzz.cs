@@ -26,6 +26,7 @@ public sealed partial class CliTests
         string outputs = Path.Combine(_temp.Path, "out");
         Directory.CreateDirectory(outputs);
         string Out(string name) => Path.Combine(outputs, name);
+        await using var server = await Serve.ServeHarness.StartAsync(vit.Directory); // what loadtest's line loads
 
         // One working command line per command, each on the tiny models (fast); the fuzzed option is set or replaced.
         var bases = new Dictionary<string, string[]>
@@ -45,6 +46,9 @@ public sealed partial class CliTests
             ["pull"] = ["pull", "tiny-org/vit-tiny"], // the fake Hub's
             ["convert"] = ["convert", "-m", vit.Directory, "--out", Out("converted")],
             ["create-random"] = ["create-random", "--family", "clip", "--size", "tiny", "--out", Out("random")], // later runs find it full: exit 2
+            ["loadtest"] = ["loadtest", "--url", server.Client.BaseAddress!.ToString(), "--requests", "2", "--task", "classify"],
+            // serve runs until a signal, so its line asks for help: the fuzz checks its options' parsing; Serve/ tests the server.
+            ["serve"] = ["serve", "-m", vit.Directory, "--help"],
         };
         var root = SieveCli.Root();
         Assert.Equal(root.Subcommands.Select(c => c.Name).Order(), bases.Keys.Order()); // a new command needs a base line here

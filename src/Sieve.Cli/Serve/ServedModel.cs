@@ -1,0 +1,67 @@
+using Sieve.Cli.Commands;
+using System.Collections.Concurrent;
+using Sieve.Models;
+using Sieve.Tensors;
+
+namespace Sieve.Cli.Serve;
+
+/// <summary>
+/// The model a server runs: loaded once, and bound to each reducer spec a request names (weights shared, not
+/// copied; the bindings of the first specs are kept for reuse).
+/// </summary>
+internal sealed class ServedModel
+{
+    /// <summary>Most reducer bindings kept; a request naming yet another spec binds its own for that request.</summary>
+    const int CachedSpecs = 32;
+
+    readonly ConcurrentDictionary<string, IModel> _bound = new(StringComparer.Ordinal);
+
+    /// <summary>Loads the model in <paramref name="directory"/> and binds <paramref name="defaultReducer"/>, refusing a bad spec.</summary>
+    /// <param name="id">The name responses give the model (the <c>--model</c> argument).</param>
+    /// <param name="directory">The model folder.</param>
+    /// <param name="precision">The blocks' arithmetic.</param>
+    /// <param name="defaultReducer">The reducer of requests that name none.</param>
+    /// <exception cref="ArgumentException">The default spec does not parse or does not fit the model.</exception>
+    public ServedModel(string id, string directory, Precision precision, string defaultReducer)
+    {
+        (Id, Directory, DefaultReducer) = (id, directory, defaultReducer);
+        Family = ModelFolder.Detect(directory);
+        Dense = ModelFolder.LoadAny(directory, precision);
+        _bound[defaultReducer] = Bind(defaultReducer);
+    }
+
+    /// <summary>The model's name in responses.</summary>
+    public string Id { get; }
+
+    /// <summary>The model folder.</summary>
+    public string Directory { get; }
+
+    /// <summary>Which family the model is.</summary>
+    public ModelFamily Family { get; }
+
+    /// <summary>The model without reduction.</summary>
+    public IModel Dense { get; }
+
+    /// <summary>The server's <c>--reducer</c>.</summary>
+    public string DefaultReducer { get; }
+
+    /// <summary>The model with <paramref name="spec"/> bound (null: the server's default); a 400 naming the spec when it is refused.</summary>
+    public IModel Reduced(string? spec)
+    {
+        spec ??= DefaultReducer;
+        if (_bound.TryGetValue(spec, out var model)) return model;
+        try { model = Bind(spec); }
+        catch (Exception e) when (UsageError.Message(e) is { } message)
+        {
+            throw ServeRequestException.Bad($"reducer: {message}", "reducer");
+        }
+        if (_bound.Count < CachedSpecs) _bound.TryAdd(spec, model);
+        return model;
+    }
+
+    IModel Bind(string spec)
+    {
+        var (reduction, _) = CliOptions.Reduction(spec, null, Directory, textTower: Dense is ITextModel);
+        return Dense.WithReduction(reduction);
+    }
+}
