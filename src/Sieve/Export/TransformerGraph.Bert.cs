@@ -13,7 +13,7 @@ internal sealed partial class TransformerGraph
     public string PostNormBlock(string x, BlockNames names, int width, int heads, int hidden, float eps, Activation activation,
         string? context = null, int contextWidth = 0)
     {
-        x = LayerNorm(g.Op("Add", [x, Attention(x, names, width, heads)]), names.Norm1, width, eps);
+        x = LayerNorm(g.Op("Add", [x, Attention(x, names, width, heads, mask: null)]), names.Norm1, width, eps);
         if (context != null && names.Cross is { } cross)
             x = LayerNorm(g.Op("Add", [x, CrossAttention(x, context, cross, width, contextWidth, heads)]), cross.Norm, width, eps);
         string mlp = Linear(Activate(Linear(x, names.Fc1, width, hidden), activation), names.Fc2, hidden, width);

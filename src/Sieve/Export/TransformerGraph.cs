@@ -88,7 +88,7 @@ internal sealed partial class TransformerGraph(OnnxGraph g, CheckpointReader w)
     }
 
     /// <summary>Self-attention of [batch, tokens, D] with the block's q/k/v (fused or stacked) and output projection.</summary>
-    public string Attention(string x, BlockNames names, int d, int heads, string? mask = null)
+    string Attention(string x, BlockNames names, int d, int heads, string? mask)
     {
         var (weight, bias) = (new float[3 * d * d], new float[3 * d]);
         w.Qkv(names, d, weight, bias);
