@@ -19,10 +19,14 @@ internal static class BenchWorkloads
     /// <param name="Reducers">Each is also timed against dense.</param>
     public sealed record Options(int Runs, int Warmup, int Batch, IReadOnlyList<ModelReduction> Reducers);
 
-    /// <summary>The workloads of every tower of <paramref name="model"/>.</summary>
+    /// <summary>Text length of BLIP's matching workloads: the 35 tokens BLIP's released retrieval configs pad captions to.</summary>
+    public const int BlipTextTokens = 35;
+
+    /// <summary>The workloads of every tower of <paramref name="model"/>; for a BLIP, image–text matching (both towers at once).</summary>
     public static List<BenchWorkload> For(IModel model, Options s)
     {
         int batchRuns = Math.Max(Math.Min(3, s.Runs), s.Runs / s.Batch), batchWarmup = Math.Min(s.Warmup, 1);
+        if (model is BlipModel blip) return [.. Matches(blip, s, batchRuns, batchWarmup)];
         var workloads = new List<BenchWorkload>();
         foreach (var tower in model.Towers)
             workloads.AddRange(tower.Info.Modality == Modality.Text ? Texts(tower, s, batchRuns, batchWarmup) : Images(tower, s, batchRuns, batchWarmup));
@@ -81,6 +85,61 @@ internal static class BenchWorkloads
                 Sieve = () => Threading.ForEachSample(b, i => Run(i, reducer)), Dense = () => Threading.ForEachSample(b, i => Run(i)), DenseMacs = b * dense,
             };
         }
+    }
+
+    /// <summary>
+    /// BLIP's <see cref="BlipModel.Match(float[], int[])"/>: each image with a <see cref="BlipTextTokens"/>-token text, the
+    /// vision tower, the text encoder alone (contrastive score) and cross-attending to the image tokens (matching
+    /// probability); one pair alone, a batch of different images; with each reducer (its vision spec in the vision tower,
+    /// its text spec in the text encoder), both against dense.
+    /// </summary>
+    static IEnumerable<BenchWorkload> Matches(BlipModel blip, Options s, int batchRuns, int batchWarmup)
+    {
+        int b = s.Batch, size = blip.Config.ImageSize, t = Math.Min(BlipTextTokens, blip.Config.MaxPositions);
+        var images = Enumerable.Range(0, b).Select(i => blip.Vision.Example(i).Pixels!).ToArray();
+        int[] ids = blip.Text.Example(0, t).Ids!;
+        long dense = MatchMacsOf(blip, images[0], ids);
+        PeerInputs Peer(int rows) => new(PeerGraph.Image,
+            [PeerTensor.Of(images.Take(rows).SelectMany(p => p).ToArray(), rows, 3, size, size),
+             PeerTensor.Of(Enumerable.Repeat(ids, rows).SelectMany(row => row).Select(id => (long)id).ToArray(), rows, t)]);
+
+        yield return new()
+        {
+            Name = $"match (vision + ITM + ITC), {t} tokens + {size}×{size} image, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs,
+            SieveMacs = dense, PeerMacs = dense, Sieve = () => blip.Match(images[0], ids), Peer = Peer(1),
+        };
+        yield return new()
+        {
+            Name = $"match, batch {b} (throughput)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * dense, PeerMacs = b * dense,
+            Sieve = () => Threading.ForEachSample(b, i => blip.Match(images[i], ids)), Peer = Peer(b),
+        };
+        foreach (var spec in s.Reducers)
+        {
+            foreach (var tower in blip.Towers) CliOptions.CheckMerges(spec.For(tower.Info), tower);
+            var reduced = blip.WithReduction(spec);
+            yield return new()
+            {
+                Name = $"match, batch 1, {spec}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MatchMacsOf(reduced, images[0], ids),
+                Sieve = () => reduced.Match(images[0], ids), Dense = () => blip.Match(images[0], ids), DenseMacs = dense,
+            };
+            yield return new()
+            {
+                Name = $"match, batch {b} (throughput), {spec}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
+                SieveMacs = images.Sum(image => MatchMacsOf(reduced, image, ids)),
+                Sieve = () => Threading.ForEachSample(b, i => reduced.Match(images[i], ids)),
+                Dense = () => Threading.ForEachSample(b, i => blip.Match(images[i], ids)), DenseMacs = b * dense,
+            };
+        }
+    }
+
+    /// <summary>Multiply-adds of one <see cref="BlipModel.Match(float[], int[])"/> as executed: the same three passes, traced.</summary>
+    static long MatchMacsOf(BlipModel blip, float[] pixels, int[] ids)
+    {
+        var trace = new ForwardTrace();
+        var (_, tokens) = blip.Vision.EncodeWithTokens(pixels, trace);
+        blip.Text.Encode(ids, trace);
+        blip.Text.MatchLogits(ids, tokens, trace);
+        return trace.Macs;
     }
 
     /// <summary>

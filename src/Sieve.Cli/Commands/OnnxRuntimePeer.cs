@@ -7,10 +7,10 @@ namespace Sieve.Cli.Commands;
 /// ONNX Runtime as <c>sieve bench</c>'s peer: it runs Sieve's own weights, exported by <c>export</c> to ONNX files
 /// in a temporary folder (removed on disposal), configured for a fair CPU comparison: all graph optimisations,
 /// sequential execution, intra-op threads = Sieve's thread count, no spinning between runs. Inputs are bound once;
-/// each bound action is one <c>Run</c> whose outputs are released at once.
+/// each bound action is one <c>Run</c> of every output of the graph (BLIP's two scores), released at once.
 /// </summary>
 /// <param name="threads">Intra-op threads.</param>
-/// <param name="export">Writes the image (or ViLT) graph to the first path and, for CLIP, the text graph to the second; returns the parameter count.</param>
+/// <param name="export">Writes the image (or ViLT, or BLIP matching) graph to the first path and, for CLIP, the text graph to the second; returns the parameter count.</param>
 internal sealed class OnnxRuntimePeer(int threads, Func<string, string, long> export) : IBenchPeer, IDisposable
 {
     readonly RunOptions _run = new();
@@ -57,7 +57,7 @@ internal sealed class OnnxRuntimePeer(int threads, Func<string, string, long> ex
         var session = inputs.Graph == PeerGraph.Image ? _image : _text;
         if (session == null) throw new InvalidOperationException($"no {inputs.Graph} model loaded for ONNX Runtime");
         var values = inputs.Tensors.Select(Tensor).ToArray();
-        string[] names = session.InputNames.Take(values.Length).ToArray(), outputs = [session.OutputNames[0]];
+        string[] names = session.InputNames.Take(values.Length).ToArray(), outputs = [.. session.OutputNames];
         return () =>
         {
             using var result = session.Run(_run, names, values, outputs);

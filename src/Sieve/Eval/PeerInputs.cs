@@ -1,9 +1,9 @@
 namespace Sieve.Eval;
 
-/// <summary>Which exported graph of the model a peer runs: the image model (for ViLT, the whole model) or CLIP's text model.</summary>
+/// <summary>Which exported graph of the model a peer runs: the image model (for ViLT and BLIP, the whole model) or CLIP's text model.</summary>
 internal enum PeerGraph
 {
-    /// <summary>The image model; for ViLT, the model answering from a question and an image.</summary>
+    /// <summary>The image model; for ViLT, the model answering from a question and an image; for BLIP, the matching model of both towers.</summary>
     Image,
 
     /// <summary>CLIP's text model.</summary>

@@ -21,6 +21,8 @@ namespace Sieve.Export;
 /// [batch, 3, height, width] of any size → <c>logits</c> [batch, answers] (VQA head, <see cref="ViltModel.AnswerLogits"/>)
 /// and/or <c>match_score</c> [batch, 1] (<see cref="ViltModel.MatchScore(ViltInput, Sieve.Nn.BlockHook)"/>), or <c>pooler_output</c> without heads. The
 /// position grid is resized to each image's patch grid by ONNX's Resize (linear, align_corners), as PyTorch does.</item>
+/// <item>BLIP retrieval: <c>pixel_values</c> and <c>input_ids</c> (one unpadded text per image) → <c>itm_probability</c> [batch]
+/// and <c>contrastive_score</c> [batch] (<see cref="BlipModel.Match(float[], int[])"/>; <see cref="BlipGraph"/>).</item>
 /// </list>
 /// Attention is spelled out as MatMul, Reshape, Transpose and Softmax; GELU as its Erf formula (Gelu is not in
 /// opset 17), QuickGELU as x·Sigmoid(1.702x). A file holds at most 2 GiB (no external data files).
@@ -31,9 +33,9 @@ public static class OnnxExporter
     public const int Opset = OnnxModelWriter.Opset;
 
     /// <summary>Exports the model in <paramref name="modelDirectory"/> to the file <paramref name="outputPath"/> (replaced only once complete).</summary>
-    /// <param name="modelDirectory">A timm ViT or Hugging Face CLIP folder (config.json + model.safetensors).</param>
+    /// <param name="modelDirectory">A timm ViT, or a Hugging Face CLIP, ViLT or BLIP folder (config.json + model.safetensors).</param>
     /// <param name="outputPath">The .onnx file to write; its folder must exist.</param>
-    /// <param name="tower">For CLIP, which tower; a ViT has only the image one.</param>
+    /// <param name="tower">For CLIP, which tower; the other families export one graph.</param>
     public static OnnxExportInfo Export(string modelDirectory, string outputPath, ClipTower tower = ClipTower.Vision)
     {
         var graph = Build(modelDirectory, tower);
@@ -63,19 +65,22 @@ public static class OnnxExporter
     public static OnnxExportInfo ExportRandomVilt(ViltConfig config, int seed, int answers, Stream output) =>
         Write(ViltGraph(config, CheckpointReader.Random(seed), ViltLayout.WithBothHeads(answers)), output);
 
+    /// <summary>Exports <see cref="BlipModel.CreateRandom"/>(<paramref name="config"/>, <paramref name="seed"/>) with the same weights (<see cref="BlipGraph"/>).</summary>
+    public static OnnxExportInfo ExportRandomBlip(BlipConfig config, int seed, Stream output) =>
+        Write(BlipGraph.Match(config, CheckpointReader.Random(seed)), output);
+
     static OnnxExportInfo Write(OnnxGraph graph, Stream stream) => Describe(graph, OnnxModelWriter.Write(graph, stream));
 
     static OnnxGraph Build(string directory, ClipTower tower)
     {
         var family = ModelFolder.Detect(directory);
         var config = JsonConfig.Load(Path.Combine(directory, "config.json"));
-        if (family == ModelFamily.Blip)
-            throw new ArgumentException($"'{directory}' holds a BLIP; Sieve cannot export BLIP to ONNX yet");
         if (family != ModelFamily.Clip && tower != ClipTower.Vision)
-            throw new ArgumentException($"'{directory}' holds a {(family == ModelFamily.Vit ? "timm ViT, which has only an image tower" : "ViLT, whose text and image run as one stream")}; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
+            throw new ArgumentException($"'{directory}' holds a {family switch { ModelFamily.Vit => "timm ViT, which has only an image tower", ModelFamily.Blip => "BLIP, exported as one matching graph of both towers", _ => "ViLT, whose text and image run as one stream" }}; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
         using var file = CheckpointFiles.Open(directory);
         var weights = new CheckpointReader(file);
         if (family == ModelFamily.Vit) return VitGraph(VitConfig.FromTimm(config), weights);
+        if (family == ModelFamily.Blip) return BlipGraph.Match(BlipConfig.FromHuggingFace(config), weights);
         if (family == ModelFamily.Vilt)
         {
             var vilt = ViltConfig.FromHuggingFace(config);

@@ -48,6 +48,7 @@ internal sealed class OnnxGraph(string name)
     readonly List<Tensor> _initializers = [];
     readonly List<Value> _inputs = [], _outputs = [];
     readonly Dictionary<string, string> _constants = [];
+    readonly HashSet<string> _weightNames = [];
 
     /// <summary>The graph's name.</summary>
     public string Name => name;
@@ -70,11 +71,15 @@ internal sealed class OnnxGraph(string name)
     /// <summary>Declares <paramref name="value"/>, a node output, as a graph output.</summary>
     public void Output(string value, DataType type, params Dim[] shape) => _outputs.Add(new Value(value, type, shape));
 
-    /// <summary>A float32 weight taken from the checkpoint, stored under <paramref name="weightName"/>.</summary>
+    /// <summary>
+    /// A float32 weight taken from the checkpoint, stored under <paramref name="weightName"/>; a module used twice in one
+    /// graph (BLIP's text encoder, with and without the image) stores its weight once, under the first use's name.
+    /// </summary>
     public string Weight(string weightName, float[] values, params long[] dims)
     {
         if (values.Length != dims.Aggregate(1L, (a, b) => a * b))
             throw new ArgumentException($"weight '{weightName}' has {values.Length} values for dims [{string.Join(", ", dims)}]");
+        if (!_weightNames.Add(weightName)) return weightName;
         _initializers.Add(new Tensor(weightName, dims, values, null));
         Parameters += values.Length;
         return weightName;

@@ -10,7 +10,7 @@ namespace Sieve.Export;
 /// are [batch, tokens, width] throughout; batch and token counts stay symbolic. Initializers are named
 /// after the module they come from.
 /// </summary>
-internal sealed class TransformerGraph(OnnxGraph g, CheckpointReader w)
+internal sealed partial class TransformerGraph(OnnxGraph g, CheckpointReader w)
 {
     /// <summary>A checkpoint tensor of <paramref name="shape"/> as an initializer of the same shape.</summary>
     public string Weight(string name, params int[] shape) => Weight(name, shape, Array.ConvertAll(shape, s => (long)s));
@@ -87,22 +87,31 @@ internal sealed class TransformerGraph(OnnxGraph g, CheckpointReader w)
         return g.Op("Add", [x, mlp]);
     }
 
+    /// <summary>Self-attention of [batch, tokens, D] with the block's q/k/v (fused or stacked) and output projection.</summary>
     string Attention(string x, BlockNames names, int d, int heads, string? mask)
     {
-        int dh = d / heads;
         var (weight, bias) = (new float[3 * d * d], new float[3 * d]);
         w.Qkv(names, d, weight, bias);
         string qkv = Linear(x, names.QkvModule, weight, bias, d, 3 * d);
         var parts = g.Ops("Split", [qkv, g.Int64s(d, d, d)], 3, Attr.Of("axis", 2L));
+        return Linear(MultiHead(parts[0], parts[1], parts[2], d, heads, mask), names.Proj, d, d);
+    }
+
+    /// <summary>
+    /// softmax(q·kᵀ/√dh + mask)·v per head, heads concatenated back to [batch, queries, D] (before the output projection);
+    /// q is [batch, queries, D], k and v [batch, keys, D].
+    /// </summary>
+    string MultiHead(string queries, string keys, string values, int d, int heads, string? mask)
+    {
+        int dh = d / heads;
         string headShape = g.Int64s(0, 0, heads, dh);
         string Heads(string t, params long[] perm) => g.Op("Transpose", [g.Op("Reshape", [t, headShape])], Attr.Of("perm", perm));
         // q, v: [batch, heads, tokens, dh]; k already transposed to [batch, heads, dh, tokens].
-        string q = Heads(parts[0], 0, 2, 1, 3), k = Heads(parts[1], 0, 2, 3, 1), v = Heads(parts[2], 0, 2, 1, 3);
+        string q = Heads(queries, 0, 2, 1, 3), k = Heads(keys, 0, 2, 3, 1), v = Heads(values, 0, 2, 1, 3);
         string scores = g.Op("Mul", [g.Op("MatMul", [q, k]), g.Scalar(1f / MathF.Sqrt(dh))]);
         if (mask != null) scores = g.Op("Add", [scores, mask]);
         string context = g.Op("MatMul", [g.Op("Softmax", [scores], Attr.Of("axis", -1L)), v]);
-        string merged = g.Op("Reshape", [g.Op("Transpose", [context], Attr.Of("perm", 0, 2, 1, 3)), g.Int64s(0, 0, d)]);
-        return Linear(merged, names.Proj, d, d);
+        return g.Op("Reshape", [g.Op("Transpose", [context], Attr.Of("perm", 0, 2, 1, 3)), g.Int64s(0, 0, d)]);
     }
 
     /// <summary>The MLP activation as ONNX nodes.</summary>

@@ -173,4 +173,32 @@ public sealed class ExportBenchCliTests : IDisposable
             else Assert.True(r.GetProperty("sieveOverOnnxRuntime").GetDouble() > 0, name);
         }
     }
+
+    [Fact]
+    public void BenchOnABlipTimesMatchingAgainstOnnxRuntimeAndReducersAgainstDense()
+    {
+        using var ck = TinyBlip.Write(88);
+        var (code, output) = Run("bench", "--model", ck.Directory, "--runs", "2", "--warmup", "0", "--batch", "2", "--json", "--reducer", "vision=tome:r=2");
+        Assert.True(code == 0, output);
+        var report = JsonDocument.Parse(output).RootElement;
+        var results = report.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("workload").GetString()!);
+        // The tiny BLIP has 16 text positions, so the 35-token text is cut to 16.
+        Assert.Equal(
+            ["match (vision + ITM + ITC), 16 tokens + 32×32 image, batch 1", "match, batch 2 (throughput)",
+             "match, batch 1, vision=tome:r=2", "match, batch 2 (throughput), vision=tome:r=2"],
+            results.Keys);
+        // Both towers' three passes are counted: the dense row is BlipModel.MatchMacs, for Sieve and for ONNX Runtime.
+        double dense = BlipModel.Load(ck.Directory).MatchMacs(16) / 1e9;
+        var single = results["match (vision + ITM + ITC), 16 tokens + 32×32 image, batch 1"];
+        Assert.Equal(dense, single.GetProperty("sieve").GetProperty("gMacs").GetDouble(), 1e-9);
+        Assert.Equal(dense, single.GetProperty("onnxRuntime").GetProperty("gMacs").GetDouble(), 1e-9);
+        foreach (var (name, r) in results)
+        {
+            if (name.Contains("tome")) Assert.InRange(r.GetProperty("gMacsRatio").GetDouble(), 0.5, 0.99);
+            else Assert.True(r.GetProperty("sieveOverOnnxRuntime").GetDouble() > 0, name);
+        }
+        // The text encoder's weights are exported once though the graph runs it twice.
+        long parameters = ck.Stored.Sum(kv => (long)kv.Value.Length);
+        Assert.Equal(parameters * 4 / 1048576.0, report.GetProperty("memory").GetProperty("weightsMiB").GetDouble(), 9);
+    }
 }

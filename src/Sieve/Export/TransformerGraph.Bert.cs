@@ -1,0 +1,29 @@
+using Sieve.Models;
+using Sieve.Tensors;
+
+namespace Sieve.Export;
+
+internal sealed partial class TransformerGraph
+{
+    /// <summary>
+    /// A post-norm (BERT) block, each sum normalised: x ← LN(x + Attn(x)); with <paramref name="context"/> and a block
+    /// that has one, x ← LN(x + CrossAttn(x, context)); then x ← LN(x + MLP(x)). The context is [batch, keys, contextWidth];
+    /// null skips the cross-attention.
+    /// </summary>
+    public string PostNormBlock(string x, BlockNames names, int width, int heads, int hidden, float eps, Activation activation,
+        string? context = null, int contextWidth = 0)
+    {
+        x = LayerNorm(g.Op("Add", [x, Attention(x, names, width, heads, mask: null)]), names.Norm1, width, eps);
+        if (context != null && names.Cross is { } cross)
+            x = LayerNorm(g.Op("Add", [x, CrossAttention(x, context, cross, width, contextWidth, heads)]), cross.Norm, width, eps);
+        string mlp = Linear(Activate(Linear(x, names.Fc1, width, hidden), activation), names.Fc2, hidden, width);
+        return LayerNorm(g.Op("Add", [x, mlp]), names.Norm2, width, eps);
+    }
+
+    /// <summary>Queries from x (D → D), keys and values from the context (D_c → D), the heads' outputs projected (D → D).</summary>
+    string CrossAttention(string x, string context, CrossAttentionNames names, int d, int contextWidth, int heads)
+    {
+        string q = Linear(x, names.Q, d, d), k = Linear(context, names.K, contextWidth, d), v = Linear(context, names.V, contextWidth, d);
+        return Linear(MultiHead(q, k, v, d, heads, mask: null), names.Proj, d, d);
+    }
+}
