@@ -18,7 +18,7 @@ internal static class EvalOptions
 
     public static Option<bool> Json() => new("--json") { Description = "Print the results as JSON" };
 
-    public static Option<string> Task() => new("--task") { Description = $"{EvalTasks.Names}: classify (labelled ImageNet-style folder, ViT), zeroshot (the same with CLIP and prompts), embedding (fidelity to dense without labels), retrieval (image–text, COCO or Karpathy captions JSON; CLIP or BLIP by cosine, ViLT by its matching head), vqa (ViLT's VQA head on VQAv2 questions and annotations)", DefaultValueFactory = _ => "classify" };
+    public static Option<string> Task() => new("--task") { Description = $"{EvalTasks.Names}: classify (labelled ImageNet-style folder, ViT), zeroshot (the same with CLIP and prompts), embedding (fidelity to dense without labels), retrieval (image–text, COCO or Karpathy captions JSON; CLIP or BLIP by cosine, ViLT by its matching head), vqa (ViLT's VQA head on VQAv2 questions and annotations), caption (BLIP captioning: CIDEr-D and BLEU-4 against COCO or Karpathy captions)", DefaultValueFactory = _ => "classify" };
 
     public static Option<string?> Texts() => new("--texts") { Description = "embedding: also a text file, one text per line, through CLIP's text tower" };
 
@@ -32,6 +32,8 @@ internal static class EvalOptions
 
     public static Option<int?> Negatives() => NumberOptions.OptionalInteger("--negatives",
         $"retrieval with ViLT: candidates per query besides its own (default {MatchingRetrievalEvaluation.DefaultNegatives}); pairs scored ≈ images × captions each + negatives × (images + captions)", 0, 100_000);
+
+    public static Option<string?> Prompt() => new("--prompt") { Description = "caption: words every caption starts with, as BLIP's COCO captioner was trained (\"a picture of\"); default none" };
 
     public static Option<int?> Rerank() => NumberOptions.OptionalInteger("--rerank",
         "retrieval with BLIP: re-score each query's K best by cosine with the image–text matching head (its logit + the cosine), as BLIP's evaluation does (k_test 256 on COCO); default: cosine only", 1, 100_000);

@@ -16,12 +16,12 @@ namespace Sieve.Cli.Commands;
 internal static class EvalTasks
 {
     /// <summary>The <c>--task</c> values.</summary>
-    public const string Names = "classify, zeroshot, embedding, retrieval or vqa";
+    public const string Names = "classify, zeroshot, embedding, retrieval, vqa or caption";
 
     /// <summary>What a task is built from (the eval options, all tasks' together; a task refuses the ones that are not its own).</summary>
     internal sealed record Options(string Task, string Model, string Data, IReadOnlyList<string> Reducers, string? Guidance, int? Limit, int Calibration, bool Quiet,
         string? Texts = null, string? Split = null, string? ImageRoot = null, string? Classes = null, IReadOnlyList<string>? Templates = null,
-        string? Annotations = null, string? ImageMap = null, int? Negatives = null, Precision Precision = Precision.Float32, int? Rerank = null);
+        string? Annotations = null, string? ImageMap = null, int? Negatives = null, Precision Precision = Precision.Float32, int? Rerank = null, string? Prompt = null);
 
     /// <summary>A built task: its evaluations (images, and texts for <c>embedding --texts</c>), the reducers (calibrated) and the guidance.</summary>
     /// <param name="Title">What was evaluated, for a table's title.</param>
@@ -41,12 +41,12 @@ internal static class EvalTasks
     {
         var specific = new (string Option, bool Given, string[] Tasks)[]
         {
-            ("--texts", o.Texts != null, ["embedding"]), ("--split", o.Split != null, ["retrieval"]), ("--image-root", o.ImageRoot != null, ["retrieval", "vqa"]),
+            ("--texts", o.Texts != null, ["embedding"]), ("--split", o.Split != null, ["retrieval", "caption"]), ("--image-root", o.ImageRoot != null, ["retrieval", "vqa", "caption"]),
             ("--classes", o.Classes != null, ["classify", "zeroshot"]), ("--template", o.Templates is { Count: > 0 }, ["zeroshot"]),
             ("--annotations", o.Annotations != null, ["vqa"]), ("--image-map", o.ImageMap != null, ["vqa"]), ("--negatives", o.Negatives != null, ["retrieval"]),
-            ("--rerank", o.Rerank != null, ["retrieval"]),
+            ("--rerank", o.Rerank != null, ["retrieval"]), ("--prompt", o.Prompt != null, ["caption"]),
         };
-        if (o.Task is not ("classify" or "zeroshot" or "embedding" or "retrieval" or "vqa")) throw new ArgumentException($"--task '{UsageError.Echo(o.Task)}': expected {Names}");
+        if (o.Task is not ("classify" or "zeroshot" or "embedding" or "retrieval" or "vqa" or "caption")) throw new ArgumentException($"--task '{UsageError.Echo(o.Task)}': expected {Names}");
         if (o.Precision != Precision.Float32 && o.Task != "classify") throw new ArgumentException($"--precision int8 applies to --task classify only, not {o.Task}");
         foreach (var (option, given, tasks) in specific)
             if (given && !tasks.Contains(o.Task)) throw new ArgumentException($"{option} applies to --task {string.Join(" or ", tasks)}, not {o.Task}");
@@ -69,6 +69,7 @@ internal static class EvalTasks
             "zeroshot" => ZeroShot(o, dir, Check),
             "embedding" => Embedding(o, dir, Check),
             "retrieval" => Retrieval(o, dir, Check),
+            "caption" => Caption(o, dir, Check),
             _ => Vqa(o, dir, Check),
         };
         var main = task.Evaluations[0];
@@ -218,6 +219,27 @@ internal static class EvalTasks
             "then per answer type where the annotations give one; agree = same top answer as dense",
             new Dictionary<string, object> { ["images"] = images });
     }
+
+    /// <summary>Captioning with a BLIP captioning model: CIDEr-D and BLEU-4 against the COCO (or Karpathy) captions of each image.</summary>
+    static Setup Caption(Options o, string dir, Action<IModel> loaded)
+    {
+        if (ModelFolder.Detect(dir) != ModelFamily.Blip)
+            throw new SieveFormatException($"'{dir}' is not a BLIP: --task caption needs a BLIP captioning model (BlipForConditionalGeneration)");
+        var blip = BlipGenerator.Load(dir);
+        if (blip.Architecture != BlipArchitecture.ConditionalGeneration)
+            throw new SieveFormatException($"'{dir}' is a BlipForQuestionAnswering: --task caption needs a BLIP captioning model (BlipForConditionalGeneration)");
+        loaded(blip);
+        blip.CaptionPrompt(o.Prompt); // a prompt that does not fit is refused before images are read
+        var captions = ImageCaptions.Load(o.Data, o.Split, o.ImageRoot);
+        var evaluation = ReadingImages(Loading(o).Take(captions.Images.Count), o, loading => TaskEvaluations.Captioning(blip, captions, o.Prompt, loading));
+        return new Setup($"{o.Model} — captioning{(o.Prompt == null ? "" : $" after \"{o.Prompt}\"")}", [evaluation], [], null,
+            $"CIDEr-D and BLEU-4 (×100) against each image's captions, coco-caption's tokenization; same caption = identical to dense's; decoding: {Decoding(blip.Generation)}; " +
+            "GMACs = vision tower + the decoder's projection of the image tokens + every step (× beams)",
+            new Dictionary<string, object> { ["prompt"] = o.Prompt ?? "", ["beams"] = blip.Generation.Beams, ["maxLength"] = blip.Generation.MaxLength });
+    }
+
+    static string Decoding(Sieve.Models.Generation.GenerationOptions g) =>
+        $"{(g.Beams == 1 ? "greedy" : $"beam search ({g.Beams})")}, max length {g.MaxLength}, min length {g.MinLength}, repetition penalty {g.RepetitionPenalty}";
 
     /// <summary>The CLIP in <paramref name="dir"/>; any other model is refused, the message saying what the task needs.</summary>
     /// <param name="dir">The model folder.</param>

@@ -21,6 +21,7 @@ internal sealed class TaskCommandOptions
     public Option<string?> ImageMap { get; } = EvalOptions.ImageMap();
     public Option<int?> Negatives { get; } = EvalOptions.Negatives();
     public Option<int?> Rerank { get; } = EvalOptions.Rerank();
+    public Option<string?> Prompt { get; } = EvalOptions.Prompt();
     public Option<int?> Limit { get; } = EvalOptions.Limit();
     public Option<string?> Guidance { get; } = CliOptions.Guidance();
     public Option<int> TimingItems { get; } = EvalOptions.TimingImages();
@@ -30,7 +31,7 @@ internal sealed class TaskCommandOptions
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Model, Data, Task, Classes, Split, ImageRoot, Template, Annotations, ImageMap, Negatives, Rerank, Limit, Guidance, TimingItems, Rounds, Threads })
+        foreach (Option option in new Option[] { Model, Data, Task, Classes, Split, ImageRoot, Template, Annotations, ImageMap, Negatives, Rerank, Prompt, Limit, Guidance, TimingItems, Rounds, Threads })
             command.Options.Add(option);
     }
 
@@ -43,7 +44,7 @@ internal sealed class TaskCommandOptions
     /// <param name="precision">eval's --precision.</param>
     public EvalTasks.Options Read(ParseResult r, IReadOnlyList<string> reducers, bool quiet, int calibration = 1, string? texts = null, Precision precision = Precision.Float32) =>
         new(r.GetValue(Task)!, r.GetValue(Model)!, r.GetValue(Data)!, reducers, r.GetValue(Guidance), r.GetValue(Limit), calibration, quiet,
-            texts, r.GetValue(Split), r.GetValue(ImageRoot), r.GetValue(Classes), r.GetValue(Template) ?? [], r.GetValue(Annotations), r.GetValue(ImageMap), r.GetValue(Negatives), precision, r.GetValue(Rerank));
+            texts, r.GetValue(Split), r.GetValue(ImageRoot), r.GetValue(Classes), r.GetValue(Template) ?? [], r.GetValue(Annotations), r.GetValue(ImageMap), r.GetValue(Negatives), precision, r.GetValue(Rerank), r.GetValue(Prompt));
 
     /// <summary>The speed settings given (--timing-images, --rounds).</summary>
     public SpeedOptions Speed(ParseResult r) => EvalOptions.Speed(r.GetValue(TimingItems), r.GetValue(Rounds));

@@ -96,6 +96,26 @@ public static class TaskEvaluations
     }
 
     /// <summary>
+    /// Captioning with BLIP: each of the first <see cref="DataLoading.Limit"/> images captioned by dense and by each reducer
+    /// with the same prompt and the checkpoint's decoding, scored by CIDEr-D and BLEU-4 against its captions in
+    /// <paramref name="captions"/> (<see cref="CaptionMetrics"/>) and by the share of captions identical to dense's.
+    /// </summary>
+    /// <param name="model">A BLIP captioning model (<c>BlipForConditionalGeneration</c>).</param>
+    /// <param name="captions">Images and their reference captions (<see cref="ImageCaptions.Load"/>).</param>
+    /// <param name="prompt">Words every caption starts with ("a picture of"), or null.</param>
+    /// <param name="loading">Limit, damaged images, progress, warnings (null: every image).</param>
+    /// <exception cref="ArgumentException">The prompt does not fit the decoder.</exception>
+    public static ITaskEvaluation Captioning(BlipGenerator model, ImageCaptions captions, string? prompt = null, DataLoading? loading = null)
+    {
+        var ids = model.CaptionPrompt(prompt);
+        loading ??= new DataLoading();
+        var (images, texts) = FirstImages(captions, loading);
+        var pixels = ImageBatch.Load(captions.Images.Take(images).ToArray(), loading.AllowDamagedImages, model.Preprocessor.Process, loading.ImageRead);
+        var references = Enumerable.Range(0, images).Select(i => (IReadOnlyList<string>)texts.Where(c => captions.ImageOf[c] == i).Select(c => captions.Captions[c]).ToArray()).ToArray();
+        return new CaptionEvaluation(model, pixels, references, ids, model.Generation);
+    }
+
+    /// <summary>
     /// Image–text retrieval with a fusion model's matching head (ViLT): each query ranked over its own answers and
     /// <paramref name="negatives"/> seeded others (<see cref="MatchingRetrievalEvaluation"/>), every distinct pair one
     /// forward; the first <see cref="DataLoading.Limit"/> images with all their captions.
