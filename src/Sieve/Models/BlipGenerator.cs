@@ -49,7 +49,7 @@ public sealed class BlipGenerator : IModel
         if (config.BosTokenId >= config.VocabSize || config.SepTokenId >= config.VocabSize)
             throw new SieveFormatException($"{directory}: text_config.bos_token_id {config.BosTokenId} or sep_token_id {config.SepTokenId} is outside the vocabulary of {config.VocabSize}");
         (_directory, Config, Architecture, _tokenizer, Generation) = (directory, config, architecture, tokenizer, generation);
-        Vision = LoadVision(config, weights);
+        Vision = BlipModel.LoadVision(config, weights, IdentityReadout(config, weights));
         if (architecture == BlipArchitecture.QuestionAnswering) _questionEncoder = new BlipTextTower(config, weights, heads: false);
         _decoder = new BlipTextDecoder(config, weights, config.Vision.Width);
         Preprocessor = new ImagePreprocessor(preprocess);
@@ -73,11 +73,7 @@ public sealed class BlipGenerator : IModel
         if (!file.Contains(BlipLayout.Decoder.Words))
             throw new SieveFormatException($"{directory}: no text decoder ({BlipLayout.Decoder.Words} is missing): a BlipForImageTextRetrieval checkpoint cannot caption or answer; use a BlipForConditionalGeneration or BlipForQuestionAnswering one");
         var architecture = file.Contains(BlipLayout.Text.Words) ? BlipArchitecture.QuestionAnswering : BlipArchitecture.ConditionalGeneration;
-        string tokenizerConfig = Path.Combine(directory, "tokenizer_config.json");
-        bool lowerCase = !InputFile.IsPresent(tokenizerConfig) || JsonConfig.Load(tokenizerConfig).Bool("do_lower_case", true);
-        var tokenizer = InputFile.IsPresent(Path.Combine(directory, WordPieceTokenizer.VocabFile))
-            ? WordPieceTokenizer.FromDirectory(directory, config.MaxPositions, lowerCase)
-            : null;
+        var tokenizer = BlipModel.LoadTokenizer(directory, config);
         var generation = GenerationOptions.Read(directory, json.Section("text_config", optional: true));
         return new BlipGenerator(directory, config, architecture, new CheckpointReader(file) { Precision = precision }, tokenizer,
             PreprocessOptions.ForBlip(directory, config.ImageSize), generation);
@@ -92,24 +88,15 @@ public sealed class BlipGenerator : IModel
         new("(randomly initialised model)", config, architecture, weights, null, PreprocessOptions.BlipDefaultsAt(config.ImageSize), new GenerationOptions());
 
     /// <summary>
-    /// The vision tower as <see cref="BlipModel"/> reads it, but without <c>vision_proj</c>, which these checkpoints do not
-    /// have: its readout is the identity, so the tower's embedding is the normalised class token (Hugging Face's <c>pooler_output</c>).
+    /// <c>post_layernorm</c> and, for the <c>vision_proj</c> these checkpoints do not have, the identity: the vision
+    /// tower's embedding is then the normalised class token (Hugging Face's <c>pooler_output</c>).
     /// </summary>
-    static VisionTower LoadVision(BlipConfig config, CheckpointReader w)
+    static TokenReadout IdentityReadout(BlipConfig config, CheckpointReader w)
     {
-        var c = config.Vision;
-        int d = c.Width, tokens = config.Grid * config.Grid + 1;
-        if (w.Has(BlipLayout.Vision.Block(c.Layers).Norm1 + ".weight"))
-            throw new SieveFormatException($"the checkpoint has more than the {c.Layers} vision layers its config.json describes");
-        var encoder = new Encoder(Enumerable.Range(0, c.Layers)
-            .Select(i => w.Block(BlipLayout.Vision.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation)).ToArray());
+        int d = config.Vision.Width;
         var identity = new float[d * d];
         for (int i = 0; i < d; i++) identity[i * d + i] = 1;
-        var readout = new TokenReadout(w.Weight(BlipLayout.Vision.PostNorm, d), w.Bias(BlipLayout.Vision.PostNorm, d), c.LayerNormEps, identity, null);
-        return new VisionTower(new TowerInfo("vision", Modality.Image, c.Layers, d, c.Heads), config.ImageSize,
-            w.PatchEmbedding(BlipLayout.Vision.PatchEmbedding, d, 3, config.PatchSize, bias: true),
-            w.Tensor(BlipLayout.Vision.ClassEmbedding, 1, 1, d), w.Tensor(BlipLayout.Vision.Positions, 1, tokens, d),
-            preNorm: null, encoder, readout, normEveryToken: true);
+        return new TokenReadout(w.Weight(BlipLayout.Vision.PostNorm, d), w.Bias(BlipLayout.Vision.PostNorm, d), config.Vision.LayerNormEps, identity, null);
     }
 
     /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>

@@ -36,7 +36,8 @@ public sealed class BlipModel : IPairMatcher
     {
         _directory = directory;
         Config = config;
-        Vision = LoadVision(config, weights);
+        Vision = LoadVision(config, weights,
+            weights.Readout(BlipLayout.Vision.PostNorm, config.Vision.LayerNormEps, BlipLayout.Vision.Projection, config.Vision.Width, config.ImageTextWidth, bias: true));
         Text = new BlipTextTower(config, weights);
         _tokenizer = tokenizer;
         Preprocessor = new ImagePreprocessor(preprocess);
@@ -54,16 +55,22 @@ public sealed class BlipModel : IPairMatcher
     {
         if (!Directory.Exists(directory)) throw new SieveFormatException($"model folder '{directory}' does not exist");
         var config = BlipConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json")));
-        string tokenizerConfig = Path.Combine(directory, "tokenizer_config.json");
-        bool lowerCase = !InputFile.IsPresent(tokenizerConfig) || JsonConfig.Load(tokenizerConfig).Bool("do_lower_case", true);
-        var tokenizer = InputFile.IsPresent(Path.Combine(directory, WordPieceTokenizer.VocabFile))
-            ? WordPieceTokenizer.FromDirectory(directory, config.MaxPositions, lowerCase)
-            : null;
+        var tokenizer = LoadTokenizer(directory, config);
         var preprocess = PreprocessOptions.ForBlip(directory, config.ImageSize);
         using var file = CheckpointFiles.Open(directory);
         if (!file.Contains(BlipLayout.Vision.Projection + ".weight") && file.Contains(BlipLayout.Decoder.Words))
             throw new SieveFormatException($"{directory}: a BLIP captioning or VQA checkpoint (text decoder, no vision_proj, text_proj or itm_head): it cannot match or embed; load it as a BlipGenerator (`sieve caption`, `sieve vqa`)");
         return new BlipModel(directory, config, new CheckpointReader(file) { Precision = precision }, tokenizer, preprocess);
+    }
+
+    /// <summary>The folder's BERT tokenizer (<c>vocab.txt</c>, <c>tokenizer_config.json</c>'s <c>do_lower_case</c>, the added tokens), or null without <c>vocab.txt</c>.</summary>
+    internal static WordPieceTokenizer? LoadTokenizer(string directory, BlipConfig config)
+    {
+        string tokenizerConfig = Path.Combine(directory, "tokenizer_config.json");
+        bool lowerCase = !InputFile.IsPresent(tokenizerConfig) || JsonConfig.Load(tokenizerConfig).Bool("do_lower_case", true);
+        return InputFile.IsPresent(Path.Combine(directory, WordPieceTokenizer.VocabFile))
+            ? WordPieceTokenizer.FromDirectory(directory, config.MaxPositions, lowerCase)
+            : null;
     }
 
     /// <summary>A model of the given shape with seeded random weights and no tokenizer: for timing and memory measurements.</summary>
@@ -75,9 +82,10 @@ public sealed class BlipModel : IPairMatcher
 
     /// <summary>
     /// BLIP's image tower in the shared <see cref="VisionTower"/> shape: patch embedding with bias, no pre-norm, and
-    /// <c>post_layernorm</c> on every token (the image tokens the text encoder cross-attends to) before <c>vision_proj</c>.
+    /// <c>post_layernorm</c> on every token (the image tokens the text encoder or decoder cross-attends to), then
+    /// <paramref name="readout"/> (<c>post_layernorm</c> and <c>vision_proj</c>).
     /// </summary>
-    static VisionTower LoadVision(BlipConfig config, CheckpointReader w)
+    internal static VisionTower LoadVision(BlipConfig config, CheckpointReader w, TokenReadout readout)
     {
         var c = config.Vision;
         int d = c.Width, tokens = config.Grid * config.Grid + 1;
@@ -88,8 +96,7 @@ public sealed class BlipModel : IPairMatcher
         return new VisionTower(new TowerInfo("vision", Modality.Image, c.Layers, d, c.Heads), config.ImageSize,
             w.PatchEmbedding(BlipLayout.Vision.PatchEmbedding, d, 3, config.PatchSize, bias: true),
             w.Tensor(BlipLayout.Vision.ClassEmbedding, 1, 1, d), w.Tensor(BlipLayout.Vision.Positions, 1, tokens, d),
-            preNorm: null, encoder,
-            w.Readout(BlipLayout.Vision.PostNorm, c.LayerNormEps, BlipLayout.Vision.Projection, d, config.ImageTextWidth, bias: true), normEveryToken: true);
+            preNorm: null, encoder, readout, normEveryToken: true);
     }
 
     /// <summary>The tokenizer; throws a clear error when the folder has none.</summary>
