@@ -186,7 +186,7 @@ public sealed partial class CliTests
             "eval", "--task", "retrieval", "--model", vit.Directory, "--data", json);
         using (var vilt = TinyVilt.Write(87))
             Refuses("is a ViLT, a fusion model without a contrastive head", "eval", "--task", "zeroshot", "--model", vilt.Directory, "--data", folder);
-        Refuses("--task 'rank': expected classify, zeroshot, embedding, retrieval or vqa", "eval", "--task", "rank", "--model", clip.Directory, "--data", json);
+        Refuses("--task 'rank': expected classify, zeroshot, embedding, retrieval, vqa or caption", "eval", "--task", "rank", "--model", clip.Directory, "--data", json);
         File.Delete(Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png"));
         Refuses($"image '{Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png")}' does not exist", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json);
         Refuses("--split applies to --task retrieval, not classify", "eval", "--model", vit.Directory, "--data", folder, "--split", "test");
