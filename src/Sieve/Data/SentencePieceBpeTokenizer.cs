@@ -188,14 +188,16 @@ internal sealed class SentencePieceBpeTokenizer
         ids.AddRange(symbols);
     }
 
-    /// <summary>The text of <paramref name="ids"/>: byte tokens fused into UTF-8, "▁" as spaces, one leading space dropped; special tokens skipped.</summary>
+    /// <summary>
+    /// The text of <paramref name="ids"/>: byte tokens fused into UTF-8, "▁" as spaces, one leading space dropped; special
+    /// tokens skipped, and ids the tokenizer has no piece for (a model's padding rows past its vocabulary) too, as Hugging Face's do.
+    /// </summary>
     public string Decode(IEnumerable<int> ids, bool skipSpecial = true)
     {
         var bytes = new List<byte>();
         foreach (int id in ids)
         {
-            if ((uint)id >= (uint)_pieces.Length || _pieces[id] is not { } piece) throw new ArgumentException($"token id {id} is outside the vocabulary of {_pieces.Length}", nameof(ids));
-            if (skipSpecial && _special.Contains(id)) continue;
+            if ((uint)id >= (uint)_pieces.Length || _pieces[id] is not { } piece || skipSpecial && _special.Contains(id)) continue;
             if (piece.Length == 6 && piece.StartsWith("<0x") && piece[5] == '>' && byte.TryParse(piece.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out byte b))
                 bytes.Add(b);
             else bytes.AddRange(Encoding.UTF8.GetBytes(piece.Replace(Space, ' ')));

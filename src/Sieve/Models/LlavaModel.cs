@@ -176,6 +176,10 @@ public sealed class LlavaModel
         var clock = Stopwatch.StartNew();
         var image = ImageFeatures(pixels);
         var prompt = PromptIds(question, image.Count);
+        options ??= Defaults;
+        int longest = options.MaxNewTokens is { } n ? prompt.Length + n : options.MaxLength;
+        if (longest > Config.Text.MaxPositions)
+            throw new ArgumentException($"the prompt has {prompt.Length} tokens ({image.Count} visual); with up to {longest - prompt.Length} new ones the sequence could reach {longest}, more than the decoder's {Config.Text.MaxPositions} positions (max_position_embeddings)");
         var (session, logits) = Prefill(prompt, image);
         TimeSpan first = TimeSpan.Zero;
         var answer = new List<int>();
@@ -191,7 +195,7 @@ public sealed class LlavaModel
             onText(text[shown.Length..]);
             shown = text;
         }
-        var sequence = TextGenerator.Continue(session, prompt, logits, options ?? Defaults, Stops.ToHashSet(), Token);
+        var sequence = TextGenerator.Continue(session, prompt, logits, options, Stops.ToHashSet(), Token);
         var generated = sequence[prompt.Length..];
         string final = Tokenizer.Decode(generated.Where(id => !Stops.Contains(id)));
         if (onText != null && final.Length > shown.Length && final.StartsWith(shown, StringComparison.Ordinal)) onText(final[shown.Length..]);
