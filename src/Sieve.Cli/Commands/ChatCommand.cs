@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Sieve.Models;
 using Sieve.Models.Generation;
+using Sieve.Reduction;
 using Sieve.Weights;
 
 namespace Sieve.Cli.Commands;
@@ -45,10 +46,12 @@ internal static class ChatCommand
                 asked.AddRange(File.ReadAllLines(file).Where(line => !string.IsNullOrWhiteSpace(line)));
             }
             if (asked.Count == 0) throw new ArgumentException("no question: give one as an argument or a file of them with --questions");
-            var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: false);
+            string reduction = r.GetValue(reducer)!;
+            bool selects = VisualTokenSelection.TryParse(reduction, out var visionZip, out var fastV);
+            var (spec, guide) = selects ? (ModelReduction.None, null) : CliOptions.Reduction(reduction, r.GetValue(guidance), dir, textTower: false);
             var loaded = LlavaModel.Load(dir, r.GetValue(precision));
             CliOptions.CheckMerges(spec.Vision, loaded.Vision);
-            var chat = loaded.WithReduction(spec, guide);
+            var chat = selects ? loaded.WithTokenSelection(visionZip, fastV) : loaded.WithReduction(spec, guide);
             var options = new GenerationOptions(MaxNewTokens: r.GetValue(maxNew), Temperature: (float)r.GetValue(temperature), TopP: (float)r.GetValue(topP),
                 Seed: r.GetValue(seed)).Checked();
             var pixels = Sieve.Data.ImageBatch.Load([r.GetValue(image)!], CliOptions.AllowDamagedImagesInRun, chat.Preprocessor.Process)[0];

@@ -1,5 +1,6 @@
 using Sieve.Models.Generation;
 using Sieve.Nn;
+using Sieve.Reduction;
 using Sieve.Tensors;
 
 namespace Sieve.Models;
@@ -54,7 +55,7 @@ internal sealed class LlamaDecoder
     }
 
     /// <summary>A fresh sequence.</summary>
-    public Session Start() => new(this, _layers.Select(l => new KeyValueCache(l.Attention.KeyWidth)).ToArray(), 0, null);
+    public Session Start() => new(this, _layers.Select(l => new KeyValueCache(l.Attention.KeyWidth)).ToArray(), 0, new float[]?[_layers.Length]);
 
     /// <summary>Multiply-adds of running <paramref name="tokens"/> new tokens after <paramref name="before"/> cached ones, with the logits of the last.</summary>
     public long MacsFor(int tokens, int before) =>
@@ -68,9 +69,9 @@ internal sealed class LlamaDecoder
     {
         readonly LlamaDecoder _decoder;
         readonly KeyValueCache[] _caches;
-        float[]? _keyBias;
+        readonly float[]?[] _keyBias; // per layer: FastV leaves later layers fewer cached tokens
 
-        internal Session(LlamaDecoder decoder, KeyValueCache[] caches, int length, float[]? keyBias) =>
+        internal Session(LlamaDecoder decoder, KeyValueCache[] caches, int length, float[]?[] keyBias) =>
             (_decoder, _caches, Length, _keyBias) = (decoder, caches, length, keyBias);
 
         /// <inheritdoc />
@@ -97,33 +98,53 @@ internal sealed class LlamaDecoder
         /// <param name="x">The rows; overwritten.</param>
         /// <param name="tokens">Rows.</param>
         /// <param name="logSizes">Empty, or log(size) per row (0 for a token that stands for itself).</param>
+        /// <param name="fastV">Null, or a FastV drop of the <paramref name="visual"/> rows after its layer.</param>
+        /// <param name="visual">With <paramref name="fastV"/>: which rows are visual tokens.</param>
         /// <exception cref="ArgumentException">The sequence would outgrow <c>max_position_embeddings</c>.</exception>
-        public float[] AppendEmbeddings(Span<float> x, int tokens, ReadOnlySpan<float> logSizes)
+        public float[] AppendEmbeddings(Span<float> x, int tokens, ReadOnlySpan<float> logSizes, FastVSpec? fastV = null, ReadOnlySpan<bool> visual = default)
         {
             var c = _decoder.Config;
-            int d = c.Width, start = Length;
+            int d = c.Width, start = Length, count = tokens;
             if (tokens <= 0) throw new ArgumentException("no tokens to append", nameof(tokens));
             if (start + tokens > c.MaxPositions)
                 throw new ArgumentException($"the sequence would have {start + tokens} tokens, more than the decoder's {c.MaxPositions} positions (max_position_embeddings)", nameof(tokens));
             var positions = new int[tokens];
             for (int i = 0; i < tokens; i++) positions[i] = start + i;
-            if (!logSizes.IsEmpty || _keyBias != null)
+            var sizes = logSizes.IsEmpty ? null : logSizes[..tokens].ToArray();
+            bool[]? isVisual = fastV != null ? visual[..tokens].ToArray() : null;
+            for (int l = 0; l < _caches.Length; l++)
             {
-                Array.Resize(ref _keyBias, start + tokens);
-                if (!logSizes.IsEmpty) logSizes.CopyTo(_keyBias.AsSpan(start));
+                var cache = _caches[l];
+                if (sizes != null || _keyBias[l] != null)
+                {
+                    Array.Resize(ref _keyBias[l], cache.Count + count);
+                    sizes?.AsSpan(0, count).CopyTo(_keyBias[l].AsSpan(cache.Count));
+                }
+                bool ranks = fastV?.Layer == l;
+                using var probabilities = new Scratch(ranks ? c.Heads * count * (cache.Count + count) : 0);
+                _decoder._layers[l].Forward(x[..(count * d)], count, positions.AsSpan(0, count), cache, _keyBias[l], ranks ? probabilities.Array : null);
+                if (!ranks) continue;
+                var kept = fastV!.Kept(probabilities.Span, c.Heads, count, cache.Count, isVisual!);
+                if (kept.Length == count) continue;
+                // Later layers run the kept rows only, at their own positions.
+                for (int i = 0; i < kept.Length; i++)
+                {
+                    x.Slice(kept[i] * d, d).CopyTo(x.Slice(i * d, d));
+                    positions[i] = positions[kept[i]];
+                    if (sizes != null) sizes[i] = sizes[kept[i]];
+                }
+                count = kept.Length;
             }
-            var rows = x[..(tokens * d)];
-            for (int l = 0; l < _caches.Length; l++) _decoder._layers[l].Forward(rows, tokens, positions, _caches[l], _keyBias);
             Length = start + tokens;
             // Only the last token's logits are needed to choose the next one.
             using var last = new Scratch(d);
-            _decoder._norm.Forward(rows.Slice((tokens - 1) * d, d), last.Span, 1);
+            _decoder._norm.Forward(x.Slice((count - 1) * d, d), last.Span, 1);
             var logits = new float[c.VocabSize];
             _decoder._lmHead.Forward(last.Span, 1, logits);
             return logits;
         }
 
         /// <inheritdoc />
-        public IDecoderSession Fork() => new Session(_decoder, _caches.Select(k => k.Clone()).ToArray(), Length, (float[]?)_keyBias?.Clone());
+        public IDecoderSession Fork() => new Session(_decoder, _caches.Select(k => k.Clone()).ToArray(), Length, _keyBias.Select(b => (float[]?)b?.Clone()).ToArray());
     }
 }

@@ -20,6 +20,8 @@ public sealed class LlavaModel
     readonly Linear _projector1, _projector2;
     readonly SentencePieceBpeTokenizer? _tokenizer;
     readonly string _directory;
+    VisionZipSpec? _visionZip; // set only on the copies WithTokenSelection makes
+    FastVSpec? _fastV;
 
     LlavaModel(string directory, LlavaConfig config, CheckpointReader w, SentencePieceBpeTokenizer? tokenizer, PreprocessOptions preprocess,
         GenerationOptions defaults, int[] stops)
@@ -101,9 +103,33 @@ public sealed class LlavaModel
     /// <exception cref="ArgumentException">The spec cannot apply to the tower.</exception>
     public LlavaModel WithReduction(ModelReduction reduction, ReductionGuidance? guidance = null)
     {
+        var reducer = TowerHooks.Bind(Vision, reduction, guidance);
+        if (reducer != null && _visionZip != null)
+            throw new ArgumentException($"{_visionZip} ranks tokens by the dense vision tower's attention; it does not combine with a vision-tower reducer");
         var reduced = (LlavaModel)MemberwiseClone();
-        reduced.Vision = Vision.WithReducer(TowerHooks.Bind(Vision, reduction, guidance));
+        reduced.Vision = Vision.WithReducer(reducer);
         return reduced;
+    }
+
+    /// <summary>
+    /// This model with a VisionZip selection of the visual tokens before the projector and/or a FastV drop of them inside
+    /// the decoder (weights shared). VisionZip ranks tokens by the dense tower's attention, so it does not combine with a
+    /// vision-tower reducer.
+    /// </summary>
+    /// <exception cref="ArgumentException">A value is out of range, or VisionZip meets a bound tower reducer.</exception>
+    public LlavaModel WithTokenSelection(VisionZipSpec? visionZip, FastVSpec? fastV)
+    {
+        if (visionZip is { Dominant: < 0 } or { Contextual: < 0 } or { Dominant: 0, Contextual: 0 })
+            throw new ArgumentException($"{visionZip}: dominant and contextual must be at least 0, and one of them at least 1");
+        if (fastV != null && (fastV.Layer < 0 || fastV.Layer >= Config.Text.Layers || fastV.Keep < 0))
+            throw new ArgumentException($"{fastV}: layer must lie in 0…{Config.Text.Layers - 1} (the decoder's layers) and keep be at least 0");
+        if (visionZip != null && Vision.HasReducer)
+            throw new ArgumentException($"{visionZip} ranks tokens by the dense vision tower's attention; it does not combine with a vision-tower reducer");
+        if (visionZip != null && Config.KeepClassToken)
+            throw new ArgumentException($"{visionZip} selects patch tokens; it needs vision_feature_select_strategy \"default\" (the class token dropped)");
+        var selected = (LlavaModel)MemberwiseClone();
+        (selected._visionZip, selected._fastV) = (visionZip, fastV);
+        return selected;
     }
 
     /// <summary>The model's input tensor [3, S, S] for an image.</summary>
@@ -112,7 +138,14 @@ public sealed class LlavaModel
     /// <summary>The visual tokens of a preprocessed image in the decoder's width [tokens, D], with their sizes once merged.</summary>
     internal TokenContext ImageFeatures(ReadOnlySpan<float> pixels)
     {
-        var features = Vision.Features(pixels);
+        TokenContext features;
+        if (_visionZip is { } zip)
+        {
+            var probe = new VisionZipProbe(Config.FeatureLayers - 1);
+            var patches = Vision.Features(pixels, probe);
+            features = zip.Select(patches, probe.ClassAttention, probe.Keys, probe.KeyWidth);
+        }
+        else features = Vision.Features(pixels);
         int n = features.Count, dt = Config.Text.Width;
         using var hidden = new Scratch(n * dt);
         var projected = new float[n * dt];
@@ -158,7 +191,8 @@ public sealed class LlavaModel
             v++;
         }
         var session = Decoder.Start();
-        var logits = session.AppendEmbeddings(x.Span, ids.Length, logSizes);
+        var visual = _fastV != null ? ids.ToArray().Select(id => id == Config.ImageTokenId).ToArray() : null;
+        var logits = session.AppendEmbeddings(x.Span, ids.Length, logSizes, _fastV, visual);
         return (session, logits);
     }
 
