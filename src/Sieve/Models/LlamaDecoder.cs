@@ -42,6 +42,17 @@ internal sealed class LlamaDecoder
     /// <summary>Bytes of key/value cache per token (every layer's keys and values, float32).</summary>
     public long CacheBytesPerToken => _layers.Sum(l => 2L * l.Attention.KeyWidth * sizeof(float));
 
+    /// <summary>
+    /// Bytes of weights one decoding step reads: every layer's projections and MLP (float32, or int8 under
+    /// <paramref name="precision"/>), the norms, and the float32 LM head; the embedding table contributes one row.
+    /// </summary>
+    public long StepWeightBytes(Precision precision)
+    {
+        var c = Config;
+        long perLayer = (long)(c.Heads + 2 * c.KvHeads) * c.HeadDim * c.Width + (long)c.Heads * c.HeadDim * c.Width + 3L * c.Width * c.MlpHidden;
+        return c.Layers * (perLayer * (precision == Precision.Int8 ? 1 : 4) + 2L * c.Width * 4) + (long)c.VocabSize * c.Width * 4 + 2L * c.Width * 4;
+    }
+
     /// <summary>The token embeddings of <paramref name="ids"/> into <paramref name="x"/> [ids, D].</summary>
     /// <exception cref="ArgumentException">An id is outside the vocabulary.</exception>
     public void Embed(ReadOnlySpan<int> ids, Span<float> x)
