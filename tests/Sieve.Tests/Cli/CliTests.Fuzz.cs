@@ -21,6 +21,7 @@ public sealed partial class CliTests
         using var clip = TinyModels.Clip(302, DType.F32);
         TinyClipVocab.WriteTo(clip.Directory);
         using var vilt = TinyVilt.Write(303);
+        using var llava = TinyLlava.Write(304);
         string image = WriteImage("fuzz.png", 301, 48), data = WriteDataset(), texts = Path.Combine(_temp.Path, "texts.txt");
         File.WriteAllLines(texts, ["a cat", "a dog"]);
         string outputs = Path.Combine(_temp.Path, "out");
@@ -35,6 +36,7 @@ public sealed partial class CliTests
             ["embed"] = ["embed", "-m", clip.Directory, "--texts", texts, "--out", Out("e.json")],
             ["vqa"] = ["vqa", "-m", vilt.Directory, "--image", image, "--question", "what is it?"],
             ["match"] = ["match", "-m", vilt.Directory, "--image", image, "--text", "a cat"],
+            ["chat"] = ["chat", "-m", llava.Directory, "--image", image, "cat?", "--max-new-tokens", "2"],
             ["bench"] = ["bench", "-m", vit.Directory, "--runs", "1", "--warmup", "0", "--batch", "1", "--json"],
             ["eval"] = ["eval", "-m", vit.Directory, "-d", data, "--limit", "2", "--json"],
             ["sweep"] = ["sweep", "-m", vit.Directory, "-d", data, "--limit", "2", "--methods", "tome", "--r", "2", "--out", Out("sweep")],
