@@ -164,10 +164,10 @@ internal sealed class SentencePieceBpeTokenizer
     {
         string normalized = (prepend ? Space + text : text).Replace(' ', Space);
         var symbols = new List<int>();
+        Span<byte> bytes = stackalloc byte[4];
         foreach (var rune in normalized.EnumerateRunes())
         {
             if (_vocab.TryGetValue(rune.ToString(), out int id)) { symbols.Add(id); continue; }
-            Span<byte> bytes = stackalloc byte[4];
             int n = rune.EncodeToUtf8(bytes);
             for (int b = 0; b < n && _byteFallback; b++)
                 symbols.Add(_vocab.TryGetValue($"<0x{bytes[b]:X2}>", out int byteId) ? byteId : _unknown);
