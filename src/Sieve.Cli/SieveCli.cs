@@ -68,6 +68,7 @@ public static class SieveCli
             EmbedCommand.Create(),
             VqaCommand.Create(),
             CaptionCommand.Create(),
+            ChatCommand.Create(),
             MatchCommand.Create(),
             BenchCommand.Create(),
             EvalCommand.Create(),

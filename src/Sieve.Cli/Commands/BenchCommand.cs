@@ -32,9 +32,9 @@ internal static class BenchCommand
     public static Command Create()
     {
         var model = new Option<string?>("--model", "-m") { Description = "Model folder or Hub repository id: timm ViT, CLIP, ViLT or BLIP retrieval (default: a random model, see --random)" };
-        var random = new Option<string>("--random") { Description = $"Built-in random model when no --model is given: {ClipB16} (224 px, 77 text tokens), {ViltB32} (VQA, 384×384, 40 text tokens), {BlipBase} (image–text matching, 384×384, {BenchWorkloads.BlipTextTokens} text tokens) " +
-            $"or {BlipCaption} (BLIP-base captioning: ms per greedy 20-token caption, dense vs --reducer, no ONNX peer)", DefaultValueFactory = _ => ClipB16 };
-        random.AcceptOnlyFromAmong(ClipB16, ViltB32, BlipBase, BlipCaption);
+        var random = new Option<string>("--random") { Description = $"Built-in random model when no --model is given: {ClipB16} (224 px, 77 text tokens), {ViltB32} (VQA, 384×384, 40 text tokens), {BlipBase} (image–text matching, 384×384, {BenchWorkloads.BlipTextTokens} text tokens), " +
+            $"{BlipCaption} (BLIP-base captioning: ms per greedy 20-token caption, dense vs --reducer, no ONNX peer) or {LlavaBench.Name} (chat: time to first token, decode, KV cache)", DefaultValueFactory = _ => ClipB16 };
+        random.AcceptOnlyFromAmong(ClipB16, ViltB32, BlipBase, BlipCaption, LlavaBench.Name);
         var runs = NumberOptions.Integer("--runs", "Timed repetitions per workload (batches: runs ÷ batch, at least 3)", 20, 1, 100_000);
         var warmup = NumberOptions.Integer("--warmup", "Untimed repetitions first, per engine (at least one runs, to measure memory)", 3, 0, 10_000);
         // A batch holds every image's activations at once: 512 CLIP ViT-B/16 images are already several GB.
@@ -54,6 +54,8 @@ internal static class BenchCommand
             CliOptions.ApplyThreads(r.GetValue(threads));
             bool asJson = r.GetValue(json), asMarkdown = r.GetValue(markdown);
             if (asJson && asMarkdown) throw new ArgumentException("give at most one of --json and --markdown");
+            if (r.GetValue(model) == null && r.GetValue(random) == LlavaBench.Name)
+                return LlavaBench.Run(r.GetValue(reducers) ?? [], r.GetValue(runs), r.GetValue(warmup), r.GetValue(precision), asJson, r.InvocationConfiguration.Output);
             var specs = (r.GetValue(reducers) ?? []).Select(spec => CliOptions.Reduction(spec, null).Spec).Where(spec => !spec.IsNone).ToList();
             if (r.GetValue(model) == null && r.GetValue(random) == BlipCaption)
                 return CaptionBenchmark.Run(specs, r.GetValue(runs), r.GetValue(warmup), asJson, asMarkdown, Seed);

@@ -90,6 +90,22 @@ internal sealed class CheckpointReader
         return new(weight.Span, bias ? Bias(prefix, outF) : null, inF, outF, precision);
     }
 
+    /// <summary>
+    /// One linear layer without bias whose weight stacks the [rows, <paramref name="inF"/>] <c>.weight</c>s of
+    /// <paramref name="parts"/> in order: Hugging Face's separate q/k/v or gate/up projections run as one GEMM.
+    /// </summary>
+    public Linear Stacked(IReadOnlyList<(string Module, int Rows)> parts, int inF, Precision precision)
+    {
+        int rows = parts.Sum(p => p.Rows), at = 0;
+        using var weight = new Scratch(checked(rows * inF));
+        foreach (var (module, n) in parts)
+        {
+            _read(module + ".weight", [n, inF], weight.Span.Slice(at * inF, n * inF));
+            at += n;
+        }
+        return new Linear(weight.Span, null, inF, rows, precision);
+    }
+
     public Nn.LayerNorm LayerNorm(string prefix, int width, float eps) => new(Weight(prefix, width), Bias(prefix, width), eps);
 
     /// <summary>

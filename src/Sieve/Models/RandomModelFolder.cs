@@ -40,11 +40,7 @@ internal static class RandomModelFolder
     /// <exception cref="ArgumentException">The folder exists and is not empty (nothing in it is touched).</exception>
     public static void Write(ModelFamily family, RandomModelSize size, string directory, int seed = 0, BlipArchitecture blip = BlipArchitecture.ImageTextRetrieval)
     {
-        if (File.Exists(directory) || (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any()))
-            throw new ArgumentException($"'{directory}' already exists and is not an empty folder; give a new or empty one (nothing was written)");
-        Directory.CreateDirectory(directory);
-        var weights = new SafetensorsWriter().AddMetadata("format", "pt");
-        var reader = CheckpointReader.Random(seed, weights);
+        var (weights, reader) = Prepare(directory, seed);
         switch (family)
         {
             case ModelFamily.Vit:
@@ -87,6 +83,99 @@ internal static class RandomModelFolder
                 throw new ArgumentOutOfRangeException(nameof(family), family, "not a model family");
         }
         weights.Save(Path.Combine(directory, CheckpointFiles.SingleFile));
+    }
+
+    /// <summary>Creates the folder (refusing one that is not empty) and the random weights that record what they hand out.</summary>
+    static (SafetensorsWriter Weights, CheckpointReader Reader) Prepare(string directory, int seed)
+    {
+        if (File.Exists(directory) || (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any()))
+            throw new ArgumentException($"'{directory}' already exists and is not an empty folder; give a new or empty one (nothing was written)");
+        Directory.CreateDirectory(directory);
+        var weights = new SafetensorsWriter().AddMetadata("format", "pt");
+        return (weights, CheckpointReader.Random(seed, weights));
+    }
+
+    /// <summary>
+    /// Writes a LLaVA model (<c>LlavaForConditionalGeneration</c>, the pre-4.52 layout) into <paramref name="directory"/>,
+    /// with a generated SentencePiece-style <c>tokenizer.json</c> (<see cref="LlavaTokenizerJson"/>). Tiny: a 3-layer,
+    /// 64-wide CLIP tower (32-pixel patches at 224 px) and a 2-layer, 64-wide Llama; base: the llava-tiny bench shape
+    /// (<see cref="LlavaConfigJson"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The folder exists and is not empty (nothing in it is touched).</exception>
+    public static void WriteLlava(RandomModelSize size, string directory, int seed = 0)
+    {
+        var (weights, reader) = Prepare(directory, seed);
+        WriteJson(directory, "tokenizer.json", LlavaTokenizerJson(size, out int vocab, out int imageToken));
+        WriteJson(directory, "config.json", LlavaConfigJson(size, vocab, imageToken));
+        LlavaModel.Create(LlavaConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json"))), reader);
+        weights.Save(Path.Combine(directory, CheckpointFiles.SingleFile));
+    }
+
+    /// <summary>
+    /// The config of a random LLaVA. Base is the llava-tiny bench shape: CLIP ViT-B/16 at 384 px (576 visual tokens, the
+    /// penultimate of 12 layers read) and a Llama decoder 1024 wide, 28 layers, 16 query and 4 key/value heads, MLP 4096,
+    /// a 32,064-token vocabulary, untied head: 0.49 B decoder parameters.
+    /// </summary>
+    internal static Dictionary<string, object> LlavaConfigJson(RandomModelSize size, int vocab, int imageToken)
+    {
+        bool tiny = size == RandomModelSize.Tiny;
+        return new()
+        {
+            ["architectures"] = new[] { "LlavaForConditionalGeneration" },
+            ["model_type"] = "llava",
+            ["image_token_index"] = imageToken, ["vision_feature_layer"] = -2, ["vision_feature_select_strategy"] = "default",
+            ["projector_hidden_act"] = "gelu", ["tie_word_embeddings"] = false,
+            ["vision_config"] = new Dictionary<string, object>
+            {
+                ["model_type"] = "clip_vision_model", ["hidden_size"] = tiny ? 64 : 768, ["intermediate_size"] = tiny ? 256 : 3072,
+                ["num_attention_heads"] = tiny ? 2 : 12, ["num_hidden_layers"] = tiny ? 3 : 12, ["image_size"] = tiny ? 224 : 384,
+                ["patch_size"] = tiny ? 32 : 16, ["hidden_act"] = "quick_gelu", ["layer_norm_eps"] = 1e-5,
+            },
+            ["text_config"] = new Dictionary<string, object>
+            {
+                ["model_type"] = "llama", ["hidden_size"] = tiny ? 64 : 1024, ["intermediate_size"] = tiny ? 128 : 4096,
+                ["num_attention_heads"] = tiny ? 4 : 16, ["num_key_value_heads"] = tiny ? 2 : 4, ["num_hidden_layers"] = tiny ? 2 : 28,
+                ["max_position_embeddings"] = tiny ? 512 : 4096, ["vocab_size"] = vocab, ["rms_norm_eps"] = 1e-5, ["rope_theta"] = 10000.0,
+                ["hidden_act"] = "silu", ["bos_token_id"] = 1, ["eos_token_id"] = 2, ["tie_word_embeddings"] = false,
+            },
+        };
+    }
+
+    /// <summary>
+    /// A SentencePiece-style BPE <c>tokenizer.json</c> as llava-hf's: &lt;unk&gt;, &lt;s&gt;, &lt;/s&gt;, the 256 byte
+    /// tokens, "▁" and printable ASCII characters, "▁"-prefixed merges for <see cref="Words"/>, then &lt;image&gt; and
+    /// &lt;pad&gt; added (at 32000 and 32001 in the base shape, as LLaVA-1.5 has them, the model's vocabulary 32,064).
+    /// <paramref name="vocab"/> is the model's vocabulary size, <paramref name="image"/> &lt;image&gt;'s id.
+    /// </summary>
+    static Dictionary<string, object?> LlavaTokenizerJson(RandomModelSize size, out int vocab, out int image)
+    {
+        var pieces = new Dictionary<string, int> { ["<unk>"] = 0, ["<s>"] = 1, ["</s>"] = 2 };
+        for (int b = 0; b < 256; b++) pieces[$"<0x{b:X2}>"] = pieces.Count;
+        pieces["▁"] = pieces.Count;
+        for (char c = '!'; c <= '~'; c++) pieces[c.ToString()] = pieces.Count;
+        var merges = new List<string>();
+        foreach (string word in Words)
+        {
+            string merged = "▁";
+            foreach (char c in word)
+            {
+                if (pieces.TryAdd(merged + c, pieces.Count)) merges.Add($"{merged} {c}");
+                merged += c;
+            }
+        }
+        image = size == RandomModelSize.Tiny ? pieces.Count : 32000;
+        vocab = size == RandomModelSize.Tiny ? image + 2 : 32064;
+        static object Added(int id, string content) => new { id, content, single_word = false, lstrip = false, rstrip = false, normalized = false, special = true };
+        return new()
+        {
+            ["version"] = "1.0",
+            ["added_tokens"] = new[] { Added(0, "<unk>"), Added(1, "<s>"), Added(2, "</s>"), Added(image, "<image>"), Added(image + 1, "<pad>") },
+            ["normalizer"] = new { type = "Sequence", normalizers = new object[] { new { type = "Prepend", prepend = "▁" }, new { type = "Replace", pattern = new { String = " " }, content = "▁" } } },
+            ["pre_tokenizer"] = null,
+            ["post_processor"] = new { type = "TemplateProcessing", single = new object[] { new { SpecialToken = new { id = "<s>", type_id = 0 } }, new { Sequence = new { id = "A", type_id = 0 } } } },
+            ["decoder"] = new { type = "Sequence", decoders = new object[] { new { type = "Replace", pattern = new { String = "▁" }, content = " " }, new { type = "ByteFallback" }, new { type = "Fuse" }, new { type = "Strip", content = " ", start = 1, stop = 0 } } },
+            ["model"] = new Dictionary<string, object> { ["type"] = "BPE", ["unk_token"] = "<unk>", ["fuse_unk"] = true, ["byte_fallback"] = true, ["vocab"] = pieces, ["merges"] = merges },
+        };
     }
 
     static Dictionary<string, object> VitConfigJson(RandomModelSize size)

@@ -19,11 +19,13 @@ internal static class AttentionHeads
     /// When <paramref name="causal"/>, query i sees keys ≤ i + (keys − queries): the queries are the sequence's last
     /// (all of it in a plain forward, the newest tokens over a key/value cache); <paramref name="keyBias"/> (null, or one value per key,
     /// log(size) for proportional attention) is added to every scaled logit; <paramref name="probabilities"/> (null, or
-    /// [heads, queries, keys]) keeps the softmax.
+    /// [heads, queries, keys]) keeps the softmax. With <paramref name="kvHeads"/> fewer than the heads (grouped-query
+    /// attention), each run of heads / kvHeads query heads shares one key/value head; 0 means as many as the heads.
     /// </summary>
     public static void Run(float[] q, int qStride, float[] kv, int kOffset, int vOffset, int kvStride, int queries, int keys, int width, int heads,
-        float[] context, bool causal, float[]? keyBias, float[]? probabilities)
+        float[] context, bool causal, float[]? keyBias, float[]? probabilities, int kvHeads = 0)
     {
+        int group = kvHeads == 0 ? 1 : heads / kvHeads;
         int dh = width / heads;
         float scale = 1f / MathF.Sqrt(dh);
         Threading.For(heads, h =>
@@ -33,7 +35,7 @@ internal static class AttentionHeads
             var valuePanel = _values ??= new PackedMatrix();
             using var scoresBuffer = new Scratch(queries * keys);
             var scores = scoresBuffer.Span;
-            keyPanel.PackOutputRows(kv.AsSpan(kOffset + h * dh), keys, dh, kvStride);
+            keyPanel.PackOutputRows(kv.AsSpan(kOffset + h / group * dh), keys, dh, kvStride);
             Gemm.Multiply(q.AsSpan(h * dh), qStride, queries, keyPanel, scores, keys, parallel: false);
             for (int i = 0; i < queries; i++)
             {
@@ -45,7 +47,7 @@ internal static class AttentionHeads
                 row[visible..].Clear();
             }
             if (probabilities != null) scores.CopyTo(probabilities.AsSpan(h * queries * keys, queries * keys));
-            valuePanel.PackInputRows(kv.AsSpan(vOffset + h * dh), keys, dh, kvStride);
+            valuePanel.PackInputRows(kv.AsSpan(vOffset + h / group * dh), keys, dh, kvStride);
             Gemm.Multiply(scores, keys, queries, valuePanel, context.AsSpan(h * dh), width, parallel: false);
         });
     }

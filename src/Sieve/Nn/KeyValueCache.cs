@@ -26,12 +26,18 @@ internal sealed class KeyValueCache
     public float[] Rows => _rows;
 
     /// <summary>Appends the k and v of <paramref name="tokens"/> fused [q; k; v] rows (3D wide).</summary>
-    public void Append(ReadOnlySpan<float> qkv, int tokens)
+    public void Append(ReadOnlySpan<float> qkv, int tokens) => Append(qkv, tokens, 3 * Width, Width);
+
+    /// <summary>
+    /// Appends <paramref name="tokens"/> [k; v] pairs (2D wide) that start at <paramref name="offset"/> of rows
+    /// <paramref name="stride"/> apart (a grouped-query attention's [q; k; v] rows, whose q is wider than k and v).
+    /// </summary>
+    public void Append(ReadOnlySpan<float> rows, int tokens, int stride, int offset)
     {
         int d = Width, needed = (Count + tokens) * 2 * d;
         if (needed > _rows.Length) Array.Resize(ref _rows, Math.Max(needed, 2 * _rows.Length));
         for (int i = 0; i < tokens; i++)
-            qkv.Slice(i * 3 * d + d, 2 * d).CopyTo(_rows.AsSpan((Count + i) * 2 * d, 2 * d));
+            rows.Slice(i * stride + offset, 2 * d).CopyTo(_rows.AsSpan((Count + i) * 2 * d, 2 * d));
         Count += tokens;
     }
 

@@ -21,6 +21,20 @@ internal sealed class TokenContext
         return new TokenContext(tokens.Features.ToArray(), tokens.Count, tokens.Width, logSizes);
     }
 
+    /// <summary>Tokens from another source: <paramref name="features"/> [count, width] (kept, not copied) and their log(size), or null.</summary>
+    public static TokenContext Of(float[] features, int count, int width, float[]? logSizes) => new(features, count, width, logSizes);
+
+    /// <summary>A copy without token <paramref name="index"/> (LLaVA's features drop the class token).</summary>
+    public TokenContext Without(int index)
+    {
+        if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"there are {Count} tokens");
+        var features = new float[(Count - 1) * Width];
+        Features.AsSpan(0, index * Width).CopyTo(features);
+        Features.AsSpan((index + 1) * Width).CopyTo(features.AsSpan(index * Width));
+        float[]? logSizes = LogSizes is { } l ? [.. l[..index], .. l[(index + 1)..]] : null;
+        return new TokenContext(features, Count - 1, Width, logSizes);
+    }
+
     /// <summary>Features [Count, Width], row-major.</summary>
     public float[] Features { get; }
 

@@ -26,17 +26,7 @@ internal static class ReducerSpecParser
         string method = (colon < 0 ? spec : spec[..colon]).Trim().ToLowerInvariant();
         if (!Parameters.TryGetValue(method, out var allowed))
             throw new ArgumentException($"reducer spec '{Shown(text)}': unknown method '{Shown(method)}' (expected none, tome, crossget, madtp or pumer)");
-        var values = new Dictionary<string, string>();
-        if (colon >= 0)
-            foreach (string part in spec[(colon + 1)..].Split(',', StringSplitOptions.TrimEntries))
-            {
-                int eq = part.IndexOf('=');
-                string key = eq < 0 ? part : part[..eq].Trim().ToLowerInvariant();
-                if (eq < 0 || eq == part.Length - 1) throw new ArgumentException($"reducer spec '{Shown(text)}': '{Shown(part)}' should be key=value");
-                if (!allowed.Contains(key))
-                    throw new ArgumentException($"reducer spec '{Shown(text)}': {method} has no parameter '{Shown(key)}'" + (allowed.Length > 0 ? $" (expected {string.Join(", ", allowed)})" : ""));
-                if (!values.TryAdd(key, part[(eq + 1)..].Trim())) throw new ArgumentException($"reducer spec '{Shown(text)}': '{Shown(key)}' is given twice");
-            }
+        var values = Values(text, method, allowed);
 
         bool proportional = !values.TryGetValue("prop", out var prop) || prop switch
         {
@@ -96,9 +86,28 @@ internal static class ReducerSpecParser
     /// <summary>A spec as quoted in an error: a long one is cut, with its length, so a message stays one readable line.</summary>
     internal static string Shown(string text) => text.Length <= 80 ? text : $"{text[..60]}…{text[^12..]} ({text.Length:N0} characters)";
 
+    /// <summary>The key=value parameters after the colon of <paramref name="text"/> (a spec of <paramref name="method"/>), each one of <paramref name="allowed"/>.</summary>
+    internal static Dictionary<string, string> Values(string text, string method, string[] allowed)
+    {
+        string spec = text.Trim();
+        int colon = spec.IndexOf(':');
+        var values = new Dictionary<string, string>();
+        if (colon >= 0)
+            foreach (string part in spec[(colon + 1)..].Split(',', StringSplitOptions.TrimEntries))
+            {
+                int eq = part.IndexOf('=');
+                string key = eq < 0 ? part : part[..eq].Trim().ToLowerInvariant();
+                if (eq < 0 || eq == part.Length - 1) throw new ArgumentException($"reducer spec '{Shown(text)}': '{Shown(part)}' should be key=value");
+                if (!allowed.Contains(key))
+                    throw new ArgumentException($"reducer spec '{Shown(text)}': {method} has no parameter '{Shown(key)}'" + (allowed.Length > 0 ? $" (expected {string.Join(", ", allowed)})" : ""));
+                if (!values.TryAdd(key, part[(eq + 1)..].Trim())) throw new ArgumentException($"reducer spec '{Shown(text)}': '{Shown(key)}' is given twice");
+            }
+        return values;
+    }
+
     static string FirstLine(string message) => message.Split(" (Parameter")[0];
 
-    static int Integer(string text, string key, string value) =>
+    internal static int Integer(string text, string key, string value) =>
         int.TryParse(value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
             ? v : throw new ArgumentException($"reducer spec '{Shown(text)}': {key} must be a whole number, got '{Shown(value)}'");
 

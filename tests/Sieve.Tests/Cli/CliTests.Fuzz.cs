@@ -22,6 +22,7 @@ public sealed partial class CliTests
         TinyClipVocab.WriteTo(clip.Directory);
         using var vilt = TinyVilt.Write(303);
         using var blip = TinyBlip.Write(304, architecture: Sieve.Models.BlipArchitecture.ConditionalGeneration, editConfig: c => StateMaxLength(c, 8));
+        using var llava = TinyLlava.Write(304);
         string image = WriteImage("fuzz.png", 301, 48), data = WriteDataset(), texts = Path.Combine(_temp.Path, "texts.txt");
         File.WriteAllLines(texts, ["a cat", "a dog"]);
         string outputs = Path.Combine(_temp.Path, "out");
@@ -38,6 +39,7 @@ public sealed partial class CliTests
             ["vqa"] = ["vqa", "-m", vilt.Directory, "--image", image, "--question", "what is it?"],
             ["match"] = ["match", "-m", vilt.Directory, "--image", image, "--text", "a cat"],
             ["caption"] = ["caption", "-m", blip.Directory, image],
+            ["chat"] = ["chat", "-m", llava.Directory, "--image", image, "cat?", "--max-new-tokens", "2"],
             ["bench"] = ["bench", "-m", vit.Directory, "--runs", "1", "--warmup", "0", "--batch", "1", "--json"],
             ["eval"] = ["eval", "-m", vit.Directory, "-d", data, "--limit", "2", "--json"],
             ["sweep"] = ["sweep", "-m", vit.Directory, "-d", data, "--limit", "2", "--methods", "tome", "--r", "2", "--out", Out("sweep")],

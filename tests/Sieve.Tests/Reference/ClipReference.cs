@@ -3,7 +3,7 @@ namespace Sieve.Tests.Reference;
 /// <summary>Float64 Hugging Face CLIP towers written from the transformers definition, over raw named weights.</summary>
 public static class ClipReference
 {
-    static double[] Encoder(Func<string, double[]> w, string prefix, double[] x, int t, int d, int layers, int heads, int hidden, bool quickGelu, bool causal, double eps)
+    internal static double[] Encoder(Func<string, double[]> w, string prefix, double[] x, int t, int d, int layers, int heads, int hidden, bool quickGelu, bool causal, double eps)
     {
         for (int l = 0; l < layers; l++)
         {
@@ -42,7 +42,7 @@ public static class ClipReference
         return Ref64.Linear(x[(at * d)..((at + 1) * d)], 1, w("text_projection.weight"), null, d, proj);
     }
 
-    static double[] EmbedImage(Func<string, double[]> w, double[] pixels, int image, int patch, int d, double eps)
+    internal static double[] EmbedImage(Func<string, double[]> w, double[] pixels, int image, int patch, int d, double eps)
     {
         int t = (image / patch) * (image / patch) + 1;
         var x = Ref64.PatchEmbedWithClassRow(pixels, image, patch, w("vision_model.embeddings.patch_embedding.weight"), null, d);

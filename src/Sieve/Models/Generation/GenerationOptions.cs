@@ -14,7 +14,12 @@ namespace Sieve.Models.Generation;
 /// when negative (1: off).
 /// </param>
 /// <param name="LengthPenalty">Beam search ranks a finished sequence by its summed log-probability ÷ generated length^this (<c>length_penalty</c>).</param>
-public sealed record GenerationOptions(int MaxLength = 20, int MinLength = 0, int Beams = 1, float RepetitionPenalty = 1f, float LengthPenalty = 1f)
+/// <param name="MaxNewTokens">Null, or most tokens to generate after the prompt (<c>max_new_tokens</c>; it overrides <paramref name="MaxLength"/>).</param>
+/// <param name="Temperature">0: choose the most likely token; above 0: sample from softmax(logits / this) (<c>do_sample</c>, <c>temperature</c>).</param>
+/// <param name="TopP">When sampling, only the most likely tokens whose probabilities add up to this are kept (<c>top_p</c>; 1: all).</param>
+/// <param name="Seed">The sampler's seed: the same seed, prompt and options give the same tokens.</param>
+public sealed record GenerationOptions(int MaxLength = 20, int MinLength = 0, int Beams = 1, float RepetitionPenalty = 1f, float LengthPenalty = 1f,
+    int? MaxNewTokens = null, float Temperature = 0f, float TopP = 1f, int Seed = 0)
 {
     /// <summary>Most tokens a sequence may be asked for.</summary>
     public const int MaxTokens = 8192;
@@ -28,6 +33,10 @@ public sealed record GenerationOptions(int MaxLength = 20, int MinLength = 0, in
         if (Beams is < 1 or > 64) throw new ArgumentException($"beam count {Beams} is outside 1…64");
         if (!(RepetitionPenalty > 0) || !float.IsFinite(RepetitionPenalty)) throw new ArgumentException($"repetition penalty {RepetitionPenalty} must be a positive number");
         if (!float.IsFinite(LengthPenalty)) throw new ArgumentException($"length penalty {LengthPenalty} must be a finite number");
+        if (MaxNewTokens is < 1 or > MaxTokens) throw new ArgumentException($"max new tokens {MaxNewTokens} is outside 1…{MaxTokens}");
+        if (!(Temperature >= 0) || !float.IsFinite(Temperature)) throw new ArgumentException($"temperature {Temperature} must be 0 (greedy) or a positive number");
+        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"top-p {TopP} is outside (0, 1]");
+        if (Temperature > 0 && Beams > 1) throw new ArgumentException("sampling (a temperature above 0) runs one sequence; it cannot be combined with beams");
         return this;
     }
 

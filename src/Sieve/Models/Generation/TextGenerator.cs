@@ -20,26 +20,57 @@ internal static class TextGenerator
     /// <exception cref="ArgumentException">The prompt is empty or already as long as the max length.</exception>
     public static int[] Generate(IDecoderSession session, ReadOnlySpan<int> prompt, GenerationOptions options, int eos)
     {
-        options.Checked();
         if (prompt.IsEmpty) throw new ArgumentException("the prompt is empty; decoding needs at least the start token", nameof(prompt));
-        if (prompt.Length >= options.MaxLength)
-            throw new ArgumentException($"the prompt has {prompt.Length} tokens, as many as the max length {options.MaxLength} allows: nothing is left to generate", nameof(prompt));
+        options = Limited(options, prompt.Length);
         var logits = session.Append(prompt);
         return options.Beams == 1
-            ? Greedy(session, [.. prompt], logits, options, eos)
+            ? Greedy(session, [.. prompt], logits, options, [eos], null)
             : Beam(session, [.. prompt], logits, options, eos);
     }
 
-    static int[] Greedy(IDecoderSession session, List<int> sequence, float[] logits, GenerationOptions options, int eos)
+    /// <summary>
+    /// Greedy or sampled decoding after a prefill the caller ran (LLaVA's prompt carries image features, not only ids):
+    /// the whole sequence, as <see cref="Generate"/> returns it. Each generated token goes to <paramref name="onToken"/> as
+    /// soon as it is chosen; decoding stops after any of <paramref name="stops"/>.
+    /// </summary>
+    /// <param name="session">The session the prompt was fed to.</param>
+    /// <param name="prompt">The prompt's ids (what lengths and the repetition penalty count).</param>
+    /// <param name="logits">What the prefill returned: the logits of the token after the prompt.</param>
+    /// <param name="options">Lengths, penalties and sampling; one beam.</param>
+    /// <param name="stops">Tokens that end the answer (the end token, and any others the checkpoint names).</param>
+    /// <param name="onToken">Null, or called with each generated token.</param>
+    /// <exception cref="ArgumentException">Beams were asked for, or the prompt already fills the max length.</exception>
+    public static int[] Continue(IDecoderSession session, ReadOnlySpan<int> prompt, float[] logits, GenerationOptions options, IReadOnlyCollection<int> stops, Action<int>? onToken = null)
     {
+        options = Limited(options, prompt.Length);
+        if (options.Beams != 1) throw new ArgumentException("decoding after a prefill runs one sequence; beams are not supported", nameof(options));
+        return Greedy(session, [.. prompt], logits, options, stops, onToken);
+    }
+
+    /// <summary>The options checked, with <see cref="GenerationOptions.MaxNewTokens"/> turned into the max length after <paramref name="promptLength"/> tokens.</summary>
+    static GenerationOptions Limited(GenerationOptions options, int promptLength)
+    {
+        options.Checked();
+        if (options.MaxNewTokens is { } n) options = options with { MaxLength = promptLength + n, MinLength = Math.Min(options.MinLength, promptLength + n) };
+        if (promptLength >= options.MaxLength)
+            throw new ArgumentException($"the prompt has {promptLength} tokens, as many as the max length {options.MaxLength} allows: nothing is left to generate");
+        return options;
+    }
+
+    static int[] Greedy(IDecoderSession session, List<int> sequence, float[] logits, GenerationOptions options, IReadOnlyCollection<int> stops, Action<int>? onToken)
+    {
+        var sampler = options.Temperature > 0 ? new TokenSampler(options) : null;
         while (true)
         {
-            var scores = Processed(logits, sequence, options, eos);
+            var scores = Processed(logits, sequence, options, stops);
             int next = 0;
-            for (int v = 1; v < scores.Length; v++)
-                if (scores[v] > scores[next]) next = v; // the first of equal maxima, as torch.argmax
+            if (sampler != null) next = sampler.Next(scores);
+            else
+                for (int v = 1; v < scores.Length; v++)
+                    if (scores[v] > scores[next]) next = v; // the first of equal maxima, as torch.argmax
             sequence.Add(next);
-            if (next == eos || sequence.Count >= options.MaxLength) return [.. sequence];
+            onToken?.Invoke(next);
+            if (stops.Contains(next) || sequence.Count >= options.MaxLength) return [.. sequence];
             logits = session.Append([next]);
         }
     }
@@ -93,7 +124,7 @@ internal static class TextGenerator
         var top = new List<(int Beam, int Token, double Score)>(count + 1);
         for (int b = 0; b < running.Count; b++)
         {
-            var scores = Processed(running[b].Logits, running[b].Tokens, options, eos);
+            var scores = Processed(running[b].Logits, running[b].Tokens, options, [eos]);
             double max = scores.Max(), sum = 0;
             foreach (double s in scores) sum += Math.Exp(s - max);
             double logSum = max + Math.Log(sum);
@@ -110,14 +141,16 @@ internal static class TextGenerator
         return top;
     }
 
-    /// <summary>The logits after <c>repetition_penalty</c> over <paramref name="sequence"/> and <c>min_length</c> (end token at −∞ while too short).</summary>
-    static double[] Processed(float[] logits, List<int> sequence, GenerationOptions options, int eos)
+    /// <summary>The logits after <c>repetition_penalty</c> over <paramref name="sequence"/> and <c>min_length</c> (end tokens at −∞ while too short).</summary>
+    static double[] Processed(float[] logits, List<int> sequence, GenerationOptions options, IReadOnlyCollection<int> stops)
     {
         var scores = Array.ConvertAll(logits, v => (double)v);
         if (options.RepetitionPenalty != 1f)
             foreach (int id in sequence.Distinct())
                 scores[id] = scores[id] < 0 ? scores[id] * options.RepetitionPenalty : scores[id] / options.RepetitionPenalty;
-        if (sequence.Count < options.MinLength && (uint)eos < (uint)scores.Length) scores[eos] = double.NegativeInfinity;
+        if (sequence.Count < options.MinLength)
+            foreach (int eos in stops)
+                if ((uint)eos < (uint)scores.Length) scores[eos] = double.NegativeInfinity;
         return scores;
     }
 
