@@ -2,6 +2,7 @@ using System.Text.Json;
 using Sieve.Data;
 using Sieve.Models;
 using Sieve.Reduction;
+using Sieve.Tests.Reference;
 using Sieve.Tests.Support;
 
 namespace Sieve.Tests.Cli;
@@ -104,7 +105,7 @@ public sealed partial class CliTests
         var blip = BlipModel.Load(ck.Directory);
         var images = Enumerable.Range(0, 3).Select(i => blip.EncodeImage(ImageDecoder.Decode(Path.Combine(Path.GetDirectoryName(json)!, "..", "val2017", $"{i:D12}.png")))).ToArray();
         var texts = captions.Select(blip.EncodeText).ToArray();
-        double textR1 = Enumerable.Range(0, 6).Count(t => Enumerable.Range(0, 3).OrderByDescending(i => Cosine(images[i], texts[t])).ThenBy(i => i).First() == t / 2) / 6.0;
+        double textR1 = Enumerable.Range(0, 6).Count(t => Enumerable.Range(0, 3).OrderByDescending(i => Ref64.Cosine(images[i], texts[t])).ThenBy(i => i).First() == t / 2) / 6.0;
         Assert.Equal(100 * textR1, Metric(rows[0], "t2iR1"), 1e-9);
     }
 }

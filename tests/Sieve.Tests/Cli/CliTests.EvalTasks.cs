@@ -2,6 +2,7 @@ using System.Text.Json;
 using Sieve.Data;
 using Sieve.Models;
 using Sieve.Reduction;
+using Sieve.Tests.Reference;
 using Sieve.Tests.Support;
 using Sieve.Weights;
 
@@ -11,14 +12,6 @@ namespace Sieve.Tests.Cli;
 public sealed partial class CliTests
 {
     static readonly string[] FastTiming = ["--timing-images", "2", "--rounds", "1", "--json"];
-
-    /// <summary>cos(a, b) in double, written out here (no library code).</summary>
-    static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++) { dot += (double)a[i] * b[i]; na += (double)a[i] * a[i]; nb += (double)b[i] * b[i]; }
-        return dot / Math.Sqrt(na * nb);
-    }
 
     /// <summary>COCO's layout: annotations/captions_val2017.json with <paramref name="images"/> images in val2017/, two captions each.</summary>
     string WriteCaptions(int images, params string[] captions)
@@ -79,7 +72,7 @@ public sealed partial class CliTests
         var clip = ClipModel.Load(ck.Directory);
         var reduced = clip.WithReduction(ModelReduction.Parse("vision=tome:r=3"));
         var cosines = Directory.GetFiles(data).Order(StringComparer.Ordinal)
-            .Select(f => ImageDecoder.Decode(f)).Select(image => Cosine(reduced.EncodeImage(image), clip.EncodeImage(image))).ToArray();
+            .Select(f => ImageDecoder.Decode(f)).Select(image => Ref64.Cosine(reduced.EncodeImage(image), clip.EncodeImage(image))).ToArray();
         Assert.Equal(cosines.Average(), tome.GetProperty("metrics").GetProperty("meanCosine").GetDouble(), 1e-9);
         Assert.Equal(cosines.Min(), tome.GetProperty("metrics").GetProperty("worstCosine").GetDouble(), 1e-9);
         Assert.True(cosines.Min() < 1 - 1e-6, "the reducer must change the embeddings, or this test proves nothing");
@@ -103,7 +96,7 @@ public sealed partial class CliTests
         var vit = VitModel.Load(ck.Directory);
         var reduced = vit.WithReduction(ModelReduction.Parse("crossget:r=3"));
         var cosines = Directory.GetFiles(data, "*.png").Order(StringComparer.Ordinal).Take(5)
-            .Select(f => vit.Preprocess(ImageDecoder.Decode(f))).Select(p => Cosine(reduced.Features(p), vit.Features(p))).ToArray();
+            .Select(f => vit.Preprocess(ImageDecoder.Decode(f))).Select(p => Ref64.Cosine(reduced.Features(p), vit.Features(p))).ToArray();
         Assert.Equal(cosines.Average(), rows[1].GetProperty("metrics").GetProperty("meanCosine").GetDouble(), 1e-9);
         // Features alone: no head in the executed multiply-adds.
         Assert.Equal((vit.Macs - (long)TinyModels.VitClasses * TinyModels.VitWidth) / 1e9, rows[0].GetProperty("gMacs").GetDouble(), 1e-15);
@@ -149,9 +142,9 @@ public sealed partial class CliTests
         var images = Enumerable.Range(0, 4).Select(i => clip.EncodeImage(ImageDecoder.Decode(Path.Combine(Path.GetDirectoryName(json)!, "..", "val2017", $"{i:D12}.png")))).ToArray();
         var texts = captions.Select(clip.EncodeText).ToArray();
         double imageR1 = Enumerable.Range(0, 4).Count(i =>
-            Enumerable.Range(0, 8).OrderByDescending(t => Cosine(images[i], texts[t])).ThenBy(t => t).First() / 2 == i) / 4.0;
+            Enumerable.Range(0, 8).OrderByDescending(t => Ref64.Cosine(images[i], texts[t])).ThenBy(t => t).First() / 2 == i) / 4.0;
         double textR1 = Enumerable.Range(0, 8).Count(t =>
-            Enumerable.Range(0, 4).OrderByDescending(i => Cosine(images[i], texts[t])).ThenBy(i => i).First() == t / 2) / 8.0;
+            Enumerable.Range(0, 4).OrderByDescending(i => Ref64.Cosine(images[i], texts[t])).ThenBy(i => i).First() == t / 2) / 8.0;
         Assert.Equal(100 * imageR1, Metric(rows[0], "i2tR1"), 1e-9);
         Assert.Equal(100 * textR1, Metric(rows[0], "t2iR1"), 1e-9);
         Assert.Equal(100.0, Metric(rows[0], "t2iR5")); // 4 images: every text's image is in its top 5
@@ -159,8 +152,8 @@ public sealed partial class CliTests
         // Agreement of the reduced rankings with the dense ones: same top-1, over the 4 image and 8 text queries.
         var reduced = clip.WithReduction(ModelReduction.Parse("vision=tome:r=3"));
         var reducedImages = Enumerable.Range(0, 4).Select(i => reduced.EncodeImage(ImageDecoder.Decode(Path.Combine(Path.GetDirectoryName(json)!, "..", "val2017", $"{i:D12}.png")))).ToArray();
-        int TopText(float[][] imageSet, int i) => Enumerable.Range(0, 8).OrderByDescending(t => Cosine(imageSet[i], texts[t])).ThenBy(t => t).First();
-        int TopImage(float[][] imageSet, int t) => Enumerable.Range(0, 4).OrderByDescending(i => Cosine(imageSet[i], texts[t])).ThenBy(i => i).First();
+        int TopText(float[][] imageSet, int i) => Enumerable.Range(0, 8).OrderByDescending(t => Ref64.Cosine(imageSet[i], texts[t])).ThenBy(t => t).First();
+        int TopImage(float[][] imageSet, int t) => Enumerable.Range(0, 4).OrderByDescending(i => Ref64.Cosine(imageSet[i], texts[t])).ThenBy(i => i).First();
         int same = Enumerable.Range(0, 4).Count(i => TopText(reducedImages, i) == TopText(images, i)) + Enumerable.Range(0, 8).Count(t => TopImage(reducedImages, t) == TopImage(images, t));
         Assert.True(same < 12, "the reducer must change some top-1, or the agreement check proves nothing");
         Assert.Equal(same / 12.0, rows[2].GetProperty("agreement").GetDouble(), 1e-12);
@@ -189,7 +182,7 @@ public sealed partial class CliTests
         Refuses("--task 'rank': expected classify, zeroshot, embedding, retrieval, vqa or caption", "eval", "--task", "rank", "--model", clip.Directory, "--data", json);
         File.Delete(Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png"));
         Refuses($"image '{Path.Combine(_temp.Path, "coco", "val2017", $"{1:D12}.png")}' does not exist", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json);
-        Refuses("--split applies to --task retrieval, not classify", "eval", "--model", vit.Directory, "--data", folder, "--split", "test");
+        Refuses("--split applies to --task retrieval or caption, not classify", "eval", "--model", vit.Directory, "--data", folder, "--split", "test");
         Refuses("--classes applies to --task classify or zeroshot, not retrieval", "eval", "--task", "retrieval", "--model", clip.Directory, "--data", json, "--classes", json);
         Refuses("MADTP cannot reach 10% of dense compute", "eval", "--task", "embedding", "--model", clip.Directory, "--data", folder, "--reducer", "vision=madtp:target=0.1", "--calibration", "2", "--json");
         Refuses("--texts needs a CLIP model", "eval", "--task", "embedding", "--model", vit.Directory, "--data", folder, "--texts", json);

@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.VectorData;
+using Sieve.Tests.Reference;
 
 namespace Sieve.Tests.Extensions;
 
@@ -76,22 +77,9 @@ public sealed class InMemoryVectorCollection<TRecord>(string name, Func<TRecord,
             string text when textGenerator != null => (await textGenerator.GenerateAsync([text], cancellationToken: cancellationToken))[0].Vector,
             _ => throw new NotSupportedException($"cannot search with a {typeof(TInput).Name}"),
         };
-        var ranked = _records.Values.Select(r => new VectorSearchResult<TRecord>(r, Cosine(query.Span, vector(r).Span)))
+        var ranked = _records.Values.Select(r => new VectorSearchResult<TRecord>(r, Ref64.Cosine(query.Span, vector(r).Span)))
             .OrderByDescending(r => r.Score).Take(top);
         foreach (var result in ranked) yield return result;
-    }
-
-    static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        if (a.Length != b.Length) throw new ArgumentException($"a vector of {a.Length} values searched among vectors of {b.Length}");
-        double dot = 0, aa = 0, bb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            aa += (double)a[i] * a[i];
-            bb += (double)b[i] * b[i];
-        }
-        return dot / Math.Sqrt(aa * bb);
     }
 
     public override object? GetService(Type serviceType, object? serviceKey = null) =>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.VectorData;
 using Sieve.Data;
 using Sieve.Extensions.AI;
 using Sieve.Models;
+using Sieve.Tests.Reference;
 using Sieve.Tests.Support;
 
 namespace Sieve.Tests.Extensions;
@@ -54,7 +55,7 @@ public sealed class VectorCollectionTests
         foreach (string query in queries)
         {
             var text = clip.EncodeText(query);
-            var expected = images.Select((path, i) => (File: path, Score: Cosine(text, imageVectors[i])))
+            var expected = images.Select((path, i) => (File: path, Score: Ref64.Cosine(text, imageVectors[i])))
                 .OrderByDescending(r => r.Score).Take(top).ToArray();
             var found = await collection.SearchAsync(query, top).ToListAsync();
             Assert.Equal(top, found.Count);
@@ -64,20 +65,8 @@ public sealed class VectorCollectionTests
                 // the tolerance may come in either order but a wrong vector or a wrong order cannot pass.
                 Assert.Equal(expected[rank].Score, found[rank].Score!.Value, 1e-5);
                 int index = Array.IndexOf(images, found[rank].Record.File);
-                Assert.Equal(Cosine(text, imageVectors[index]), found[rank].Score!.Value, 1e-5);
+                Assert.Equal(Ref64.Cosine(text, imageVectors[index]), found[rank].Score!.Value, 1e-5);
             }
         }
-    }
-
-    static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, aa = 0, bb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            aa += (double)a[i] * a[i];
-            bb += (double)b[i] * b[i];
-        }
-        return dot / Math.Sqrt(aa * bb);
     }
 }

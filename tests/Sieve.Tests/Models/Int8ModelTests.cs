@@ -1,9 +1,10 @@
 using Sieve.Eval;
 using Sieve.Models;
-using Sieve.Tensors;
 using Sieve.Nn;
 using Sieve.Reduction;
+using Sieve.Tensors;
 using Sieve.Tests.Reduction;
+using Sieve.Tests.Reference;
 using Sieve.Tests.Support;
 using Sieve.Weights;
 
@@ -14,18 +15,6 @@ namespace Sieve.Tests.Models;
 public class Int8ModelTests
 {
     static readonly Lazy<ClipModel> SmallInt8 = new(() => ClipModel.CreateRandom(ReductionModels.Small.Config, seed: 5, Precision.Int8));
-
-    static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-        return dot / Math.Sqrt(na * nb);
-    }
 
     [Fact]
     public void Int8ViTLogitsStayCloseToFloat32()
@@ -52,10 +41,10 @@ public class Int8ModelTests
         var int8 = SmallInt8.Value;
         var pixels = ReductionModels.Pixels(float32, 1);
         Assert.Equal(float32.Vision.Macs, int8.Vision.Macs);
-        double cosine = Cosine(float32.Vision.Encode(pixels), int8.Vision.Encode(pixels));
+        double cosine = Ref64.Cosine(float32.Vision.Encode(pixels), int8.Vision.Encode(pixels));
         Assert.InRange(cosine, 0.9999, 1.0); // measured 1 − 1e-7
         var ids = ReductionModels.Text(float32, 20, 2);
-        Assert.InRange(Cosine(float32.Text.Encode(ids), int8.Text.Encode(ids)), 0.9999, 1.0);
+        Assert.InRange(Ref64.Cosine(float32.Text.Encode(ids), int8.Text.Encode(ids)), 0.9999, 1.0);
     }
 
     [Theory]
@@ -77,7 +66,7 @@ public class Int8ModelTests
         Assert.True(trace8.Layers[^1].MlpTokens < trace8.Layers[0].AttentionTokens, $"{spec} reduced nothing in int8");
         if (!spec.StartsWith("madtp")) // fixed schedules; MADTP's threshold may keep a token more or less
             Assert.Equal(trace32.Layers.Select(l => l.MlpTokens), trace8.Layers.Select(l => l.MlpTokens));
-        Assert.InRange(Cosine(want, one), 0.9999, 1.0); // measured ≥ 1 − 1e-7 for every reducer
+        Assert.InRange(Ref64.Cosine(want, one), 0.9999, 1.0); // measured ≥ 1 − 1e-7 for every reducer
     }
 
     [Fact]

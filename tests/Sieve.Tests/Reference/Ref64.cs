@@ -8,6 +8,20 @@ public static class Ref64
 {
     public static double[] ToDouble(float[] x) => Array.ConvertAll(x, v => (double)v);
 
+    /// <summary>cos(a, b), accumulated in double.</summary>
+    public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"a vector of {a.Length} values compared with one of {b.Length}");
+        double dot = 0, aa = 0, bb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            aa += (double)a[i] * a[i];
+            bb += (double)b[i] * b[i];
+        }
+        return dot / Math.Sqrt(aa * bb);
+    }
+
     /// <summary>y[r, o] = Σ_i x[r, i]·w[o, i] + b[o].</summary>
     public static double[] Linear(double[] x, int rows, double[] w, double[]? b, int inF, int outF)
     {
