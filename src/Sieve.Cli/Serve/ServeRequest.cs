@@ -84,6 +84,8 @@ internal sealed class ServeRequest(ServeEndpoint endpoint, JsonElement body, Ser
         var encoder = model.Dense as IImageEncoder
             ?? throw ServeRequestException.Bad($"this server runs a {model.Family} model ('{model.Id}'); {endpoint.Path} needs an image encoder (ViT, CLIP or BLIP)");
         var (spec, guidance) = model.VisionReduction(OptionalString("reducer"));
+        try { TowerHooks.CheckFits(spec, encoder.ImageTower); }
+        catch (ArgumentException e) { throw ServeRequestException.Bad($"reducer: {e.Message}", "reducer"); }
         return (encoder, spec, guidance);
     }
 
