@@ -17,22 +17,15 @@ public sealed class WebUiTests(ServeModels models) : IClassFixture<ServeModels>
     [ChromiumFact]
     public async Task PickingAnImageShowsTheAnswerTheCostsAndTheMergeMap()
     {
-        Assert.True(ChromiumFactAttribute.Binary != null, "SIEVE_REQUIRE_SHARED=1 requires Chromium at /usr/bin/chromium");
         await using var server = await ServeHarness.StartAsync(models.Vit.Directory, reducer: "tome:r=2");
         using var temp = new TempFolder("sieve-webui-");
         string imagePath = Path.Combine(temp.Path, "picked.png");
         File.WriteAllBytes(imagePath, ServeHarness.PngBytes(seed: 3));
         string dataUrl = ServeHarness.Png(seed: 3);
 
-        await using var page = await DevToolsPage.OpenAsync(ChromiumFactAttribute.Binary!, Path.Combine(temp.Path, "profile"));
-        await page.NavigateAsync(server.Client.BaseAddress!.ToString());
-        await page.WaitForAsync("document.getElementById('task').options.length > 0");
+        await using var page = await PickImageAsync(server, temp.Path, imagePath);
         Assert.Equal("classify", await page.EvaluateAsync<string>("document.getElementById('task').value"));
         Assert.Equal("tome:r=2", await page.EvaluateAsync<string>("document.getElementById('reducer').value"));
-
-        await page.SetFileAsync("#file", imagePath);
-        await page.WaitForAsync("document.getElementById('status').textContent === 'done' || document.getElementById('error').textContent !== ''");
-        Assert.Equal("", await page.EvaluateAsync<string>("document.getElementById('error').textContent"));
 
         // The page shows what the endpoints answer for the same image.
         var (_, classified, _) = await server.PostAsync("/v1/classify", new { image = dataUrl, reducer = "tome:r=2" });
@@ -50,6 +43,45 @@ public sealed class WebUiTests(ServeModels models) : IClassFixture<ServeModels>
         Assert.Equal(map.GetProperty("image").GetString(), await page.EvaluateAsync<string>("document.getElementById('mergemap').src"));
 
         Assert.Empty(page.Errors);
+    }
+
+    [ChromiumFact]
+    public async Task AClipModelGetsZeroShotLabelsFromTheLabelsField()
+    {
+        await using var server = await ServeHarness.StartAsync(models.Clip.Directory, reducer: "tome:r=1");
+        using var temp = new TempFolder("sieve-webui-");
+        string imagePath = Path.Combine(temp.Path, "picked.png");
+        File.WriteAllBytes(imagePath, ServeHarness.PngBytes(seed: 8));
+
+        await using var page = await PickImageAsync(server, temp.Path, imagePath);
+        Assert.Equal("zeroshot", await page.EvaluateAsync<string>("document.getElementById('task').value"));
+        var (_, zeroShot, _) = await server.PostAsync("/v1/zeroshot", new { image = ServeHarness.Png(seed: 8), labels = new[] { "cat", "dog", "car" }, reducer = "tome:r=1" });
+        var lines = zeroShot.GetProperty("predictions").EnumerateArray().Select(p => $"{p.GetProperty("label").GetString()} ({p.GetProperty("index").GetInt32()}) ").ToArray();
+        Assert.Equal(3, lines.Length); // the page's default labels, cat,dog,car
+        for (int i = 0; i < lines.Length; i++)
+            Assert.StartsWith(lines[i], await page.EvaluateAsync<string>($"document.querySelectorAll('#answer li')[{i}].textContent"));
+        Assert.Empty(page.Errors);
+    }
+
+    /// <summary>Opens the served page in a fresh Chromium, picks <paramref name="imagePath"/> and waits until the page shows a result without an error.</summary>
+    static async Task<DevToolsPage> PickImageAsync(ServeHarness server, string folder, string imagePath)
+    {
+        Assert.True(ChromiumFactAttribute.Binary != null, "SIEVE_REQUIRE_SHARED=1 requires Chromium at /usr/bin/chromium");
+        var page = await DevToolsPage.OpenAsync(ChromiumFactAttribute.Binary!, Path.Combine(folder, "profile"));
+        try
+        {
+            await page.NavigateAsync(server.Client.BaseAddress!.ToString());
+            await page.WaitForAsync("document.getElementById('task').options.length > 0");
+            await page.SetFileAsync("#file", imagePath);
+            await page.WaitForAsync("document.getElementById('status').textContent === 'done' || document.getElementById('error').textContent !== ''");
+            Assert.Equal("", await page.EvaluateAsync<string>("document.getElementById('error').textContent"));
+            return page;
+        }
+        catch
+        {
+            await page.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>One Chromium tab, over the DevTools protocol's WebSocket; collects every console error, failed load and uncaught exception.</summary>
