@@ -3,6 +3,7 @@ using Sieve.Data;
 using Sieve.Eval;
 using Sieve.Models;
 using Sieve.Nn;
+using Sieve.Reduction;
 
 namespace Sieve.Cli.Serve;
 
@@ -73,6 +74,20 @@ internal sealed class ServeRequest(ServeEndpoint endpoint, JsonElement body, Ser
     public T Model<T>(string needs) where T : class =>
         model.Reduced(OptionalString("reducer")) as T
             ?? throw ServeRequestException.Bad($"this server runs a {model.Family} model ('{model.Id}'); {endpoint.Path} needs {needs}");
+
+    /// <summary>
+    /// The dense image encoder with the image tower's reducer the request's <c>reducer</c> field names (else the
+    /// server's), for drawing what it merges; a 400 when the server's model reads no images alone.
+    /// </summary>
+    public (IImageEncoder Encoder, ReducerSpec Spec, ReductionGuidance? Guidance) ImageReduction()
+    {
+        var encoder = model.Dense as IImageEncoder
+            ?? throw ServeRequestException.Bad($"this server runs a {model.Family} model ('{model.Id}'); {endpoint.Path} needs an image encoder (ViT, CLIP or BLIP)");
+        var (spec, guidance) = model.VisionReduction(OptionalString("reducer"));
+        try { TowerHooks.CheckFits(spec, encoder.ImageTower); }
+        catch (ArgumentException e) { throw ServeRequestException.Bad($"reducer: {e.Message}", "reducer"); }
+        return (encoder, spec, guidance);
+    }
 
     /// <summary>
     /// Runs <paramref name="works"/> (one per input, each handed the hook that traces its forward) in the shared

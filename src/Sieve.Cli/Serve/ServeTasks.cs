@@ -1,4 +1,5 @@
 using Sieve.Data;
+using Sieve.Cli.Commands;
 using Sieve.Models;
 
 namespace Sieve.Cli.Serve;
@@ -16,6 +17,7 @@ internal static class ServeTasks
         new("/v1/classify", "classify", Classify),
         new("/v1/zeroshot", "zeroshot", ZeroShot),
         new("/v1/vqa", "vqa", Vqa),
+        new("/v1/mergemap", "mergemap", MergeMap),
     ];
 
     /// <summary>
@@ -120,6 +122,23 @@ internal static class ServeTasks
         {
             model = request.ModelId, answers = ran.Value.Select(p => new { answer = p.Label, index = p.Index, score = p.Probability }),
             gmacs = ran.GMacs, tokens_kept = ran.TokensKept, warnings = input.Warning is { } w ? new[] { w } : [],
+        };
+    }
+
+    /// <summary>
+    /// <c>{"image": DATA_URL, "reducer": SPEC}</c> → the picture <c>sieve visualize</c> draws (the model's view and the
+    /// merged patches at four layers) as a PNG data URL.
+    /// </summary>
+    static async Task<object> MergeMap(ServeRequest request)
+    {
+        var (encoder, spec, guidance) = request.ImageReduction();
+        var image = request.Image("image");
+        var layers = MergeMapPicture.DefaultLayers(encoder.ImageTower.Info.Layers);
+        var ran = (await request.RunAsync([hook => MergeMapPicture.Draw(encoder, spec, guidance, image, layers, hook)]))[0];
+        return new
+        {
+            model = request.ModelId, reducer = spec.ToString(), image = "data:image/png;base64," + Convert.ToBase64String(ran.Value),
+            gmacs = ran.GMacs, tokens_kept = ran.TokensKept,
         };
     }
 

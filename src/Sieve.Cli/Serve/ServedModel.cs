@@ -59,6 +59,20 @@ internal sealed class ServedModel
         return model;
     }
 
+    /// <summary>The image tower's reducer and guidance for <paramref name="spec"/> (null: the server's default); a 400 naming the spec when it is refused.</summary>
+    public (Sieve.Reduction.ReducerSpec Spec, Sieve.Reduction.ReductionGuidance? Guidance) VisionReduction(string? spec)
+    {
+        try
+        {
+            var (reduction, guidance) = CliOptions.Reduction(spec ?? DefaultReducer, null, Directory, textTower: false);
+            return (reduction.Vision, guidance);
+        }
+        catch (Exception e) when (UsageError.Message(e) is { } message)
+        {
+            throw ServeRequestException.Bad($"reducer: {message}", "reducer");
+        }
+    }
+
     IModel Bind(string spec)
     {
         var (reduction, _) = CliOptions.Reduction(spec, null, Directory, textTower: Dense is ITextModel);

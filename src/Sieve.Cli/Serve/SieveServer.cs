@@ -14,7 +14,7 @@ using Prometheus;
 namespace Sieve.Cli.Serve;
 
 /// <summary>
-/// <c>sieve serve</c>'s HTTP server (Kestrel): the task endpoints of <see cref="ServeTasks"/>, <c>GET /healthz</c>
+/// <c>sieve serve</c>'s HTTP server (Kestrel): the task endpoints of <see cref="ServeTasks"/>, the web UI at <c>GET /</c>, <c>GET /healthz</c>
 /// and <c>GET /metrics</c>, over one <see cref="MicroBatcher"/>. Stateless: every request carries all it needs, so
 /// replicas behind any load balancer answer alike. Stopping (SIGTERM, Ctrl+C, <see cref="StopAsync"/>) stops
 /// accepting connections and answers every request already accepted before it returns.
@@ -49,6 +49,7 @@ internal sealed class SieveServer : IAsyncDisposable
         var app = builder.Build();
         var metrics = new ServeMetrics();
         var batcher = new MicroBatcher(settings, metrics);
+        app.MapGet("/", () => Results.Content(ServeWebPage.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Json(new { status = "ok", model = model.Id, family = model.Family.ToString(), reducer = model.DefaultReducer }));
         app.MapMetrics("/metrics", metrics.Registry);
         foreach (var endpoint in ServeTasks.All)
