@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Sieve.Models;
 using Sieve.Tensors;
 
@@ -59,11 +61,11 @@ internal static class Int8Checkpoint
             int n = info.Shape[0], k = info.Shape[1];
             // Quantized one row at a time as the file is written, so only one float row is held; the scales
             // are the same rows' second pass (quantizing is cheap next to the write).
-            writer.AddBytes(info.Name, info.Shape.AsSpan(), DType.I8, stream => EachRow(checkpoint, info.Name, n, k, (q, _) => stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(q))));
+            writer.AddBytes(info.Name, info.Shape.AsSpan(), DType.I8, stream => EachRow(checkpoint, info.Name, n, k, (q, _) => stream.Write(MemoryMarshal.AsBytes(q))));
             writer.AddBytes(info.Name + ScaleSuffix, [n], DType.F32, stream => EachRow(checkpoint, info.Name, n, k, (_, scale) =>
             {
                 Span<byte> bytes = stackalloc byte[4];
-                System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes, scale);
+                BinaryPrimitives.WriteSingleLittleEndian(bytes, scale);
                 stream.Write(bytes);
             }));
         }
