@@ -14,11 +14,11 @@ internal sealed class CheckpointReader
     /// <summary>Reads the tensor <c>name</c>, checked to have <c>shape</c>, into a buffer of exactly its size.</summary>
     delegate void ReadInto(string name, int[] shape, Span<float> destination);
 
-    readonly ReadInto _read;
-    readonly Func<string, bool> _has;
     /// <summary>Reads a saved int8 weight's values and scales (<see cref="Int8Checkpoint"/>).</summary>
     delegate void ReadQuantizedInto(string name, int[] shape, Span<sbyte> values, Span<float> scales);
 
+    readonly ReadInto _read;
+    readonly Func<string, bool> _has;
     readonly ReadQuantizedInto? _readQuantized;
     readonly Precision _precision;
 
@@ -117,21 +117,21 @@ internal sealed class CheckpointReader
 
     /// <summary>A linear layer; float32 unless <paramref name="precision"/> says otherwise (heads and poolers stay float32).</summary>
     public Linear Linear(string prefix, int inF, int outF, bool bias = true, Precision precision = Precision.Float32) =>
-        Stacked([(prefix + ".weight", outF)], inF, bias ? Bias(prefix, outF) : null, precision);
+        Stacked([(prefix + ".weight", outF)], inF, () => bias ? Bias(prefix, outF) : null, precision);
 
     /// <summary>
     /// One linear layer without bias whose weight stacks the [rows, <paramref name="inF"/>] <c>.weight</c>s of
     /// <paramref name="parts"/> in order: Hugging Face's separate q/k/v or gate/up projections run as one GEMM.
     /// </summary>
     public Linear Stacked(IReadOnlyList<(string Module, int Rows)> parts, int inF, Precision precision) =>
-        Stacked([.. parts.Select(p => (p.Module + ".weight", p.Rows))], inF, null, precision);
+        Stacked([.. parts.Select(p => (p.Module + ".weight", p.Rows))], inF, () => null, precision);
 
     /// <summary>
     /// One linear layer whose [rows, <paramref name="inF"/>] weight stacks the <paramref name="weights"/> tensors in order.
     /// In int8 a saved int8 checkpoint's values and scales are packed as they are: quantization is per output row, so
-    /// quantizing each part alone gives what quantizing the stack gives.
+    /// quantizing each part alone gives what quantizing the stack gives. <paramref name="bias"/> is read after the weights.
     /// </summary>
-    Linear Stacked(IReadOnlyList<(string Tensor, int Rows)> weights, int inF, float[]? bias, Precision precision)
+    Linear Stacked(IReadOnlyList<(string Tensor, int Rows)> weights, int inF, Func<float[]?> bias, Precision precision)
     {
         int rows = weights.Sum(p => p.Rows), at = 0;
         if (precision == Precision.Int8 && _readQuantized != null)
@@ -144,7 +144,7 @@ internal sealed class CheckpointReader
                 _readQuantized(tensor, [n, inF], q.Slice(at * inF, n * inF), scales.AsSpan(at, n));
                 at += n;
             }
-            return new Linear(Int8Matrix.FromQuantizedRows(q, scales, rows, inF), bias);
+            return new Linear(Int8Matrix.FromQuantizedRows(q, scales, rows, inF), bias());
         }
         using var weight = new Scratch(checked(rows * inF));
         foreach (var (tensor, n) in weights)
@@ -153,7 +153,7 @@ internal sealed class CheckpointReader
             if (precision == Precision.Int8) QuantizedTrace.Value?.Add(tensor);
             at += n;
         }
-        return new Linear(weight.Span, bias, inF, rows, precision);
+        return new Linear(weight.Span, bias(), inF, rows, precision);
     }
 
     public Nn.LayerNorm LayerNorm(string prefix, int width, float eps) => new(Weight(prefix, width), Bias(prefix, width), eps);
@@ -199,14 +199,17 @@ internal sealed class CheckpointReader
         NormPlacement placement = NormPlacement.Pre, int contextWidth = 0)
     {
         var parts = QkvParts(names, width);
-        var qkvBias = new float[3 * width];
-        int at = 0;
-        foreach (var (module, rows) in parts)
+        var qkv = Stacked([.. parts.Select(p => (p.Module + ".weight", p.Rows))], width, () =>
         {
-            _read(module + ".bias", [rows], qkvBias.AsSpan(at, rows));
-            at += rows;
-        }
-        var qkv = Stacked([.. parts.Select(p => (p.Module + ".weight", p.Rows))], width, qkvBias, Precision);
+            var qkvBias = new float[3 * width];
+            int at = 0;
+            foreach (var (module, rows) in parts)
+            {
+                _read(module + ".bias", [rows], qkvBias.AsSpan(at, rows));
+                at += rows;
+            }
+            return qkvBias;
+        }, Precision);
         return new TransformerBlock(
             LayerNorm(names.Norm1, width, eps),
             new Attention(qkv, Linear(names.Proj, width, width, precision: Precision), heads),
