@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sieve.Models;
 using Sieve.Weights;
 
 namespace Sieve.Cli.Commands;

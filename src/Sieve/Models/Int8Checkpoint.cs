@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Sieve.Models;
 using Sieve.Tensors;
+using Sieve.Weights;
 
-namespace Sieve.Weights;
+namespace Sieve.Models;
 
 /// <summary>What <see cref="Int8Checkpoint.Save"/> wrote.</summary>
 /// <param name="Quantized">Weights stored as int8 (each with its scales).</param>
