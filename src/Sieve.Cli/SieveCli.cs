@@ -79,6 +79,7 @@ public static class SieveCli
             ExportOnnxCommand.Create(),
             PullCommand.Create(),
             ConvertCommand.Create(),
+            QuantizeCommand.Create(),
             CreateRandomCommand.Create(),
             ServeCommand.Create(),
             LoadtestCommand.Create(),

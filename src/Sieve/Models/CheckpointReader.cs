@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Sieve.Nn;
 using Sieve.Tensors;
 using Sieve.Weights;
@@ -13,11 +14,27 @@ internal sealed class CheckpointReader
     /// <summary>Reads the tensor <c>name</c>, checked to have <c>shape</c>, into a buffer of exactly its size.</summary>
     delegate void ReadInto(string name, int[] shape, Span<float> destination);
 
+    /// <summary>Reads a saved int8 weight's values and scales (<see cref="Int8Checkpoint"/>).</summary>
+    delegate void ReadQuantizedInto(string name, int[] shape, Span<sbyte> values, Span<float> scales);
+
     readonly ReadInto _read;
     readonly Func<string, bool> _has;
+    readonly ReadQuantizedInto? _readQuantized;
     readonly Precision _precision;
 
-    public CheckpointReader(CheckpointFiles file) : this((name, shape, destination) => file.ReadFloats(name, shape, destination), file.Contains) { }
+    /// <summary>The weights the int8 path reads while <see cref="TraceQuantized"/> is active on this flow (for <see cref="Int8Checkpoint.Save"/>).</summary>
+    static readonly AsyncLocal<ISet<string>?> QuantizedTrace = new();
+
+    /// <summary>Reads <paramref name="file"/>; a saved int8 checkpoint's blocks load in int8 whatever <see cref="Precision"/> says.</summary>
+    public CheckpointReader(CheckpointFiles file) : this((name, shape, destination) => file.ReadFloats(name, shape, destination), file.Contains)
+    {
+        if (Int8Checkpoint.IsQuantized(file))
+            _readQuantized = (name, shape, values, scales) =>
+            {
+                file.ReadInt8(name, shape, values);
+                file.ReadFloats(name + Int8Checkpoint.ScaleSuffix, [shape[0]], scales);
+            };
+    }
 
     CheckpointReader(ReadInto read, Func<string, bool> has)
     {
@@ -69,11 +86,26 @@ internal sealed class CheckpointReader
 
     public bool Has(string name) => _has(name);
 
-    /// <summary>The precision of the transformer blocks' linear layers (<see cref="Block"/>); float32 unless set.</summary>
+    /// <summary>
+    /// Adds to <paramref name="names"/> every weight that the readers of this flow quantize for an int8 layer,
+    /// until disposed: which tensors a model's int8 load reads as int8.
+    /// </summary>
+    public static IDisposable TraceQuantized(ISet<string> names)
+    {
+        QuantizedTrace.Value = names;
+        return new Untrace();
+    }
+
+    sealed class Untrace : IDisposable
+    {
+        public void Dispose() => QuantizedTrace.Value = null;
+    }
+
+    /// <summary>The precision of the transformer blocks' linear layers (<see cref="Block"/>); float32 unless set, int8 for a saved int8 checkpoint.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not a <see cref="Tensors.Precision"/> value.</exception>
     public Precision Precision
     {
-        get => _precision;
+        get => _readQuantized != null ? Precision.Int8 : _precision;
         init => _precision = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Precision), value, "precision must be Float32 or Int8");
     }
 
@@ -84,26 +116,44 @@ internal sealed class CheckpointReader
     public float[] Bias(string module, int width) => Tensor(module + ".bias", width);
 
     /// <summary>A linear layer; float32 unless <paramref name="precision"/> says otherwise (heads and poolers stay float32).</summary>
-    public Linear Linear(string prefix, int inF, int outF, bool bias = true, Precision precision = Precision.Float32)
-    {
-        using var weight = Temporary(prefix + ".weight", outF, inF);
-        return new(weight.Span, bias ? Bias(prefix, outF) : null, inF, outF, precision);
-    }
+    public Linear Linear(string prefix, int inF, int outF, bool bias = true, Precision precision = Precision.Float32) =>
+        Stacked([(prefix + ".weight", outF)], inF, () => bias ? Bias(prefix, outF) : null, precision);
 
     /// <summary>
     /// One linear layer without bias whose weight stacks the [rows, <paramref name="inF"/>] <c>.weight</c>s of
     /// <paramref name="parts"/> in order: Hugging Face's separate q/k/v or gate/up projections run as one GEMM.
     /// </summary>
-    public Linear Stacked(IReadOnlyList<(string Module, int Rows)> parts, int inF, Precision precision)
+    public Linear Stacked(IReadOnlyList<(string Module, int Rows)> parts, int inF, Precision precision) =>
+        Stacked([.. parts.Select(p => (p.Module + ".weight", p.Rows))], inF, () => null, precision);
+
+    /// <summary>
+    /// One linear layer whose [rows, <paramref name="inF"/>] weight stacks the <paramref name="weights"/> tensors in order.
+    /// In int8 a saved int8 checkpoint's values and scales are packed as they are: quantization is per output row, so
+    /// quantizing each part alone gives what quantizing the stack gives. <paramref name="bias"/> is read after the weights.
+    /// </summary>
+    Linear Stacked(IReadOnlyList<(string Tensor, int Rows)> weights, int inF, Func<float[]?> bias, Precision precision)
     {
-        int rows = parts.Sum(p => p.Rows), at = 0;
-        using var weight = new Scratch(checked(rows * inF));
-        foreach (var (module, n) in parts)
+        int rows = weights.Sum(p => p.Rows), at = 0;
+        if (precision == Precision.Int8 && _readQuantized != null)
         {
-            _read(module + ".weight", [n, inF], weight.Span.Slice(at * inF, n * inF));
+            using var values = new Scratch((checked(rows * inF) + 3) / 4);
+            var q = MemoryMarshal.Cast<float, sbyte>(values.Span)[..(rows * inF)];
+            var scales = new float[rows];
+            foreach (var (tensor, n) in weights)
+            {
+                _readQuantized(tensor, [n, inF], q.Slice(at * inF, n * inF), scales.AsSpan(at, n));
+                at += n;
+            }
+            return new Linear(Int8Matrix.FromQuantizedRows(q, scales, rows, inF), bias());
+        }
+        using var weight = new Scratch(checked(rows * inF));
+        foreach (var (tensor, n) in weights)
+        {
+            _read(tensor, [n, inF], weight.Span.Slice(at * inF, n * inF));
+            if (precision == Precision.Int8) QuantizedTrace.Value?.Add(tensor);
             at += n;
         }
-        return new Linear(weight.Span, null, inF, rows, precision);
+        return new Linear(weight.Span, bias(), inF, rows, precision);
     }
 
     public Nn.LayerNorm LayerNorm(string prefix, int width, float eps) => new(Weight(prefix, width), Bias(prefix, width), eps);
@@ -121,19 +171,18 @@ internal sealed class CheckpointReader
     /// </summary>
     public void Qkv(BlockNames names, int width, Span<float> weight, Span<float> bias)
     {
-        if (names.Qkv != null)
+        int at = 0;
+        foreach (var (module, rows) in QkvParts(names, width))
         {
-            _read(names.Qkv + ".weight", [3 * width, width], weight);
-            _read(names.Qkv + ".bias", [3 * width], bias);
-            return;
-        }
-        string[] parts = [names.Q!, names.K!, names.V!];
-        for (int i = 0; i < 3; i++)
-        {
-            _read(parts[i] + ".weight", [width, width], weight.Slice(i * width * width, width * width));
-            _read(parts[i] + ".bias", [width], bias.Slice(i * width, width));
+            _read(module + ".weight", [rows, width], weight.Slice(at * width, rows * width));
+            _read(module + ".bias", [rows], bias.Slice(at, rows));
+            at += rows;
         }
     }
+
+    /// <summary>The modules of a block's q/k/v projection and their output rows: timm's fused one, or Hugging Face's q, k, v.</summary>
+    static (string Module, int Rows)[] QkvParts(BlockNames names, int width) =>
+        names.Qkv != null ? [(names.Qkv, 3 * width)] : [(names.Q!, width), (names.K!, width), (names.V!, width)];
 
     public PatchEmbedding PatchEmbedding(string prefix, int width, int channels, int patch, bool bias)
     {
@@ -149,10 +198,18 @@ internal sealed class CheckpointReader
     public TransformerBlock Block(BlockNames names, int width, int heads, int hidden, float eps, Activation activation,
         NormPlacement placement = NormPlacement.Pre, int contextWidth = 0)
     {
-        using var qkvWeight = new Scratch(3 * width * width);
-        var qkvBias = new float[3 * width];
-        Qkv(names, width, qkvWeight.Span, qkvBias);
-        var qkv = new Linear(qkvWeight.Span, qkvBias, width, 3 * width, Precision);
+        var parts = QkvParts(names, width);
+        var qkv = Stacked([.. parts.Select(p => (p.Module + ".weight", p.Rows))], width, () =>
+        {
+            var qkvBias = new float[3 * width];
+            int at = 0;
+            foreach (var (module, rows) in parts)
+            {
+                _read(module + ".bias", [rows], qkvBias.AsSpan(at, rows));
+                at += rows;
+            }
+            return qkvBias;
+        }, Precision);
         return new TransformerBlock(
             LayerNorm(names.Norm1, width, eps),
             new Attention(qkv, Linear(names.Proj, width, width, precision: Precision), heads),

@@ -39,6 +39,19 @@ internal sealed class Linear
         Out = outFeatures;
     }
 
+    /// <summary>A linear layer over weights quantized already (a saved int8 checkpoint).</summary>
+    /// <param name="weight">The packed int8 weight, [out, in].</param>
+    /// <param name="bias">[out] or null.</param>
+    public Linear(Int8Matrix weight, float[]? bias)
+    {
+        if (bias != null && bias.Length != weight.N)
+            throw new ArgumentException($"bias has {bias.Length} values, expected {weight.N}", nameof(bias));
+        _quantized = weight;
+        _bias = bias;
+        In = weight.K;
+        Out = weight.N;
+    }
+
     /// <summary>Computes <paramref name="rows"/> rows of y = act(x·Wᵀ + b).</summary>
     public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y, Activation activation = Activation.None, bool parallel = true)
     {

@@ -57,35 +57,56 @@ internal sealed class Int8Matrix
     }
 
     /// <summary>Quantizes and packs a PyTorch <c>Linear</c> weight, [N, K] row-major (one row per output).</summary>
+    public static Int8Matrix FromOutputRows(ReadOnlySpan<float> w, int n, int k)
+    {
+        if (w.Length != (long)n * k) throw new ArgumentException($"weight has {w.Length} values, expected {n}×{k}", nameof(w));
+        var m = new Int8Matrix(n, k);
+        var q = new sbyte[k];
+        for (int j = 0; j < n; j++) m.SetRow(j, q, QuantizeRow(w.Slice(j * k, k), q));
+        return m;
+    }
+
+    /// <summary>
+    /// Packs weights quantized already by <see cref="QuantizeRow"/> (a saved int8 checkpoint): <paramref name="q"/>
+    /// [N, K] row-major and one scale per row, so the result is the one <see cref="FromOutputRows"/> gives.
+    /// </summary>
+    public static Int8Matrix FromQuantizedRows(ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, int n, int k)
+    {
+        if (q.Length != (long)n * k) throw new ArgumentException($"weight has {q.Length} values, expected {n}×{k}", nameof(q));
+        if (scales.Length != n) throw new ArgumentException($"{scales.Length} scales, expected {n}", nameof(scales));
+        var m = new Int8Matrix(n, k);
+        for (int j = 0; j < n; j++) m.SetRow(j, q.Slice(j * k, k), scales[j]);
+        return m;
+    }
+
+    /// <summary>Quantizes one output row <paramref name="row"/> into <paramref name="q"/>; returns its scale.</summary>
     /// <remarks>
     /// scale = max|w|/127, q = round(w/scale) (to nearest even): the largest weight maps to ±127 and every
     /// weight is within scale/2 of scale·q. -128 is never used, so the range is symmetric. An all-zero row
     /// gets scale 0 and q = 0.
     /// </remarks>
-    public static Int8Matrix FromOutputRows(ReadOnlySpan<float> w, int n, int k)
+    internal static float QuantizeRow(ReadOnlySpan<float> row, Span<sbyte> q)
     {
-        if (w.Length != (long)n * k) throw new ArgumentException($"weight has {w.Length} values, expected {n}×{k}", nameof(w));
-        var m = new Int8Matrix(n, k);
-        int quads = m.PaddedK / Depth;
-        var data = m.Data;
-        for (int j = 0; j < n; j++)
+        float max = 0;
+        foreach (float x in row) max = Math.Max(max, Math.Abs(x));
+        float scale = max / 127f;
+        for (int kk = 0; kk < row.Length; kk++)
+            q[kk] = (sbyte)(scale > 0 ? Math.Clamp((int)MathF.Round(row[kk] / scale), -127, 127) : 0);
+        return scale;
+    }
+
+    /// <summary>Packs output column <paramref name="j"/>'s quantized weights and keeps its scale and Σ_k q.</summary>
+    void SetRow(int j, ReadOnlySpan<sbyte> q, float scale)
+    {
+        int quads = PaddedK / Depth, panel = j / PanelWidth, column = j % PanelWidth, sum = 0;
+        var data = Data;
+        for (int kk = 0; kk < K; kk++)
         {
-            var row = w.Slice(j * k, k);
-            float max = 0;
-            foreach (float x in row) max = Math.Max(max, Math.Abs(x));
-            float scale = max / 127f;
-            m._scales[j] = scale;
-            int sum = 0;
-            int panel = j / PanelWidth, column = j % PanelWidth;
-            for (int kk = 0; kk < k; kk++)
-            {
-                int q = scale > 0 ? Math.Clamp((int)MathF.Round(row[kk] / scale), -127, 127) : 0;
-                data[(int)(((long)panel * quads + kk / Depth) * PanelWidth * Depth + column * Depth + kk % Depth)] = (sbyte)q;
-                sum += q;
-            }
-            m._columnSums[j] = sum;
+            data[(int)(((long)panel * quads + kk / Depth) * PanelWidth * Depth + column * Depth + kk % Depth)] = q[kk];
+            sum += q[kk];
         }
-        return m;
+        _scales[j] = scale;
+        _columnSums[j] = sum;
     }
 
     /// <summary>The quantized weight q[<paramref name="column"/>, <paramref name="k"/>] (for checks).</summary>

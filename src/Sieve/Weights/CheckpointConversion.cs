@@ -37,10 +37,7 @@ internal static class CheckpointConversion
             writer.AddBytes(name, info.Shape.AsSpan(), info.DType, stream => checkpoint.CopyBytes(info.Name, stream));
             count++;
         }
-        // Config, vocabularies and preprocessor settings: the folder's .json and .txt files, less the weight indexes.
-        var companions = Directory.EnumerateFiles(modelDirectory)
-            .Where(f => Path.GetExtension(f) is ".json" or ".txt" && !CheckpointFiles.Names.Contains(Path.GetFileName(f)))
-            .Order(StringComparer.Ordinal).ToList();
+        var companions = Companions(modelDirectory);
         Directory.CreateDirectory(outDirectory);
         string output = Path.Combine(outDirectory, CheckpointFiles.SingleFile);
         writer.Save(output);
@@ -50,6 +47,11 @@ internal static class CheckpointConversion
         return new ConvertedCheckpoint(count, new FileInfo(output).Length, checkpoint.Description,
             [.. companions.Select(f => Path.GetFileName(f)!).Concat(written).Order(StringComparer.Ordinal)], mapping);
     }
+
+    /// <summary>The folder's config, vocabularies and preprocessor settings: its .json and .txt files, less the weight indexes.</summary>
+    public static List<string> Companions(string modelDirectory) => Directory.EnumerateFiles(modelDirectory)
+        .Where(f => Path.GetExtension(f) is ".json" or ".txt" && !CheckpointFiles.Names.Contains(Path.GetFileName(f)))
+        .Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Refuses an output that exists and is not an empty folder, before anything is read or written.</summary>
     public static void CheckEmpty(string outDirectory)

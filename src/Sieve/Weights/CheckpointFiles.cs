@@ -162,6 +162,22 @@ internal sealed class CheckpointFiles : IDisposable
         FiniteValues.Require(destination, name, shard.Path, expectedShape);
     }
 
+    /// <summary>Reads an int8 tensor of shape <paramref name="expectedShape"/> into <paramref name="destination"/> (its exact size).</summary>
+    /// <exception cref="SieveFormatException">The tensor is missing, is not I8, or has another shape.</exception>
+    public unsafe void ReadInt8(string name, ReadOnlySpan<int> expectedShape, Span<sbyte> destination)
+    {
+        var shard = Shard(name);
+        var info = shard.Get(name);
+        if (info.DType != DType.I8 || !info.Shape.AsSpan().SequenceEqual(expectedShape))
+            throw new SieveFormatException(
+                $"{shard.Path}: tensor '{name}' is {info.DType} {TensorInfo.FormatShape(info.Shape.AsSpan())}; expected I8 {TensorInfo.FormatShape(expectedShape)}");
+        fixed (sbyte* p = destination)
+        {
+            using var stream = new UnmanagedMemoryStream((byte*)p, 0, destination.Length, FileAccess.Write);
+            shard.CopyBytes(info, stream);
+        }
+    }
+
     TensorFile Shard(string name)
     {
         if (_byTensor.TryGetValue(name, out var file)) return file;

@@ -6,7 +6,7 @@ namespace Sieve.Weights;
 /// A whole file mapped read-only (others may read it meanwhile), exposed as a pointer and a length. Checkpoint
 /// readers hand out spans of it, so a tensor is converted straight from the page cache without a copy of the file.
 /// </summary>
-internal sealed unsafe class MappedFile : IDisposable
+internal sealed unsafe partial class MappedFile : IDisposable
 {
     readonly MemoryMappedFile _mapping;
     readonly MemoryMappedViewAccessor _view;
@@ -59,6 +59,23 @@ internal sealed unsafe class MappedFile : IDisposable
             throw new InvalidOperationException($"read of {length} bytes at {offset} outside the {Length}-byte mapping");
         return new ReadOnlySpan<byte>(Start + offset, length);
     }
+
+    /// <summary>
+    /// Drops the pages holding [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) from
+    /// this process's memory once a tensor has been copied out, so a load's peak does not count the checkpoint twice
+    /// (the copy and the mapped pages). Read-only pages come back from the file if read again; off Linux, nothing is done.
+    /// </summary>
+    public void Evict(long offset, long length)
+    {
+        if (!OperatingSystem.IsLinux() || _disposed || length <= 0) return;
+        long page = Environment.SystemPageSize, start = offset / page * page, end = Math.Min(Length, offset + length);
+        if (end > start) Madvise(Start + start, (nuint)(end - start), DontNeed); // advisory: a failure only keeps the pages
+    }
+
+    const int DontNeed = 4; // MADV_DONTNEED
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(byte* address, nuint length, int advice);
 
     /// <summary>Unmaps the file; later reads throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()

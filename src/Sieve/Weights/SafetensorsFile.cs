@@ -56,13 +56,19 @@ internal sealed class SafetensorsFile : TensorFile
     }
 
     /// <inheritdoc/>
-    protected override void Read(TensorInfo info, Span<float> destination) =>
+    protected override void Read(TensorInfo info, Span<float> destination)
+    {
         // Offsets and lengths were checked against the data section when the header was parsed.
         TensorBytes.ToSingle(_file, _dataOffset + info.Offset, info.DType, destination);
+        _file.Evict(_dataOffset + info.Offset, info.ByteLength);
+    }
 
     /// <inheritdoc/>
-    public override void CopyBytes(TensorInfo info, Stream destination) =>
+    public override void CopyBytes(TensorInfo info, Stream destination)
+    {
         TensorBytes.Copy(_file, _dataOffset + info.Offset, info.ByteLength, destination);
+        _file.Evict(_dataOffset + info.Offset, info.ByteLength);
+    }
 
     /// <inheritdoc/>
     public override void Dispose() => _file.Dispose();

@@ -49,6 +49,7 @@ public sealed partial class CliTests
             ["export-onnx"] = ["export-onnx", "-m", vit.Directory, "--out", Out("m.onnx")],
             ["pull"] = ["pull", "tiny-org/vit-tiny"], // the fake Hub's
             ["convert"] = ["convert", "-m", vit.Directory, "--out", Out("converted")],
+            ["quantize"] = ["quantize", "-m", vit.Directory, "--out", Out("quantized")], // later runs find it full: exit 2
             ["create-random"] = ["create-random", "--family", "clip", "--size", "tiny", "--out", Out("random")], // later runs find it full: exit 2
             ["loadtest"] = ["loadtest", "--url", server.Client.BaseAddress!.ToString(), "--requests", "2", "--task", "classify"],
             // serve runs until a signal, so its line asks for help: the fuzz checks its options' parsing; Serve/ tests the server.
