@@ -78,6 +78,8 @@ public static class OnnxExporter
         if (family != ModelFamily.Clip && tower != ClipTower.Vision)
             throw new ArgumentException($"'{directory}' holds a {family switch { ModelFamily.Vit => "timm ViT, which has only an image tower", ModelFamily.Blip => "BLIP, exported as one matching graph of both towers", _ => "ViLT, whose text and image run as one stream" }}; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
         using var file = CheckpointFiles.Open(directory);
+        if (Int8Checkpoint.IsQuantized(file))
+            throw new SieveFormatException($"'{directory}' holds int8 weights saved by `sieve quantize`; the ONNX export (and bench's ONNX Runtime peer) reads float weights: give the float folder it was quantized from");
         var weights = new CheckpointReader(file);
         if (family == ModelFamily.Vit) return VitGraph(VitConfig.FromTimm(config), weights);
         if (family == ModelFamily.Blip) return BlipGraph.Match(BlipConfig.FromHuggingFace(config), weights);

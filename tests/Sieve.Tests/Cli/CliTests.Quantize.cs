@@ -102,6 +102,7 @@ public sealed partial class CliTests
             (["quantize", "-m", ck.Directory, "--out", Path.Combine(ck.Directory, "inside")], "which is being read"),
             (["quantize", "-m", ck.Directory, "--out", full], "already exists and is not an empty folder"),
             (["quantize", "-m", Path.Combine(_temp.Path, "missing"), "--out", Path.Combine(_temp.Path, "never")], "missing"),
+            (["export-onnx", "-m", quantized, "--out", Path.Combine(_temp.Path, "never.onnx")], "holds int8 weights saved by `sieve quantize`"),
         ];
         foreach (var (args, message) in cases)
         {
