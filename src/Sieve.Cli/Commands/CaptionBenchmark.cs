@@ -49,7 +49,7 @@ internal static class CaptionBenchmark
         {
             var trace = new ForwardTrace();
             var (_, tokens) = model.Vision.EncodeWithTokens(pixels, trace);
-            long decoder = model.Decoder.AttendMacs(tokens.Count) + Enumerable.Range(0, Tokens + 1).Sum(p => model.Decoder.StepMacs(p, tokens.Count));
+            long decoder = model.Decoder.DecodeMacs(tokens.Count, Tokens + 1);
             return new Row(names[i], trace.GMacs, decoder / 1e9, tokens.Count, timings[2 * i].Median, timings[2 * i + 1].Median, timings[0].Median / timings[2 * i].Median);
         }).ToList();
         if (json)

@@ -91,8 +91,7 @@ internal sealed class CaptionEvaluation : ITaskEvaluation
         var (_, tokens) = model.Vision.EncodeWithTokens(ImageTokens.Pixels(TowerInput.Image(pixels, model.Config.ImageSize), model.Vision.Info, model.Config.ImageSize), trace);
         using var context = model.Decoder.Attend(tokens);
         var ids = model.Decode(context, _prompt, _options);
-        long steps = Enumerable.Range(0, ids.Length).Sum(p => model.Decoder.StepMacs(p, tokens.Count));
-        return (model.Tokenizer.Decode(ids), trace.Macs + model.Decoder.AttendMacs(tokens.Count) + _options.Beams * steps);
+        return (model.Tokenizer.Decode(ids), trace.Macs + model.Decoder.DecodeMacs(tokens.Count, ids.Length, _options.Beams));
     }
 
     /// <summary>Times dense and each reducer with <see cref="InterleavedTiming"/>, dense first: one run captions the first <paramref name="images"/> images.</summary>

@@ -145,12 +145,9 @@ internal sealed class MatchingRetrievalEvaluation : ITaskEvaluation
     /// <summary>The chosen images, each with all its texts (in their original order), negatives drawn afresh among them with the same count and seed.</summary>
     ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items)
     {
-        var chosen = TaskEvaluations.CheckSubset(items, Images);
-        var position = new Dictionary<int, int>();
-        for (int j = 0; j < chosen.Length; j++) position[chosen[j]] = j;
-        int[] texts = Enumerable.Range(0, Texts).Where(t => position.ContainsKey(_imageOfText[t])).ToArray();
+        var (chosen, texts, imageOfText) = TaskEvaluations.ImagesWithTheirTexts(items, Images, _imageOfText);
         return new MatchingRetrievalEvaluation(_model, chosen.Select(i => _images[i]).ToArray(), texts.Select(t => _texts[t]).ToArray(),
-            texts.Select(t => position[_imageOfText[t]]).ToArray(), Negatives, Seed);
+            imageOfText, Negatives, Seed);
     }
 
     IReadOnlyList<Timing> ITaskEvaluation.Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int items, int warmupRounds, int rounds, Action? afterRound) =>

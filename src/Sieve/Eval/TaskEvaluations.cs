@@ -261,4 +261,20 @@ public static class TaskEvaluations
         }
         return [.. items];
     }
+
+    /// <summary>
+    /// A retrieval subset: the chosen images (checked as <see cref="CheckSubset"/> does), each with all its texts in their
+    /// original order, and each of those texts' image renumbered to its place among the chosen.
+    /// </summary>
+    /// <param name="items">The chosen images.</param>
+    /// <param name="images">How many images there are.</param>
+    /// <param name="imageOfText">For each text, its image.</param>
+    internal static (int[] Images, int[] Texts, int[] ImageOfText) ImagesWithTheirTexts(IReadOnlyList<int> items, int images, IReadOnlyList<int> imageOfText)
+    {
+        var chosen = CheckSubset(items, images);
+        var position = new Dictionary<int, int>();
+        for (int j = 0; j < chosen.Length; j++) position[chosen[j]] = j;
+        int[] texts = Enumerable.Range(0, imageOfText.Count).Where(t => position.ContainsKey(imageOfText[t])).ToArray();
+        return (chosen, texts, texts.Select(t => position[imageOfText[t]]).ToArray());
+    }
 }

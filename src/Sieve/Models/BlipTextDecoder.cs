@@ -106,6 +106,14 @@ internal sealed class BlipTextDecoder
     public long StepMacs(int position, int contextTokens) =>
         _encoder.MacsFor(1, contextTokens) + Layers * 2L * position * Width - AttendMacs(contextTokens) + _transform.MacsFor(1) + _logits.MacsFor(1);
 
+    /// <summary>
+    /// Multiply-adds of decoding a sequence of <paramref name="length"/> tokens (the prompt included) over a context of
+    /// <paramref name="contextTokens"/>: its projection once, then every step at its position, once per beam (each step
+    /// runs every live beam).
+    /// </summary>
+    public long DecodeMacs(int contextTokens, int length, int beams = 1) =>
+        AttendMacs(contextTokens) + beams * Enumerable.Range(0, length).Sum(p => StepMacs(p, contextTokens));
+
     /// <summary>Multiply-adds of projecting a context of <paramref name="contextTokens"/> tokens (<see cref="Attend"/>).</summary>
     public long AttendMacs(int contextTokens) => Layers * (long)contextTokens * 2 * ContextWidth * Width;
 

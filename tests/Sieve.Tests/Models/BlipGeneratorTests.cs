@@ -30,14 +30,7 @@ public class BlipGeneratorTests
 
     static int[] Ids(params string[] tokens) => tokens.Select(TinyBlip.Id).ToArray();
 
-    static void AssertClose(float[] got, ReadOnlySpan<double> want, string what)
-    {
-        Assert.Equal(want.Length, got.Length);
-        double scale = 0;
-        foreach (double v in want) scale = Math.Max(scale, Math.Abs(v));
-        for (int i = 0; i < got.Length; i++)
-            Assert.True(Math.Abs(got[i] - want[i]) <= Tolerance * (1 + scale), $"{what}, logit {i}: {got[i]} vs float64 {want[i]}");
-    }
+    static void AssertClose(float[] got, ReadOnlySpan<double> want, string what) => Float64Parity.AssertClose(got, want, Tolerance, $"{what}, logit");
 
     [Theory]
     [InlineData(false)]

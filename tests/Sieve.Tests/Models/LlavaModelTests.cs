@@ -24,14 +24,7 @@ public class LlavaModelTests
     static LlavaReference.Dims Dims(TinyLlava.Shape s) => new(s.VisionWidth, s.VisionLayers + 1 + s.FeatureLayer, s.VisionHeads, s.VisionHidden, s.ImageSize, s.Patch,
         s.TextWidth, s.TextLayers, s.Heads, s.KvHeads, s.HeadDim, s.TextHidden, TinyLlava.VocabSize, s.RopeTheta, TinyLlava.Shape.RmsEps, s.Tied);
 
-    static void AssertClose(ReadOnlySpan<float> got, ReadOnlySpan<double> want, string what)
-    {
-        Assert.Equal(want.Length, got.Length);
-        double scale = 0;
-        foreach (double v in want) scale = Math.Max(scale, Math.Abs(v));
-        for (int i = 0; i < got.Length; i++)
-            Assert.True(Math.Abs(got[i] - want[i]) <= Tolerance * (1 + scale), $"{what}, logit {i}: {got[i]} vs float64 {want[i]}");
-    }
+    static void AssertClose(ReadOnlySpan<float> got, ReadOnlySpan<double> want, string what) => Float64Parity.AssertClose(got, want, Tolerance, $"{what}, logit");
 
     /// <summary>A prompt: &lt;s&gt;, a few words, every visual token, more words.</summary>
     static int[] Prompt(int imageTokens, params string[] after) =>

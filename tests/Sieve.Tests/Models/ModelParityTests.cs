@@ -10,13 +10,7 @@ namespace Sieve.Tests.Models;
 public class ModelParityTests
 {
     // Float32 compute vs float64: errors of a few ulps per op, amplified through 2 blocks.
-    static void AssertClose(ReadOnlySpan<float> got, double[] want, double rtol = 2e-5)
-    {
-        Assert.Equal(want.Length, got.Length);
-        double scale = want.Max(Math.Abs);
-        for (int i = 0; i < want.Length; i++)
-            Assert.True(Math.Abs(got[i] - want[i]) <= rtol * (1 + scale), $"output {i}: {got[i]} vs float64 {want[i]} (scale {scale:g3})");
-    }
+    static void AssertClose(ReadOnlySpan<float> got, double[] want, double rtol = 2e-5) => Float64Parity.AssertClose(got, want, rtol);
 
     [Theory]
     [InlineData(DType.F32)]

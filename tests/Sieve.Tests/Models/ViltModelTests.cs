@@ -16,13 +16,7 @@ public class ViltModelTests
     // identically on both sides, so the same tolerance holds.
     const double Tolerance = 2e-5;
 
-    static void AssertClose(ReadOnlySpan<float> got, double[] want)
-    {
-        Assert.Equal(want.Length, got.Length);
-        double scale = want.Max(Math.Abs);
-        for (int i = 0; i < want.Length; i++)
-            Assert.True(Math.Abs(got[i] - want[i]) <= Tolerance * (1 + scale), $"output {i}: {got[i]} vs float64 {want[i]} (scale {scale:g3})");
-    }
+    static void AssertClose(ReadOnlySpan<float> got, double[] want) => Float64Parity.AssertClose(got, want, Tolerance);
 
     static int[] Ids(params string[] tokens) => tokens.Select(TinyVilt.Id).ToArray();
 
