@@ -4,7 +4,7 @@ namespace Sieve.Reduction;
 /// The LLaVA-only reducer specs, in the <c>--reducer</c> syntax of the others: <c>visionzip[:dominant=N,contextual=N]</c>
 /// (<see cref="VisionZipSpec"/>) and <c>fastv[:layer=K,keep=N]</c> (<see cref="FastVSpec"/>).
 /// </summary>
-public static class VisualTokenSelection
+internal static class VisualTokenSelection
 {
     /// <summary>Whether <paramref name="text"/> names VisionZip or FastV; if so, the parsed spec in its out parameter (the other null).</summary>
     /// <exception cref="ArgumentException">It names one of them with a bad parameter (named).</exception>
