@@ -43,17 +43,21 @@ internal static class BenchCommand
         var markdown = new Option<bool>("--markdown") { Description = "Print the results as a Markdown table (no progress display)" };
         var reducers = new Option<string[]>("--reducer", "-r") { Description = "Also time Sieve with this token reducer against dense (repeatable), e.g. crossget:r=16", AllowMultipleArgumentsPerToken = true };
         var threads = CliOptions.Threads();
+        var profile = new Option<bool>("--profile") { Description = "Also run each workload's Sieve runs under the profiler: time per operation (GEMMs by layer, attention, LayerNorm, activations, reducer, thread hand-offs)" };
         var precision = CliOptions.Precision();
         precision.Description = "With int8, also time the model with int8 block linear layers (alone and with each --reducer) against float32 dense Sieve";
         var command = new Command("bench", "Speed and memory: Sieve vs ONNX Runtime, and reduced vs dense with --reducer (default: random CLIP ViT-B/16)")
         {
-            model, random, runs, warmup, batch, reducers, json, markdown, threads, precision,
+            model, random, runs, warmup, batch, reducers, json, markdown, threads, precision, profile,
         };
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
             bool asJson = r.GetValue(json), asMarkdown = r.GetValue(markdown);
             if (asJson && asMarkdown) throw new ArgumentException("give at most one of --json and --markdown");
+            bool profiled = r.GetValue(profile);
+            if (profiled && r.GetValue(model) == null && r.GetValue(random) is BlipCaption or LlavaBench.Name)
+                throw new ArgumentException($"--profile times the ViT, CLIP, ViLT and BLIP-matching benchmarks; not --random {r.GetValue(random)}");
             if (r.GetValue(model) == null && r.GetValue(random) == LlavaBench.Name)
                 return LlavaBench.Run(r.GetValue(reducers) ?? [], r.GetValue(runs), r.GetValue(warmup), r.GetValue(precision), asJson, r.InvocationConfiguration.Output);
             var specs = (r.GetValue(reducers) ?? []).Select(spec => CliOptions.Reduction(spec, null).Spec).Where(spec => !spec.IsNone).ToList();
@@ -65,11 +69,11 @@ internal static class BenchCommand
             var (name, built, workloads) = Build(settings);
             using var peer = new OnnxRuntimePeer(Threading.MaxThreads, (imagePath, textPath) => Export(built, settings.Model, Seed, imagePath, textPath));
             BenchReport report = null!;
-            if (asJson || asMarkdown) report = BenchRunner.Run(name, workloads, peer, new Stages(null));
+            if (asJson || asMarkdown) report = BenchRunner.Run(name, workloads, peer, new Stages(null), profiled);
             else
                 CliConsole.Error.Progress()
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                    .Start(ctx => report = BenchRunner.Run(name, workloads, peer, new Stages(ctx)));
+                    .Start(ctx => report = BenchRunner.Run(name, workloads, peer, new Stages(ctx), profiled));
 
             var output = r.InvocationConfiguration.Output;
             if (asJson) report.WriteJson(output);
@@ -137,6 +141,15 @@ internal static class BenchCommand
         CliConsole.Out.Write(table);
         CliConsole.Out.WriteLine(report.MemoryLine);
         CliConsole.Out.WriteLine(report.Notes);
+        foreach (var profile in report.Profiles ?? [])
+        {
+            var breakdown = new Table().Title(Markup.Escape(profile.Title));
+            foreach (var (header, i) in BenchProfile.Headers.Select((h, i) => (h, i)))
+                breakdown.AddColumn(i == 0 ? new TableColumn(header) : new TableColumn(header).RightAligned().NoWrap());
+            foreach (var row in profile.Rows()) breakdown.AddRow(row.Select(Markup.Escape).ToArray());
+            CliConsole.Out.Write(breakdown);
+        }
+        if (report.Profiles != null) CliConsole.Out.WriteLine(BenchProfile.Notes);
     }
 
     /// <summary>Writes the image, ViLT or BLIP matching (and, for CLIP, text) graph with the model's weights; returns the parameter count.</summary>

@@ -46,8 +46,9 @@ internal sealed record BenchMemory(double WeightsMiB, double SievePeakMiB, doubl
 /// <param name="Memory">Memory figures.</param>
 /// <param name="Results">One per workload, in order.</param>
 /// <param name="PeerNames">How the peer is named in headers and JSON fields.</param>
+/// <param name="Profiles">With <c>--profile</c>, where each workload's Sieve time goes; otherwise null (and absent from the JSON).</param>
 internal sealed record BenchReport(string Model, int Threads, string SieveGemm, string PeerVersion, BenchMemory Memory, IReadOnlyList<BenchResult> Results,
-    [property: JsonIgnore] PeerNames PeerNames)
+    [property: JsonIgnore] PeerNames PeerNames, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<BenchProfile>? Profiles = null)
 {
     /// <summary>The column headers; the reduced-vs-dense column only when a reducer was timed.</summary>
     [JsonIgnore]
@@ -107,6 +108,16 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
         foreach (var row in Rows()) output.WriteLine($"| {string.Join(" | ", row)} |");
         output.WriteLine();
         output.WriteLine(MemoryLine + ". " + Notes + ".");
+        foreach (var profile in Profiles ?? [])
+        {
+            output.WriteLine();
+            output.WriteLine(profile.Title);
+            output.WriteLine();
+            output.WriteLine($"| {string.Join(" | ", BenchProfile.Headers)} |");
+            output.WriteLine($"|---|{string.Concat(Enumerable.Repeat("---:|", BenchProfile.Headers.Count - 1))}");
+            foreach (var row in profile.Rows()) output.WriteLine($"| {string.Join(" | ", row)} |");
+        }
+        if (Profiles != null) output.WriteLine(Environment.NewLine + BenchProfile.Notes);
     }
 
     /// <summary>Indented camelCase JSON; the peer's fields are named after it ("onnxRuntime", "sieveOverOnnxRuntime", …).</summary>

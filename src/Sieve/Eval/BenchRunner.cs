@@ -22,7 +22,8 @@ internal static class BenchRunner
     /// <param name="workloads">The workloads, in report order; each has at most one of a peer run and a dense run.</param>
     /// <param name="peer">The engine compared with (owned by the caller).</param>
     /// <param name="progress">Null, or shown each phase.</param>
-    public static BenchReport Run(string model, IReadOnlyList<BenchWorkload> workloads, IBenchPeer peer, IBenchProgress? progress = null)
+    /// <param name="profile">After the timing, run each workload's Sieve runs again under <see cref="OpProfile"/> (<see cref="BenchReport.Profiles"/>).</param>
+    public static BenchReport Run(string model, IReadOnlyList<BenchWorkload> workloads, IBenchPeer peer, IBenchProgress? progress = null, bool profile = false)
     {
         foreach (var w in workloads)
         {
@@ -83,9 +84,16 @@ internal static class BenchRunner
             results.Add(new BenchResult(w.Name, w.Items, sieve, onPeer, onPeer == null ? null : sieve.MedianMs / onPeer.MedianMs, activationBytes[i] / MiB,
                 dense == null ? null : dense.Median / sieve.MedianMs, dense == null ? null : (double)w.SieveMacs / w.DenseMacs));
         }
+        // Profiled apart from the timing, so that the profile's own clock reads cost the timed runs nothing.
+        var profiles = profile ? workloads.Select(w =>
+        {
+            BenchProfile measured = null!;
+            Step(progress, $"profiling {w.Name}", () => measured = BenchProfile.Measure(w.Name, w.Items, w.Runs, w.Sieve));
+            return measured;
+        }).ToArray() : null;
         return new BenchReport(model, Threading.MaxThreads, GemmPaths.Best.ToString(), peer.Version,
             new BenchMemory(parameters * 4 / MiB, Math.Max(loadPeak, runningPeak) / MiB, runningPeak / MiB, peerIncrease / MiB, phasesSeparated),
-            results, peer.Names);
+            results, peer.Names, profiles);
     }
 
     static void CollectGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);

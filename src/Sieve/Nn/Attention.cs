@@ -54,9 +54,10 @@ internal sealed class Attention
         float[] qkv = capture?.QkvArray ?? qkvBuffer.Array;
         float[] context = capture?.ContextArray ?? contextBuffer.Array;
         float[]? probabilities = capture?.ProbabilityArray;
-        _qkv.Forward(x, tokens, qkv);
+        using (OpProfile.Time(OpKind.QkvProjection, _qkv.MacsFor(tokens))) _qkv.Forward(x, tokens, qkv);
         // The keys of head h, rows of stride 3D, start at column D; the values at 2D.
         AttentionHeads.Run(qkv, 3 * d, qkv, d, 2 * d, 3 * d, tokens, tokens, d, Heads, context, causal, keyBias, probabilities);
+        using var time = OpProfile.Time(OpKind.OutProjection, _proj.MacsFor(tokens));
         _proj.Forward(context.AsSpan(0, tokens * d), tokens, y);
     }
 
@@ -71,9 +72,10 @@ internal sealed class Attention
         if (cache.Width != d) throw new ArgumentException($"the cache is {cache.Width} wide; this attention is {d}", nameof(cache));
         using var qkv = new Scratch(tokens * 3 * d);
         using var context = new Scratch(tokens * d);
-        _qkv.Forward(x, tokens, qkv.Span);
+        using (OpProfile.Time(OpKind.QkvProjection, _qkv.MacsFor(tokens))) _qkv.Forward(x, tokens, qkv.Span);
         cache.Append(qkv.Span, tokens);
         AttentionHeads.Run(qkv.Array, 3 * d, cache.Rows, 0, d, 2 * d, tokens, cache.Count, d, Heads, context.Array, causal: true, keyBias: null, probabilities: null);
+        using var time = OpProfile.Time(OpKind.OutProjection, _proj.MacsFor(tokens));
         _proj.Forward(context.Span, tokens, y);
     }
 

@@ -28,6 +28,9 @@ internal static class AttentionHeads
         int group = kvHeads == 0 ? 1 : heads / kvHeads;
         int dh = width / heads;
         float scale = 1f / MathF.Sqrt(dh);
+        long macs = (long)heads * queries * keys * dh;
+        OpProfile.Count(OpKind.AttentionScores, macs);
+        OpProfile.Count(OpKind.AttentionValues, macs);
         Threading.For(heads, h =>
         {
             // One pair per thread, reused: fresh panels per head and block would be megabytes of garbage per image.
@@ -35,18 +38,25 @@ internal static class AttentionHeads
             var valuePanel = _values ??= new PackedMatrix();
             using var scoresBuffer = new Scratch(queries * keys);
             var scores = scoresBuffer.Span;
-            keyPanel.PackOutputRows(kv.AsSpan(kOffset + h / group * dh), keys, dh, kvStride);
-            Gemm.Multiply(q.AsSpan(h * dh), qStride, queries, keyPanel, scores, keys, parallel: false);
-            for (int i = 0; i < queries; i++)
+            using (OpProfile.Time(OpKind.AttentionScores))
             {
-                var row = scores.Slice(i * keys, keys);
-                int visible = causal ? keys - queries + i + 1 : keys;
-                TensorPrimitives.Multiply(row[..visible], scale, row[..visible]);
-                if (keyBias != null) TensorPrimitives.Add(row[..visible], keyBias.AsSpan(0, visible), row[..visible]);
-                Softmax.InPlace(row[..visible]);
-                row[visible..].Clear();
+                keyPanel.PackOutputRows(kv.AsSpan(kOffset + h / group * dh), keys, dh, kvStride);
+                Gemm.Multiply(q.AsSpan(h * dh), qStride, queries, keyPanel, scores, keys, parallel: false);
+            }
+            using (OpProfile.Time(OpKind.Softmax))
+            {
+                for (int i = 0; i < queries; i++)
+                {
+                    var row = scores.Slice(i * keys, keys);
+                    int visible = causal ? keys - queries + i + 1 : keys;
+                    TensorPrimitives.Multiply(row[..visible], scale, row[..visible]);
+                    if (keyBias != null) TensorPrimitives.Add(row[..visible], keyBias.AsSpan(0, visible), row[..visible]);
+                    Softmax.InPlace(row[..visible]);
+                    row[visible..].Clear();
+                }
             }
             if (probabilities != null) scores.CopyTo(probabilities.AsSpan(h * queries * keys, queries * keys));
+            using var values = OpProfile.Time(OpKind.AttentionValues);
             valuePanel.PackInputRows(kv.AsSpan(vOffset + h / group * dh), keys, dh, kvStride);
             Gemm.Multiply(scores, keys, queries, valuePanel, context.AsSpan(h * dh), width, parallel: false);
         });

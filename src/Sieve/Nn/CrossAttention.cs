@@ -49,7 +49,7 @@ internal sealed class CrossAttention
         if (context.Width != ContextWidth)
             throw new ArgumentException($"the context is {context.Width} wide; this cross-attention reads {ContextWidth}", nameof(context));
         var rows = new Tensors.Scratch(context.Count * 2 * Width);
-        _keyValue.Forward(context.Features, context.Count, rows.Span);
+        using (Tensors.OpProfile.Time(Tensors.OpKind.QkvProjection, _keyValue.MacsFor(context.Count))) _keyValue.Forward(context.Features, context.Count, rows.Span);
         return new ContextKeyValues(rows, context.Count, context.LogSizes);
     }
 
@@ -59,8 +59,9 @@ internal sealed class CrossAttention
         int d = Width;
         using var queries = new Tensors.Scratch(tokens * d);
         using var heads = new Tensors.Scratch(tokens * d);
-        _query.Forward(x, tokens, queries.Span);
+        using (Tensors.OpProfile.Time(Tensors.OpKind.QkvProjection, _query.MacsFor(tokens))) _query.Forward(x, tokens, queries.Span);
         AttentionHeads.Run(queries.Array, d, context.Rows, 0, d, 2 * d, tokens, context.Count, d, Heads, heads.Array, causal: false, context.LogSizes, probabilities: null);
+        using var time = Tensors.OpProfile.Time(Tensors.OpKind.OutProjection, _proj.MacsFor(tokens));
         _proj.Forward(heads.Span, tokens, y);
     }
 

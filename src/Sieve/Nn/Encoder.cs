@@ -1,3 +1,5 @@
+using Sieve.Tensors;
+
 namespace Sieve.Nn;
 
 /// <summary>A stack of transformer blocks run over one token sequence, with an optional hook and cross-attention context.</summary>
@@ -13,14 +15,18 @@ internal sealed class Encoder(IReadOnlyList<TransformerBlock> blocks)
     /// <param name="context">What blocks with cross-attention attend to; null skips their cross-attention.</param>
     public void Forward(TokenSet tokens, bool causal, BlockHook? hook = null, TokenContext? context = null)
     {
-        hook?.Begin(tokens);
+        if (hook != null)
+            using (OpProfile.Time(OpKind.Reducer)) hook.Begin(tokens);
         for (int l = 0; l < blocks.Count; l++)
         {
-            hook?.BeforeBlock(l, tokens);
+            if (hook != null)
+                using (OpProfile.Time(OpKind.Reducer)) hook.BeforeBlock(l, tokens);
             int before = tokens.Count;
             long reducerMacs = blocks[l].Forward(tokens, l, causal, hook, context);
             int after = tokens.Count;
-            hook?.AfterBlock(l, tokens, new BlockCost(before, after,
+            if (hook == null) continue;
+            using var time = OpProfile.Time(OpKind.Reducer);
+            hook.AfterBlock(l, tokens, new BlockCost(before, after,
                 blocks[l].AttentionMacsFor(before) + blocks[l].CrossMacsFor(after, context?.Count ?? 0) + blocks[l].MlpMacsFor(after) + reducerMacs, reducerMacs));
         }
     }

@@ -9,5 +9,9 @@ internal sealed class LayerNorm(float[] gamma, float[] beta, float eps)
     public int Width => gamma.Length;
 
     /// <summary>Normalises <paramref name="rows"/> rows of <paramref name="x"/> into <paramref name="y"/> (may alias).</summary>
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows) => LayerNormKernel.Apply(x, y, rows, gamma, beta, eps);
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
+    {
+        using var time = OpProfile.Time(OpKind.LayerNorm);
+        LayerNormKernel.Apply(x, y, rows, gamma, beta, eps);
+    }
 }

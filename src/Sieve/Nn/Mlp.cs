@@ -12,7 +12,8 @@ internal sealed class Mlp(Linear fc1, Linear fc2, Activation activation)
     public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
     {
         using var hidden = new Scratch(rows * fc1.Out);
-        fc1.Forward(x, rows, hidden.Span, activation);
+        using (OpProfile.Time(OpKind.Fc1, fc1.MacsFor(rows))) fc1.Forward(x, rows, hidden.Span, activation);
+        using var time = OpProfile.Time(OpKind.Fc2, fc2.MacsFor(rows));
         fc2.Forward(hidden.Span, rows, y);
     }
 

@@ -21,6 +21,7 @@ internal sealed class PatchEmbedding(Linear projection, int channels, int patchS
         int p = patchSize, gh = height / p, gw = width / p, cols = channels * p * p;
         if (pixels.Length != channels * height * width)
             throw new ArgumentException($"image tensor has {pixels.Length} values, expected {channels}×{height}×{width}", nameof(pixels));
+        using var time = OpProfile.Time(OpKind.PatchEmbedding, projection.MacsFor(gh * gw));
         using var buffer = new Scratch(gh * gw * cols);
         var patches = buffer.Span;
         for (int py = 0; py < gh; py++)

@@ -59,7 +59,8 @@ internal sealed class TransformerBlock
             if (pre) _norm1.Forward(tokens.Features, normed, count);
             _attention.Forward(pre ? normed : tokens.Features, count, update, causal, proportional ? logSizes.Array : null, capture);
             AddResidual(tokens, update, count, pre ? null : _norm1);
-            if (hook != null) reducerMacs = hook.AfterAttention(layer, tokens, capture!);
+            if (hook != null)
+                using (OpProfile.Time(OpKind.Reducer)) reducerMacs = hook.AfterAttention(layer, tokens, capture!);
         }
 
         count = tokens.Count;
@@ -115,7 +116,7 @@ internal sealed class TransformerBlock
     /// <summary>x ← x + update over the <paramref name="count"/> rows of <paramref name="x"/>, then x ← LN(x) for a post-norm sublayer.</summary>
     static void AddResidual(Span<float> x, ReadOnlySpan<float> update, int count, LayerNorm? postNorm)
     {
-        TensorPrimitives.Add(x, update[..x.Length], x);
+        using (OpProfile.Time(OpKind.Residual)) TensorPrimitives.Add(x, update[..x.Length], x);
         postNorm?.Forward(x, x, count);
     }
 

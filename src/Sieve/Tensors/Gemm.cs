@@ -127,7 +127,9 @@ internal static unsafe class Gemm
                     for (int j = 0; j < width; j++) row[j] = tile[r * PackedMatrix.PanelWidth + j];
                 var span = new Span<float>(row, width);
                 if (Bias != 0) TensorPrimitives.Add(span, new ReadOnlySpan<float>((float*)Bias + n0, width), span);
-                if (Activation != Activation.None) Activations.Apply(span, Activation);
+                if (Activation == Activation.None) continue;
+                using var time = OpProfile.Time(OpKind.Activation);
+                Activations.Apply(span, Activation);
             }
         }
     }

@@ -49,9 +49,10 @@ public static class Threading
     static void RunParallel(int count, int threads, Action<int> body)
     {
         var loop = new Loop(count, body);
-        for (int t = 1; t < threads; t++) ThreadPool.UnsafeQueueUserWorkItem(static l => l.Work(), loop, preferLocal: false);
+        using (OpProfile.Time(OpKind.HandOff))
+            for (int t = 1; t < threads; t++) ThreadPool.UnsafeQueueUserWorkItem(static l => l.Work(), loop, preferLocal: false);
         loop.Work();
-        loop.Wait();
+        using (OpProfile.Time(OpKind.HandOff)) loop.Wait();
     }
 
     sealed class Loop(int count, Action<int> body)
@@ -93,10 +94,15 @@ public static class Threading
             for (int i = 0; i < count; i++) body(i);
             return;
         }
+        var profile = OpProfile.Current; // each sample's thread records its own time into a profiled batch
         RunParallel(count, Math.Min(count, _maxThreads), i =>
         {
             _insideSample = true;
-            try { body(i); }
+            try
+            {
+                if (profile == null) body(i);
+                else OpProfile.RecordOnThisThread(profile, () => body(i));
+            }
             finally { _insideSample = false; }
         });
     }
