@@ -40,7 +40,7 @@ public sealed partial class CliTests
             ["match"] = ["match", "-m", vilt.Directory, "--image", image, "--text", "a cat"],
             ["caption"] = ["caption", "-m", blip.Directory, image],
             ["chat"] = ["chat", "-m", llava.Directory, "--image", image, "cat?", "--max-new-tokens", "2"],
-            ["bench"] = ["bench", "-m", vit.Directory, "--runs", "1", "--warmup", "0", "--batch", "1", "--json"],
+            ["bench"] = ["bench", "-m", vit.Directory, "--runs", "1", "--warmup", "0", "--batch", "1", "--json", "--profile"],
             ["eval"] = ["eval", "-m", vit.Directory, "-d", data, "--limit", "2", "--json"],
             ["sweep"] = ["sweep", "-m", vit.Directory, "-d", data, "--limit", "2", "--methods", "tome", "--r", "2", "--out", Out("sweep")],
             ["tune"] = ["tune", "-m", vit.Directory, "-d", data, "--limit", "4", "--budget", "agreement>=0.5", "--methods", "tome", "--timing-images", "1", "--rounds", "1", "--json"],

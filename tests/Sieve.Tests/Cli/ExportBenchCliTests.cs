@@ -135,6 +135,43 @@ public sealed class ExportBenchCliTests : IDisposable
     }
 
     [Fact]
+    public void BenchProfileBreaksEveryWorkloadDownByOperation()
+    {
+        using var ck = TinyModels.Vit(86, DType.F32);
+        var (code, output) = Run("bench", "--model", ck.Directory, "--runs", "2", "--warmup", "0", "--batch", "2", "--json", "--reducer", "tome:r=3", "--profile");
+        Assert.True(code == 0, output);
+        var report = JsonDocument.Parse(output).RootElement;
+        var profiles = report.GetProperty("profiles").EnumerateArray().ToDictionary(p => p.GetProperty("workload").GetString()!);
+        Assert.Equal(report.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("workload").GetString()!), profiles.Keys);
+        foreach (var (name, profile) in profiles)
+        {
+            var operations = profile.GetProperty("operations").EnumerateArray().ToDictionary(o => o.GetProperty("kind").GetString()!);
+            Assert.Equal(Enum.GetNames<Sieve.Tensors.OpKind>(), operations.Keys);
+            foreach (string kind in new[] { "PatchEmbedding", "LayerNorm", "QkvProjection", "AttentionScores", "Softmax", "AttentionValues", "Fc1", "Fc2", "Activation" })
+                Assert.True(operations[kind].GetProperty("msPerItem").GetDouble() > 0, $"{name}: {kind}");
+            Assert.Equal(name.Contains("tome"), operations["Reducer"].GetProperty("msPerItem").GetDouble() > 0);
+            Assert.True(operations["Fc1"].GetProperty("gFlops").GetDouble() > 0, name);
+            Assert.Equal(JsonValueKind.Null, operations["Softmax"].GetProperty("gFlops").ValueKind);
+            double recorded = profile.GetProperty("recordedMsPerItem").GetDouble();
+            Assert.Equal(recorded, operations.Values.Sum(o => o.GetProperty("msPerItem").GetDouble()), 6);
+            Assert.Equal(1, operations.Values.Sum(o => o.GetProperty("share").GetDouble()), 6);
+            if (!name.Contains("throughput")) Assert.InRange(recorded, 0, profile.GetProperty("wallMsPerItem").GetDouble()); // one thread's timeline: within the wall clock
+        }
+
+        (code, output) = Run("bench", "--model", ck.Directory, "--runs", "1", "--warmup", "0", "--batch", "1", "--markdown", "--profile");
+        Assert.True(code == 0, output);
+        Assert.Contains("profile of Sieve, image, batch 1: 1 runs", output);
+        Assert.Contains("| operation | ms per item | share | GFLOP/s |", output);
+        Assert.Contains("| GEMM MLP fc1 |", output);
+        (code, output) = Run("bench", "--model", ck.Directory, "--runs", "1", "--warmup", "0", "--batch", "1", "--json");
+        Assert.True(code == 0, output);
+        Assert.False(JsonDocument.Parse(output).RootElement.TryGetProperty("profiles", out _)); // only when asked
+        (code, output) = Run("bench", "--random", "llava-tiny", "--profile");
+        Assert.Equal(SieveCli.InputError, code);
+        Assert.Contains("--profile times the ViT, CLIP, ViLT and BLIP-matching benchmarks", output);
+    }
+
+    [Fact]
     public void BenchWithInt8TimesTheInt8ModelAgainstFloat32Dense()
     {
         using var ck = TinyModels.Clip(87, DType.F32);
