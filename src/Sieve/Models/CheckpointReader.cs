@@ -191,11 +191,11 @@ internal sealed class CheckpointReader
     }
 
     /// <summary>
-    /// The block <paramref name="names"/> describes, normalising as <paramref name="placement"/> says, its q/k/v, output
-    /// projection and MLP layers in <see cref="Precision"/> (but see <see cref="KeepsFloat32"/>); a cross-attention
-    /// sublayer (<see cref="BlockNames.Cross"/>, float32) reads a context <paramref name="contextWidth"/> wide.
+    /// The block <paramref name="names"/> describes, block <paramref name="layer"/> (0-based) of its tower, normalising as
+    /// <paramref name="placement"/> says, its q/k/v, output projection and MLP layers in <see cref="Precision"/> (but see
+    /// <see cref="KeepsFloat32"/>); a cross-attention sublayer (<see cref="BlockNames.Cross"/>, float32) reads a context
+    /// <paramref name="contextWidth"/> wide.
     /// </summary>
-    /// <param name="layer">The block's 0-based index in its tower.</param>
     public TransformerBlock Block(BlockNames names, int layer, int width, int heads, int hidden, float eps, Activation activation,
         NormPlacement placement = NormPlacement.Pre, int contextWidth = 0)
     {
