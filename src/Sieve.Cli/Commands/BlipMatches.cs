@@ -19,7 +19,7 @@ internal static class BlipMatches
         CliOptions.ApplyThreads(r.GetValue(o.Threads));
         var texts = ViltPairs.Texts(r, o);
         var (spec, guide) = CliOptions.Reduction(r.GetValue(o.Reducer)!, r.GetValue(o.Guidance), dir);
-        var loaded = BlipModel.Load(dir);
+        var loaded = BlipModel.Load(dir, r.GetValue(o.Precision));
         CliOptions.CheckMerges(spec.For(loaded.Vision.Info), loaded.Vision);
         var ids = texts.Select(text => loaded.Tokenize(text).Ids).ToList();
         var images = CliOptions.ExpandImages(r.GetValue(o.Images)!);

@@ -24,9 +24,10 @@ internal static class CaptionCommand
         var json = EvalOptions.Json();
         json.Description = "Print one JSON object per image, one per line (JSON Lines): image, caption, tokens";
         var threads = CliOptions.Threads();
+        var precision = CliOptions.Precision();
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
         var command = new Command("caption", "Caption images with a BLIP captioning model (BlipForConditionalGeneration): the caption alone for one image, IMAGE⇥caption per line for several")
-            { model, prompt, beams, maxLength, minLength, penalty, reducer, guidance, json, threads, images };
+            { model, prompt, beams, maxLength, minLength, penalty, reducer, guidance, json, threads, precision, images };
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
@@ -36,7 +37,7 @@ internal static class CaptionCommand
                 throw new SieveFormatException($"'{dir}' is not a BLIP model (config.json \"model_type\": \"blip\"); captions need a BlipForConditionalGeneration checkpoint");
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: false);
             var files = CliOptions.ExpandImages(r.GetValue(images)!);
-            var loaded = BlipGenerator.Load(dir);
+            var loaded = BlipGenerator.Load(dir, r.GetValue(precision));
             CliOptions.CheckMerges(spec.Vision, loaded.Vision);
             var d = loaded.Generation;
             var options = new GenerationOptions(r.GetValue(maxLength) ?? d.MaxLength, r.GetValue(minLength) ?? d.MinLength, r.GetValue(beams) ?? d.Beams,

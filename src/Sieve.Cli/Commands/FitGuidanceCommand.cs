@@ -34,8 +34,9 @@ internal static class FitGuidanceCommand
         var tokens = NumberOptions.Integer("--tokens", "MADTP alignment tokens M", MagTokens.DefaultCount, 1, 4096);
         var limit = EvalOptions.Limit();
         var threads = CliOptions.Threads();
+        var precision = CliOptions.Precision();
         var command = new Command("fit-guidance", "Fit CrossGET cross tokens or MADTP alignment tokens (frozen model) and write a guidance file")
-            { model, method, data, classes, output, reducer, epochs, lr, decay, batch, holdOut, patience, seed, tokens, limit, threads };
+            { model, method, data, classes, output, reducer, epochs, lr, decay, batch, holdOut, patience, seed, tokens, limit, threads, precision };
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
@@ -46,13 +47,14 @@ internal static class FitGuidanceCommand
                 throw new ArgumentException($"--method madtp aligns image and text token states; '{r.GetValue(model)}' is a classifier with no text tower (fit --method crossget for it)");
             var spec = ModelReduction.Parse(r.GetValue(reducer)!);
             // A Hub id names the model; a folder is named by its own name.
-            var target = FitTarget.Load(dir, Directory.Exists(r.GetValue(model)) ? null : r.GetValue(model));
+            var target = FitTarget.Load(dir, Directory.Exists(r.GetValue(model)) ? null : r.GetValue(model), r.GetValue(precision));
             var samples = Samples(target, r.GetValue(data)!, r.GetValue(classes), r.GetValue(limit));
             IFitObjective objective = r.GetValue(method) == "madtp"
                 ? Cache(target, samples, r.GetValue(tokens), options.Seed)
                 : new CrossGetFitter(target, spec, samples);
 
             var details = GuidanceFile.Describe(options);
+            details["precision"] = CliOptions.PrecisionName(r.GetValue(precision));
             if (objective is CrossGetFitter) details["reducer"] = spec.ToString();
             else details["tokens"] = GuidanceFile.Text(r.GetValue(tokens));
             // Checkpoints go to a working file beside --out, which takes its name only when the fit ends well: a fit

@@ -19,8 +19,9 @@ internal static class SweepCommand
         var targets = new Option<string>("--targets") { Description = "MADTP compute targets (fractions of dense GMACs per item, calibrated on the first --calibration items), comma-separated", DefaultValueFactory = _ => "0.9,0.8,0.7,0.6,0.5" };
         var output = new Option<string>("--out", "-o") { Description = "Folder for sweep.json, sweep.md and the PNG plots", DefaultValueFactory = _ => "sweep" };
         var calibration = EvalOptions.Calibration();
+        var precision = CliOptions.Precision();
         var command = new Command("sweep", "A task's metric vs GMACs and vs measured speed for each reducer over a grid, with plots")
-            { methods, rs, targets, output, calibration };
+            { methods, rs, targets, output, calibration, precision };
         shared.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
@@ -30,18 +31,18 @@ internal static class SweepCommand
             string[] inputs = [await CliOptions.ResolveModelAsync(r.GetValue(shared.Model)!, cancellationToken: cancellationToken), r.GetValue(shared.Data)!];
             foreach (string file in SweepPlots.Files.Prepend("sweep.md").Prepend("sweep.json"))
                 OutputGuard.Check("--out", Path.Combine(outDir, file), [r.GetValue(shared.Classes), r.GetValue(shared.Guidance)], inputs);
-            var options = shared.Read(r, grid.Select(g => g.Spec).ToArray(), quiet: false, r.GetValue(calibration));
+            var options = shared.Read(r, grid.Select(g => g.Spec).ToArray(), quiet: false, r.GetValue(calibration), precision: r.GetValue(precision));
             var setup = await EvalTasks.OpenAsync(options, cancellationToken);
             Directory.CreateDirectory(outDir);
             var evaluation = setup.Evaluations[0];
             var speed = shared.Speed(r);
             var rows = EvalTasks.Run(evaluation, setup, speed, quiet: false);
 
-            string title = $"{Path.GetFileName(Path.GetFullPath(options.Model).TrimEnd('/'))}, {options.Task}, {evaluation.Count} {evaluation.ItemName}";
+            string title = $"{Path.GetFileName(Path.GetFullPath(options.Model).TrimEnd('/'))}, {options.Task}, {CliOptions.PrecisionName(options.Precision)}, {evaluation.Count} {evaluation.ItemName}";
             TaskReport.WriteTable(title, evaluation.ItemName, rows, setup.Note, EvalTasks.TimingNote(evaluation, speed, rows.Count));
             File.WriteAllText(Path.Combine(outDir, "sweep.json"), JsonSerializer.Serialize(new
             {
-                model = options.Model, task = options.Task, items = evaluation.Count, itemName = evaluation.ItemName, threads = Sieve.Tensors.Threading.MaxThreads,
+                model = options.Model, task = options.Task, precision = CliOptions.PrecisionName(options.Precision), items = evaluation.Count, itemName = evaluation.ItemName, threads = Sieve.Tensors.Threading.MaxThreads,
                 timing = EvalTasks.TimingJson(evaluation, speed, rows.Count), results = TaskReport.Json(rows),
             }, EvalOptions.JsonOptions));
             File.WriteAllText(Path.Combine(outDir, "sweep.md"), TaskReport.Markdown(evaluation.ItemName, rows));

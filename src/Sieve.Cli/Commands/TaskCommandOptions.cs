@@ -41,7 +41,7 @@ internal sealed class TaskCommandOptions
     /// <param name="quiet">No progress on stderr (JSON output).</param>
     /// <param name="calibration">Items MADTP targets are calibrated on.</param>
     /// <param name="texts">eval's --texts, or null.</param>
-    /// <param name="precision">eval's --precision.</param>
+    /// <param name="precision">The command's --precision (eval, sweep and tune each declare their own).</param>
     public EvalTasks.Options Read(ParseResult r, IReadOnlyList<string> reducers, bool quiet, int calibration = 1, string? texts = null, Precision precision = Precision.Float32) =>
         new(r.GetValue(Task)!, r.GetValue(Model)!, r.GetValue(Data)!, reducers, r.GetValue(Guidance), r.GetValue(Limit), calibration, quiet,
             texts, r.GetValue(Split), r.GetValue(ImageRoot), r.GetValue(Classes), r.GetValue(Template) ?? [], r.GetValue(Annotations), r.GetValue(ImageMap), r.GetValue(Negatives), precision, r.GetValue(Rerank), r.GetValue(Prompt));

@@ -25,8 +25,9 @@ internal static class TuneCommand
         var compare = new Option<string[]>("--compare") { Description = "A spec to run beside the chosen one on the held-out split, repeatable (e.g. tome:r=13)", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for tune.json, tune.md and tune.png (the metric vs measured speed-up)" };
         var json = EvalOptions.Json();
+        var precision = CliOptions.Precision();
         var command = new Command("tune", "The fastest reducer inside an accuracy budget on your data: searched on a calibration split, confirmed on a held-out one")
-            { budget, methods, holdout, seed, timeBudget, compare, output, json };
+            { budget, methods, holdout, seed, timeBudget, compare, output, json, precision };
         shared.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
@@ -48,7 +49,7 @@ internal static class TuneCommand
                 foreach (string file in TuneReport.Files)
                     OutputGuard.Check("--out", Path.Combine(outDir, file), [r.GetValue(shared.Classes), r.GetValue(shared.Guidance)], [dir, r.GetValue(shared.Data), r.GetValue(shared.ImageRoot)]);
 
-            var options = shared.Read(r, [], quiet);
+            var options = shared.Read(r, [], quiet, precision: r.GetValue(precision));
             var setup = await EvalTasks.OpenAsync(options, cancellationToken);
             var evaluation = setup.Evaluations[0];
             foreach (var c in comparisons) CliOptions.CheckMerges(c.Vision, TuneSpace.SearchedTower(evaluation.Model));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sieve.Data;
 using Sieve.Models;
 using Sieve.Reduction;
+using Sieve.Tensors;
 using Spectre.Console;
 
 namespace Sieve.Cli.Commands;
@@ -26,10 +27,11 @@ internal sealed class ViltPairs
         public Option<string?> Guidance { get; } = CliOptions.Guidance();
         public Option<bool> Json { get; } = EvalOptions.Json();
         public Option<int?> Threads { get; } = CliOptions.Threads();
+        public Option<Precision> Precision { get; } = CliOptions.Precision();
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Model, Images, Text, TextFile, Reducer, Guidance, Json, Threads }) command.Add(option);
+            foreach (var option in new Option[] { Model, Images, Text, TextFile, Reducer, Guidance, Json, Threads, Precision }) command.Add(option);
         }
 
         public string SingleName => $"--{single}";
@@ -66,7 +68,7 @@ internal sealed class ViltPairs
         if (ModelFolder.Detect(dir) != ModelFamily.Vilt)
             throw new SieveFormatException($"'{dir}' is not a ViLT{(vqa ? "" : " or BLIP")} model (config.json \"model_type\": \"vilt\"{(vqa ? "" : " or \"blip\"")})");
         var (spec, guide) = CliOptions.Reduction(r.GetValue(o.Reducer)!, r.GetValue(o.Guidance), dir);
-        var model = ViltModel.Load(dir);
+        var model = ViltModel.Load(dir, r.GetValue(o.Precision));
         if (vqa && !model.HasVqaHead)
             throw new SieveFormatException($"'{dir}' has no VQA head (classifier.*): not a ViltForQuestionAnswering checkpoint");
         if (!vqa && !model.HasMatchHead)

@@ -17,8 +17,9 @@ internal static class VisualizeCommand
         var guidance = CliOptions.Guidance();
         var layers = new Option<string?>("--layers") { Description = "1-based layers to draw, comma-separated (default: 4 evenly spaced, ending with the last)" };
         var output = new Option<string>("--out", "-o") { Description = "PNG to write", Required = true };
+        var precision = CliOptions.Precision();
         var image = new Argument<string>("image") { Description = "Image file" };
-        var command = new Command("visualize", "Draw which patches each reducer merged, layer by layer") { model, reducer, guidance, layers, output, image };
+        var command = new Command("visualize", "Draw which patches each reducer merged, layer by layer") { model, reducer, guidance, layers, output, precision, image };
         command.SetAction(async (r, cancellationToken) =>
         {
             string dir = await CliOptions.ResolveModelAsync(r.GetValue(model)!, cancellationToken: cancellationToken), outPath = r.GetValue(output)!;
@@ -27,7 +28,7 @@ internal static class VisualizeCommand
             OutputGuard.Check("--out", outPath, [r.GetValue(image), r.GetValue(guidance)], [dir]);
             var (parsed, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir, textTower: false); // only the image tower is drawn
             var spec = parsed.Vision;
-            var encoder = ModelFolder.Load(dir);
+            var encoder = ModelFolder.Load(dir, r.GetValue(precision));
             var picked = Layers(r.GetValue(layers), encoder.ImageTower.Info.Layers);
             var png = MergeMapPicture.Draw(encoder, spec, guide, CliOptions.ImageReader()(r.GetValue(image)!), picked);
             string temp = outPath + ".tmp";

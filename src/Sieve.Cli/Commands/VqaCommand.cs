@@ -54,7 +54,7 @@ internal static class VqaCommand
         CliOptions.ApplyThreads(r.GetValue(o.Threads));
         var questions = ViltPairs.Texts(r, o);
         var (spec, guide) = CliOptions.Reduction(r.GetValue(o.Reducer)!, r.GetValue(o.Guidance), dir);
-        var loaded = BlipGenerator.Load(dir);
+        var loaded = BlipGenerator.Load(dir, r.GetValue(o.Precision));
         if (loaded.QuestionEncoder == null)
             throw new SieveFormatException($"'{dir}' is a BLIP captioning model (BlipForConditionalGeneration, no text encoder): it cannot answer questions; use `sieve caption`, or a BlipForQuestionAnswering checkpoint");
         CliOptions.CheckMerges(spec.For(loaded.Vision.Info), loaded.Vision);

@@ -18,13 +18,14 @@ internal static class ZeroShotCommand
         };
         var top = CliOptions.Top();
         var threads = CliOptions.Threads();
+        var precision = CliOptions.Precision();
         var reducer = CliOptions.Reducer();
         var guidance = CliOptions.Guidance();
         var json = EvalOptions.Json();
         json.Description = "Print one JSON object per image, one per line (JSON Lines): image, predictions, warnings";
         var images = new Argument<string[]>("images") { Description = "Image files or folders of images", Arity = ArgumentArity.OneOrMore };
         var command = new Command("zeroshot", "Zero-shot classify images with CLIP against the given labels: a table for one image, a line per image for several")
-            { model, labels, templates, top, reducer, guidance, json, threads, images };
+            { model, labels, templates, top, reducer, guidance, json, threads, precision, images };
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
@@ -36,7 +37,7 @@ internal static class ZeroShotCommand
             if (ModelFolder.Detect(dir) != ModelFamily.Clip)
                 throw new SieveFormatException($"'{dir}' is not a CLIP model; zero-shot needs image and text towers (use `sieve classify` for a ViT)");
             var (spec, guide) = CliOptions.Reduction(r.GetValue(reducer)!, r.GetValue(guidance), dir);
-            var clip = ClipModel.Load(dir);
+            var clip = ClipModel.Load(dir, r.GetValue(precision));
             CliOptions.CheckMerges(spec.Vision, clip.Vision);
             clip = clip.WithReduction(spec, guide);
             var given = r.GetValue(templates);

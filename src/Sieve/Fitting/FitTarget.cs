@@ -1,5 +1,6 @@
 using Sieve.Data;
 using Sieve.Models;
+using Sieve.Tensors;
 using Sieve.Weights;
 
 namespace Sieve.Fitting;
@@ -65,10 +66,12 @@ internal sealed class FitTarget
     /// <summary>Loads a ViT or CLIP folder with the parts fitting reads.</summary>
     /// <param name="directory">The model folder.</param>
     /// <param name="name">Name for the metadata (default: the folder's name).</param>
-    public static FitTarget Load(string directory, string? name = null)
+    /// <param name="precision">The frozen backbone's arithmetic: fitting only runs it forward (the gradient is carried
+    /// back by hand through the float32 norm and projection), so an int8 backbone fits guidance for int8 runs.</param>
+    public static FitTarget Load(string directory, string? name = null, Precision precision = Precision.Float32)
     {
         name ??= Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar));
-        return new FitTarget(name, ModelFingerprint.Of(directory), ModelFolder.Load(directory));
+        return new FitTarget(name, ModelFingerprint.Of(directory), ModelFolder.Load(directory, precision));
     }
 
     static IReadoutTower Readout(ITower tower, string name) => tower as IReadoutTower

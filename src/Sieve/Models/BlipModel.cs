@@ -92,7 +92,7 @@ public sealed class BlipModel : IPairMatcher
         if (w.Has(BlipLayout.Vision.Block(c.Layers).Norm1 + ".weight"))
             throw new SieveFormatException($"the checkpoint has more than the {c.Layers} vision layers its config.json describes");
         var encoder = new Encoder(Enumerable.Range(0, c.Layers)
-            .Select(i => w.Block(BlipLayout.Vision.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation)).ToArray());
+            .Select(i => w.Block(BlipLayout.Vision.Block(i), i, d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation)).ToArray());
         return new VisionTower(new TowerInfo("vision", Modality.Image, c.Layers, d, c.Heads), config.ImageSize,
             w.PatchEmbedding(BlipLayout.Vision.PatchEmbedding, d, 3, config.PatchSize, bias: true),
             w.Tensor(BlipLayout.Vision.ClassEmbedding, 1, 1, d), w.Tensor(BlipLayout.Vision.Positions, 1, tokens, d),

@@ -34,7 +34,7 @@ internal sealed class BlipTextDecoder
         if (w.Has(BlipLayout.Decoder.Block(c.Layers).Norm1 + ".weight"))
             throw new SieveFormatException($"the checkpoint has more than the {c.Layers} text decoder layers its config.json describes");
         _encoder = new Encoder(Enumerable.Range(0, c.Layers)
-            .Select(i => w.Block(BlipLayout.Decoder.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation, NormPlacement.Post, contextWidth))
+            .Select(i => w.Block(BlipLayout.Decoder.Block(i), i, d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation, NormPlacement.Post, contextWidth))
             .ToArray());
         _transform = w.Linear(BlipLayout.Decoder.Transform, d, d);
         _transformNorm = w.LayerNorm(BlipLayout.Decoder.TransformNorm, d, c.LayerNormEps);

@@ -31,7 +31,7 @@ public sealed class BlipTextTower : ITower
         if (w.Has(BlipLayout.Text.Block(c.Layers).Norm1 + ".weight"))
             throw new SieveFormatException($"the checkpoint has more than the {c.Layers} text layers its config.json describes");
         _encoder = new Encoder(Enumerable.Range(0, c.Layers)
-            .Select(i => w.Block(BlipLayout.Text.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation, NormPlacement.Post, config.Vision.Width))
+            .Select(i => w.Block(BlipLayout.Text.Block(i), i, d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation, NormPlacement.Post, config.Vision.Width))
             .ToArray());
         if (!heads) return;
         _projection = w.Linear(BlipLayout.Text.Projection, d, config.ImageTextWidth);

@@ -78,7 +78,7 @@ public sealed class ClipModel : IDualEncoder
         var c = config.Vision;
         int d = c.Width, tokens = config.Grid * config.Grid + 1;
         var encoder = new Encoder(Enumerable.Range(0, c.Layers)
-            .Select(i => w.Block(ClipLayout.Vision.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation)).ToArray());
+            .Select(i => w.Block(ClipLayout.Vision.Block(i), i, d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation)).ToArray());
         return new VisionTower(new TowerInfo("vision", Modality.Image, c.Layers, d, c.Heads), config.ImageSize,
             w.PatchEmbedding(ClipLayout.Vision.PatchEmbedding, d, 3, config.PatchSize, bias: false),
             w.Tensor(ClipLayout.Vision.ClassEmbedding, d), w.Tensor(ClipLayout.Vision.Positions, tokens, d),

@@ -27,7 +27,7 @@ public sealed class ClipTextTower : IReadoutTower
         _tokenEmbedding = w.Tensor(ClipLayout.Text.TokenEmbedding, config.VocabSize, d);
         _positions = w.Tensor(ClipLayout.Text.Positions, config.MaxPositions, d);
         _encoder = new Encoder(Enumerable.Range(0, c.Layers)
-            .Select(i => w.Block(ClipLayout.Text.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation))
+            .Select(i => w.Block(ClipLayout.Text.Block(i), i, d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation))
             .ToArray());
         Readout = w.Readout(ClipLayout.Text.FinalNorm, c.LayerNormEps, ClipLayout.Text.Projection, d, config.ProjectionDim, bias: false);
         _finalNorm = Readout.Norm();

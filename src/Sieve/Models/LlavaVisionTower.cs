@@ -25,7 +25,7 @@ public sealed class LlavaVisionTower : ITower
         string Name(string clipName) => layout.VisionTensor(clipName);
         // Only the layers whose output is read are loaded and run; the rest of the tower does not affect the features.
         _encoder = new Encoder(Enumerable.Range(0, config.FeatureLayers)
-            .Select(i => w.Block(BlockNames.HuggingFace(Name($"vision_model.encoder.layers.{i}")), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation)).ToArray());
+            .Select(i => w.Block(BlockNames.HuggingFace(Name($"vision_model.encoder.layers.{i}")), i, d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation)).ToArray());
         _patchEmbed = w.PatchEmbedding(Name(ClipLayout.Vision.PatchEmbedding), d, 3, config.PatchSize, bias: false);
         _classEmbedding = w.Tensor(Name(ClipLayout.Vision.ClassEmbedding), d);
         _positions = w.Tensor(Name(ClipLayout.Vision.Positions), tokens, d);

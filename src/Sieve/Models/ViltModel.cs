@@ -59,7 +59,7 @@ public sealed class ViltModel : IModel, ITower
         if (w.Has(layout.Block(config.Layers).Norm1 + ".weight"))
             throw new SieveFormatException($"{directory}: the checkpoint has more than the {config.Layers} layers its config.json describes");
         _encoder = new Encoder(Enumerable.Range(0, config.Layers)
-            .Select(i => w.Block(layout.Block(i), d, config.Heads, config.MlpHidden, config.LayerNormEps, Activation.Gelu))
+            .Select(i => w.Block(layout.Block(i), i, d, config.Heads, config.MlpHidden, config.LayerNormEps, Activation.Gelu))
             .ToArray());
         _norm = w.LayerNorm(layout.Norm, d, config.LayerNormEps);
         _pooler = w.Linear(layout.Pooler, d, d);

@@ -34,7 +34,7 @@ public sealed class VitModel : IImageEncoder, IReadoutTower
         _positions = weights.Tensor(VitLayout.Positions, 1, config.Tokens, d);
         VitLayout.CheckDepth(weights, config.Depth);
         _encoder = new Encoder(Enumerable.Range(0, config.Depth)
-            .Select(i => weights.Block(VitLayout.Block(i), d, config.Heads, config.MlpHidden, config.LayerNormEps, Activation.Gelu))
+            .Select(i => weights.Block(VitLayout.Block(i), i, d, config.Heads, config.MlpHidden, config.LayerNormEps, Activation.Gelu))
             .ToArray());
         Readout = weights.Readout(VitLayout.Norm, config.LayerNormEps, VitLayout.Head, d, config.NumClasses, bias: true);
         _norm = Readout.Norm();

@@ -34,7 +34,8 @@ public sealed partial class CliTests
             int quantized = 0;
             foreach (var (name, info) in original.Tensors)
             {
-                bool blockWeight = name.StartsWith("blocks.") && name.EndsWith(".weight") && !name.Contains("norm");
+                // The first block's qkv and fc2 stay float32 in int8 (CheckpointReader.KeepsFloat32), so they are kept too.
+                bool blockWeight = name.StartsWith("blocks.") && name.EndsWith(".weight") && !name.Contains("norm") && name is not ("blocks.0.attn.qkv.weight" or "blocks.0.mlp.fc2.weight");
                 Assert.True(blockWeight == (saved.Get(name).DType == DType.I8), name);
                 if (!blockWeight)
                 {
@@ -57,7 +58,7 @@ public sealed partial class CliTests
                         Assert.True(Math.Abs(w[j * k + c] - (double)scales[j] * q[j * k + c]) <= scales[j] * (0.5 + 1e-5), $"{name}[{j}, {c}]");
                 }
             }
-            Assert.Equal(4 * TinyModels.VitDepth, quantized); // qkv, proj, fc1, fc2 of every block
+            Assert.Equal(4 * TinyModels.VitDepth - 2, quantized); // qkv, proj, fc1, fc2 of every block but the first block's qkv and fc2
             Assert.Equal(original.Tensors.Count + quantized, saved.Tensors.Count);
         }
 
@@ -81,8 +82,16 @@ public sealed partial class CliTests
         Assert.NotEqual(ClipModel.Load(ck.Directory).Text.Encode(ids), atLoad.Text.Encode(ids));
         Assert.Equal(atLoad.Text.Encode(ids), saved.Text.Encode(ids));
         using var file = SafetensorsFile.Open(Path.Combine(output, CheckpointFiles.SingleFile));
-        Assert.Equal(DType.I8, file.Get("text_model.encoder.layers.0.self_attn.q_proj.weight").DType); // both towers
+        Assert.Equal(DType.I8, file.Get("text_model.encoder.layers.1.self_attn.q_proj.weight").DType); // both towers
         Assert.Equal(DType.I8, file.Get("vision_model.encoder.layers.1.mlp.fc2.weight").DType);
+        // Each tower's first block keeps q/k/v and fc2 in float32, and quantizes the rest.
+        foreach (string tower in new[] { "text_model", "vision_model" })
+        {
+            foreach (string kept in new[] { "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "mlp.fc2" })
+                Assert.Equal(DType.F32, file.Get($"{tower}.encoder.layers.0.{kept}.weight").DType);
+            foreach (string quantized in new[] { "self_attn.out_proj", "mlp.fc1" })
+                Assert.Equal(DType.I8, file.Get($"{tower}.encoder.layers.0.{quantized}.weight").DType);
+        }
         Assert.Equal(DType.F32, file.Get("visual_projection.weight").DType);
     }
 

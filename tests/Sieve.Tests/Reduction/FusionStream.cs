@@ -14,7 +14,7 @@ namespace Sieve.Tests.Reduction;
 sealed class FusionStream(int layers, int width, int heads, int seed = 3)
 {
     readonly Encoder _encoder = new(Enumerable.Range(0, layers)
-        .Select(i => CheckpointReader.Random(seed + i).Block(BlockNames.Timm(i), width, heads, 2 * width, 1e-6f, Activation.Gelu))
+        .Select(i => CheckpointReader.Random(seed + i).Block(BlockNames.Timm(i), i, width, heads, 2 * width, 1e-6f, Activation.Gelu))
         .ToArray());
 
     public TowerInfo Info => new("fusion", Modality.Multimodal, layers, width, heads);

@@ -58,7 +58,7 @@ public class ProportionalAttentionTests
     public void ABlockOverThreeCopiesEqualsABlockOverTheMergedTokenWhenProportionalAttentionIsOn()
     {
         var rng = new Random(12);
-        var block = CheckpointReader.Random(13).Block(BlockNames.Timm(0), Width, Heads, 2 * Width, 1e-6f, Activation.Gelu);
+        var block = CheckpointReader.Random(13).Block(BlockNames.Timm(0), 0, Width, Heads, 2 * Width, 1e-6f, Activation.Gelu);
         var merged = Support.Rand.Normal(rng, 3 * Width, 1f);
         var tower = new TowerInfo("vision", Modality.Image, 1, Width, Heads);
 
