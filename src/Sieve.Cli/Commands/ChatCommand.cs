@@ -50,6 +50,8 @@ internal static class ChatCommand
             bool selects = VisualTokenSelection.TryParse(reduction, out var visionZip, out var fastV);
             var (spec, guide) = selects ? (ModelReduction.None, null) : CliOptions.Reduction(reduction, r.GetValue(guidance), dir, textTower: false);
             var loaded = LlavaModel.Load(dir, r.GetValue(precision));
+            if (loaded.ChatTemplateFile == null)
+                CliConsole.Error.Profile.Out.Writer.WriteLine($"note: {dir} has no chat template (chat_template.jinja, chat_template.json or tokenizer_config.json); using LLaVA-1.5's prompt");
             CliOptions.CheckMerges(spec.Vision, loaded.Vision);
             var chat = selects ? loaded.WithTokenSelection(visionZip, fastV) : loaded.WithReduction(spec, guide);
             var options = new GenerationOptions(MaxNewTokens: r.GetValue(maxNew), Temperature: (float)r.GetValue(temperature), TopP: (float)r.GetValue(topP),
