@@ -33,9 +33,10 @@ internal static class LlavaBench
             JsonSerializer.SerializeToElement(RandomModelFolder.LlavaConfigJson(RandomModelSize.Base, 32064, 32000)), Name));
         var variants = new List<(string Spec, Func<LlavaModel, LlavaModel> Apply)> { ("none", m => m) };
         foreach (string spec in reducers)
-            variants.Add(VisualTokenSelection.TryParse(spec, out var zip, out var fastV)
-                ? (spec, m => m.WithTokenSelection(zip, fastV))
-                : (spec, m => m.WithReduction(ModelReduction.Parse(spec))));
+        {
+            var (tower, zip, fastV) = VisualTokenSelection.Parse(spec);
+            variants.Add((spec, m => m.WithReduction(tower == null ? ModelReduction.None : ModelReduction.Parse(tower)).WithTokenSelection(zip, fastV)));
+        }
         CliConsole.Error.Profile.Out.Writer.WriteLine($"building {Name} with random weights ({precision})…");
         var model = LlavaModel.CreateRandom(config, 0, precision);
         var built = variants.Select(v => (v.Spec, Model: v.Apply(model))).ToList(); // a spec the model cannot take fails here, before timing

@@ -112,8 +112,6 @@ public sealed class LlavaModel
     public LlavaModel WithReduction(ModelReduction reduction, ReductionGuidance? guidance = null)
     {
         var reducer = TowerHooks.Bind(Vision, reduction, guidance);
-        if (reducer != null && _visionZip != null)
-            throw new ArgumentException($"{_visionZip} ranks tokens by the dense vision tower's attention; it does not combine with a vision-tower reducer");
         var reduced = (LlavaModel)MemberwiseClone();
         reduced.Vision = Vision.WithReducer(reducer);
         return reduced;
@@ -121,18 +119,16 @@ public sealed class LlavaModel
 
     /// <summary>
     /// This model with a VisionZip selection of the visual tokens before the projector and/or a FastV drop of them inside
-    /// the decoder (weights shared). VisionZip ranks tokens by the dense tower's attention, so it does not combine with a
-    /// vision-tower reducer.
+    /// the decoder (weights shared). With a tower reducer bound (<see cref="WithReduction"/>), VisionZip selects from the
+    /// tokens the tower left, ranked by the class token's attention in the feature layer, their sizes honoured.
     /// </summary>
-    /// <exception cref="ArgumentException">A value is out of range, or VisionZip meets a bound tower reducer.</exception>
+    /// <exception cref="ArgumentException">A value is out of range, or VisionZip meets the "full" feature strategy.</exception>
     public LlavaModel WithTokenSelection(VisionZipSpec? visionZip, FastVSpec? fastV)
     {
         if (visionZip is { Dominant: < 0 } or { Contextual: < 0 } or { Dominant: 0, Contextual: 0 })
             throw new ArgumentException($"{visionZip}: dominant and contextual must be at least 0, and one of them at least 1");
         if (fastV != null && (fastV.Layer < 0 || fastV.Layer >= Config.Text.Layers || fastV.Keep < 0))
             throw new ArgumentException($"{fastV}: layer must lie in 0…{Config.Text.Layers - 1} (the decoder's layers) and keep be at least 0");
-        if (visionZip != null && Vision.HasReducer)
-            throw new ArgumentException($"{visionZip} ranks tokens by the dense vision tower's attention; it does not combine with a vision-tower reducer");
         if (visionZip != null && Config.KeepClassToken)
             throw new ArgumentException($"{visionZip} selects patch tokens; it needs vision_feature_select_strategy \"default\" (the class token dropped)");
         var selected = (LlavaModel)MemberwiseClone();
