@@ -147,6 +147,13 @@ public class LlavaReductionTests
         Assert.Equal(12, tome.Vision.Features(pixels, probe).Count);
         Assert.Equal(12, probe.ClassAttention.Length);
         var top = Enumerable.Range(0, 12).OrderByDescending(p => (double)probe.ClassAttention[p]).Take(5).Order().ToArray();
+        // The feature layer's attention is the same whether that layer then merges (r=2/2) or not (r=2/0): merged tokens get
+        // their members' attention summed, so the total is kept and the unmerged tokens' values are found unchanged.
+        var unmerged = new VisionZipProbe(Shape.VisionLayers + Shape.FeatureLayer);
+        model.WithReduction(ModelReduction.Parse("tome:r=2/0")).Vision.Features(pixels, unmerged);
+        Assert.Equal(14, unmerged.ClassAttention.Length);
+        Assert.Equal(unmerged.ClassAttention.Sum(), probe.ClassAttention.Sum(), 1e-5);
+        Assert.True(probe.ClassAttention.Count(a => unmerged.ClassAttention.Contains(a)) >= 10);
         for (int i = 0; i < 5; i++)
         {
             Assert.Equal(merged.Features.AsSpan(top[i] * merged.Width, merged.Width).ToArray(), zipped.Features.AsSpan(i * zipped.Width, zipped.Width).ToArray());
