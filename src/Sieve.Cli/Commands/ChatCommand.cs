@@ -21,6 +21,7 @@ internal static class ChatCommand
         var maxNew = NumberOptions.Integer("--max-new-tokens", "Most tokens to generate per answer", 128, 1, GenerationOptions.MaxTokens);
         var temperature = NumberOptions.Real("--temperature", "0: greedy (the most likely token); above 0: sample from softmax(logits / temperature)", 0, v => v >= 0 && v <= 100, "a number in 0…100");
         var topP = NumberOptions.Real("--top-p", "When sampling, keep only the most likely tokens whose probabilities add up to this", 1, v => v > 0 && v <= 1, "a number in (0, 1]");
+        var topK = NumberOptions.Integer("--top-k", "When sampling, keep only the k most likely tokens (0: all), before --top-p", 0, 0, 1_000_000);
         var seed = NumberOptions.Integer("--seed", "The sampler's seed (same seed, same answer)", 0, 0, int.MaxValue);
         var reducer = CliOptions.Reducer();
         var guidance = CliOptions.Guidance();
@@ -30,7 +31,7 @@ internal static class ChatCommand
         var threads = CliOptions.Threads();
         var questions = new Argument<string[]>("questions") { Description = "Questions about the image", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("chat", "Ask a LLaVA model (LlavaForConditionalGeneration) about an image; answers stream to stdout as they are generated (question⇥answer per line for several)")
-            { model, image, questionsFile, maxNew, temperature, topP, seed, reducer, guidance, precision, json, threads, questions };
+            { model, image, questionsFile, maxNew, temperature, topP, topK, seed, reducer, guidance, precision, json, threads, questions };
         command.SetAction(async (r, cancellationToken) =>
         {
             CliOptions.ApplyThreads(r.GetValue(threads));
@@ -47,13 +48,15 @@ internal static class ChatCommand
             }
             if (asked.Count == 0) throw new ArgumentException("no question: give one as an argument or a file of them with --questions");
             string reduction = r.GetValue(reducer)!;
-            bool selects = VisualTokenSelection.TryParse(reduction, out var visionZip, out var fastV);
-            var (spec, guide) = selects ? (ModelReduction.None, null) : CliOptions.Reduction(reduction, r.GetValue(guidance), dir, textTower: false);
+            var (tower, visionZip, fastV) = VisualTokenSelection.Parse(reduction);
+            var (spec, guide) = tower == null ? (ModelReduction.None, null) : CliOptions.Reduction(tower, r.GetValue(guidance), dir, textTower: false);
             var loaded = LlavaModel.Load(dir, r.GetValue(precision));
+            if (loaded.ChatTemplateFile == null)
+                CliConsole.Error.Profile.Out.Writer.WriteLine($"note: {dir} has no chat template (chat_template.jinja, chat_template.json or tokenizer_config.json); using LLaVA-1.5's prompt");
             CliOptions.CheckMerges(spec.Vision, loaded.Vision);
-            var chat = selects ? loaded.WithTokenSelection(visionZip, fastV) : loaded.WithReduction(spec, guide);
+            var chat = loaded.WithReduction(spec, guide).WithTokenSelection(visionZip, fastV);
             var options = new GenerationOptions(MaxNewTokens: r.GetValue(maxNew), Temperature: (float)r.GetValue(temperature), TopP: (float)r.GetValue(topP),
-                Seed: r.GetValue(seed)).Checked();
+                Seed: r.GetValue(seed), TopK: r.GetValue(topK)).Checked();
             var pixels = Sieve.Data.ImageBatch.Load([r.GetValue(image)!], CliOptions.AllowDamagedImagesInRun, chat.Preprocessor.Process)[0];
             var stdout = CliConsole.Out.Profile.Out.Writer;
             foreach (string question in asked)

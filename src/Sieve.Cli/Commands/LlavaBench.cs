@@ -33,26 +33,36 @@ internal static class LlavaBench
             JsonSerializer.SerializeToElement(RandomModelFolder.LlavaConfigJson(RandomModelSize.Base, 32064, 32000)), Name));
         var variants = new List<(string Spec, Func<LlavaModel, LlavaModel> Apply)> { ("none", m => m) };
         foreach (string spec in reducers)
-            variants.Add(VisualTokenSelection.TryParse(spec, out var zip, out var fastV)
-                ? (spec, m => m.WithTokenSelection(zip, fastV))
-                : (spec, m => m.WithReduction(ModelReduction.Parse(spec))));
+        {
+            var (tower, zip, fastV) = VisualTokenSelection.Parse(spec);
+            variants.Add((spec, m => m.WithReduction(tower == null ? ModelReduction.None : ModelReduction.Parse(tower)).WithTokenSelection(zip, fastV)));
+        }
         CliConsole.Error.Profile.Out.Writer.WriteLine($"building {Name} with random weights ({precision})…");
         var model = LlavaModel.CreateRandom(config, 0, precision);
         var built = variants.Select(v => (v.Spec, Model: v.Apply(model))).ToList(); // a spec the model cannot take fails here, before timing
         var pixels = ImageTokens.ExamplePixels(0, config.ImageSize);
-        var rows = new List<Row>();
-        foreach (var (spec, variant) in built)
-        {
-            CliConsole.Error.Profile.Out.Writer.WriteLine($"timing {spec}: {warmup} warm-up and {runs} timed runs…");
-            for (int i = 0; i < warmup; i++) Measure(variant, pixels, config.ImageTokenId);
-            ProcessMemory.TryResetPeak();
-            var samples = Enumerable.Range(0, runs).Select(_ => Measure(variant, pixels, config.ImageTokenId)).ToList();
-            double Median(Func<Row, double> f) => new Timing(samples.Select(f).ToList()).Median;
-            var first = samples[0];
-            rows.Add(first with
+        CliConsole.Error.Profile.Out.Writer.WriteLine($"timing {built.Count} variants in {warmup} warm-up and {runs} timed rounds, each round running every variant once…");
+        for (int i = 0; i < warmup; i++)
+            foreach (var (_, variant) in built) Measure(variant, pixels, config.ImageTokenId);
+        // Interleaved rounds, each starting one variant later: a change in the machine's load falls on every variant alike.
+        // (InterleavedTiming times one duration per case; a run here yields several and its own peak memory.)
+        var samples = built.Select(_ => new List<Row>()).ToList();
+        var peaks = new long[built.Count];
+        for (int round = 0; round < runs; round++)
+            foreach (int v in Enumerable.Range(0, built.Count).Select(k => (round + k) % built.Count))
             {
-                Reducer = spec, VisionMs = Median(r => r.VisionMs), PrefillMs = Median(r => r.PrefillMs), TimeToFirstTokenMs = Median(r => r.TimeToFirstTokenMs),
-                PrefillTokensPerSecond = Median(r => r.PrefillTokensPerSecond), DecodeTokensPerSecond = Median(r => r.DecodeTokensPerSecond), PeakBytes = ProcessMemory.Peak,
+                ProcessMemory.TryResetPeak();
+                samples[v].Add(Measure(built[v].Model, pixels, config.ImageTokenId));
+                peaks[v] = Math.Max(peaks[v], ProcessMemory.Peak);
+            }
+        var rows = new List<Row>();
+        for (int v = 0; v < built.Count; v++)
+        {
+            double Median(Func<Row, double> f) => new Timing(samples[v].Select(f).ToList()).Median;
+            rows.Add(samples[v][0] with
+            {
+                Reducer = built[v].Spec, VisionMs = Median(r => r.VisionMs), PrefillMs = Median(r => r.PrefillMs), TimeToFirstTokenMs = Median(r => r.TimeToFirstTokenMs),
+                PrefillTokensPerSecond = Median(r => r.PrefillTokensPerSecond), DecodeTokensPerSecond = Median(r => r.DecodeTokensPerSecond), PeakBytes = peaks[v],
             });
         }
         double bandwidth = Bandwidth();

@@ -19,15 +19,16 @@ public sealed class LlavaModel
 {
     readonly Linear _projector1, _projector2;
     readonly SentencePieceBpeTokenizer? _tokenizer;
+    readonly LlavaChatTemplate _template;
     readonly string _directory;
     VisionZipSpec? _visionZip; // set only on the copies WithTokenSelection makes
     FastVSpec? _fastV;
 
-    LlavaModel(string directory, LlavaConfig config, CheckpointReader w, SentencePieceBpeTokenizer? tokenizer, PreprocessOptions preprocess,
+    LlavaModel(string directory, LlavaConfig config, CheckpointReader w, SentencePieceBpeTokenizer? tokenizer, LlavaChatTemplate template, PreprocessOptions preprocess,
         GenerationOptions defaults, int[] stops)
     {
         var layout = LlavaLayout.Detect(w.Has);
-        (_directory, Config, _tokenizer, Defaults, Stops) = (directory, config, tokenizer, defaults, stops);
+        (_directory, Config, _tokenizer, _template, Defaults, Stops) = (directory, config, tokenizer, template, defaults, stops);
         Vision = new LlavaVisionTower(config, w, layout);
         int dv = config.Vision.Width, dt = config.Text.Width;
         _projector1 = w.Linear(layout.Projector1, dv, dt, config.ProjectorBias);
@@ -53,12 +54,17 @@ public sealed class LlavaModel
     /// <summary>Tokens that end an answer (<c>eos_token_id</c>, one or several).</summary>
     public IReadOnlyList<int> Stops { get; }
 
+    /// <summary>The file the chat template came from, or null when the folder has none and LLaVA-1.5's prompt is used.</summary>
+    public string? ChatTemplateFile => _template.Source;
+
     internal SentencePieceBpeTokenizer Tokenizer => _tokenizer ?? throw new SieveFormatException($"{_directory}: no tokenizer; chat needs tokenizer.json beside the model");
 
     /// <summary>Loads a Hugging Face LLaVA folder (<c>config.json</c>, safetensors weights, <c>tokenizer.json</c>).</summary>
     /// <param name="directory">The model folder.</param>
     /// <param name="precision">The decoder's and vision blocks' linear layers: float32, or int8 quantized at load.</param>
-    /// <exception cref="SieveFormatException">A file is missing or malformed (named), e.g. no <c>tokenizer.json</c>.</exception>
+    /// <exception cref="SieveFormatException">
+    /// A file is missing or malformed (named), e.g. no <c>tokenizer.json</c>, or the chat template uses a construct Sieve does not interpret.
+    /// </exception>
     public static LlavaModel Load(string directory, Precision precision = Precision.Float32)
     {
         var json = JsonConfig.Load(Path.Combine(directory, "config.json"));
@@ -72,8 +78,10 @@ public sealed class LlavaModel
         var text = json.Section("text_config", optional: true);
         var defaults = GenerationOptions.Read(directory, text);
         var stops = StopTokens(directory, text, config.Text.VocabSize);
+        string bos = tokenizer.Encode("") is [int start, ..] ? tokenizer.Decode([start], skipSpecial: false) : "";
+        var template = LlavaChatTemplate.Load(directory, bos, tokenizer.Decode([stops[0]], skipSpecial: false));
         using var file = CheckpointFiles.Open(directory);
-        return new LlavaModel(directory, config, new CheckpointReader(file) { Precision = precision }, tokenizer, preprocess, defaults, stops);
+        return new LlavaModel(directory, config, new CheckpointReader(file) { Precision = precision }, tokenizer, template, preprocess, defaults, stops);
     }
 
     /// <summary>A model of the given shape with seeded random weights and no tokenizer: for timing and memory, which do not depend on the values.</summary>
@@ -82,7 +90,7 @@ public sealed class LlavaModel
 
     /// <summary>The model with <paramref name="weights"/>, no tokenizer, CLIP's preprocessing, end token 2.</summary>
     internal static LlavaModel Create(LlavaConfig config, CheckpointReader weights) =>
-        new("(randomly initialised model)", config, weights, null, PreprocessOptions.ClipDefaultsAt(config.ImageSize), new GenerationOptions(), [2]);
+        new("(randomly initialised model)", config, weights, null, LlavaChatTemplate.Llava15, PreprocessOptions.ClipDefaultsAt(config.ImageSize), new GenerationOptions(), [2]);
 
     /// <summary><c>eos_token_id</c> (a number or a list) from <c>generation_config.json</c>, else the text config (default 2).</summary>
     static int[] StopTokens(string directory, JsonConfig text, int vocab)
@@ -104,8 +112,6 @@ public sealed class LlavaModel
     public LlavaModel WithReduction(ModelReduction reduction, ReductionGuidance? guidance = null)
     {
         var reducer = TowerHooks.Bind(Vision, reduction, guidance);
-        if (reducer != null && _visionZip != null)
-            throw new ArgumentException($"{_visionZip} ranks tokens by the dense vision tower's attention; it does not combine with a vision-tower reducer");
         var reduced = (LlavaModel)MemberwiseClone();
         reduced.Vision = Vision.WithReducer(reducer);
         return reduced;
@@ -113,18 +119,16 @@ public sealed class LlavaModel
 
     /// <summary>
     /// This model with a VisionZip selection of the visual tokens before the projector and/or a FastV drop of them inside
-    /// the decoder (weights shared). VisionZip ranks tokens by the dense tower's attention, so it does not combine with a
-    /// vision-tower reducer.
+    /// the decoder (weights shared). With a tower reducer bound (<see cref="WithReduction"/>), VisionZip selects from the
+    /// tokens the tower left, ranked by the class token's attention in the feature layer, their sizes honoured.
     /// </summary>
-    /// <exception cref="ArgumentException">A value is out of range, or VisionZip meets a bound tower reducer.</exception>
+    /// <exception cref="ArgumentException">A value is out of range, or VisionZip meets the "full" feature strategy.</exception>
     public LlavaModel WithTokenSelection(VisionZipSpec? visionZip, FastVSpec? fastV)
     {
         if (visionZip is { Dominant: < 0 } or { Contextual: < 0 } or { Dominant: 0, Contextual: 0 })
             throw new ArgumentException($"{visionZip}: dominant and contextual must be at least 0, and one of them at least 1");
         if (fastV != null && (fastV.Layer < 0 || fastV.Layer >= Config.Text.Layers || fastV.Keep < 0))
             throw new ArgumentException($"{fastV}: layer must lie in 0…{Config.Text.Layers - 1} (the decoder's layers) and keep be at least 0");
-        if (visionZip != null && Vision.HasReducer)
-            throw new ArgumentException($"{visionZip} ranks tokens by the dense vision tower's attention; it does not combine with a vision-tower reducer");
         if (visionZip != null && Config.KeepClassToken)
             throw new ArgumentException($"{visionZip} selects patch tokens; it needs vision_feature_select_strategy \"default\" (the class token dropped)");
         var selected = (LlavaModel)MemberwiseClone();
@@ -155,12 +159,13 @@ public sealed class LlavaModel
     }
 
     /// <summary>
-    /// The prompt's ids for <paramref name="question"/>: the chat template tokenized (with the start token), its image
-    /// placeholder repeated once per visual token, as LLaVA's processor expands it.
+    /// The prompt's ids for <paramref name="question"/>: the chat template tokenized (with the start token unless the
+    /// template wrote it), its image placeholder repeated once per visual token, as LLaVA's processor expands it.
     /// </summary>
     internal int[] PromptIds(string question, int imageTokens)
     {
-        var ids = Tokenizer.Encode(LlavaChatTemplate.Format(question));
+        var (text, addSpecial) = _template.Format(question);
+        var ids = Tokenizer.Encode(text, addSpecial);
         return ids.SelectMany(id => id == Config.ImageTokenId ? Enumerable.Repeat(id, imageTokens) : [id]).ToArray();
     }
 
@@ -197,7 +202,7 @@ public sealed class LlavaModel
     }
 
     /// <summary>
-    /// Answers <paramref name="question"/> about an image: the LLaVA-1.5 chat prompt, greedy or sampled decoding until a
+    /// Answers <paramref name="question"/> about an image: the checkpoint's chat prompt (LLaVA-1.5's without one), greedy or sampled decoding until a
     /// stop token or the max new tokens, each piece of text passed to <paramref name="onText"/> as soon as it is complete.
     /// </summary>
     /// <param name="pixels">The preprocessed image (<see cref="Preprocess"/>).</param>
@@ -205,6 +210,7 @@ public sealed class LlavaModel
     /// <param name="options">Decoding options (default <see cref="Defaults"/>); one beam.</param>
     /// <param name="onText">Null, or called with the text each new token completes.</param>
     /// <exception cref="ArgumentException">The question is empty, or prompt and answer would outgrow the decoder's positions.</exception>
+    /// <exception cref="SieveFormatException">The chat template raised an error or did not place the image once.</exception>
     public LlavaAnswer Chat(ReadOnlySpan<float> pixels, string question, GenerationOptions? options = null, Action<string>? onText = null)
     {
         var clock = Stopwatch.StartNew();

@@ -49,9 +49,6 @@ public sealed class LlavaVisionTower : ITower
     /// <summary>Tokens in the tower's sequence: patches plus the class token.</summary>
     public int Tokens => (ImageSize / PatchSize) * (ImageSize / PatchSize) + 1;
 
-    /// <summary>Whether a reducer is bound (<see cref="WithReducer"/>).</summary>
-    internal bool HasReducer => _reducer != null;
-
     /// <summary>This tower with <paramref name="reducer"/> bound (weights shared).</summary>
     internal LlavaVisionTower WithReducer(TokenReducer? reducer)
     {

@@ -9,7 +9,9 @@ namespace Sieve.Reduction;
 /// into <see cref="Contextual"/> tokens — targets spaced evenly among them, each other token joining the target whose
 /// key (mean over heads) is most similar in cosine — as size-weighted means carrying their sizes, so the decoder's
 /// attention weighs each as the tokens it stands for. (VisionZip's code adds the mean of the joined tokens to the target
-/// instead.) Dominant tokens come first, then the contextual ones.
+/// instead.) Dominant tokens come first, then the contextual ones. After a tower reducer (ToMe, CrossGET) the tokens it
+/// left are selected from, each weighing as its size: a dominant token keeps its size, a contextual one is the
+/// size-weighted mean of its members and carries their summed size.
 /// </summary>
 /// <param name="Dominant">Tokens kept by the class token's attention (≥ 0).</param>
 /// <param name="Contextual">Tokens the rest are merged into (≥ 0).</param>
@@ -19,8 +21,9 @@ public sealed record VisionZipSpec(int Dominant = 54, int Contextual = 10)
     public int TokensFrom(int patches) => Math.Min(patches, Dominant + Math.Min(Contextual, Math.Max(0, patches - Dominant)));
 
     /// <summary>
-    /// The selected tokens of <paramref name="features"/> [n, D] (the patch tokens, sizes 1 each), given the class
-    /// token's attention to each (<paramref name="classAttention"/>) and each token's key (<paramref name="keys"/> [n, K]).
+    /// The selected tokens of <paramref name="features"/> [n, D] (the patch tokens, with their sizes once a tower reducer
+    /// merged them), given the class token's attention to each (<paramref name="classAttention"/>) and each token's key
+    /// (<paramref name="keys"/> [n, K]).
     /// </summary>
     internal TokenContext Select(TokenContext features, ReadOnlySpan<float> classAttention, ReadOnlySpan<float> keys, int keyWidth)
     {
@@ -38,11 +41,17 @@ public sealed record VisionZipSpec(int Dominant = 54, int Contextual = 10)
         var count = dominant.Length + contextual;
         var output = new float[count * d];
         var logSizes = new float[count];
-        for (int i = 0; i < dominant.Length; i++) features.Features.AsSpan(dominant[i] * d, d).CopyTo(output.AsSpan(i * d, d));
+        var inputLogSizes = features.LogSizes;
+        double Size(int token) => inputLogSizes == null ? 1 : Math.Exp(inputLogSizes[token]);
+        for (int i = 0; i < dominant.Length; i++)
+        {
+            features.Features.AsSpan(dominant[i] * d, d).CopyTo(output.AsSpan(i * d, d));
+            if (inputLogSizes != null) logSizes[i] = inputLogSizes[dominant[i]];
+        }
         if (contextual > 0)
         {
             var sums = new double[contextual * d];
-            var sizes = new int[contextual];
+            var sizes = new double[contextual];
             foreach (int token in rest)
             {
                 int best = Array.IndexOf(targets, token);
@@ -55,14 +64,15 @@ public sealed record VisionZipSpec(int Dominant = 54, int Contextual = 10)
                         if (s > bestSimilarity) (best, bestSimilarity) = (t, s);
                     }
                 }
-                sizes[best]++;
-                for (int c = 0; c < d; c++) sums[best * d + c] += features.Features[token * d + c];
+                double size = Size(token);
+                sizes[best] += size;
+                for (int c = 0; c < d; c++) sums[best * d + c] += size * features.Features[token * d + c];
             }
             for (int t = 0; t < contextual; t++)
             {
                 int row = dominant.Length + t;
                 for (int c = 0; c < d; c++) output[row * d + c] = (float)(sums[t * d + c] / sizes[t]);
-                logSizes[row] = MathF.Log(sizes[t]);
+                logSizes[row] = MathF.Log((float)sizes[t]);
             }
         }
         return TokenContext.Of(output, count, d, logSizes);

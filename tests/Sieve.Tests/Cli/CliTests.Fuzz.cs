@@ -83,6 +83,10 @@ public sealed partial class CliTests
             cases.Add(With(bases["classify"], "--reducer", spec));
         foreach (string spec in Specs(new Random(13), 12))
             cases.Add(With(bases["zeroshot"], "--reducer", spec));
+        // LLaVA's specs join a tower reducer, VisionZip and FastV with '+'.
+        foreach (string spec in (string[])["tome:r=2+visionzip:dominant=4,contextual=2", "visionzip+crossget:r=1", "crossget:r=1+fastv:layer=0,keep=3", "tome:r=1+tome:r=1",
+                     "visionzip+visionzip", "+", "tome:r=99+visionzip", "visionzip:dominant=0,contextual=0+tome:r=1", "fastv:layer=9+visionzip", "madtp:r=1+visionzip"])
+            cases.Add(With(bases["chat"], "--reducer", spec));
 
         string[] inputs = [.. new[] { vit.Directory, clip.Directory, vilt.Directory, data }.SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories)), image, texts];
         var hashes = inputs.ToDictionary(f => f, f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));

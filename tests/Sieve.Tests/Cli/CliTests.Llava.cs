@@ -63,6 +63,28 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public void ChatNotesAFolderWithoutChatTemplateAndRefusesOneItCannotInterpret()
+    {
+        using var ck = TinyLlava.Write(134, chatTemplate: false);
+        string image = WriteImage("llava-template.png", 16, 48);
+        var run = Run("chat", "--model", ck.Directory, "--image", image, "cat?", "--max-new-tokens", "2");
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Equal($"note: {ck.Directory} has no chat template (chat_template.jinja, chat_template.json or tokenizer_config.json); using LLaVA-1.5's prompt", run.Stderr.Trim());
+
+        using var own = TinyLlava.Write(135);
+        run = Run("chat", "--model", own.Directory, "--image", image, "cat?", "--max-new-tokens", "2");
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Equal("", run.Stderr);
+
+        File.WriteAllText(Path.Combine(ck.Directory, "chat_template.jinja"), "{% set ns = namespace(n=0) %}");
+        run = Run("chat", "--model", ck.Directory, "--image", image, "cat?");
+        Assert.Equal(2, run.Code);
+        Assert.Equal("", run.Stdout);
+        Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("chat_template.jinja: chat template: line 1: keyword arguments (n=…) are not supported", run.Stderr);
+    }
+
+    [Fact]
     public void CreateRandomLlavaWritesAFolderChatRuns()
     {
         string dir = Path.Combine(_temp.Path, "random-llava");

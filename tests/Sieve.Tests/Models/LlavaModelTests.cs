@@ -186,6 +186,7 @@ public class LlavaModelTests
         var hot = new GenerationOptions(MaxNewTokens: 8, Temperature: 5f, Seed: 7);
         var first = model.Chat(pixels, "dog?", hot);
         Assert.Equal(first.Tokens, model.Chat(pixels, "dog?", hot).Tokens);
+        Assert.Equal(greedy.Tokens, model.Chat(pixels, "dog?", hot with { TopK = 1 }).Tokens); // one token left to draw: the most likely
         // At a high temperature over ~300 tokens, eight seeds all drawing the greedy answer would be a broken sampler.
         Assert.Contains(Enumerable.Range(0, 8), seed => !model.Chat(pixels, "dog?", hot with { Seed = seed }).Tokens.SequenceEqual(greedy.Tokens));
     }

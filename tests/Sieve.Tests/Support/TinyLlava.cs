@@ -8,7 +8,8 @@ namespace Sieve.Tests.Support;
 /// <c>vision_tower.vision_model.…</c> (a CLIP vision tower), <c>multi_modal_projector.linear_1/linear_2</c>,
 /// <c>language_model.model.…</c> (a Llama decoder) and <c>language_model.lm_head</c> (left out when tied);
 /// <c>config.json</c>, <c>model.safetensors</c> and a SentencePiece-style BPE <c>tokenizer.json</c> in llava-hf's form
-/// (Prepend("▁") + Replace normalizer, byte fallback, <c>&lt;s&gt;</c> added by the post-processor, <c>&lt;image&gt;</c> added).
+/// (Prepend("▁") + Replace normalizer, byte fallback, <c>&lt;s&gt;</c> added by the post-processor, <c>&lt;image&gt;</c> added)
+/// and, as llava-hf's folders have it, <c>chat_template.json</c> with LLaVA-1.5's template.
 /// </summary>
 public static class TinyLlava
 {
@@ -54,8 +55,23 @@ public static class TinyLlava
     /// <summary>The id of a vocabulary piece, "&lt;image&gt;", or a byte as "0x0A".</summary>
     public static int Id(string piece) => piece == "<image>" ? ImageToken : Array.IndexOf(Vocab, piece) is var i and >= 0 ? i : throw new ArgumentException(piece);
 
-    /// <summary>Writes a folder with seeded random weights; <paramref name="skip"/> leaves one tensor out, <paramref name="editConfig"/> changes config.json.</summary>
-    public static TinyCheckpoint Write(int seed, Shape? shape = null, string? skip = null, Action<Dictionary<string, object>>? editConfig = null, bool tokenizer = true)
+    /// <summary>
+    /// LLaVA-1.5's chat template in the form llava-hf's <c>chat_template.json</c> holds it (written here from its
+    /// behaviour): the role upper-cased, images before text, the text followed by a space, <c>ASSISTANT:</c> to generate.
+    /// </summary>
+    public const string Llava15Template =
+        "{% for message in messages %}{% if message['role'] != 'system' %}{{ message['role'].upper() + ': '}}{% endif %}" +
+        "{# images first #}{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\\n' }}{% endfor %}" +
+        "{# then the text #}{% if message['role'] != 'assistant' %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] + ' '}}{% endfor %}" +
+        "{% else %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{% generation %}{{ content['text'] + ' '}}{% endgeneration %}{% endfor %}{% endif %}" +
+        "{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}";
+
+    /// <summary>
+    /// Writes a folder with seeded random weights; <paramref name="skip"/> leaves one tensor out, <paramref name="editConfig"/>
+    /// changes config.json; <paramref name="chatTemplate"/> false leaves chat_template.json out.
+    /// </summary>
+    public static TinyCheckpoint Write(int seed, Shape? shape = null, string? skip = null, Action<Dictionary<string, object>>? editConfig = null, bool tokenizer = true,
+        bool chatTemplate = true)
     {
         var s = shape ?? new Shape();
         var ck = new TinyCheckpoint(seed, DType.F32);
@@ -136,6 +152,7 @@ public static class TinyLlava
         editConfig?.Invoke(config);
         ck.Save(config);
         if (tokenizer) WriteTokenizer(ck.Directory);
+        if (chatTemplate) File.WriteAllText(Path.Combine(ck.Directory, "chat_template.json"), JsonSerializer.Serialize(new { chat_template = Llava15Template }));
         return ck;
     }
 

@@ -18,8 +18,9 @@ namespace Sieve.Models.Generation;
 /// <param name="Temperature">0: choose the most likely token; above 0: sample from softmax(logits / this) (<c>do_sample</c>, <c>temperature</c>).</param>
 /// <param name="TopP">When sampling, only the most likely tokens whose probabilities add up to this are kept (<c>top_p</c>; 1: all).</param>
 /// <param name="Seed">The sampler's seed: the same seed, prompt and options give the same tokens.</param>
+/// <param name="TopK">When sampling, only the this many most likely tokens (and any tied with the last) are kept (<c>top_k</c>; 0: all).</param>
 public sealed record GenerationOptions(int MaxLength = 20, int MinLength = 0, int Beams = 1, float RepetitionPenalty = 1f, float LengthPenalty = 1f,
-    int? MaxNewTokens = null, float Temperature = 0f, float TopP = 1f, int Seed = 0)
+    int? MaxNewTokens = null, float Temperature = 0f, float TopP = 1f, int Seed = 0, int TopK = 0)
 {
     /// <summary>Most tokens a sequence may be asked for.</summary>
     public const int MaxTokens = 8192;
@@ -36,6 +37,7 @@ public sealed record GenerationOptions(int MaxLength = 20, int MinLength = 0, in
         if (MaxNewTokens is < 1 or > MaxTokens) throw new ArgumentException($"max new tokens {MaxNewTokens} is outside 1…{MaxTokens}");
         if (!(Temperature >= 0) || !float.IsFinite(Temperature)) throw new ArgumentException($"temperature {Temperature} must be 0 (greedy) or a positive number");
         if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"top-p {TopP} is outside (0, 1]");
+        if (TopK < 0) throw new ArgumentException($"top-k {TopK} must be 0 (all tokens) or a positive count");
         if (Temperature > 0 && Beams > 1) throw new ArgumentException("sampling (a temperature above 0) runs one sequence; it cannot be combined with beams");
         return this;
     }

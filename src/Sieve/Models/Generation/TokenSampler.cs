@@ -1,9 +1,10 @@
 namespace Sieve.Models.Generation;
 
 /// <summary>
-/// Sampling as <c>transformers</c>' <c>do_sample</c> with the <c>temperature</c> and <c>top_p</c> warpers: scores ÷
-/// temperature, softmax, then only the most likely tokens whose probabilities before them add up to less than top-p
-/// are kept (always at least one), renormalised, and one is drawn from a seeded generator (no top-k).
+/// Sampling as <c>transformers</c>' <c>do_sample</c> with the <c>temperature</c>, <c>top_k</c> and <c>top_p</c> warpers
+/// in that order: scores ÷ temperature; with top-k only the k most likely tokens (and any tied with the k-th) stay;
+/// softmax over them; then only the most likely whose probabilities before them add up to less than top-p are kept
+/// (always at least one), renormalised, and one is drawn from a seeded generator.
 /// </summary>
 internal sealed class TokenSampler(GenerationOptions options)
 {
@@ -16,9 +17,17 @@ internal sealed class TokenSampler(GenerationOptions options)
         var probabilities = new double[scores.Length];
         for (int v = 0; v < scores.Length; v++) total += probabilities[v] = Math.Exp((scores[v] - max) / options.Temperature);
         var order = Enumerable.Range(0, scores.Length).OrderByDescending(v => probabilities[v]).ToArray();
+        int candidates = order.Length;
+        if (options.TopK > 0 && options.TopK < order.Length)
+        {
+            double kth = probabilities[order[options.TopK - 1]];
+            for (candidates = options.TopK; candidates < order.Length && probabilities[order[candidates]] >= kth;) candidates++;
+            total = 0;
+            for (int i = 0; i < candidates; i++) total += probabilities[order[i]];
+        }
         int kept = 0;
         double before = 0;
-        while (kept < order.Length && (kept == 0 || before < options.TopP))
+        while (kept < candidates && (kept == 0 || before < options.TopP))
             before += probabilities[order[kept++]] / total;
         double mass = 0;
         for (int i = 0; i < kept; i++) mass += probabilities[order[i]];
