@@ -19,6 +19,17 @@ internal sealed class LlavaChatTemplate
     /// <summary>LLaVA-1.5's prompt, for folders without a template of their own.</summary>
     public static readonly LlavaChatTemplate Llava15 = new(null, "", "");
 
+    /// <summary>
+    /// LLaVA-1.5's chat template in the form llava-hf's <c>chat_template.json</c> holds it (written from its
+    /// behaviour; <c>create-random --family llava</c> writes it): the role upper-cased, images before text, the text followed by a space, <c>ASSISTANT:</c> to generate.
+    /// </summary>
+    public const string Llava15Jinja =
+        "{% for message in messages %}{% if message['role'] != 'system' %}{{ message['role'].upper() + ': '}}{% endif %}" +
+        "{# images first #}{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\\n' }}{% endfor %}" +
+        "{# then the text #}{% if message['role'] != 'assistant' %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] + ' '}}{% endfor %}" +
+        "{% else %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{% generation %}{{ content['text'] + ' '}}{% endgeneration %}{% endfor %}{% endif %}" +
+        "{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}";
+
     static readonly string[] Files = ["chat_template.jinja", "chat_template.json", "tokenizer_config.json"];
 
     readonly JinjaTemplate? _jinja;

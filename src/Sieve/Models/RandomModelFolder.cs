@@ -97,7 +97,8 @@ internal static class RandomModelFolder
 
     /// <summary>
     /// Writes a LLaVA model (<c>LlavaForConditionalGeneration</c>, the pre-4.52 layout) into <paramref name="directory"/>,
-    /// with a generated SentencePiece-style <c>tokenizer.json</c> (<see cref="LlavaTokenizerJson"/>). Tiny: a 3-layer,
+    /// with a generated SentencePiece-style <c>tokenizer.json</c> (<see cref="LlavaTokenizerJson"/>) and LLaVA-1.5's
+    /// <c>chat_template.json</c>. Tiny: a 3-layer,
     /// 64-wide CLIP tower (32-pixel patches at 224 px) and a 2-layer, 64-wide Llama; base: the llava-tiny bench shape
     /// (<see cref="LlavaConfigJson"/>).
     /// </summary>
@@ -107,6 +108,7 @@ internal static class RandomModelFolder
         var (weights, reader) = Prepare(directory, seed);
         WriteJson(directory, "tokenizer.json", LlavaTokenizerJson(size, out int vocab, out int imageToken));
         WriteJson(directory, "config.json", LlavaConfigJson(size, vocab, imageToken));
+        WriteJson(directory, "chat_template.json", new Dictionary<string, object?> { ["chat_template"] = LlavaChatTemplate.Llava15Jinja });
         LlavaModel.Create(LlavaConfig.FromHuggingFace(JsonConfig.Load(Path.Combine(directory, "config.json"))), reader);
         weights.Save(Path.Combine(directory, CheckpointFiles.SingleFile));
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Sieve.Weights;
+using Sieve.Data;
 
 namespace Sieve.Tests.Support;
 
@@ -54,17 +55,6 @@ public static class TinyLlava
 
     /// <summary>The id of a vocabulary piece, "&lt;image&gt;", or a byte as "0x0A".</summary>
     public static int Id(string piece) => piece == "<image>" ? ImageToken : Array.IndexOf(Vocab, piece) is var i and >= 0 ? i : throw new ArgumentException(piece);
-
-    /// <summary>
-    /// LLaVA-1.5's chat template in the form llava-hf's <c>chat_template.json</c> holds it (written here from its
-    /// behaviour): the role upper-cased, images before text, the text followed by a space, <c>ASSISTANT:</c> to generate.
-    /// </summary>
-    public const string Llava15Template =
-        "{% for message in messages %}{% if message['role'] != 'system' %}{{ message['role'].upper() + ': '}}{% endif %}" +
-        "{# images first #}{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\\n' }}{% endfor %}" +
-        "{# then the text #}{% if message['role'] != 'assistant' %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] + ' '}}{% endfor %}" +
-        "{% else %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{% generation %}{{ content['text'] + ' '}}{% endgeneration %}{% endfor %}{% endif %}" +
-        "{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}";
 
     /// <summary>
     /// Writes a folder with seeded random weights; <paramref name="skip"/> leaves one tensor out, <paramref name="editConfig"/>
@@ -152,7 +142,7 @@ public static class TinyLlava
         editConfig?.Invoke(config);
         ck.Save(config);
         if (tokenizer) WriteTokenizer(ck.Directory);
-        if (chatTemplate) File.WriteAllText(Path.Combine(ck.Directory, "chat_template.json"), JsonSerializer.Serialize(new { chat_template = Llava15Template }));
+        if (chatTemplate) File.WriteAllText(Path.Combine(ck.Directory, "chat_template.json"), JsonSerializer.Serialize(new { chat_template = LlavaChatTemplate.Llava15Jinja }));
         return ck;
     }
 
