@@ -71,12 +71,12 @@ internal sealed class ZeroShotEvaluation : ITaskEvaluation
             var model = _model.WithReduction(reduction, guidance);
             string textSpec = reduction.Text.ToString();
             if (!classifiers.TryGetValue(textSpec, out var classifier)) classifiers[textSpec] = classifier = model.ZeroShot(_names, _templates);
-            var (embeddings, gMacs) = _image.Run(model, _images, progress);
+            var (embeddings, macs) = _image.Run(model, _images, progress);
             var top = embeddings.Select(e => Ranking.Top<float>(classifier.LogitsForEmbedding(e), 5)).ToArray();
             dense ??= top.Select(t => t[0]).ToArray();
             double Share(Func<int, bool> hit) => Enumerable.Range(0, Images).Count(hit) / (double)Images;
             results.Add(new ZeroShotResult(reduction.ToString(), Images, Share(i => top[i][0] == _labels[i]), Share(i => top[i].Contains(_labels[i])),
-                Share(i => top[i][0] == dense[i]), gMacs, classifier.PromptGMacs));
+                Share(i => top[i][0] == dense[i]), Embedder.GMacs(macs), classifier.PromptGMacs));
         }
         return results;
     }
