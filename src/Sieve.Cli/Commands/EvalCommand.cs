@@ -102,7 +102,7 @@ internal static class EvalCommand
         OutputGuard.Check("--out", outPath, [options.Data, options.Classes, options.Guidance], [options.Data]);
         var setup = await EvalTasks.OpenAsync(options, cancellationToken);
         var evaluation = setup.Evaluations[0] as IEvidenceEvaluation
-            ?? throw new ArgumentException($"--shard: {setup.Title} does not split over machines yet; a dual encoder's retrieval (CLIP, BLIP) and classification do");
+            ?? throw new ArgumentException("--shard: retrieval with a fusion model's matching head (ViLT) does not split over machines yet; a dual encoder's (CLIP, BLIP) does");
         string dir = await CliOptions.ResolveModelAsync(options.Model, quiet, cancellationToken);
         OutputGuard.Check("--out", outPath, [], [dir]);
         int inputs = evaluation.Count;

@@ -11,7 +11,7 @@ namespace Sieve.Eval;
 internal static class TaskEvidence
 {
     /// <summary>The tasks whose evidence splits over items (<see cref="IEvidenceEvaluation"/>).</summary>
-    public static readonly IReadOnlyList<string> Tasks = ["classify", "retrieval"];
+    public static readonly IReadOnlyList<string> Tasks = ["classify", "zeroshot", "retrieval"];
 
     const string JsonKey = "evidence";
     // A missing or null part of the JSON is refused while it is read, not met later as a null.
@@ -22,6 +22,7 @@ internal static class TaskEvidence
     public static ITaskEvidence Join(IReadOnlyList<ITaskEvidence> parts) => parts[0] switch
     {
         ClassifierEvidence => ClassifierEvidence.Join([.. parts.Cast<ClassifierEvidence>()]),
+        ZeroShotEvidence => ZeroShotEvidence.Join([.. parts.Cast<ZeroShotEvidence>()]),
         RetrievalEvidence => RetrievalEvidence.Join([.. parts.Cast<RetrievalEvidence>()]),
         var other => throw new ArgumentException($"no join for {other.GetType().Name}", nameof(parts)),
     };
@@ -31,8 +32,8 @@ internal static class TaskEvidence
     {
         switch (evidence)
         {
-            case ClassifierEvidence c:
-                writer.AddMetadata(JsonKey, JsonSerializer.Serialize(c, Json));
+            case ClassifierEvidence or ZeroShotEvidence:
+                writer.AddMetadata(JsonKey, JsonSerializer.Serialize(evidence, evidence.GetType(), Json));
                 break;
             case RetrievalEvidence r:
                 writer.AddMetadata(JsonKey, JsonSerializer.Serialize(new RetrievalNumbers(r.Reducers, r.ImageOfText, r.TextIds, r.ImageMacs, r.TextMacs, r.Seconds), Json));
@@ -60,6 +61,10 @@ internal static class TaskEvidence
             case "classify":
                 var c = Parse<ClassifierEvidence>(json);
                 (evidence, wrong) = (c, c.Inconsistency());
+                break;
+            case "zeroshot":
+                var z = Parse<ZeroShotEvidence>(json);
+                (evidence, wrong) = (z, z.Inconsistency());
                 break;
             case "retrieval":
                 var n = Parse<RetrievalNumbers>(json);

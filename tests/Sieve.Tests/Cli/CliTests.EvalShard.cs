@@ -96,6 +96,21 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public void EvalZeroShotShardsMergeIntoTheUnshardedReport()
+    {
+        using var ck = TinyModels.Clip(95, DType.F32);
+        TinyClipVocab.WriteTo(ck.Directory);
+        int image = 0;
+        string data = WriteZeroShotFolder(_ => image++ % ZeroShotNames.Length, ZeroShotNames);
+        string[] args = ["--task", "zeroshot", "--model", ck.Directory, "--data", data, "--reducer", "vision=tome:r=3", "--reducer", "text=tome:r=2"];
+        var whole = CliRun.Of(["eval", .. args, .. FastTiming]);
+        Assert.True(whole.Code == 0, whole.Output);
+        var merged = CliRun.Of(["eval", "--merge", .. EvalParts("zeroshot", 3, args), "--json"]);
+        Assert.True(merged.Code == 0, merged.Output);
+        AssertMergedEqualsWhole(whole.Stdout, merged.Stdout, "classes", "templates", "prompts");
+    }
+
+    [Fact]
     public void EvalShardAndMergeMistakesAreRefusedInOneLine()
     {
         using var vit = TinyModels.Vit(93, DType.F32);
