@@ -30,11 +30,7 @@ internal static class EmbeddingShards
             if (part.Names.Count != end - start)
                 throw new SieveFormatException($"--merge: '{part.File}' holds {part.Names.Count} embeddings; shard {part.Shard} of {part.Inputs} inputs has {end - start}");
         }
-        var indexes = parts.Select(p => p.Shard.Index).ToList();
-        if (indexes.Distinct().Count() != indexes.Count)
-            throw new SieveFormatException($"--merge: shard {indexes.GroupBy(i => i).First(g => g.Count() > 1).Key}/{first.Shard.Count} is given more than once");
-        if (indexes.Count != first.Shard.Count)
-            throw new SieveFormatException($"--merge: shard {Enumerable.Range(0, first.Shard.Count).First(i => !indexes.Contains(i))}/{first.Shard.Count} is missing ({indexes.Count} of {first.Shard.Count} given)");
+        Shard.CheckComplete([.. parts.Select(p => p.Shard)]);
         EmbedCommand.Write(outPath, [.. parts.SelectMany(p => p.Names)], [.. parts.SelectMany(p => p.Vectors)]);
         return first.Inputs;
     }

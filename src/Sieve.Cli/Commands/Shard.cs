@@ -31,5 +31,20 @@ internal readonly record struct Shard(int Index, int Count)
     /// <summary>The first input of this shard and the one after its last, of <paramref name="inputs"/>.</summary>
     public (int Start, int End) Range(int inputs) => ((int)((long)Index * inputs / Count), (int)((long)(Index + 1) * inputs / Count));
 
+    /// <summary>
+    /// Checks that <paramref name="shards"/>, of one count, are every shard of a job exactly once — what <c>--merge</c>
+    /// needs before it combines their outputs.
+    /// </summary>
+    /// <exception cref="SieveFormatException">A shard is given twice, or one is missing.</exception>
+    public static void CheckComplete(IReadOnlyList<Shard> shards)
+    {
+        int count = shards[0].Count;
+        var indexes = shards.Select(s => s.Index).ToList();
+        if (indexes.GroupBy(i => i).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new SieveFormatException($"--merge: shard {twice.Key}/{count} is given more than once");
+        if (indexes.Count != count)
+            throw new SieveFormatException($"--merge: shard {Enumerable.Range(0, count).First(i => !indexes.Contains(i))}/{count} is missing ({indexes.Count} of {count} given)");
+    }
+
     public override string ToString() => $"{Index}/{Count}";
 }

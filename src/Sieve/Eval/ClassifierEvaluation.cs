@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Sieve.Nn;
 using Sieve.Data;
 using Sieve.Models;
@@ -35,7 +36,7 @@ internal sealed record EvalResult(string Reducer, int Images, double Top1, doubl
 /// through in chunks — decoded and preprocessed in parallel, every reducer run on the chunk, only counts kept —
 /// so memory does not grow with the number of images.
 /// </summary>
-internal sealed class ClassifierEvaluation : ITaskEvaluation
+internal sealed class ClassifierEvaluation : IEvidenceEvaluation
 {
     /// <summary>Images decoded and held at once by default (about 600 KB each at 224 px).</summary>
     public const int DefaultChunkSize = 64;
@@ -98,46 +99,47 @@ internal sealed class ClassifierEvaluation : ITaskEvaluation
     /// <param name="guidance">Fitted guidance, or null.</param>
     /// <param name="chunkSize">Images held at once.</param>
     /// <param name="progress">Called once per image and reducer run (from worker threads).</param>
-    public IReadOnlyList<EvalResult> Evaluate(IReadOnlyList<ReducerSpec> specs, ReductionGuidance? guidance = null, int chunkSize = DefaultChunkSize, Action? progress = null)
+    public IReadOnlyList<EvalResult> Evaluate(IReadOnlyList<ReducerSpec> specs, ReductionGuidance? guidance = null, int chunkSize = DefaultChunkSize, Action? progress = null) =>
+        Collect(specs, guidance, chunkSize, progress).Results();
+
+    /// <summary>
+    /// Runs dense and then each of <paramref name="specs"/> on every image, <paramref name="chunkSize"/> images at a
+    /// time, and keeps what <see cref="ClassifierEvidence.Results"/> scores: each image's top 5 and multiply-adds.
+    /// </summary>
+    /// <param name="specs">The reducers (calibrated).</param>
+    /// <param name="guidance">Fitted guidance, or null.</param>
+    /// <param name="chunkSize">Images held at once.</param>
+    /// <param name="progress">Called once per image and reducer run (from worker threads).</param>
+    public ClassifierEvidence Collect(IReadOnlyList<ReducerSpec> specs, ReductionGuidance? guidance = null, int chunkSize = DefaultChunkSize, Action? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         var all = WithDense(specs);
         var reducers = all.Select(s => s.Bind(_model.Info, guidance)).ToArray();
-        var top1 = new int[all.Count];
-        var top5 = new int[all.Count];
-        var agree = new int[all.Count];
-        var macs = new long[all.Count];
         int n = Images;
-        var dense = new int[Math.Min(chunkSize, n)];
+        var top = all.Select(_ => new int[n][]).ToArray();
+        var macs = all.Select(_ => new long[n]).ToArray();
+        var seconds = new double[all.Count];
+        var reference = Reference == null ? null : new int[n];
         for (int start = 0; start < n; start += chunkSize)
         {
             int count = Math.Min(chunkSize, n - start);
             var inputs = _load(_items[start..(start + count)]);
-            if (Reference is { } reference) Threading.ForEachSample(count, i => dense[i] = Ranking.Top<float>(reference.Logits(inputs[i]), 1)[0]);
+            if (Reference is { } model) Threading.ForEachSample(count, i => reference![start + i] = Ranking.Top<float>(model.Logits(inputs[i]), 1)[0]);
             for (int s = 0; s < all.Count; s++)
             {
-                var reducer = reducers[s];
-                var top = new int[count][];
-                var chunkMacs = new long[count];
+                var (reducer, chunkTop, chunkMacs) = (reducers[s], top[s], macs[s]);
+                long began = Stopwatch.GetTimestamp();
                 Threading.ForEachSample(count, i =>
                 {
                     var trace = new ForwardTrace();
-                    top[i] = Ranking.Top<float>(_model.Logits(inputs[i], BlockHook.Combine(reducer, trace)), 5);
-                    chunkMacs[i] = trace.Macs;
+                    chunkTop[start + i] = Ranking.Top<float>(_model.Logits(inputs[i], BlockHook.Combine(reducer, trace)), 5);
+                    chunkMacs[start + i] = trace.Macs;
                     progress?.Invoke();
                 });
-                if (s == 0 && Reference == null) for (int i = 0; i < count; i++) dense[i] = top[i][0];
-                for (int i = 0; i < count; i++)
-                {
-                    int label = _allLabels[_items[start + i]];
-                    if (top[i][0] == label) top1[s]++;
-                    if (top[i].Contains(label)) top5[s]++;
-                    if (top[i][0] == dense[i]) agree[s]++;
-                    macs[s] += chunkMacs[i];
-                }
+                seconds[s] += Stopwatch.GetElapsedTime(began).TotalSeconds;
             }
         }
-        return all.Select((spec, s) => new EvalResult(spec.ToString(), n, top1[s] / (double)n, top5[s] / (double)n, agree[s] / (double)n, macs[s] / (double)n / 1e9)).ToArray();
+        return new ClassifierEvidence([.. all.Select(s => s.ToString())], [.. _items.Select(i => _allLabels[i])], reference, top, macs, seconds);
     }
 
     /// <summary>
@@ -179,6 +181,9 @@ internal sealed class ClassifierEvaluation : ITaskEvaluation
 
     IReadOnlyList<ITaskResult> ITaskEvaluation.Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) =>
         Evaluate(VisionSpecs(reductions), guidance, progress: progress);
+
+    ITaskEvidence IEvidenceEvaluation.Collect(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) =>
+        Collect(VisionSpecs(reductions), guidance, progress: progress);
 
     ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items) =>
         new ClassifierEvaluation(_model, _load, _allLabels, TaskEvaluations.CheckSubset(items, Images).Select(i => _items[i]).ToArray()) { Reference = Reference };

@@ -32,12 +32,12 @@ internal sealed class Embedder
 
     /// <summary>
     /// Every input's embedding by <paramref name="model"/> (spread over the cores; result <c>i</c> is input <c>i</c>'s)
-    /// and the mean multiply-adds per input as executed.
+    /// and each input's multiply-adds as executed (<see cref="GMacs"/> averages them).
     /// </summary>
     /// <param name="model">The model, reducers bound.</param>
     /// <param name="inputs">The inputs.</param>
     /// <param name="progress">Null, or called once per input (from worker threads).</param>
-    public (float[][] Embeddings, double GMacs) Run(IModel model, IReadOnlyList<TowerInput> inputs, Action? progress = null)
+    public (float[][] Embeddings, long[] Macs) Run(IModel model, IReadOnlyList<TowerInput> inputs, Action? progress = null)
     {
         var embeddings = new float[inputs.Count][];
         var macs = new long[inputs.Count];
@@ -48,8 +48,11 @@ internal sealed class Embedder
             macs[i] = trace.Macs;
             progress?.Invoke();
         });
-        return (embeddings, macs.Average() / 1e9);
+        return (embeddings, macs);
     }
+
+    /// <summary>The mean of <paramref name="macs"/> (one per input), in billions.</summary>
+    public static double GMacs(IReadOnlyList<long> macs) => macs.Average() / 1e9;
 
     /// <summary>One timed run: every input through <paramref name="model"/>, spread over the cores, nothing traced.</summary>
     public Action Timed(IModel model, IReadOnlyList<TowerInput> inputs) =>

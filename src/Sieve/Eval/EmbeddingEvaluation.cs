@@ -61,7 +61,7 @@ internal sealed class EmbeddingEvaluation : ITaskEvaluation
         {
             var f = EmbeddingFidelity.Measure(runs[s].Embeddings, runs[0].Embeddings);
             return new EmbeddingResult(reduction.ToString(), Items, f.MeanCosine, f.Percentile5Cosine, f.WorstCosine, f.WorstItem,
-                f.Neighbours.Top1, f.Neighbours.OverlapAt10, runs[s].GMacs);
+                f.Neighbours.Top1, f.Neighbours.OverlapAt10, Embedder.GMacs(runs[s].Macs));
         }).ToArray();
     }
 

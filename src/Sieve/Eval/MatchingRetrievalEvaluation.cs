@@ -111,14 +111,14 @@ internal sealed class MatchingRetrievalEvaluation : ITaskEvaluation
         RetrievalRankings? dense = null;
         foreach (var reduction in EmbeddingEvaluation.WithDense(reductions))
         {
-            var (scores, gMacs) = _match.Run(_model.WithReduction(reduction, guidance), _pairInputs, progress);
+            var (scores, macs) = _match.Run(_model.WithReduction(reduction, guidance), _pairInputs, progress);
             // Pairs no query has among its candidates stay NaN: RetrievalRankings never reads them.
             var similarity = new float[Images, Texts];
             for (int i = 0; i < Images; i++) for (int t = 0; t < Texts; t++) similarity[i, t] = float.NaN;
             for (int p = 0; p < _pairs.Length; p++) similarity[_pairs[p].Image, _pairs[p].Text] = scores[p][0];
             var rankings = RetrievalRankings.Rank(similarity, _imageOfText, TextCandidates, ImageCandidates);
             dense ??= rankings;
-            results.Add(new MatchingRetrievalResult(reduction.ToString(), Images, Texts, Pairs, rankings.Scores(), rankings.AgreementWith(dense), gMacs));
+            results.Add(new MatchingRetrievalResult(reduction.ToString(), Images, Texts, Pairs, rankings.Scores(), rankings.AgreementWith(dense), Embedder.GMacs(macs)));
         }
         return results;
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Sieve.Models;
 using Sieve.Reduction;
 
@@ -47,7 +48,7 @@ internal sealed record RetrievalResult(string Reducer, int Images, int Texts, Re
 /// query's shortlist re-scored by the matching head — scored by recall at K and by agreement with the dense rankings.
 /// Inputs and embeddings are held in memory.
 /// </summary>
-internal sealed class RetrievalEvaluation : ITaskEvaluation
+internal sealed class RetrievalEvaluation : IEvidenceEvaluation
 {
     readonly IDualEncoder _model;
     readonly Embedder _image, _text;
@@ -69,7 +70,11 @@ internal sealed class RetrievalEvaluation : ITaskEvaluation
             throw new ArgumentException($"re-ranking needs an image–text matching head (BLIP); a {model.GetType().Name} ranks by cosine only", nameof(rerank));
         (_model, _images, _texts, _imageOfText, _rerank) = (model, images, texts, imageOfText, rerank);
         (_image, _text) = (Embedder.Image(), Embedder.Text());
+        TextIds = [.. Enumerable.Range(0, texts.Count)];
     }
+
+    /// <summary>Each text's place among the texts of the evaluation this one is a subset of (<see cref="RetrievalEvidence.TextIds"/>).</summary>
+    int[] TextIds { get; init; }
 
     /// <summary>Image queries.</summary>
     public int Images => _images.Count;
@@ -83,20 +88,32 @@ internal sealed class RetrievalEvaluation : ITaskEvaluation
     /// <param name="progress">Called once per image or text embedded (from worker threads).</param>
     public IReadOnlyList<RetrievalResult> Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null)
     {
+        var evidence = Embed(reductions, guidance, progress);
+        if (_rerank == null) return evidence.Results();
+        var models = EmbeddingEvaluation.WithDense(reductions).Select(r => (IPairMatcher)_model.WithReduction(r, guidance)).ToArray();
+        return evidence.Results((s, cosine) => _rerank.Rank(models[s], cosine, _images, _texts, _imageOfText));
+    }
+
+    /// <summary>Dense, then each of <paramref name="reductions"/>: every image's and text's embedding, the evidence <see cref="Evaluate"/> ranks by cosine.</summary>
+    /// <exception cref="InvalidOperationException">The evaluation re-ranks: its rankings need the matching head on pairs across all images, not evidence per item.</exception>
+    public RetrievalEvidence Collect(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null) =>
+        _rerank == null ? Embed(reductions, guidance, progress)
+            : throw new InvalidOperationException("re-ranked retrieval scores pairs across all images with the matching head; its evidence does not split over images");
+
+    RetrievalEvidence Embed(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress)
+    {
         var all = EmbeddingEvaluation.WithDense(reductions);
-        var results = new List<RetrievalResult>();
-        RetrievalRankings? dense = null;
-        foreach (var reduction in all)
+        var runs = all.Select(reduction =>
         {
             var model = _model.WithReduction(reduction, guidance);
-            var (images, imageMacs) = _image.Run(model, _images, progress);
-            var (texts, textMacs) = _text.Run(model, _texts, progress);
-            var (rankings, rerankMacs) = Rank(model, _images, _texts, _imageOfText, images, texts);
-            dense ??= rankings;
-            results.Add(new RetrievalResult(reduction.ToString(), Images, Texts, rankings.Scores(), rankings.AgreementWith(dense), imageMacs, textMacs,
-                GMacsRerankPerImage: rerankMacs));
-        }
-        return results;
+            long began = Stopwatch.GetTimestamp();
+            var images = _image.Run(model, _images, progress);
+            var texts = _text.Run(model, _texts, progress);
+            return (Images: images, Texts: texts, Seconds: Stopwatch.GetElapsedTime(began).TotalSeconds);
+        }).ToArray();
+        return new RetrievalEvidence([.. all.Select(r => r.ToString())], [.. _imageOfText], TextIds,
+            [.. runs.Select(r => r.Images.Embeddings)], [.. runs.Select(r => r.Texts.Embeddings)],
+            [.. runs.Select(r => r.Images.Macs)], [.. runs.Select(r => r.Texts.Macs)], [.. runs.Select(r => r.Seconds)]);
     }
 
     /// <summary>The rankings of embedded images and texts: by cosine, then re-ranked when asked for (with its GMACs per image).</summary>
@@ -137,12 +154,14 @@ internal sealed class RetrievalEvaluation : ITaskEvaluation
     IModel ITaskEvaluation.Model => _model;
     int ITaskEvaluation.StepsPerReducer => Images + Texts;
     IReadOnlyList<ITaskResult> ITaskEvaluation.Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Evaluate(reductions, guidance, progress);
+    ITaskEvidence IEvidenceEvaluation.Collect(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Collect(reductions, guidance, progress);
 
     /// <summary>The chosen images, each with all its texts (in their original order).</summary>
     ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items)
     {
         var (chosen, texts, imageOfText) = TaskEvaluations.ImagesWithTheirTexts(items, Images, _imageOfText);
-        return new RetrievalEvaluation(_model, chosen.Select(i => _images[i]).ToArray(), texts.Select(t => _texts[t]).ToArray(), imageOfText, _rerank);
+        return new RetrievalEvaluation(_model, chosen.Select(i => _images[i]).ToArray(), texts.Select(t => _texts[t]).ToArray(), imageOfText, _rerank)
+            { TextIds = [.. texts.Select(t => TextIds[t])] };
     }
 
     IReadOnlyList<Timing> ITaskEvaluation.Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int items, int warmupRounds, int rounds, Action? afterRound) =>

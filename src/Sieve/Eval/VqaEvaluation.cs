@@ -81,7 +81,7 @@ internal sealed class VqaEvaluation : ITaskEvaluation
         int[]? dense = null;
         foreach (var reduction in EmbeddingEvaluation.WithDense(reductions))
         {
-            var (logits, gMacs) = _answers.Run(_model.WithReduction(reduction, guidance), _inputs, progress);
+            var (logits, macs) = _answers.Run(_model.WithReduction(reduction, guidance), _inputs, progress);
             var top = logits.Select(l => Ranking.Top<float>(l, 1)[0]).ToArray();
             dense ??= top;
             var accuracy = top.Select((answer, q) => VqaAccuracy.Score(_model.Answers[answer], _questions[q].Answers)).ToArray();
@@ -91,7 +91,7 @@ internal sealed class VqaEvaluation : ITaskEvaluation
                 return new VqaTypeAccuracy(type, of.Length, of.Average(q => accuracy[q]));
             }).ToArray();
             int same = Enumerable.Range(0, Questions).Count(q => top[q] == dense[q]);
-            results.Add(new VqaResult(reduction.ToString(), Questions, accuracy.Average(), byType, same / (double)Questions, gMacs));
+            results.Add(new VqaResult(reduction.ToString(), Questions, accuracy.Average(), byType, same / (double)Questions, Embedder.GMacs(macs)));
         }
         return results;
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Sieve.Models;
 using Sieve.Reduction;
 
@@ -29,7 +30,7 @@ internal sealed record ZeroShotResult(string Reducer, int Images, double Top1, d
 /// the prompts are embedded once per distinct text-tower spec (dense text for every reducer without a text part),
 /// every image through each reducer's image tower. Images are held in memory, preprocessed.
 /// </summary>
-internal sealed class ZeroShotEvaluation : ITaskEvaluation
+internal sealed class ZeroShotEvaluation : IEvidenceEvaluation
 {
     readonly ClipModel _model;
     readonly IReadOnlyList<TowerInput> _images;
@@ -61,24 +62,30 @@ internal sealed class ZeroShotEvaluation : ITaskEvaluation
     /// <param name="reductions">The reducers per tower (MADTP with a temperature).</param>
     /// <param name="guidance">Fitted guidance, or null.</param>
     /// <param name="progress">Called once per image and reducer run (from worker threads).</param>
-    public IReadOnlyList<ZeroShotResult> Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null)
+    public IReadOnlyList<ZeroShotResult> Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null) =>
+        Collect(reductions, guidance, progress).Results();
+
+    /// <summary>
+    /// Dense, then each of <paramref name="reductions"/>: every image's five best classes against the prompts (embedded
+    /// once per text-tower spec) and its multiply-adds, the evidence <see cref="Evaluate"/> scores.
+    /// </summary>
+    public ZeroShotEvidence Collect(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null)
     {
         var classifiers = new Dictionary<string, ZeroShotClassifier>();
-        var results = new List<ZeroShotResult>();
-        int[]? dense = null;
-        foreach (var reduction in EmbeddingEvaluation.WithDense(reductions))
+        var all = EmbeddingEvaluation.WithDense(reductions);
+        var runs = all.Select(reduction =>
         {
             var model = _model.WithReduction(reduction, guidance);
             string textSpec = reduction.Text.ToString();
             if (!classifiers.TryGetValue(textSpec, out var classifier)) classifiers[textSpec] = classifier = model.ZeroShot(_names, _templates);
-            var (embeddings, gMacs) = _image.Run(model, _images, progress);
+            long began = Stopwatch.GetTimestamp();
+            var (embeddings, macs) = _image.Run(model, _images, progress);
             var top = embeddings.Select(e => Ranking.Top<float>(classifier.LogitsForEmbedding(e), 5)).ToArray();
-            dense ??= top.Select(t => t[0]).ToArray();
-            double Share(Func<int, bool> hit) => Enumerable.Range(0, Images).Count(hit) / (double)Images;
-            results.Add(new ZeroShotResult(reduction.ToString(), Images, Share(i => top[i][0] == _labels[i]), Share(i => top[i].Contains(_labels[i])),
-                Share(i => top[i][0] == dense[i]), gMacs, classifier.PromptGMacs));
-        }
-        return results;
+            return (Top: top, Macs: macs, Seconds: Stopwatch.GetElapsedTime(began).TotalSeconds, classifier.PromptGMacs);
+        }).ToArray();
+        var answers = new ClassifierEvidence([.. all.Select(r => r.ToString())], [.. _labels], null, [.. runs.Select(r => r.Top)], [.. runs.Select(r => r.Macs)],
+            [.. runs.Select(r => r.Seconds)]);
+        return new ZeroShotEvidence(answers, [.. runs.Select(r => r.PromptGMacs)]);
     }
 
     /// <summary>
@@ -99,6 +106,7 @@ internal sealed class ZeroShotEvaluation : ITaskEvaluation
     IModel ITaskEvaluation.Model => _model;
     int ITaskEvaluation.StepsPerReducer => Images;
     IReadOnlyList<ITaskResult> ITaskEvaluation.Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Evaluate(reductions, guidance, progress);
+    ITaskEvidence IEvidenceEvaluation.Collect(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Collect(reductions, guidance, progress);
     ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items)
     {
         var chosen = TaskEvaluations.CheckSubset(items, Images);

@@ -79,6 +79,17 @@ public sealed partial class CliTests
                 foreach (string value in new[] { "abc", "0", "-1", option.ValueType == typeof(double) ? "1e308" : "2147483647" })
                     cases.Add(With(bases[command.Name], option.Name, value));
         Assert.True(cases.Count >= 4 * 20, $"only {cases.Count} numeric cases: the option walk found too few options");
+        // eval's sharded run and its merge: a base line for the option set, fuzzed like the rest, then --shard values and merges of what is not a whole job.
+        string[] evalShard = [.. bases["eval"], "--shard", "1/2", "--out", Out("part.safetensors")];
+        var shardRun = await CliRun.OfAsync(evalShard);
+        Assert.True(shardRun.Code == 0, shardRun.Output);
+        foreach (var option in root.Subcommands.Single(c => c.Name == "eval").Options.Where(o => Numeric.Contains(o.ValueType)))
+            foreach (string value in new[] { "abc", "0", "-1", "2147483647" })
+                cases.Add(With(evalShard, option.Name, value));
+        foreach (string shard in new[] { "abc", "0", "1", "-1/2", "2/2", "0/0", "0/100001", "1/2147483648", "0/3", "1/2/3", "" })
+            cases.Add(With(evalShard, "--shard", shard));
+        foreach (string[] parts in new string[][] { [Out("part.safetensors")], [Out("part.safetensors"), Out("part.safetensors")], [image], [texts], [data], [Out("missing.safetensors")] })
+            cases.Add(["eval", "--merge", .. parts, "--json"]);
         foreach (string spec in Specs(new Random(12), 48))
             cases.Add(With(bases["classify"], "--reducer", spec));
         foreach (string spec in Specs(new Random(13), 12))
