@@ -16,7 +16,7 @@ internal sealed partial class TransformerGraph
         x = LayerNorm(g.Op("Add", [x, Attention(x, names, width, heads, mask: null)]), names.Norm1, width, eps);
         if (context != null && names.Cross is { } cross)
             x = LayerNorm(g.Op("Add", [x, CrossAttention(x, context, cross, width, contextWidth, heads)]), cross.Norm, width, eps);
-        string mlp = Linear(Activate(Linear(x, names.Fc1, width, hidden), activation), names.Fc2, hidden, width);
+        string mlp = BlockLinear(Activate(BlockLinear(x, names.Fc1, width, hidden), activation), names.Fc2, hidden, width);
         return LayerNorm(g.Op("Add", [x, mlp]), names.Norm2, width, eps);
     }
 

@@ -134,26 +134,45 @@ internal sealed class CheckpointReader
     Linear Stacked(IReadOnlyList<(string Tensor, int Rows)> weights, int inF, Func<float[]?> bias, Precision precision)
     {
         int rows = weights.Sum(p => p.Rows), at = 0;
-        if (precision == Precision.Int8 && _readQuantized != null)
+        if (precision == Precision.Int8)
         {
             using var values = new Scratch((checked(rows * inF) + 3) / 4);
             var q = MemoryMarshal.Cast<float, sbyte>(values.Span)[..(rows * inF)];
             var scales = new float[rows];
-            foreach (var (tensor, n) in weights)
-            {
-                _readQuantized(tensor, [n, inF], q.Slice(at * inF, n * inF), scales.AsSpan(at, n));
-                at += n;
-            }
+            Quantized(weights, inF, q, scales);
             return new Linear(Int8Matrix.FromQuantizedRows(q, scales, rows, inF), bias());
         }
         using var weight = new Scratch(checked(rows * inF));
         foreach (var (tensor, n) in weights)
         {
             _read(tensor, [n, inF], weight.Span.Slice(at * inF, n * inF));
-            if (precision == Precision.Int8) QuantizedTrace.Value?.Add(tensor);
             at += n;
         }
-        return new Linear(weight.Span, bias(), inF, rows, precision);
+        return new Linear(weight.Span, bias(), inF, rows);
+    }
+
+    /// <summary>
+    /// The int8 values [rows, <paramref name="inF"/>] and per-row scales of the stacked <paramref name="weights"/>, as an
+    /// int8 layer packs them (and the ONNX export writes them): a saved int8 checkpoint's as stored, float weights
+    /// quantized by <see cref="Int8Matrix.QuantizeRow"/>. Quantization is per output row, so quantizing each part alone
+    /// gives what quantizing the stack gives.
+    /// </summary>
+    public void Quantized(IReadOnlyList<(string Tensor, int Rows)> weights, int inF, Span<sbyte> q, Span<float> scales)
+    {
+        int at = 0;
+        foreach (var (tensor, n) in weights)
+        {
+            var part = q.Slice(at * inF, n * inF);
+            var partScales = scales.Slice(at, n);
+            if (_readQuantized != null) _readQuantized(tensor, [n, inF], part, partScales);
+            else
+            {
+                using var weight = Temporary(tensor, n, inF);
+                for (int j = 0; j < n; j++) partScales[j] = Int8Matrix.QuantizeRow(weight.Span.Slice(j * inF, inF), part.Slice(j * inF, inF));
+                QuantizedTrace.Value?.Add(tensor);
+            }
+            at += n;
+        }
     }
 
     public Nn.LayerNorm LayerNorm(string prefix, int width, float eps) => new(Weight(prefix, width), Bias(prefix, width), eps);
@@ -184,6 +203,23 @@ internal sealed class CheckpointReader
     static (string Module, int Rows)[] QkvParts(BlockNames names, int width) =>
         names.Qkv != null ? [(names.Qkv, 3 * width)] : [(names.Q!, width), (names.K!, width), (names.V!, width)];
 
+    /// <summary>The <c>.weight</c> tensors of a block's q/k/v projection and their rows, stacked in this order into one [3D, D] weight.</summary>
+    public static (string Tensor, int Rows)[] QkvWeights(BlockNames names, int width) =>
+        [.. QkvParts(names, width).Select(p => (p.Module + ".weight", p.Rows))];
+
+    /// <summary>A block's q/k/v bias, [3D] (q, k, v).</summary>
+    public float[] QkvBias(BlockNames names, int width)
+    {
+        var bias = new float[3 * width];
+        int at = 0;
+        foreach (var (module, rows) in QkvParts(names, width))
+        {
+            _read(module + ".bias", [rows], bias.AsSpan(at, rows));
+            at += rows;
+        }
+        return bias;
+    }
+
     public PatchEmbedding PatchEmbedding(string prefix, int width, int channels, int patch, bool bias)
     {
         using var w = Temporary(prefix + ".weight", width, channels, patch, patch);
@@ -198,18 +234,7 @@ internal sealed class CheckpointReader
     public TransformerBlock Block(BlockNames names, int width, int heads, int hidden, float eps, Activation activation,
         NormPlacement placement = NormPlacement.Pre, int contextWidth = 0)
     {
-        var parts = QkvParts(names, width);
-        var qkv = Stacked([.. parts.Select(p => (p.Module + ".weight", p.Rows))], width, () =>
-        {
-            var qkvBias = new float[3 * width];
-            int at = 0;
-            foreach (var (module, rows) in parts)
-            {
-                _read(module + ".bias", [rows], qkvBias.AsSpan(at, rows));
-                at += rows;
-            }
-            return qkvBias;
-        }, Precision);
+        var qkv = Stacked(QkvWeights(names, width), width, () => QkvBias(names, width), Precision);
         return new TransformerBlock(
             LayerNorm(names.Norm1, width, eps),
             new Attention(qkv, Linear(names.Proj, width, width, precision: Precision), heads),
