@@ -143,7 +143,18 @@ public sealed class ExportBenchCliTests : IDisposable
         var results = JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("workload").GetString()!);
         string[] int8 = ["image, batch 1, int8", "image, batch 2 (throughput), int8", "image, batch 1, int8, tome:r=3", "image, batch 2 (throughput), int8, tome:r=3",
             $"text, {TinyModels.ClipPositions} tokens, batch 1, int8", $"text, {TinyModels.ClipPositions} tokens, batch 1, int8, tome:r=3"];
-        Assert.Equal(int8, results.Keys.Where(k => k.Contains("int8")));
+        // Each int8 row again against ONNX Runtime: dense against its int8 graph, reduced against its float32 dense one.
+        string[] againstOrt = [.. int8.Select(name => name + (name.Contains("tome") ? " vs ORT fp32 dense" : " vs ORT int8"))];
+        Assert.Equal(int8.Zip(againstOrt).SelectMany(pair => new[] { pair.First, pair.Second }), results.Keys.Where(k => k.Contains("int8")));
+        foreach (string name in againstOrt)
+        {
+            var r = results[name];
+            Assert.True(r.GetProperty("onnxRuntime").GetProperty("medianMs").GetDouble() > 0, name);
+            Assert.True(r.GetProperty("sieveOverOnnxRuntime").GetDouble() > 0, name);
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("speedupOverDense").ValueKind);
+            Assert.Equal(results[name[..name.IndexOf(" vs ORT", StringComparison.Ordinal)]].GetProperty("sieve").GetProperty("gMacs").GetDouble(),
+                r.GetProperty("sieve").GetProperty("gMacs").GetDouble()); // the same Sieve run as its twin
+        }
         foreach (string name in int8)
         {
             var r = results[name];
