@@ -39,6 +39,22 @@ public sealed class ExportBenchCliTests : IDisposable
     }
 
     [Fact]
+    public void ExportOnnxInt8OfAQuantizedFolderRunsInOnnxRuntimeAsSieveInt8()
+    {
+        using var ck = TinyModels.Clip(88, DType.F32);
+        string quantized = Path.Combine(_temp.Path, "int8"), path = _temp.File("text.int8.onnx");
+        Assert.Equal(0, Run("quantize", "--model", ck.Directory, "--out", quantized).Code);
+        var (code, output) = Run("export-onnx", "--model", quantized, "--out", path, "--tower", "text", "--precision", "int8");
+        Assert.True(code == 0, output);
+        Assert.Contains("clip_text, opset 17, int8,", output);
+
+        // One token: ONNX Runtime's per-tensor activation quantization is Sieve's per-token one (OnnxInt8ExportTests).
+        using var session = new InferenceSession(path);
+        var onnx = OnnxExportTests.Run(session, new[] { 21L }, 1, 1);
+        Assert.InRange(OnnxExportTests.RelativeError(onnx, ClipModel.Load(quantized).Text.Encode([21])), 0, 1e-5);
+    }
+
+    [Fact]
     public void ExportOnnxErrorsNameTheProblemAndExitWith2()
     {
         using var vit = TinyModels.Vit(82, DType.F32);
