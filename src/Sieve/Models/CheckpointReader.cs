@@ -134,7 +134,7 @@ internal sealed class CheckpointReader
     Linear Stacked(IReadOnlyList<(string Tensor, int Rows)> weights, int inF, Func<float[]?> bias, Precision precision)
     {
         int rows = weights.Sum(p => p.Rows), at = 0;
-        if (precision == Precision.Int8)
+        if (precision == Precision.Int8 && _readQuantized != null)
         {
             using var values = new Scratch((checked(rows * inF) + 3) / 4);
             var q = MemoryMarshal.Cast<float, sbyte>(values.Span)[..(rows * inF)];
@@ -146,16 +146,17 @@ internal sealed class CheckpointReader
         foreach (var (tensor, n) in weights)
         {
             _read(tensor, [n, inF], weight.Span.Slice(at * inF, n * inF));
+            if (precision == Precision.Int8) QuantizedTrace.Value?.Add(tensor);
             at += n;
         }
-        return new Linear(weight.Span, bias(), inF, rows);
+        return new Linear(weight.Span, bias(), inF, rows, precision);
     }
 
     /// <summary>
-    /// The int8 values [rows, <paramref name="inF"/>] and per-row scales of the stacked <paramref name="weights"/>, as an
-    /// int8 layer packs them (and the ONNX export writes them): a saved int8 checkpoint's as stored, float weights
-    /// quantized by <see cref="Int8Matrix.QuantizeRow"/>. Quantization is per output row, so quantizing each part alone
-    /// gives what quantizing the stack gives.
+    /// The int8 values [rows, <paramref name="inF"/>] and per-row scales of the stacked <paramref name="weights"/> that an
+    /// int8 layer holds (for the ONNX export): a saved int8 checkpoint's as stored, float weights quantized row by row by
+    /// <see cref="Int8Matrix.QuantizeRow"/>, as <see cref="Int8Matrix.FromOutputRows"/> quantizes them at load.
+    /// Quantization is per output row, so quantizing each part alone gives what quantizing the stack gives.
     /// </summary>
     public void Quantized(IReadOnlyList<(string Tensor, int Rows)> weights, int inF, Span<sbyte> q, Span<float> scales)
     {
@@ -169,7 +170,6 @@ internal sealed class CheckpointReader
             {
                 using var weight = Temporary(tensor, n, inF);
                 for (int j = 0; j < n; j++) partScales[j] = Int8Matrix.QuantizeRow(weight.Span.Slice(j * inF, inF), part.Slice(j * inF, inF));
-                QuantizedTrace.Value?.Add(tensor);
             }
             at += n;
         }
