@@ -17,8 +17,9 @@ namespace Sieve.Cli.Commands;
 /// <remarks>
 /// The command builds the model and its workloads (<see cref="BenchWorkloads"/>) and renders the report; the
 /// measuring — memory phases, interleaved timing — is the library's <see cref="BenchRunner"/>, with ONNX Runtime
-/// as its peer (<see cref="OnnxRuntimePeer"/>). With <c>--precision int8</c> the int8 model is timed against float32
-/// dense Sieve in rows of its own (the peer runs float32 only; an ONNX Runtime int8 peer is not built yet).
+/// as its peer (<see cref="OnnxRuntimePeer"/>). With <c>--precision int8</c> the int8 model is timed in rows of its own
+/// against float32 dense Sieve, and against ONNX Runtime: dense against ONNX Runtime's int8 on the same int8 weights,
+/// reduced against ONNX Runtime's float32 dense.
 /// </remarks>
 internal static class BenchCommand
 {
@@ -45,7 +46,8 @@ internal static class BenchCommand
         var threads = CliOptions.Threads();
         var profile = new Option<bool>("--profile") { Description = "Also run each workload's Sieve runs under the profiler: time per operation (GEMMs by layer, attention, LayerNorm, activations, reducer, thread hand-offs)" };
         var precision = CliOptions.Precision();
-        precision.Description = "With int8, also time the model with int8 block linear layers (alone and with each --reducer) against float32 dense Sieve";
+        precision.Description = "With int8, also time the model with int8 block linear layers (alone and with each --reducer) against float32 dense Sieve, " +
+            "and against ONNX Runtime: dense against its int8 on the same weights, reduced against its float32 dense";
         var command = new Command("bench", "Speed and memory: Sieve vs ONNX Runtime, and reduced vs dense with --reducer (default: random CLIP ViT-B/16)")
         {
             model, random, runs, warmup, batch, reducers, json, markdown, threads, precision, profile,
@@ -67,7 +69,8 @@ internal static class BenchCommand
                 new BenchWorkloads.Options(r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs), r.GetValue(precision));
             // Built before the progress display, so that a reducer the model cannot take is refused before anything is shown.
             var (name, built, workloads) = Build(settings);
-            using var peer = new OnnxRuntimePeer(Threading.MaxThreads, (imagePath, textPath) => Export(built, settings.Model, Seed, imagePath, textPath));
+            using var peer = new OnnxRuntimePeer(Threading.MaxThreads,
+                (precision, imagePath, textPath) => Export(built, settings.Model, Seed, precision, imagePath, textPath), int8: settings.Precision == Precision.Int8);
             BenchReport report = null!;
             if (asJson || asMarkdown) report = BenchRunner.Run(name, workloads, peer, new Stages(null), profiled);
             else
@@ -152,13 +155,13 @@ internal static class BenchCommand
         if (report.Profiles != null) CliConsole.Out.WriteLine(BenchProfile.Notes);
     }
 
-    /// <summary>Writes the image, ViLT or BLIP matching (and, for CLIP, text) graph with the model's weights; returns the parameter count.</summary>
-    static long Export(IModel model, string? directory, int seed, string imagePath, string textPath)
+    /// <summary>Writes the image, ViLT or BLIP matching (and, for CLIP, text) graph with the model's weights in <paramref name="precision"/>; returns the parameter count.</summary>
+    static long Export(IModel model, string? directory, int seed, Precision precision, string imagePath, string textPath)
     {
         if (directory == null && model is ViltModel vilt) // the random models Measure builds itself
         {
             using var file = File.Create(imagePath);
-            return OnnxExporter.ExportRandomVilt(vilt.Config, seed, vilt.Answers.Count, file).Parameters;
+            return OnnxExporter.ExportRandomVilt(vilt.Config, seed, vilt.Answers.Count, file, precision).Parameters;
         }
         if (directory == null && model is BlipModel blip)
         {
@@ -169,11 +172,11 @@ internal static class BenchCommand
         {
             using var image = File.Create(imagePath);
             using var text = File.Create(textPath);
-            var (vision, language) = OnnxExporter.ExportRandomClip(ClipConfig.VitB16, seed, image, text);
+            var (vision, language) = OnnxExporter.ExportRandomClip(ClipConfig.VitB16, seed, image, text, precision);
             return vision.Parameters + language.Parameters;
         }
-        long parameters = OnnxExporter.Export(directory, imagePath).Parameters;
-        if (model is ClipModel) parameters += OnnxExporter.Export(directory, textPath, ClipTower.Text).Parameters;
+        long parameters = OnnxExporter.Export(directory, imagePath, precision: precision).Parameters;
+        if (model is ClipModel) parameters += OnnxExporter.Export(directory, textPath, ClipTower.Text, precision).Parameters;
         return parameters;
     }
 }

@@ -43,24 +43,20 @@ internal static class BenchWorkloads
         int b = s.Batch, size = tower.ImageSize;
         bool pair = tower.Info.Modality == Modality.Multimodal;
         var inputs = Enumerable.Range(0, b).Select(i => tower.Example(i)).ToArray();
-        var pixels = inputs.SelectMany(input => input.Pixels!).ToArray();
         int t = pair ? inputs[0].Ids!.Length : 0;
         long dense = tower.DenseMacs(inputs[0]);
         string what = pair ? "VQA" : "image";
         float[] Run(int i, TokenReducer? reducer = null) => tower.Forward(inputs[i], reducer);
-        PeerInputs Peer(int rows, float[] images) => new(PeerGraph.Image, pair
-            ? [PeerTensor.Of(Enumerable.Repeat(inputs[0].Ids!, rows).SelectMany(row => row).Select(id => (long)id).ToArray(), rows, t), PeerTensor.Of(images, rows, 3, size, size)]
-            : [PeerTensor.Of(images, rows, 3, size, size)]);
 
         yield return new()
         {
             Name = pair ? $"VQA, {t} tokens + {size}×{size} image, batch 1" : "image, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs,
-            SieveMacs = dense, PeerMacs = dense, Sieve = () => Run(0), Peer = Peer(1, inputs[0].Pixels!),
+            SieveMacs = dense, PeerMacs = dense, Sieve = () => Run(0), Peer = PeerOf(tower, inputs, 1),
         };
         yield return new()
         {
             Name = $"{what}, batch {b} (throughput)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * dense, PeerMacs = b * dense,
-            Sieve = () => Threading.ForEachSample(b, i => Run(i)), Peer = Peer(b, pixels),
+            Sieve = () => Threading.ForEachSample(b, i => Run(i)), Peer = PeerOf(tower, inputs, b),
         };
         if (!pair)
             yield return new()
@@ -178,10 +174,23 @@ internal static class BenchWorkloads
         };
     }
 
+    /// <summary>The first <paramref name="rows"/> inputs as the peer's <paramref name="precision"/> graph takes them (a fusion tower's rows all ask the first question; texts of one length).</summary>
+    static PeerInputs PeerOf(ITower tower, TowerInput[] inputs, int rows, Precision precision = Precision.Float32)
+    {
+        static long[] Ids(IEnumerable<int[]> texts) => texts.SelectMany(row => row).Select(id => (long)id).ToArray();
+        int t = inputs[0].Ids?.Length ?? 0;
+        if (tower.Info.Modality == Modality.Text) return new(PeerGraph.Text, [PeerTensor.Of(Ids(inputs.Take(rows).Select(i => i.Ids!)), rows, t)], precision);
+        var pixels = PeerTensor.Of(inputs.Take(rows).SelectMany(i => i.Pixels!).ToArray(), rows, 3, tower.ImageSize, tower.ImageSize);
+        return new(PeerGraph.Image, tower.Info.Modality == Modality.Multimodal
+            ? [PeerTensor.Of(Ids(Enumerable.Repeat(inputs[0].Ids!, rows)), rows, t), pixels]
+            : [pixels], precision);
+    }
+
     /// <summary>
     /// The int8 model beside the float32 one: for every tower, one input (an image, a VQA pair or a full-length text)
     /// and, for images, the throughput batch, alone and with each reducer; each timed against float32 dense Sieve on
-    /// the same inputs. The towers are the same model's, loaded at the two precisions.
+    /// the same inputs, then again against ONNX Runtime: dense against its int8 graph (the same int8 weights), reduced
+    /// against its float32 dense graph. The towers are the same model's, loaded at the two precisions.
     /// </summary>
     public static IEnumerable<BenchWorkload> Int8(IModel float32, IModel int8, Options s)
     {
@@ -196,20 +205,26 @@ internal static class BenchWorkloads
                 .Where(r => r.Reducer != null).Prepend((Name: "", Reducer: null));
             foreach (var (name, reducer) in reducers)
             {
-                yield return new()
+                var peer = reducer == null ? Precision.Int8 : Precision.Float32;
+                string against = reducer == null ? " vs ORT int8" : " vs ORT fp32 dense";
+                var alone = new BenchWorkload
                 {
                     Name = $"{what}, batch 1, int8{name}", Items = 1, Warmup = s.Warmup, Runs = s.Runs,
                     SieveMacs = reducer == null ? dense : MacsOf(tower, inputs[0], reducer),
                     Sieve = () => tower.Forward(inputs[0], reducer), Dense = () => reference.Forward(inputs[0]), DenseMacs = dense,
                 };
+                yield return alone;
+                yield return alone with { Name = alone.Name + against, Dense = null, DenseMacs = 0, Peer = PeerOf(tower, inputs, 1, peer), PeerMacs = dense };
                 if (text) continue;
-                yield return new()
+                var batch = new BenchWorkload
                 {
                     Name = $"{what}, batch {b} (throughput), int8{name}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
                     SieveMacs = reducer == null ? b * dense : inputs.Sum(input => MacsOf(tower, input, reducer)),
                     Sieve = () => Threading.ForEachSample(b, i => tower.Forward(inputs[i], reducer)),
                     Dense = () => Threading.ForEachSample(b, i => reference.Forward(inputs[i])), DenseMacs = b * dense,
                 };
+                yield return batch;
+                yield return batch with { Name = batch.Name + against, Dense = null, DenseMacs = 0, Peer = PeerOf(tower, inputs, b, peer), PeerMacs = b * dense };
             }
         }
     }

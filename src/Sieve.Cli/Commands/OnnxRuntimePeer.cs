@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Sieve.Eval;
+using Sieve.Tensors;
 
 namespace Sieve.Cli.Commands;
 
@@ -7,16 +8,22 @@ namespace Sieve.Cli.Commands;
 /// ONNX Runtime as <c>sieve bench</c>'s peer: it runs Sieve's own weights, exported by <c>export</c> to ONNX files
 /// in a temporary folder (removed on disposal), configured for a fair CPU comparison: all graph optimisations,
 /// sequential execution, intra-op threads = Sieve's thread count, no spinning between runs. Inputs are bound once;
-/// each bound action is one <c>Run</c> of every output of the graph (BLIP's two scores), released at once.
+/// each bound action is one <c>Run</c> of every output of the graph (BLIP's two scores), released at once. With
+/// <paramref name="int8"/> the int8 graphs (Sieve's int8 weights, dynamically quantized activations) are exported and
+/// loaded beside the float32 ones, for inputs of <see cref="Precision.Int8"/>.
 /// </summary>
 /// <param name="threads">Intra-op threads.</param>
-/// <param name="export">Writes the image (or ViLT, or BLIP matching) graph to the first path and, for CLIP, the text graph to the second; returns the parameter count.</param>
-internal sealed class OnnxRuntimePeer(int threads, Func<string, string, long> export) : IBenchPeer, IDisposable
+/// <param name="export">
+/// Writes the image (or ViLT, or BLIP matching) graph in the given precision to the first path and, for CLIP, the text
+/// graph to the second; returns the parameter count.
+/// </param>
+/// <param name="int8">Whether int8 graphs are exported and loaded too.</param>
+internal sealed class OnnxRuntimePeer(int threads, Func<Precision, string, string, long> export, bool int8 = false) : IBenchPeer, IDisposable
 {
     readonly RunOptions _run = new();
     readonly List<IDisposable> _owned = [];
+    readonly Dictionary<(PeerGraph, Precision), InferenceSession> _sessions = [];
     DirectoryInfo? _folder;
-    InferenceSession? _image, _text;
 
     public PeerNames Names { get; } = new("ONNX Runtime", "ORT", "OnnxRuntime");
 
@@ -25,13 +32,21 @@ internal sealed class OnnxRuntimePeer(int threads, Func<string, string, long> ex
 
     public string PrepareDescription => "exporting the same weights to ONNX";
 
-    string ImagePath => Path.Combine(_folder!.FullName, "image.onnx");
-    string TextPath => Path.Combine(_folder!.FullName, "text.onnx");
+    Precision[] Precisions => int8 ? [Precision.Float32, Precision.Int8] : [Precision.Float32];
+
+    string PathOf(PeerGraph graph, Precision precision) =>
+        Path.Combine(_folder!.FullName, $"{(graph == PeerGraph.Image ? "image" : "text")}{(precision == Precision.Int8 ? ".int8" : "")}.onnx");
 
     public long Prepare()
     {
         _folder = Directory.CreateTempSubdirectory("sieve-bench-");
-        return export(ImagePath, TextPath);
+        long parameters = 0;
+        foreach (var precision in Precisions)
+        {
+            long written = export(precision, PathOf(PeerGraph.Image, precision), PathOf(PeerGraph.Text, precision));
+            if (precision == Precision.Float32) parameters = written; // the figure memory is compared with: float32 weights
+        }
+        return parameters;
     }
 
     public void Load()
@@ -48,14 +63,15 @@ internal sealed class OnnxRuntimePeer(int threads, Func<string, string, long> ex
         // Idle intra-op workers otherwise spin on after each run: measured on 2 cores, that slowed the Sieve run
         // that follows by ~9% (133 → 145 ms, CLIP B/16 image) while sparing ONNX Runtime only ~2% (110 → 107 ms).
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        _image = Load(ImagePath, options);
-        _text = File.Exists(TextPath) ? Load(TextPath, options) : null;
+        foreach (var precision in Precisions)
+            foreach (var graph in new[] { PeerGraph.Image, PeerGraph.Text })
+                if (File.Exists(PathOf(graph, precision))) _sessions[(graph, precision)] = Load(PathOf(graph, precision), options);
     }
 
     public Action Bind(PeerInputs inputs)
     {
-        var session = inputs.Graph == PeerGraph.Image ? _image : _text;
-        if (session == null) throw new InvalidOperationException($"no {inputs.Graph} model loaded for ONNX Runtime");
+        if (!_sessions.TryGetValue((inputs.Graph, inputs.Precision), out var session))
+            throw new InvalidOperationException($"no {CliOptions.PrecisionName(inputs.Precision)} {inputs.Graph} model loaded for ONNX Runtime");
         var values = inputs.Tensors.Select(Tensor).ToArray();
         string[] names = session.InputNames.Take(values.Length).ToArray(), outputs = [.. session.OutputNames];
         return () =>

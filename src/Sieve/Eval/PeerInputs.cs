@@ -38,4 +38,5 @@ internal sealed class PeerTensor
 /// <summary>What a peer runs for one workload: a graph and its input tensors, in the graph's input order.</summary>
 /// <param name="Graph">The exported graph.</param>
 /// <param name="Tensors">Its inputs, in order.</param>
-internal sealed record PeerInputs(PeerGraph Graph, IReadOnlyList<PeerTensor> Tensors);
+/// <param name="Precision">The graph's block linear layers: float32, or int8 on the same int8 weights as Sieve's.</param>
+internal sealed record PeerInputs(PeerGraph Graph, IReadOnlyList<PeerTensor> Tensors, Tensors.Precision Precision = Tensors.Precision.Float32);

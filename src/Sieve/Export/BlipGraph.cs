@@ -31,7 +31,7 @@ internal static class BlipGraph
         x = t.PrependClassToken(x, pixels, t.Weight(BlipLayout.Vision.ClassEmbedding, 1, 1, dv));
         x = g.Op("Add", [x, t.Weight(BlipLayout.Vision.Positions, 1, c.Grid * c.Grid + 1, dv)]);
         for (int i = 0; i < vision.Layers; i++)
-            x = t.Block(x, BlipLayout.Vision.Block(i), dv, vision.Heads, vision.MlpHidden, vision.LayerNormEps, vision.Activation);
+            x = t.Block(x, BlipLayout.Vision.Block(i), i, dv, vision.Heads, vision.MlpHidden, vision.LayerNormEps, vision.Activation);
         string image = t.LayerNorm(x, BlipLayout.Vision.PostNorm, dv, vision.LayerNormEps);
         string imageEmbedding = t.Linear(t.ClassToken(image), BlipLayout.Vision.Projection, dv, c.ImageTextWidth);
 
@@ -44,7 +44,7 @@ internal static class BlipGraph
         {
             string h = embedded;
             for (int i = 0; i < text.Layers; i++)
-                h = t.PostNormBlock(h, BlipLayout.Text.Block(i), dt, text.Heads, text.MlpHidden, text.LayerNormEps, text.Activation, context, dv);
+                h = t.PostNormBlock(h, BlipLayout.Text.Block(i), i, dt, text.Heads, text.MlpHidden, text.LayerNormEps, text.Activation, context, dv);
             return t.ClassToken(h);
         }
         string textEmbedding = t.Linear(TextClass(null), BlipLayout.Text.Projection, dt, c.ImageTextWidth);

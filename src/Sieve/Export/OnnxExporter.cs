@@ -1,4 +1,5 @@
 using Sieve.Models;
+using Sieve.Tensors;
 using Sieve.Weights;
 using static Sieve.Export.OnnxGraph;
 
@@ -8,6 +9,8 @@ namespace Sieve.Export;
 /// Writes Sieve's dense models as standard ONNX files (opset <see cref="Opset"/>, default domain only) with
 /// the checkpoint's weights as float32 initializers (F16, BF16 and F64 checkpoints are converted), so any
 /// ONNX runtime computes what Sieve computes. Inputs are preprocessed, as Sieve's own forwards take them.
+/// With <see cref="Precision.Int8"/> the blocks' linear layers carry Sieve's int8 weights in a dynamically quantized
+/// graph, as ONNX Runtime's own dynamic quantization writes one (DynamicQuantizeLinear, MatMulInteger).
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
@@ -36,34 +39,39 @@ public static class OnnxExporter
     /// <param name="modelDirectory">A timm ViT, or a Hugging Face CLIP, ViLT or BLIP folder (config.json + model.safetensors).</param>
     /// <param name="outputPath">The .onnx file to write; its folder must exist.</param>
     /// <param name="tower">For CLIP, which tower; the other families export one graph.</param>
-    public static OnnxExportInfo Export(string modelDirectory, string outputPath, ClipTower tower = ClipTower.Vision)
+    /// <param name="precision">
+    /// Of the blocks' linear layers, as <see cref="Precision"/> describes Sieve's; a folder saved by <c>sieve quantize</c>
+    /// exports only in int8, its weights as stored.
+    /// </param>
+    public static OnnxExportInfo Export(string modelDirectory, string outputPath, ClipTower tower = ClipTower.Vision, Precision precision = Precision.Float32)
     {
-        var graph = Build(modelDirectory, tower);
+        var graph = Build(modelDirectory, tower, precision);
         long bytes = 0;
         AtomicFile.Write(outputPath, stream => bytes = OnnxModelWriter.Write(graph, stream));
         return Describe(graph, bytes);
     }
 
     /// <summary>Exports the model in <paramref name="modelDirectory"/> to <paramref name="output"/>.</summary>
-    public static OnnxExportInfo Export(string modelDirectory, Stream output, ClipTower tower = ClipTower.Vision)
+    public static OnnxExportInfo Export(string modelDirectory, Stream output, ClipTower tower = ClipTower.Vision, Precision precision = Precision.Float32)
     {
-        var graph = Build(modelDirectory, tower);
+        var graph = Build(modelDirectory, tower, precision);
         return Describe(graph, OnnxModelWriter.Write(graph, output));
     }
 
     /// <summary>
-    /// Exports both towers of <see cref="ClipModel.CreateRandom"/>(<paramref name="config"/>, <paramref name="seed"/>),
+    /// Exports both towers of <see cref="ClipModel.CreateRandom"/>(<paramref name="config"/>, <paramref name="seed"/>, <paramref name="precision"/>),
     /// with the same weights, for comparing runtimes on models no checkpoint exists for.
     /// </summary>
-    public static (OnnxExportInfo Vision, OnnxExportInfo Text) ExportRandomClip(ClipConfig config, int seed, Stream vision, Stream text)
+    public static (OnnxExportInfo Vision, OnnxExportInfo Text) ExportRandomClip(ClipConfig config, int seed, Stream vision, Stream text,
+        Precision precision = Precision.Float32)
     {
-        var weights = CheckpointReader.Random(seed);
+        var weights = CheckpointReader.Random(seed, precision: precision);
         return (Write(ClipVisionGraph(config, weights), vision), Write(ClipTextGraph(config, weights), text));
     }
 
-    /// <summary>Exports <see cref="ViltModel.CreateRandom"/>(<paramref name="config"/>, <paramref name="seed"/>, <paramref name="answers"/>) with the same weights.</summary>
-    public static OnnxExportInfo ExportRandomVilt(ViltConfig config, int seed, int answers, Stream output) =>
-        Write(ViltGraph(config, CheckpointReader.Random(seed), ViltLayout.WithBothHeads(answers)), output);
+    /// <summary>Exports <see cref="ViltModel.CreateRandom"/>(<paramref name="config"/>, <paramref name="seed"/>, <paramref name="answers"/>, <paramref name="precision"/>) with the same weights.</summary>
+    public static OnnxExportInfo ExportRandomVilt(ViltConfig config, int seed, int answers, Stream output, Precision precision = Precision.Float32) =>
+        Write(ViltGraph(config, CheckpointReader.Random(seed, precision: precision), ViltLayout.WithBothHeads(answers)), output);
 
     /// <summary>Exports <see cref="BlipModel.CreateRandom"/>(<paramref name="config"/>, <paramref name="seed"/>) with the same weights (<see cref="BlipGraph"/>).</summary>
     public static OnnxExportInfo ExportRandomBlip(BlipConfig config, int seed, Stream output) =>
@@ -71,16 +79,16 @@ public static class OnnxExporter
 
     static OnnxExportInfo Write(OnnxGraph graph, Stream stream) => Describe(graph, OnnxModelWriter.Write(graph, stream));
 
-    static OnnxGraph Build(string directory, ClipTower tower)
+    static OnnxGraph Build(string directory, ClipTower tower, Precision precision)
     {
         var family = ModelFolder.Detect(directory);
         var config = JsonConfig.Load(Path.Combine(directory, "config.json"));
         if (family != ModelFamily.Clip && tower != ClipTower.Vision)
             throw new ArgumentException($"'{directory}' holds a {family switch { ModelFamily.Vit => "timm ViT, which has only an image tower", ModelFamily.Blip => "BLIP, exported as one matching graph of both towers", _ => "ViLT, whose text and image run as one stream" }}; a {tower.ToString().ToLowerInvariant()} tower exists only for CLIP");
         using var file = CheckpointFiles.Open(directory);
-        if (Int8Checkpoint.IsQuantized(file))
-            throw new SieveFormatException($"'{directory}' holds int8 weights saved by `sieve quantize`; the ONNX export (and bench's ONNX Runtime peer) reads float weights: give the float folder it was quantized from");
-        var weights = new CheckpointReader(file);
+        if (precision == Precision.Float32 && Int8Checkpoint.IsQuantized(file))
+            throw new SieveFormatException($"'{directory}' holds int8 weights saved by `sieve quantize`; it exports only in int8 (--precision int8), or give the float folder it was quantized from");
+        var weights = new CheckpointReader(file) { Precision = precision };
         if (family == ModelFamily.Vit) return VitGraph(VitConfig.FromTimm(config), weights);
         if (family == ModelFamily.Blip) return BlipGraph.Match(BlipConfig.FromHuggingFace(config), weights);
         if (family == ModelFamily.Vilt)
@@ -104,7 +112,7 @@ public static class OnnxExporter
         x = g.Op("Add", [x, t.Weight(VitLayout.Positions, 1, c.Tokens, d)]);
         VitLayout.CheckDepth(weights, c.Depth);
         for (int i = 0; i < c.Depth; i++)
-            x = t.Block(x, VitLayout.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, Tensors.Activation.Gelu);
+            x = t.Block(x, VitLayout.Block(i), i, d, c.Heads, c.MlpHidden, c.LayerNormEps, Tensors.Activation.Gelu);
         string cls = t.LayerNorm(t.ClassToken(x), VitLayout.Norm, d, c.LayerNormEps);
         g.Output(t.Linear(cls, VitLayout.Head, d, c.NumClasses, output: "logits"), DataType.Float, "batch", c.NumClasses);
         return g;
@@ -123,7 +131,7 @@ public static class OnnxExporter
         x = g.Op("Add", [x, t.Weight(ClipLayout.Vision.Positions, config.Grid * config.Grid + 1, d)]);
         x = t.LayerNorm(x, ClipLayout.Vision.PreNorm, d, c.LayerNormEps);
         for (int i = 0; i < c.Layers; i++)
-            x = t.Block(x, ClipLayout.Vision.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation);
+            x = t.Block(x, ClipLayout.Vision.Block(i), i, d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation);
         string pooled = t.LayerNorm(t.ClassToken(x), ClipLayout.Vision.PostNorm, d, c.LayerNormEps);
         g.Output(t.Linear(pooled, ClipLayout.Vision.Projection, d, config.ProjectionDim, bias: false, output: "image_embeds"),
             DataType.Float, "batch", config.ProjectionDim);
@@ -147,7 +155,7 @@ public static class OnnxExporter
         string mask = g.Op("Slice", [g.FloatConstant("causal_mask", CausalMask(n), n, n), g.Int64s(0, 0),
             g.Op("Concat", [length, length], Attr.Of("axis", 0L)), g.Int64s(0, 1)]);
         for (int i = 0; i < c.Layers; i++)
-            x = t.Block(x, ClipLayout.Text.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation, mask);
+            x = t.Block(x, ClipLayout.Text.Block(i), i, d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation, mask);
 
         // Pool where max(is-end-of-text, j/n) peaks: end-of-text scores 1 and ArgMax takes the first of equal
         // maxima; every other position scores j/n < 1, so a row without end-of-text pools at its last position.
@@ -200,7 +208,7 @@ public static class OnnxExporter
 
         string x = g.Op("Concat", [xt, xi], Attr.Of("axis", 1L));
         for (int i = 0; i < c.Layers; i++)
-            x = t.Block(x, layout.Block(i), d, c.Heads, c.MlpHidden, c.LayerNormEps, Tensors.Activation.Gelu);
+            x = t.Block(x, layout.Block(i), i, d, c.Heads, c.MlpHidden, c.LayerNormEps, Tensors.Activation.Gelu);
         x = t.LayerNorm(x, layout.Norm, d, c.LayerNormEps);
         string pooled = g.Op("Tanh", [t.Linear(t.ClassToken(x), layout.Pooler, d, d)]);
         if (answers == 0 && !layout.Match) g.Output(g.Op("Identity", [pooled]), DataType.Float, "batch", d);

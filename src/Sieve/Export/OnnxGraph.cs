@@ -12,6 +12,8 @@ internal sealed class OnnxGraph(string name)
     {
         /// <summary>float32.</summary>
         Float = 1,
+        /// <summary>int8 (quantized weights and their zero points).</summary>
+        Int8 = 3,
         /// <summary>int64.</summary>
         Int64 = 7,
     }
@@ -26,10 +28,10 @@ internal sealed class OnnxGraph(string name)
     /// <summary>A graph input or output.</summary>
     public sealed record Value(string Name, DataType Type, Dim[] Shape);
 
-    /// <summary>An initializer: float32 or int64 values, row-major in <see cref="Dims"/> (no dims: a scalar).</summary>
-    public sealed record Tensor(string Name, long[] Dims, float[]? Floats, long[]? Int64s)
+    /// <summary>An initializer: float32, int64 or int8 values, row-major in <see cref="Dims"/> (no dims: a scalar).</summary>
+    public sealed record Tensor(string Name, long[] Dims, float[]? Floats, long[]? Int64s, sbyte[]? Int8s = null)
     {
-        public DataType Type => Floats != null ? DataType.Float : DataType.Int64;
+        public DataType Type => Floats != null ? DataType.Float : Int8s != null ? DataType.Int8 : DataType.Int64;
     }
 
     /// <summary>A node attribute holding one int, one float, or a list of ints.</summary>
@@ -58,7 +60,10 @@ internal sealed class OnnxGraph(string name)
     public IReadOnlyList<Value> Inputs => _inputs;
     public IReadOnlyList<Value> Outputs => _outputs;
 
-    /// <summary>Elements of the model's own weights (<see cref="Weight"/>), not counting the shape and mask constants.</summary>
+    /// <summary>
+    /// Elements of the model's own weights (<see cref="Weight"/>, <see cref="Int8Weight"/>; in an int8 graph each quantized
+    /// layer's scales and zero points too), not counting the shape and mask constants.
+    /// </summary>
     public long Parameters { get; private set; }
 
     /// <summary>Declares a graph input and returns its name.</summary>
@@ -75,14 +80,19 @@ internal sealed class OnnxGraph(string name)
     /// A float32 weight taken from the checkpoint, stored under <paramref name="weightName"/>; a module used twice in one
     /// graph (BLIP's text encoder, with and without the image) stores its weight once, under the first use's name.
     /// </summary>
-    public string Weight(string weightName, float[] values, params long[] dims)
+    public string Weight(string weightName, float[] values, params long[] dims) => Store(new Tensor(weightName, dims, values, null), values.Length);
+
+    /// <summary>An int8 weight (a quantized layer's values or zero points), stored once like <see cref="Weight"/>.</summary>
+    public string Int8Weight(string weightName, sbyte[] values, params long[] dims) => Store(new Tensor(weightName, dims, null, null, values), values.Length);
+
+    string Store(Tensor tensor, long count)
     {
-        if (values.Length != dims.Aggregate(1L, (a, b) => a * b))
-            throw new ArgumentException($"weight '{weightName}' has {values.Length} values for dims [{string.Join(", ", dims)}]");
-        if (!_weightNames.Add(weightName)) return weightName;
-        _initializers.Add(new Tensor(weightName, dims, values, null));
-        Parameters += values.Length;
-        return weightName;
+        if (count != tensor.Dims.Aggregate(1L, (a, b) => a * b))
+            throw new ArgumentException($"weight '{tensor.Name}' has {count} values for dims [{string.Join(", ", tensor.Dims)}]");
+        if (!_weightNames.Add(tensor.Name)) return tensor.Name;
+        _initializers.Add(tensor);
+        Parameters += count;
+        return tensor.Name;
     }
 
     /// <summary>A float32 scalar constant (shared between uses).</summary>

@@ -92,7 +92,8 @@ internal static class OnnxModelWriter
         foreach (long dim in tensor.Dims) w.Int64(TensorDims, dim);
         w.Int64(TensorDataType, (long)tensor.Type);
         w.String(TensorName, tensor.Name);
-        w.Bytes(TensorRawData, tensor.Floats != null ? MemoryMarshal.AsBytes(tensor.Floats.AsSpan()) : MemoryMarshal.AsBytes(tensor.Int64s.AsSpan()));
+        w.Bytes(TensorRawData, tensor.Floats != null ? MemoryMarshal.AsBytes(tensor.Floats.AsSpan())
+            : tensor.Int8s != null ? MemoryMarshal.AsBytes(tensor.Int8s.AsSpan()) : MemoryMarshal.AsBytes(tensor.Int64s.AsSpan()));
     }
 
     static void WriteValue(ProtobufWriter w, OnnxGraph.Value value)

@@ -6,17 +6,17 @@ namespace Sieve.Export;
 internal sealed partial class TransformerGraph
 {
     /// <summary>
-    /// A post-norm (BERT) block, each sum normalised: x ← LN(x + Attn(x)); with <paramref name="context"/> and a block
+    /// A post-norm (BERT) block, block <paramref name="layer"/> (0-based) of its tower, each sum normalised: x ← LN(x + Attn(x)); with <paramref name="context"/> and a block
     /// that has one, x ← LN(x + CrossAttn(x, context)); then x ← LN(x + MLP(x)). The context is [batch, keys, contextWidth];
     /// null skips the cross-attention.
     /// </summary>
-    public string PostNormBlock(string x, BlockNames names, int width, int heads, int hidden, float eps, Activation activation,
+    public string PostNormBlock(string x, BlockNames names, int layer, int width, int heads, int hidden, float eps, Activation activation,
         string? context = null, int contextWidth = 0)
     {
-        x = LayerNorm(g.Op("Add", [x, Attention(x, names, width, heads, mask: null)]), names.Norm1, width, eps);
+        x = LayerNorm(g.Op("Add", [x, Attention(x, names, layer, width, heads, mask: null)]), names.Norm1, width, eps);
         if (context != null && names.Cross is { } cross)
             x = LayerNorm(g.Op("Add", [x, CrossAttention(x, context, cross, width, contextWidth, heads)]), cross.Norm, width, eps);
-        string mlp = Linear(Activate(Linear(x, names.Fc1, width, hidden), activation), names.Fc2, hidden, width);
+        string mlp = Mlp(x, names, layer, width, hidden, activation);
         return LayerNorm(g.Op("Add", [x, mlp]), names.Norm2, width, eps);
     }
 

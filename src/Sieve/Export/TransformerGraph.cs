@@ -75,26 +75,31 @@ internal sealed partial class TransformerGraph(OnnxGraph g, CheckpointReader w)
     public string ClassToken(string x) => g.Op("Gather", [x, g.Int64Scalar(0)], Attr.Of("axis", 1L));
 
     /// <summary>
-    /// A pre-norm block, x + Attn(LN1(x)) then x + MLP(LN2(x)). <paramref name="mask"/>, when given, is added to
-    /// the attention scores ([tokens, tokens], −∞ where attention is not allowed).
+    /// A pre-norm block, block <paramref name="layer"/> (0-based) of its tower, x + Attn(LN1(x)) then x + MLP(LN2(x)).
+    /// <paramref name="mask"/>, when given, is added to the attention scores ([tokens, tokens], −∞ where attention is not allowed).
     /// </summary>
-    public string Block(string x, BlockNames names, int width, int heads, int hidden, float eps, Activation activation, string? mask = null)
+    public string Block(string x, BlockNames names, int layer, int width, int heads, int hidden, float eps, Activation activation, string? mask = null)
     {
         string h = LayerNorm(x, names.Norm1, width, eps);
-        x = g.Op("Add", [x, Attention(h, names, width, heads, mask)]);
+        x = g.Op("Add", [x, Attention(h, names, layer, width, heads, mask)]);
         h = LayerNorm(x, names.Norm2, width, eps);
-        string mlp = Linear(Activate(Linear(h, names.Fc1, width, hidden), activation), names.Fc2, hidden, width);
+        string mlp = Mlp(h, names, layer, width, hidden, activation);
         return g.Op("Add", [x, mlp]);
     }
 
     /// <summary>Self-attention of [batch, tokens, D] with the block's q/k/v (fused or stacked) and output projection.</summary>
-    string Attention(string x, BlockNames names, int d, int heads, string? mask)
+    string Attention(string x, BlockNames names, int layer, int d, int heads, string? mask)
     {
-        var (weight, bias) = (new float[3 * d * d], new float[3 * d]);
-        w.Qkv(names, d, weight, bias);
-        string qkv = Linear(x, names.QkvModule, weight, bias, d, 3 * d);
+        string qkv;
+        if (w.BlockPrecision(layer, qkvOrFc2: true) == Precision.Int8) qkv = QuantizedLinear(x, names.QkvModule, CheckpointReader.QkvWeights(names, d), w.QkvBias(names, d), d);
+        else
+        {
+            var (weight, bias) = (new float[3 * d * d], new float[3 * d]);
+            w.Qkv(names, d, weight, bias);
+            qkv = Linear(x, names.QkvModule, weight, bias, d, 3 * d);
+        }
         var parts = g.Ops("Split", [qkv, g.Int64s(d, d, d)], 3, Attr.Of("axis", 2L));
-        return Linear(MultiHead(parts[0], parts[1], parts[2], d, heads, mask), names.Proj, d, d);
+        return BlockLinear(MultiHead(parts[0], parts[1], parts[2], d, heads, mask), names.Proj, d, d, w.BlockPrecision(layer, qkvOrFc2: false));
     }
 
     /// <summary>
@@ -123,9 +128,9 @@ internal sealed partial class TransformerGraph(OnnxGraph g, CheckpointReader w)
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "no ONNX form for this MLP activation"),
     };
 
-    static float[] Transpose(float[] matrix, int rows, int cols)
+    static T[] Transpose<T>(T[] matrix, int rows, int cols)
     {
-        var t = new float[matrix.Length];
+        var t = new T[matrix.Length];
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
                 t[c * rows + r] = matrix[r * cols + c];

@@ -139,11 +139,7 @@ internal sealed class CheckpointReader
             using var values = new Scratch((checked(rows * inF) + 3) / 4);
             var q = MemoryMarshal.Cast<float, sbyte>(values.Span)[..(rows * inF)];
             var scales = new float[rows];
-            foreach (var (tensor, n) in weights)
-            {
-                _readQuantized(tensor, [n, inF], q.Slice(at * inF, n * inF), scales.AsSpan(at, n));
-                at += n;
-            }
+            Quantized(weights, inF, q, scales);
             return new Linear(Int8Matrix.FromQuantizedRows(q, scales, rows, inF), bias());
         }
         using var weight = new Scratch(checked(rows * inF));
@@ -154,6 +150,29 @@ internal sealed class CheckpointReader
             at += n;
         }
         return new Linear(weight.Span, bias(), inF, rows, precision);
+    }
+
+    /// <summary>
+    /// The int8 values [rows, <paramref name="inF"/>] and per-row scales of the stacked <paramref name="weights"/> that an
+    /// int8 layer holds (for the ONNX export): a saved int8 checkpoint's as stored, float weights quantized row by row by
+    /// <see cref="Int8Matrix.QuantizeRow"/>, as <see cref="Int8Matrix.FromOutputRows"/> quantizes them at load.
+    /// Quantization is per output row, so quantizing each part alone gives what quantizing the stack gives.
+    /// </summary>
+    public void Quantized(IReadOnlyList<(string Tensor, int Rows)> weights, int inF, Span<sbyte> q, Span<float> scales)
+    {
+        int at = 0;
+        foreach (var (tensor, n) in weights)
+        {
+            var part = q.Slice(at * inF, n * inF);
+            var partScales = scales.Slice(at, n);
+            if (_readQuantized != null) _readQuantized(tensor, [n, inF], part, partScales);
+            else
+            {
+                using var weight = Temporary(tensor, n, inF);
+                for (int j = 0; j < n; j++) partScales[j] = Int8Matrix.QuantizeRow(weight.Span.Slice(j * inF, inF), part.Slice(j * inF, inF));
+            }
+            at += n;
+        }
     }
 
     public Nn.LayerNorm LayerNorm(string prefix, int width, float eps) => new(Weight(prefix, width), Bias(prefix, width), eps);
@@ -184,6 +203,23 @@ internal sealed class CheckpointReader
     static (string Module, int Rows)[] QkvParts(BlockNames names, int width) =>
         names.Qkv != null ? [(names.Qkv, 3 * width)] : [(names.Q!, width), (names.K!, width), (names.V!, width)];
 
+    /// <summary>The <c>.weight</c> tensors of a block's q/k/v projection and their rows, stacked in this order into one [3D, D] weight.</summary>
+    public static (string Tensor, int Rows)[] QkvWeights(BlockNames names, int width) =>
+        [.. QkvParts(names, width).Select(p => (p.Module + ".weight", p.Rows))];
+
+    /// <summary>A block's q/k/v bias, [3D] (q, k, v).</summary>
+    public float[] QkvBias(BlockNames names, int width)
+    {
+        var bias = new float[3 * width];
+        int at = 0;
+        foreach (var (module, rows) in QkvParts(names, width))
+        {
+            _read(module + ".bias", [rows], bias.AsSpan(at, rows));
+            at += rows;
+        }
+        return bias;
+    }
+
     public PatchEmbedding PatchEmbedding(string prefix, int width, int channels, int patch, bool bias)
     {
         using var w = Temporary(prefix + ".weight", width, channels, patch, patch);
@@ -192,41 +228,31 @@ internal sealed class CheckpointReader
 
     /// <summary>
     /// The block <paramref name="names"/> describes, block <paramref name="layer"/> (0-based) of its tower, normalising as
-    /// <paramref name="placement"/> says, its q/k/v, output projection and MLP layers in <see cref="Precision"/> (but see
-    /// <see cref="KeepsFloat32"/>); a cross-attention sublayer (<see cref="BlockNames.Cross"/>, float32) reads a context
+    /// <paramref name="placement"/> says, its q/k/v, output projection and MLP layers in <see cref="BlockPrecision"/>; a cross-attention sublayer (<see cref="BlockNames.Cross"/>, float32) reads a context
     /// <paramref name="contextWidth"/> wide.
     /// </summary>
     public TransformerBlock Block(BlockNames names, int layer, int width, int heads, int hidden, float eps, Activation activation,
         NormPlacement placement = NormPlacement.Pre, int contextWidth = 0)
     {
-        var parts = QkvParts(names, width);
-        var qkv = Stacked([.. parts.Select(p => (p.Module + ".weight", p.Rows))], width, () =>
-        {
-            var qkvBias = new float[3 * width];
-            int at = 0;
-            foreach (var (module, rows) in parts)
-            {
-                _read(module + ".bias", [rows], qkvBias.AsSpan(at, rows));
-                at += rows;
-            }
-            return qkvBias;
-        }, KeepsFloat32(layer) ? Precision.Float32 : Precision);
+        var qkv = Stacked(QkvWeights(names, width), width, () => QkvBias(names, width), BlockPrecision(layer, qkvOrFc2: true));
         return new TransformerBlock(
             LayerNorm(names.Norm1, width, eps),
             new Attention(qkv, Linear(names.Proj, width, width, precision: Precision), heads),
             LayerNorm(names.Norm2, width, eps),
-            new Mlp(Linear(names.Fc1, width, hidden, precision: Precision), Linear(names.Fc2, hidden, width, precision: KeepsFloat32(layer) ? Precision.Float32 : Precision), activation),
+            new Mlp(Linear(names.Fc1, width, hidden, precision: Precision), Linear(names.Fc2, hidden, width, precision: BlockPrecision(layer, qkvOrFc2: true)), activation),
             placement,
             names.Cross is { } cross ? (CrossAttention(cross, width, contextWidth, heads), LayerNorm(cross.Norm, width, eps)) : null);
     }
 
     /// <summary>
-    /// Whether int8 leaves block <paramref name="layer"/>'s q/k/v and fc2 in float32: the first block's. They are the
+    /// The precision of block <paramref name="layer"/>'s q/k/v or fc2 (<paramref name="qkvOrFc2"/>) or other linear layer:
+    /// <see cref="Precision"/>, except that int8 leaves the first block's q/k/v and fc2 in float32 (the ONNX export asks
+    /// here too, so its int8 graph has the same float32 layers). They are the
     /// layers whose int8 error moved the real ViT-Tiny most (each alone in float32 lifted its top-1 agreement with float32
     /// on the 500 dev images from 98.4 % to 98.6 %, both together to 99.2 %): the first block reads the raw embeddings,
     /// and its fc2 the long-tailed GELU output, whose per-token ranges int8 resolves worst. They are 7/12 of one block's MACs.
     /// </summary>
-    internal static bool KeepsFloat32(int layer) => layer == 0;
+    internal Precision BlockPrecision(int layer, bool qkvOrFc2) => qkvOrFc2 && layer == 0 ? Precision.Float32 : Precision;
 
     /// <summary>A cross-attention from a sequence <paramref name="width"/> wide to a context <paramref name="contextWidth"/> wide, key and value stacked.</summary>
     CrossAttention CrossAttention(CrossAttentionNames names, int width, int contextWidth, int heads)

@@ -46,7 +46,7 @@ public sealed partial class CliTests
             ["tune"] = ["tune", "-m", vit.Directory, "-d", data, "--limit", "4", "--budget", "agreement>=0.5", "--methods", "tome", "--timing-images", "1", "--rounds", "1", "--json"],
             ["fit-guidance"] = ["fit-guidance", "-m", vit.Directory, "--method", "crossget", "-r", "crossget:r=2", "-d", data, "--limit", "3", "--epochs", "1", "--out", Out("g.safetensors")],
             ["visualize"] = ["visualize", "-m", vit.Directory, "-r", "tome:r=2", image, "--out", Out("v.png")],
-            ["export-onnx"] = ["export-onnx", "-m", vit.Directory, "--out", Out("m.onnx")],
+            ["export-onnx"] = ["export-onnx", "-m", vit.Directory, "--out", Out("m.onnx"), "--precision", "int8"],
             ["pull"] = ["pull", "tiny-org/vit-tiny"], // the fake Hub's
             ["convert"] = ["convert", "-m", vit.Directory, "--out", Out("converted")],
             ["quantize"] = ["quantize", "-m", vit.Directory, "--out", Out("quantized")], // later runs find it full: exit 2

@@ -34,7 +34,7 @@ public sealed partial class CliTests
             int quantized = 0;
             foreach (var (name, info) in original.Tensors)
             {
-                // The first block's qkv and fc2 stay float32 in int8 (CheckpointReader.KeepsFloat32), so they are kept too.
+                // The first block's qkv and fc2 stay float32 in int8 (CheckpointReader.BlockPrecision), so they are kept too.
                 bool blockWeight = name.StartsWith("blocks.") && name.EndsWith(".weight") && !name.Contains("norm") && name is not ("blocks.0.attn.qkv.weight" or "blocks.0.mlp.fc2.weight");
                 Assert.True(blockWeight == (saved.Get(name).DType == DType.I8), name);
                 if (!blockWeight)

@@ -39,6 +39,22 @@ public sealed class ExportBenchCliTests : IDisposable
     }
 
     [Fact]
+    public void ExportOnnxInt8OfAQuantizedFolderRunsInOnnxRuntimeAsSieveInt8()
+    {
+        using var ck = TinyModels.Clip(88, DType.F32);
+        string quantized = Path.Combine(_temp.Path, "int8"), path = _temp.File("text.int8.onnx");
+        Assert.Equal(0, Run("quantize", "--model", ck.Directory, "--out", quantized).Code);
+        var (code, output) = Run("export-onnx", "--model", quantized, "--out", path, "--tower", "text", "--precision", "int8");
+        Assert.True(code == 0, output);
+        Assert.Contains("clip_text, opset 17, int8,", output);
+
+        // One token: ONNX Runtime's per-tensor activation quantization is Sieve's per-token one (OnnxInt8ExportTests).
+        using var session = new InferenceSession(path);
+        var onnx = OnnxExportTests.Run(session, new[] { 21L }, 1, 1);
+        Assert.InRange(OnnxExportTests.RelativeError(onnx, ClipModel.Load(quantized).Text.Encode([21])), 0, 1e-5);
+    }
+
+    [Fact]
     public void ExportOnnxErrorsNameTheProblemAndExitWith2()
     {
         using var vit = TinyModels.Vit(82, DType.F32);
@@ -180,7 +196,18 @@ public sealed class ExportBenchCliTests : IDisposable
         var results = JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("workload").GetString()!);
         string[] int8 = ["image, batch 1, int8", "image, batch 2 (throughput), int8", "image, batch 1, int8, tome:r=3", "image, batch 2 (throughput), int8, tome:r=3",
             $"text, {TinyModels.ClipPositions} tokens, batch 1, int8", $"text, {TinyModels.ClipPositions} tokens, batch 1, int8, tome:r=3"];
-        Assert.Equal(int8, results.Keys.Where(k => k.Contains("int8")));
+        // Each int8 row again against ONNX Runtime: dense against its int8 graph, reduced against its float32 dense one.
+        string[] againstOrt = [.. int8.Select(name => name + (name.Contains("tome") ? " vs ORT fp32 dense" : " vs ORT int8"))];
+        Assert.Equal(int8.Zip(againstOrt).SelectMany(pair => new[] { pair.First, pair.Second }), results.Keys.Where(k => k.Contains("int8")));
+        foreach (string name in againstOrt)
+        {
+            var r = results[name];
+            Assert.True(r.GetProperty("onnxRuntime").GetProperty("medianMs").GetDouble() > 0, name);
+            Assert.True(r.GetProperty("sieveOverOnnxRuntime").GetDouble() > 0, name);
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("speedupOverDense").ValueKind);
+            Assert.Equal(results[name[..name.IndexOf(" vs ORT", StringComparison.Ordinal)]].GetProperty("sieve").GetProperty("gMacs").GetDouble(),
+                r.GetProperty("sieve").GetProperty("gMacs").GetDouble()); // the same Sieve run as its twin
+        }
         foreach (string name in int8)
         {
             var r = results[name];
