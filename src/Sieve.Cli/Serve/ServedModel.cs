@@ -76,6 +76,17 @@ internal sealed class ServedModel
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="inputs"/> example inputs through each image tower in throughput mode, as a batch does, so
+    /// that the first requests do not run code the JIT has not yet optimised (tiered compilation promotes hot methods
+    /// only after they have run).
+    /// </summary>
+    public void WarmUp(int inputs)
+    {
+        foreach (var tower in Dense.Towers.Where(t => t.Info.Modality == Sieve.Nn.Modality.Image))
+            Threading.ForEachSample(inputs, i => tower.Forward(tower.Example(i)));
+    }
+
     IModel Bind(string spec)
     {
         var (reduction, _) = CliOptions.Reduction(spec, null, Directory, textTower: Dense.Towers.Any(t => t.Info.Modality == Sieve.Nn.Modality.Text));
