@@ -80,8 +80,11 @@ internal sealed class ServeRequest(ServeEndpoint endpoint, JsonElement body, Ser
     /// <summary>The image in field <paramref name="name"/> (a base64 data URL), decoded.</summary>
     public RgbImage Image(string name) => ImageDataUrl.Decode(RequiredString(name), name, settings);
 
-    /// <summary>The image held by a data URL found in field <paramref name="param"/>.</summary>
-    public RgbImage Image(string dataUrl, string param) => ImageDataUrl.Decode(dataUrl, param, settings);
+    /// <summary>The image in field <paramref name="name"/>, checked now and decoded when the function runs (inside the batch: <see cref="ImageDataUrl.Read"/>).</summary>
+    public Func<RgbImage> ImageInBatch(string name) => ImageDataUrl.Read(RequiredString(name), name, settings);
+
+    /// <summary>The image held by a data URL found in field <paramref name="param"/>, checked now and decoded when the function runs.</summary>
+    public Func<RgbImage> ImageInBatch(string dataUrl, string param) => ImageDataUrl.Read(dataUrl, param, settings);
 
     /// <summary>
     /// The served model bound to the request's <c>reducer</c> field (else the server's), as the kind this endpoint

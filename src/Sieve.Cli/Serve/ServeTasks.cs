@@ -45,8 +45,8 @@ internal static class ServeTasks
             if (ImageDataUrl.IsImage(inputs[i]))
             {
                 var encoder = request.Model<IImageEncoder>("an image encoder (ViT, CLIP or BLIP) for images");
-                var pixels = ServeRequest.Pixels(encoder, request.Image(inputs[i], param));
-                works.Add(hook => encoder.EncodeImage(pixels, hook));
+                var image = request.ImageInBatch(inputs[i], param);
+                works.Add(hook => encoder.EncodeImage(ServeRequest.Pixels(encoder, image()), hook));
                 continue;
             }
             var model = request.Model<ITextModel>("a CLIP or BLIP model for texts");
@@ -81,8 +81,8 @@ internal static class ServeTasks
     {
         var vit = request.Model<VitModel>("a timm ViT classifier");
         int top = request.OptionalInt("top", 5, 1, 1000);
-        var pixels = vit.Preprocess(request.Image("image"));
-        var ran = (await request.RunAsync([hook => Prediction.TopK(vit.Logits(pixels, hook), vit.Config.Labels, top)]))[0];
+        var image = request.ImageInBatch("image");
+        var ran = (await request.RunAsync([hook => Prediction.TopK(vit.Logits(vit.Preprocess(image()), hook), vit.Config.Labels, top)]))[0];
         return new { model = request.ModelId, predictions = Predictions(ran.Value), gmacs = ran.GMacs, tokens_kept = ran.TokensKept };
     }
 
@@ -99,13 +99,13 @@ internal static class ServeTasks
             throw ServeRequestException.Bad($"labels: '{UsageError.Echo(twice.Key)}' is given {twice.Count()} times; each class once", "labels");
         var templates = request.Strings("templates", single: false);
         int top = Math.Min(request.OptionalInt("top", 5, 1, 1000), labels.Length);
-        var pixels = ServeRequest.Pixels(clip, request.Image("image"));
+        var image = request.ImageInBatch("image");
         string key = request.LabelKey(labels, templates);
         // The prompts are embedded inside the batch too, when not kept: they are model work like the image's forward.
         var ran = (await request.RunAsync([hook =>
         {
             var (classifier, cached) = request.Labels.GetOrAdd(key, () => clip.ZeroShot(labels, templates));
-            return (Predictions: Prediction.TopK(classifier.LogitsForEmbedding(clip.EncodeImage(pixels, hook)), classifier.Labels, top), classifier, cached);
+            return (Predictions: Prediction.TopK(classifier.LogitsForEmbedding(clip.EncodeImage(ServeRequest.Pixels(clip, image()), hook)), classifier.Labels, top), classifier, cached);
         }]))[0];
         var (predictions, classifier, cached) = ran.Value;
         return new
@@ -153,8 +153,8 @@ internal static class ServeTasks
         try { ids = blip.QuestionIds(question); }
         catch (Exception e) when (e is ArgumentException or SieveFormatException) { throw ServeRequestException.Bad($"question: {UsageError.Message(e)}", "question"); }
         var options = Decoding(request, blip, 1);
-        var pixels = blip.Preprocessor.Process(request.Image("image"));
-        var ran = (await request.RunAsync([hook => blip.Answer(pixels, ids, options, hook)]))[0];
+        var image = request.ImageInBatch("image");
+        var ran = (await request.RunAsync([hook => blip.Answer(blip.Preprocessor.Process(image()), ids, options, hook)]))[0];
         string answer = blip.Tokenizer.Decode(ran.Value);
         return new { model = request.ModelId, answer, answers = new[] { new { answer } }, gmacs = ran.GMacs, tokens_kept = ran.TokensKept, warnings = Array.Empty<string>() };
     }
@@ -172,8 +172,8 @@ internal static class ServeTasks
         try { prompt = blip.CaptionPrompt(request.OptionalString("prompt")); }
         catch (Exception e) when (e is ArgumentException or SieveFormatException) { throw ServeRequestException.Bad($"prompt: {UsageError.Message(e)}", "prompt"); }
         var options = Decoding(request, blip, prompt.Length);
-        var pixels = blip.Preprocessor.Process(request.Image("image"));
-        var ran = (await request.RunAsync([hook => blip.Caption(pixels, prompt, options, hook)]))[0];
+        var image = request.ImageInBatch("image");
+        var ran = (await request.RunAsync([hook => blip.Caption(blip.Preprocessor.Process(image()), prompt, options, hook)]))[0];
         return new { model = request.ModelId, caption = blip.Tokenizer.Decode(ran.Value), tokens = ran.Value.Length, gmacs = ran.GMacs, tokens_kept = ran.TokensKept };
     }
 
@@ -212,8 +212,8 @@ internal static class ServeTasks
             try { ids[i] = blip.Tokenize(texts[i]).Ids; }
             catch (Exception e) when (e is ArgumentException or SieveFormatException) { throw ServeRequestException.Bad($"{param}: {UsageError.Message(e)}", "text"); }
         }
-        var pixels = blip.Preprocessor.Process(request.Image("image"));
-        var ran = (await request.RunAsync([hook => blip.Match(pixels, ids, hook)]))[0];
+        var image = request.ImageInBatch("image");
+        var ran = (await request.RunAsync([hook => blip.Match(blip.Preprocessor.Process(image()), ids, hook)]))[0];
         return new
         {
             model = request.ModelId,
