@@ -197,7 +197,7 @@ internal static class ServeTasks
 
     /// <summary>
     /// <c>{"image": DATA_URL, "text": "…" or ["…", …]}</c> → BLIP's two scores for each text: the image–text matching
-    /// probability (<c>itm_head</c>) and the contrastive cosine, as <see cref="BlipModel.Match(float[], IReadOnlyList{int[]})"/>
+    /// probability (<c>itm_head</c>) and the contrastive cosine, as <see cref="BlipModel.Match(float[], IReadOnlyList{int[]}, Nn.BlockHook)"/>
     /// gives them (the image encoded once for all texts).
     /// </summary>
     static async Task<object> Match(ServeRequest request)

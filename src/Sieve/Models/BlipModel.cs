@@ -154,7 +154,7 @@ public sealed class BlipModel : IPairMatcher
     /// <summary>Both scores of <paramref name="text"/> for <paramref name="image"/>.</summary>
     public BlipMatch Match(RgbImage image, string text) => Match(Preprocessor.Process(image), Tokenize(text).Ids);
 
-    /// <summary>Both scores of a tokenized text for a preprocessed image (see <see cref="Match(float[], IReadOnlyList{int[]})"/>).</summary>
+    /// <summary>Both scores of a tokenized text for a preprocessed image (see <see cref="Match(float[], IReadOnlyList{int[]}, BlockHook)"/>).</summary>
     public BlipMatch Match(float[] pixels, int[] ids) => Match(pixels, [ids])[0];
 
     /// <summary>

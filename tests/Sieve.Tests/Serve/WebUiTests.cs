@@ -72,7 +72,7 @@ public sealed class WebUiTests(ServeModels models, BlipServeModels blip) : IClas
         File.WriteAllBytes(imagePath, ServeHarness.PngBytes(seed: 9));
 
         await using var page = await PickImageAsync(server, temp.Path, imagePath);
-        Assert.Equal(["caption"], JsonSerializer.Deserialize<string[]>(await page.EvaluateAsync<string>("JSON.stringify([...document.getElementById('task').options].map(o => o.value))")));
+        Assert.Equal(["caption"], JsonSerializer.Deserialize<string[]>(await page.EvaluateAsync<string>("JSON.stringify([...document.getElementById('task').options].map(o => o.value))"))!);
         var (_, captioned, _) = await server.PostAsync("/v1/caption", new { image = ServeHarness.Png(seed: 9), reducer = "tome:r=2" });
         Assert.Equal(captioned.GetProperty("caption").GetString(), await page.EvaluateAsync<string>("document.querySelector('#answer li').textContent"));
         Assert.Equal("17", await page.EvaluateAsync<string>("document.querySelector('#dense').children[3].textContent"));
