@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Text.Json;
 using Sieve.Cli.Serve;
+using Sieve.Models;
 using SkiaSharp;
 
 namespace Sieve.Cli.Commands;
@@ -24,15 +25,31 @@ internal static class LoadtestCommand
         var image = new Option<string?>("--image") { Description = "Image every request sends (default: a generated 224×224 PNG)" };
         var reducer = new Option<string?>("--reducer", "-r") { Description = "Reducer spec each request names (default: the server's)" };
         var overload = new Option<bool>("--overload") { Description = "On 429 send again at once instead of waiting Retry-After: keeps the queue full" };
+        var library = new Option<string?>("--library") { Description = "The server's model folder: after the load, also time the library on the same image in this process (decode, preprocess, forward; as many inputs as were answered) and print served ÷ library (--task classify or image)" };
+        var batch = NumberOptions.Integer("--batch", "Inputs per throughput batch of the --library run (the server's --max-batch)", 16, 1, 1024);
         var json = EvalOptions.Json();
         var command = new Command("loadtest", "Load a running `sieve serve` on this machine: throughput, p50/p99 latency, 429s, errors, lost requests, batch sizes")
-            { url, clients, seconds, requests, task, image, reducer, overload, json };
+            { url, clients, seconds, requests, task, image, reducer, overload, library, batch, json };
         command.SetAction(async (r, cancellationToken) =>
         {
             var server = LoopbackServer(r.GetValue(url)!);
-            string picture = DataUrl(r.GetValue(image));
+            string taskName = r.GetValue(task)!;
+            IImageEncoder? baseline = null;
+            if (r.GetValue(library) is { } folder)
+            {
+                if (taskName is not ("classify" or "image"))
+                    throw new ArgumentException($"--library times image inputs: give --task classify or image, not {taskName}");
+                string dir = await CliOptions.ResolveModelAsync(folder, quiet: true, cancellationToken);
+                var dense = ModelFolder.Load(dir);
+                if (taskName == "classify" && dense is not VitModel) throw new ArgumentException($"--library '{UsageError.Echo(folder)}' is not a timm ViT classifier; --task classify needs one");
+                // The reducer the requests run under: theirs, else the server's default.
+                string servedSpec = r.GetValue(reducer) ?? await ServerReducer(server, cancellationToken);
+                baseline = (IImageEncoder)dense.WithReduction(CliOptions.Reduction(servedSpec, null, dir, textTower: false).Spec);
+            }
+            var (mediaType, bytes) = ImageBytes(r.GetValue(image));
+            string picture = $"data:image/{mediaType};base64,{Convert.ToBase64String(bytes)}";
             string? spec = r.GetValue(reducer);
-            var (path, body) = r.GetValue(task) switch
+            var (path, body) = taskName switch
             {
                 "text" => ("/v1/embeddings", (object)new { input = "a photo of a cat sitting on a mat", reducer = spec }),
                 "classify" => ("/v1/classify", new { image = picture, reducer = spec }),
@@ -42,7 +59,9 @@ internal static class LoadtestCommand
             };
             var report = await LoadGenerator.RunAsync(server, path, JsonSerializer.Serialize(body), r.GetValue(clients), TimeSpan.FromSeconds(r.GetValue(seconds)),
                 r.GetValue(requests), r.GetValue(overload), cancellationToken);
-            Write(report, r.GetValue(clients), path, r.GetValue(json));
+            double? libraryThroughput = baseline == null ? null
+                : LibraryBaseline.Measure(baseline, taskName == "classify", bytes, r.GetValue(batch), report.Answered);
+            Write(report, r.GetValue(clients), path, libraryThroughput, r.GetValue(batch), r.GetValue(json));
             return report.Failed == 0 && report.Lost == 0 ? 0 : 1;
         });
         return command;
@@ -58,22 +77,35 @@ internal static class LoadtestCommand
         return new Uri(uri.GetLeftPart(UriPartial.Authority));
     }
 
-    static string DataUrl(string? file)
+    /// <summary>The server's default reducer spec, from <c>/healthz</c>.</summary>
+    static async Task<string> ServerReducer(Uri server, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = server };
+        try
+        {
+            using var health = JsonDocument.Parse(await http.GetStringAsync("/healthz", cancellationToken));
+            return health.RootElement.GetProperty("reducer").GetString()!;
+        }
+        catch (HttpRequestException e) { throw new IOException($"cannot read {server}healthz: {e.Message}; is `sieve serve` running there?", e); }
+    }
+
+    /// <summary>The image every request sends, as its media subtype and bytes: <paramref name="file"/>, else a generated 224×224 PNG.</summary>
+    static (string MediaType, byte[] Bytes) ImageBytes(string? file)
     {
         if (file != null)
         {
             if (!File.Exists(file)) throw new SieveFormatException($"--image '{UsageError.Echo(file)}' does not exist");
             Sieve.Data.ImageDecoder.Decode(file); // refuse what the server would refuse, before any traffic
-            return "data:image/" + (Path.GetExtension(file).ToLowerInvariant() is ".png" ? "png" : "jpeg") + ";base64," + Convert.ToBase64String(File.ReadAllBytes(file));
+            return (Path.GetExtension(file).ToLowerInvariant() is ".png" ? "png" : "jpeg", File.ReadAllBytes(file));
         }
         using var bitmap = new SKBitmap(224, 224);
         for (int y = 0; y < 224; y++)
             for (int x = 0; x < 224; x++) bitmap.SetPixel(x, y, new SKColor((byte)x, (byte)y, (byte)((x * y) >> 8)));
         using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        return "data:image/png;base64," + Convert.ToBase64String(png.ToArray());
+        return ("png", png.ToArray());
     }
 
-    static void Write(LoadReport report, int clients, string path, bool json)
+    static void Write(LoadReport report, int clients, string path, double? library, int batch, bool json)
     {
         if (json)
         {
@@ -82,6 +114,7 @@ internal static class LoadtestCommand
                 endpoint = path, clients, seconds = report.Seconds, answered = report.Answered, refused_429 = report.Refused, failed = report.Failed,
                 lost = report.Lost, throughput = report.Throughput, p50_ms = report.LatencyP50Ms, p99_ms = report.LatencyP99Ms,
                 batch_sizes = report.BatchSizes.Select(b => new { up_to = b.UpTo, batches = b.Batches }),
+                library_throughput = library, served_over_library = report.Throughput / library,
             }));
             return;
         }
@@ -90,5 +123,7 @@ internal static class LoadtestCommand
         CliConsole.WriteRaw($"throughput   {report.Throughput:0.0} requests/s");
         CliConsole.WriteRaw($"latency      p50 {report.LatencyP50Ms:0.0} ms, p99 {report.LatencyP99Ms:0.0} ms");
         CliConsole.WriteRaw($"batch sizes  {string.Join(", ", report.BatchSizes.Select(b => $"≤{b.UpTo}: {b.Batches}"))}");
+        if (library is { } l)
+            CliConsole.WriteRaw($"library      {l:0.0} inputs/s (same image, decode + preprocess + forward, batches of {batch}, this process); served ÷ library {report.Throughput / l:0.00}");
     }
 }

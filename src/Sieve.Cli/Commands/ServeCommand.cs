@@ -6,7 +6,7 @@ namespace Sieve.Cli.Commands;
 
 /// <summary>
 /// <c>sieve serve --model DIR [--reducer SPEC] [--port N] …</c>: the model behind an HTTP API (embeddings in OpenAI's
-/// schema, classify, zero-shot, VQA) with dynamic micro-batching, a bounded queue and Prometheus metrics.
+/// schema, classify, zero-shot, VQA, BLIP captions and matching) with dynamic micro-batching, a bounded queue and Prometheus metrics.
 /// </summary>
 internal static class ServeCommand
 {
@@ -25,8 +25,10 @@ internal static class ServeCommand
         var timeout = NumberOptions.Integer("--timeout-ms", "Per-request time limit, queueing included (past it: 504)", 30_000, 1, 3_600_000);
         var maxBody = NumberOptions.Integer("--max-body-mb", "Largest request body in MiB (past it: 413)", 16, 1, 2048);
         var maxSide = NumberOptions.Integer("--max-image-side", "Largest image width or height in pixels (past it: 400)", 4096, 16, 65_535);
-        var command = new Command("serve", "Serve the model over HTTP: POST /v1/embeddings (OpenAI schema), /v1/classify, /v1/zeroshot, /v1/vqa; GET /healthz, /metrics")
-            { model, reducer, precision, host, port, maxBatch, maxWait, queue, timeout, maxBody, maxSide, threads };
+        var warmup = NumberOptions.Integer("--warmup", "Example inputs run through each image tower before listening, so the first requests find the code optimised (0: none)", 16, 0, 10_000);
+        var labelCache = NumberOptions.Integer("--label-cache", "Most zero-shot label sets whose text embeddings are kept across requests (0: none)", 64, 0, 100_000);
+        var command = new Command("serve", "Serve the model over HTTP: POST /v1/embeddings (OpenAI schema), /v1/classify, /v1/zeroshot, /v1/vqa, /v1/caption, /v1/match; GET /healthz, /metrics")
+            { model, reducer, precision, host, port, maxBatch, maxWait, queue, timeout, maxBody, maxSide, labelCache, warmup, threads };
         // A synchronous action: SIGTERM and Ctrl+C then reach the web host, which stops accepting and answers every
         // accepted request before the command returns 0 (an async action would be cut off by the parser's 2 s limit).
         command.SetAction(r =>
@@ -38,7 +40,8 @@ internal static class ServeCommand
             string dir = CliOptions.ResolveModelAsync(argument).GetAwaiter().GetResult();
             var served = new ServedModel(argument, dir, r.GetValue(precision), r.GetValue(reducer)!);
             var settings = new ServeSettings(r.GetValue(maxBatch), TimeSpan.FromMilliseconds(r.GetValue(maxWait)), r.GetValue(queue),
-                TimeSpan.FromMilliseconds(r.GetValue(timeout)), r.GetValue(maxBody) * 1024L * 1024L, r.GetValue(maxSide), CliOptions.AllowDamagedImagesInRun);
+                TimeSpan.FromMilliseconds(r.GetValue(timeout)), r.GetValue(maxBody) * 1024L * 1024L, r.GetValue(maxSide), CliOptions.AllowDamagedImagesInRun,
+                r.GetValue(labelCache), r.GetValue(warmup));
             var log = CliConsole.Error.Profile.Out.Writer;
             Serve(served, settings, address, r.GetValue(port), log).GetAwaiter().GetResult();
             return 0;
@@ -48,6 +51,12 @@ internal static class ServeCommand
 
     static async Task Serve(ServedModel model, ServeSettings settings, IPAddress host, int port, TextWriter log)
     {
+        if (settings.WarmupInputs > 0)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            model.WarmUp(settings.WarmupInputs);
+            log.WriteLine($"sieve serve: warmed up on {settings.WarmupInputs} example inputs per image tower ({System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds:0.0} s)");
+        }
         var server = await SieveServer.StartAsync(model, settings, host, port, log);
         log.WriteLine($"sieve serve: {model.Family} '{model.Id}' listening on {server.Address} (Ctrl+C or SIGTERM stops it)");
         log.Flush();

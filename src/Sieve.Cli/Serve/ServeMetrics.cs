@@ -32,6 +32,12 @@ internal sealed class ServeMetrics
     /// <summary>Multiply-adds executed, in billions, by task.</summary>
     public Counter GMacs { get; }
 
+    /// <summary>Zero-shot label sets looked up in the label-embedding cache, by result (<c>hit</c>, <c>miss</c>).</summary>
+    public Counter LabelCache { get; }
+
+    /// <summary>Label sets the label-embedding cache holds.</summary>
+    public Gauge LabelCacheEntries { get; }
+
     public ServeMetrics()
     {
         var factory = Metrics.WithCustomRegistry(Registry);
@@ -53,5 +59,7 @@ internal sealed class ServeMetrics
             Buckets = Histogram.ExponentialBuckets(1, 2, 11), // 1 … 1024
         });
         GMacs = factory.CreateCounter("sieve_gmacs_total", "Multiply-adds executed, in billions", "task");
+        LabelCache = factory.CreateCounter("sieve_label_cache_total", "Zero-shot label sets looked up in the label-embedding cache", "result");
+        LabelCacheEntries = factory.CreateGauge("sieve_label_cache_entries", "Zero-shot label sets whose text embeddings are kept");
     }
 }

@@ -10,7 +10,7 @@ namespace Sieve.Cli.Serve;
 /// <summary>One input's result, with what its forward executed.</summary>
 /// <param name="Value">The result.</param>
 /// <param name="GMacs">Multiply-adds of the forward, in billions.</param>
-/// <param name="TokensKept">Tokens left after the last block (after reduction).</param>
+/// <param name="TokensKept">Tokens left after the first tower's last block (after reduction): the image tower's when there is an image (<see cref="FirstTowerTokens"/>).</param>
 internal sealed record Ran<T>(T Value, double GMacs, int TokensKept);
 
 /// <summary>
@@ -18,10 +18,17 @@ internal sealed record Ran<T>(T Value, double GMacs, int TokensKept);
 /// names it), the served model bound to the request's reducer, and a way to run inputs in the shared batches.
 /// </summary>
 internal sealed class ServeRequest(ServeEndpoint endpoint, JsonElement body, ServedModel model, ServeSettings settings, MicroBatcher batcher,
-    ServeMetrics metrics, CancellationToken aborted)
+    LabelEmbeddingCache labels, ServeMetrics metrics, CancellationToken aborted)
 {
     /// <summary>The model's name in responses.</summary>
     public string ModelId => model.Id;
+
+    /// <summary>The server's zero-shot label embeddings, kept across requests.</summary>
+    public LabelEmbeddingCache Labels => labels;
+
+    /// <summary>The key of <paramref name="labelSet"/>'s and <paramref name="templates"/>' embeddings under this request's reducer and the server's precision.</summary>
+    public string LabelKey(IReadOnlyList<string> labelSet, IReadOnlyList<string>? templates) =>
+        LabelEmbeddingCache.Key(labelSet, templates, OptionalString("reducer") ?? model.DefaultReducer, model.Precision);
 
     /// <summary>A string field, or null when absent.</summary>
     public string? OptionalString(string name) => body.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null
@@ -38,6 +45,15 @@ internal sealed class ServeRequest(ServeEndpoint endpoint, JsonElement body, Ser
         if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int n) || n < min || n > max)
             throw ServeRequestException.Bad($"{name}: expected an integer from {min} to {max}, got {UsageError.Echo(v.GetRawText())}", name);
         return n;
+    }
+
+    /// <summary>A finite number field in [<paramref name="min"/>, <paramref name="max"/>], or <paramref name="fallback"/> when absent.</summary>
+    public double OptionalNumber(string name, double fallback, double min, double max)
+    {
+        if (!body.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double x) || !double.IsFinite(x) || x < min || x > max)
+            throw ServeRequestException.Bad($"{name}: expected a number from {min} to {max}, got {UsageError.Echo(v.GetRawText())}", name);
+        return x;
     }
 
     /// <summary>A boolean field, or false when absent.</summary>
@@ -64,16 +80,21 @@ internal sealed class ServeRequest(ServeEndpoint endpoint, JsonElement body, Ser
     /// <summary>The image in field <paramref name="name"/> (a base64 data URL), decoded.</summary>
     public RgbImage Image(string name) => ImageDataUrl.Decode(RequiredString(name), name, settings);
 
-    /// <summary>The image held by a data URL found in field <paramref name="param"/>.</summary>
-    public RgbImage Image(string dataUrl, string param) => ImageDataUrl.Decode(dataUrl, param, settings);
+    /// <summary>The image in field <paramref name="name"/>, checked now and decoded when the function runs (inside the batch: <see cref="ImageDataUrl.Read"/>).</summary>
+    public Func<RgbImage> ImageInBatch(string name) => ImageDataUrl.Read(RequiredString(name), name, settings);
+
+    /// <summary>The image held by a data URL found in field <paramref name="param"/>, checked now and decoded when the function runs.</summary>
+    public Func<RgbImage> ImageInBatch(string dataUrl, string param) => ImageDataUrl.Read(dataUrl, param, settings);
 
     /// <summary>
     /// The served model bound to the request's <c>reducer</c> field (else the server's), as the kind this endpoint
     /// needs; a 400 when the server runs another kind of model.
     /// </summary>
-    public T Model<T>(string needs) where T : class =>
-        model.Reduced(OptionalString("reducer")) as T
-            ?? throw ServeRequestException.Bad($"this server runs a {model.Family} model ('{model.Id}'); {endpoint.Path} needs {needs}");
+    public T Model<T>(string needs) where T : class => model.Reduced(OptionalString("reducer")) as T ?? throw Unserved(needs);
+
+    /// <summary>The 400 of a request the served model cannot answer: what it is, and what <paramref name="needs"/> this endpoint.</summary>
+    public ServeRequestException Unserved(string needs) =>
+        ServeRequestException.Bad($"this server runs a {model.Family} model ('{model.Id}'); {endpoint.Path} needs {needs}");
 
     /// <summary>
     /// The dense image encoder with the image tower's reducer the request's <c>reducer</c> field names (else the
@@ -118,8 +139,9 @@ internal sealed class ServeRequest(ServeEndpoint endpoint, JsonElement body, Ser
     Ran<T> Trace<T>(Func<BlockHook, T> work)
     {
         var trace = new ForwardTrace();
-        var value = work(trace);
-        int kept = trace.Layers.Count > 0 ? trace.Layers[^1].MlpTokens : 0;
+        var first = new FirstTowerTokens();
+        var value = work(BlockHook.Combine(trace, first)!);
+        int kept = first.Kept;
         metrics.GMacs.WithLabels(endpoint.Task).Inc(trace.GMacs);
         metrics.TokensKept.WithLabels(endpoint.Task).Observe(kept);
         return new Ran<T>(value, trace.GMacs, kept);

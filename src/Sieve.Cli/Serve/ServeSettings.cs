@@ -8,5 +8,7 @@ namespace Sieve.Cli.Serve;
 /// <param name="MaxBodyBytes">Largest request body; a larger one gets 413.</param>
 /// <param name="MaxImageSide">Largest image width or height in pixels, read from the header before decoding.</param>
 /// <param name="AllowDamagedImages">Decode a cut-short or damaged JPEG or PNG as far as it goes (<c>--allow-truncated-images</c>).</param>
+/// <param name="WarmupInputs">Example inputs run through each image tower before the server listens (0: none).</param>
+/// <param name="LabelCache">Most zero-shot label sets whose text embeddings are kept across requests (<see cref="LabelEmbeddingCache"/>; 0: none).</param>
 internal sealed record ServeSettings(int MaxBatch, TimeSpan MaxWait, int QueueCapacity, TimeSpan RequestTimeout, long MaxBodyBytes, int MaxImageSide,
-    bool AllowDamagedImages);
+    bool AllowDamagedImages, int LabelCache, int WarmupInputs);

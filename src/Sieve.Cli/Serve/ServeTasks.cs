@@ -1,6 +1,7 @@
 using Sieve.Data;
 using Sieve.Cli.Commands;
 using Sieve.Models;
+using Sieve.Models.Generation;
 
 namespace Sieve.Cli.Serve;
 
@@ -13,11 +14,14 @@ internal static class ServeTasks
     /// <summary>The endpoint table.</summary>
     public static IReadOnlyList<ServeEndpoint> All { get; } =
     [
-        new("/v1/embeddings", "embeddings", Embeddings),
-        new("/v1/classify", "classify", Classify),
-        new("/v1/zeroshot", "zeroshot", ZeroShot),
-        new("/v1/vqa", "vqa", Vqa),
-        new("/v1/mergemap", "mergemap", MergeMap),
+        // In the order the web UI offers them: each model's own task first.
+        new("/v1/classify", "classify", m => m is VitModel, Classify),
+        new("/v1/zeroshot", "zeroshot", m => m is ClipModel, ZeroShot),
+        new("/v1/vqa", "vqa", m => m is ViltModel { HasVqaHead: true } or BlipGenerator { QuestionEncoder: not null }, Vqa),
+        new("/v1/caption", "caption", m => m is BlipGenerator { Architecture: BlipArchitecture.ConditionalGeneration }, Caption),
+        new("/v1/match", "match", m => m is BlipModel, Match),
+        new("/v1/embeddings", "embeddings", m => m is IImageEncoder or ITextModel, Embeddings),
+        new("/v1/mergemap", "mergemap", m => m is IImageEncoder, MergeMap),
     ];
 
     /// <summary>
@@ -41,8 +45,8 @@ internal static class ServeTasks
             if (ImageDataUrl.IsImage(inputs[i]))
             {
                 var encoder = request.Model<IImageEncoder>("an image encoder (ViT, CLIP or BLIP) for images");
-                var pixels = ServeRequest.Pixels(encoder, request.Image(inputs[i], param));
-                works.Add(hook => encoder.EncodeImage(pixels, hook));
+                var image = request.ImageInBatch(inputs[i], param);
+                works.Add(hook => encoder.EncodeImage(ServeRequest.Pixels(encoder, image()), hook));
                 continue;
             }
             var model = request.Model<ITextModel>("a CLIP or BLIP model for texts");
@@ -77,12 +81,16 @@ internal static class ServeTasks
     {
         var vit = request.Model<VitModel>("a timm ViT classifier");
         int top = request.OptionalInt("top", 5, 1, 1000);
-        var pixels = vit.Preprocess(request.Image("image"));
-        var ran = (await request.RunAsync([hook => Prediction.TopK(vit.Logits(pixels, hook), vit.Config.Labels, top)]))[0];
+        var image = request.ImageInBatch("image");
+        var ran = (await request.RunAsync([hook => Prediction.TopK(vit.Logits(vit.Preprocess(image()), hook), vit.Config.Labels, top)]))[0];
         return new { model = request.ModelId, predictions = Predictions(ran.Value), gmacs = ran.GMacs, tokens_kept = ran.TokensKept };
     }
 
-    /// <summary><c>{"image": DATA_URL, "labels": [...], "templates": [...], "top": 5}</c> → CLIP's zero-shot labels (CLIP's 7-prompt ensemble without templates).</summary>
+    /// <summary>
+    /// <c>{"image": DATA_URL, "labels": [...], "templates": [...], "top": 5}</c> → CLIP's zero-shot labels (CLIP's 7-prompt
+    /// ensemble without templates). The labels' embeddings are kept across requests (<see cref="LabelEmbeddingCache"/>):
+    /// <c>prompts_cached</c> says whether they were, and <c>prompt_gmacs</c> counts the prompts' work only when it ran.
+    /// </summary>
     static async Task<object> ZeroShot(ServeRequest request)
     {
         var clip = request.Model<ClipModel>("a CLIP model");
@@ -91,25 +99,32 @@ internal static class ServeTasks
             throw ServeRequestException.Bad($"labels: '{UsageError.Echo(twice.Key)}' is given {twice.Count()} times; each class once", "labels");
         var templates = request.Strings("templates", single: false);
         int top = Math.Min(request.OptionalInt("top", 5, 1, 1000), labels.Length);
-        var pixels = ServeRequest.Pixels(clip, request.Image("image"));
-        // The prompts are embedded inside the batch too: they are model work like the image's forward.
+        var image = request.ImageInBatch("image");
+        string key = request.LabelKey(labels, templates);
+        // The prompts are embedded inside the batch too, when not kept: they are model work like the image's forward.
         var ran = (await request.RunAsync([hook =>
         {
-            var classifier = clip.ZeroShot(labels, templates);
-            return (Predictions: Prediction.TopK(classifier.LogitsForEmbedding(clip.EncodeImage(pixels, hook)), classifier.Labels, top), classifier);
+            var (classifier, cached) = request.Labels.GetOrAdd(key, () => clip.ZeroShot(labels, templates));
+            return (Predictions: Prediction.TopK(classifier.LogitsForEmbedding(clip.EncodeImage(ServeRequest.Pixels(clip, image()), hook)), classifier.Labels, top), classifier, cached);
         }]))[0];
-        var (predictions, classifier) = ran.Value;
+        var (predictions, classifier, cached) = ran.Value;
         return new
         {
-            model = request.ModelId, predictions = Predictions(predictions), gmacs = ran.GMacs, prompt_gmacs = classifier.PromptGMacs,
-            tokens_kept = ran.TokensKept, warnings = classifier.Warnings,
+            model = request.ModelId, predictions = Predictions(predictions), gmacs = ran.GMacs, prompt_gmacs = cached ? 0 : classifier.PromptGMacs,
+            prompts_cached = cached, tokens_kept = ran.TokensKept, warnings = classifier.Warnings,
         };
     }
 
-    /// <summary><c>{"image": DATA_URL, "question": "…", "top": 5}</c> → ViLT's likeliest answers (score = sigmoid of the logit).</summary>
+    /// <summary>
+    /// <c>{"image": DATA_URL, "question": "…", "top": 5}</c> → ViLT's likeliest answers (score = sigmoid of the logit);
+    /// on a BLIP VQA model the generated answer (<see cref="BlipAnswer"/>).
+    /// </summary>
     static async Task<object> Vqa(ServeRequest request)
     {
-        var vilt = request.Model<ViltModel>("a ViLT model with a VQA head");
+        const string needs = "a ViLT model with a VQA head or a BLIP VQA model (BlipForQuestionAnswering)";
+        var model = request.Model<IModel>(needs);
+        if (model is BlipGenerator blip) return await BlipAnswer(request, blip, needs);
+        var vilt = model as ViltModel ?? throw request.Unserved(needs);
         if (!vilt.HasVqaHead) throw ServeRequestException.Bad($"the ViLT model '{request.ModelId}' has no VQA head (classifier.*)");
         int top = request.OptionalInt("top", 5, 1, 1000);
         var image = request.Image("image");
@@ -122,6 +137,88 @@ internal static class ServeTasks
         {
             model = request.ModelId, answers = ran.Value.Select(p => new { answer = p.Label, index = p.Index, score = p.Probability }),
             gmacs = ran.GMacs, tokens_kept = ran.TokensKept, warnings = input.Warning is { } w ? new[] { w } : [],
+        };
+    }
+
+    /// <summary>
+    /// BLIP VQA, <c>{"image": DATA_URL, "question": "…"}</c> plus the decoding fields of <see cref="Decoding"/> → the
+    /// answer the decoder generates, as <c>sieve vqa</c> gives it (<c>answers</c> holds it too, the shape ViLT's answers have).
+    /// </summary>
+    static async Task<object> BlipAnswer(ServeRequest request, BlipGenerator blip, string needs)
+    {
+        if (blip.QuestionEncoder == null)
+            throw ServeRequestException.Bad($"the BLIP model '{request.ModelId}' is a captioning one (BlipForConditionalGeneration, no text encoder): use /v1/caption; /v1/vqa needs {needs}");
+        string question = request.RequiredString("question");
+        int[] ids;
+        try { ids = blip.QuestionIds(question); }
+        catch (Exception e) when (e is ArgumentException or SieveFormatException) { throw ServeRequestException.Bad($"question: {UsageError.Message(e)}", "question"); }
+        var options = Decoding(request, blip, 1);
+        var image = request.ImageInBatch("image");
+        var ran = (await request.RunAsync([hook => blip.Answer(blip.Preprocessor.Process(image()), ids, options, hook)]))[0];
+        string answer = blip.Tokenizer.Decode(ran.Value);
+        return new { model = request.ModelId, answer, answers = new[] { new { answer } }, gmacs = ran.GMacs, tokens_kept = ran.TokensKept, warnings = Array.Empty<string>() };
+    }
+
+    /// <summary>
+    /// <c>{"image": DATA_URL, "prompt": "a picture of", "beams": 3, "max_length": 20, "min_length": 5, "repetition_penalty": 1.0}</c>
+    /// (all but the image optional, as <c>sieve caption</c>'s options) → BLIP's caption, prompt words included.
+    /// </summary>
+    static async Task<object> Caption(ServeRequest request)
+    {
+        var blip = request.Model<BlipGenerator>("a BLIP captioning model (BlipForConditionalGeneration)");
+        if (blip.Architecture != BlipArchitecture.ConditionalGeneration)
+            throw ServeRequestException.Bad($"the BLIP model '{request.ModelId}' is a BlipForQuestionAnswering: use /v1/vqa; /v1/caption needs a BlipForConditionalGeneration");
+        int[] prompt;
+        try { prompt = blip.CaptionPrompt(request.OptionalString("prompt")); }
+        catch (Exception e) when (e is ArgumentException or SieveFormatException) { throw ServeRequestException.Bad($"prompt: {UsageError.Message(e)}", "prompt"); }
+        var options = Decoding(request, blip, prompt.Length);
+        var image = request.ImageInBatch("image");
+        var ran = (await request.RunAsync([hook => blip.Caption(blip.Preprocessor.Process(image()), prompt, options, hook)]))[0];
+        return new { model = request.ModelId, caption = blip.Tokenizer.Decode(ran.Value), tokens = ran.Value.Length, gmacs = ran.GMacs, tokens_kept = ran.TokensKept };
+    }
+
+    /// <summary>
+    /// The request's decoding: <c>beams</c>, <c>max_length</c>, <c>min_length</c>, <c>repetition_penalty</c>, each
+    /// defaulting to the checkpoint's generation config; a 400 naming the field when the lengths leave no room after the
+    /// <paramref name="promptTokens"/> or pass the decoder's positions.
+    /// </summary>
+    static GenerationOptions Decoding(ServeRequest request, BlipGenerator blip, int promptTokens)
+    {
+        var d = blip.Generation;
+        var options = new GenerationOptions(
+            request.OptionalInt("max_length", d.MaxLength, 2, blip.Config.MaxPositions), request.OptionalInt("min_length", d.MinLength, 0, GenerationOptions.MaxTokens),
+            request.OptionalInt("beams", d.Beams, 1, 64), (float)request.OptionalNumber("repetition_penalty", d.RepetitionPenalty, 1e-3, 1e3), d.LengthPenalty);
+        if (options.MinLength > options.MaxLength)
+            throw ServeRequestException.Bad($"min_length: {options.MinLength} is more than max_length {options.MaxLength}", "min_length");
+        if (promptTokens >= options.MaxLength)
+            throw ServeRequestException.Bad($"max_length: the prompt has {promptTokens} tokens with [DEC], as many as max_length {options.MaxLength} allows: nothing is left to generate", "max_length");
+        return options.Checked();
+    }
+
+    /// <summary>
+    /// <c>{"image": DATA_URL, "text": "…" or ["…", …]}</c> → BLIP's two scores for each text: the image–text matching
+    /// probability (<c>itm_head</c>) and the contrastive cosine, as <see cref="BlipModel.Match(float[], IReadOnlyList{int[]}, Nn.BlockHook)"/>
+    /// gives them (the image encoded once for all texts).
+    /// </summary>
+    static async Task<object> Match(ServeRequest request)
+    {
+        var blip = request.Model<BlipModel>("a BLIP retrieval model (BlipForImageTextRetrieval)");
+        var texts = request.Strings("text", single: true) ?? throw ServeRequestException.Bad("text: required (a string or an array of strings)", "text");
+        var ids = new int[texts.Length][];
+        for (int i = 0; i < texts.Length; i++)
+        {
+            string param = texts.Length == 1 ? "text" : $"text[{i}]";
+            if (texts[i].Length == 0) throw ServeRequestException.Bad($"{param}: empty text", "text");
+            try { ids[i] = blip.Tokenize(texts[i]).Ids; }
+            catch (Exception e) when (e is ArgumentException or SieveFormatException) { throw ServeRequestException.Bad($"{param}: {UsageError.Message(e)}", "text"); }
+        }
+        var image = request.ImageInBatch("image");
+        var ran = (await request.RunAsync([hook => blip.Match(blip.Preprocessor.Process(image()), ids, hook)]))[0];
+        return new
+        {
+            model = request.ModelId,
+            matches = ran.Value.Select((m, i) => new { text = texts[i], probability = m.MatchProbability, contrastive = m.ContrastiveScore }),
+            gmacs = ran.GMacs, tokens_kept = ran.TokensKept,
         };
     }
 

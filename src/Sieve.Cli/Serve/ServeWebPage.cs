@@ -38,6 +38,8 @@ internal static class ServeWebPage
 <label>Reducer <input id="reducer" type="text" placeholder="e.g. tome:r=8"></label>
 <label id="labels-field" hidden>Labels <input id="labels" type="text" value="cat,dog,car"></label>
 <label id="question-field" hidden>Question <input id="question" type="text" value="what is in the picture?"></label>
+<label id="text-field" hidden>Text <input id="text" type="text" value="a photo of a cat"></label>
+<label id="prompt-field" hidden>Prompt <input id="prompt" type="text" placeholder="e.g. a picture of"></label>
 <button id="run" disabled>Run</button>
 <p id="status"></p>
 <p id="error"></p>
@@ -53,11 +55,9 @@ internal static class ServeWebPage
 </div>
 <script>
 "use strict";
-// Which task endpoints each model family answers (the server refuses the others with a 400); all but ViLT have an
-// image tower of their own, so /v1/mergemap draws theirs.
-const tasks = { Vit: ["classify", "embeddings"], Clip: ["zeroshot", "embeddings"], Vilt: ["vqa"], Blip: ["embeddings"] };
+// The tasks come from /healthz (those the served model answers); /v1/mergemap is drawn beside them where it is one.
 const $ = id => document.getElementById(id);
-let image = null, family = null;
+let image = null, mergeMap = false;
 
 async function post(path, body) {
   const start = performance.now();
@@ -71,6 +71,8 @@ function request(task, reducer) {
   const body = { image, reducer };
   if (task === "zeroshot") body.labels = $("labels").value.split(",").map(s => s.trim()).filter(s => s);
   if (task === "vqa") body.question = $("question").value;
+  if (task === "match") body.text = $("text").value;
+  if (task === "caption" && $("prompt").value.trim()) body.prompt = $("prompt").value.trim();
   if (task === "embeddings") return { input: image, reducer };
   return body;
 }
@@ -78,7 +80,9 @@ function request(task, reducer) {
 function answerLines(task, json) {
   if (task === "classify" || task === "zeroshot")
     return json.predictions.map(p => `${p.label} (${p.index}) ${(100 * p.probability).toFixed(2)} %`);
-  if (task === "vqa") return json.answers.map(a => `${a.answer} ${(100 * a.score).toFixed(2)} %`);
+  if (task === "vqa") return json.answers.map(a => a.score === undefined ? a.answer : `${a.answer} ${(100 * a.score).toFixed(2)} %`);
+  if (task === "caption") return [json.caption];
+  if (task === "match") return json.matches.map(m => `${m.text}: p(match) ${(100 * m.probability).toFixed(2)} %, cosine ${m.contrastive.toFixed(4)}`);
   const v = json.data[0].embedding;
   return [`${v.length}-dimensional embedding: ${v.slice(0, 4).map(x => x.toFixed(4)).join(", ")}, …`];
 }
@@ -101,7 +105,7 @@ async function run() {
     // One after the other, so the two round trips do not share the CPU.
     const dense = await post("/v1/" + task, request(task, "none"));
     const reduced = await post("/v1/" + task, request(task, reducer));
-    const map = family !== "Vilt" ? await post("/v1/mergemap", { image, reducer }) : null;
+    const map = mergeMap ? await post("/v1/mergemap", { image, reducer }) : null;
     $("answer").replaceChildren(...answerLines(task, reduced.json).map(line => {
       const li = document.createElement("li");
       li.textContent = line;
@@ -137,6 +141,8 @@ function pick(file) {
 function showFields() {
   $("labels-field").hidden = $("task").value !== "zeroshot";
   $("question-field").hidden = $("task").value !== "vqa";
+  $("text-field").hidden = $("task").value !== "match";
+  $("prompt-field").hidden = $("task").value !== "caption";
 }
 
 $("drop").onclick = e => { if (e.target.id !== "file") $("file").click(); };
@@ -148,10 +154,10 @@ $("task").onchange = showFields;
 $("run").onclick = run;
 
 fetch("/healthz").then(r => r.json()).then(health => {
-  family = health.family;
+  mergeMap = health.tasks.includes("mergemap");
   $("model").textContent = `${health.model} (${health.family}), default reducer ${health.reducer}`;
   $("reducer").value = health.reducer;
-  $("task").replaceChildren(...(tasks[family] || []).map(t => new Option(t, t)));
+  $("task").replaceChildren(...health.tasks.filter(t => t !== "mergemap").map(t => new Option(t, t)));
   showFields();
 }, e => { $("error").textContent = "cannot reach the server: " + e.message; });
 </script>

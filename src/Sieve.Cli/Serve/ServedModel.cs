@@ -25,8 +25,8 @@ internal sealed class ServedModel
     public ServedModel(string id, string directory, Precision precision, string defaultReducer)
     {
         (Id, Directory, DefaultReducer) = (id, directory, defaultReducer);
-        Family = ModelFolder.Detect(directory);
-        Dense = ModelFolder.LoadAny(directory, precision);
+        (Family, Precision) = (ModelFolder.Detect(directory), precision);
+        Dense = Family == ModelFamily.Blip && Generates(directory) ? BlipGenerator.Load(directory, precision) : ModelFolder.LoadAny(directory, precision);
         _bound[defaultReducer] = Bind(defaultReducer);
     }
 
@@ -39,7 +39,10 @@ internal sealed class ServedModel
     /// <summary>Which family the model is.</summary>
     public ModelFamily Family { get; }
 
-    /// <summary>The model without reduction.</summary>
+    /// <summary>The blocks' arithmetic.</summary>
+    public Precision Precision { get; }
+
+    /// <summary>The model without reduction: for BLIP a <see cref="BlipModel"/> (retrieval) or a <see cref="BlipGenerator"/> (captioning, VQA).</summary>
     public IModel Dense { get; }
 
     /// <summary>The server's <c>--reducer</c>.</summary>
@@ -73,9 +76,27 @@ internal sealed class ServedModel
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="inputs"/> example inputs through each image tower in throughput mode, as a batch does, so
+    /// that the first requests do not run code the JIT has not yet optimised (tiered compilation promotes hot methods
+    /// only after they have run).
+    /// </summary>
+    public void WarmUp(int inputs)
+    {
+        foreach (var tower in Dense.Towers.Where(t => t.Info.Modality == Sieve.Nn.Modality.Image))
+            Threading.ForEachSample(inputs, i => tower.Forward(tower.Example(i)));
+    }
+
     IModel Bind(string spec)
     {
-        var (reduction, _) = CliOptions.Reduction(spec, null, Directory, textTower: Dense is ITextModel);
+        var (reduction, _) = CliOptions.Reduction(spec, null, Directory, textTower: Dense.Towers.Any(t => t.Info.Modality == Sieve.Nn.Modality.Text));
         return Dense.WithReduction(reduction);
+    }
+
+    /// <summary>Whether a BLIP folder holds a captioning or VQA model (a text decoder and no <c>vision_proj</c>), as <see cref="BlipModel.Load"/> tells them apart.</summary>
+    static bool Generates(string directory)
+    {
+        using var file = Sieve.Weights.CheckpointFiles.Open(directory);
+        return !file.Contains(BlipLayout.Vision.Projection + ".weight") && file.Contains(BlipLayout.Decoder.Words);
     }
 }

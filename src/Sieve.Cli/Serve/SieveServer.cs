@@ -49,11 +49,16 @@ internal sealed class SieveServer : IAsyncDisposable
         var app = builder.Build();
         var metrics = new ServeMetrics();
         var batcher = new MicroBatcher(settings, metrics);
+        var labels = new LabelEmbeddingCache(settings.LabelCache, metrics);
         app.MapGet("/", () => Results.Content(ServeWebPage.Html, "text/html; charset=utf-8"));
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok", model = model.Id, family = model.Family.ToString(), reducer = model.DefaultReducer }));
+        app.MapGet("/healthz", () => Results.Json(new
+        {
+            status = "ok", model = model.Id, family = model.Family.ToString(), reducer = model.DefaultReducer,
+            tasks = ServeTasks.All.Where(e => e.Serves(model.Dense)).Select(e => e.Task),
+        }));
         app.MapMetrics("/metrics", metrics.Registry);
         foreach (var endpoint in ServeTasks.All)
-            app.MapPost(endpoint.Path, (HttpContext http) => Answer(http, endpoint, model, settings, batcher, metrics, log));
+            app.MapPost(endpoint.Path, (HttpContext http) => Answer(http, endpoint, model, settings, batcher, labels, metrics, log));
         try
         {
             await app.StartAsync();
@@ -66,7 +71,8 @@ internal sealed class SieveServer : IAsyncDisposable
         return new SieveServer(app, batcher, metrics);
     }
 
-    static async Task Answer(HttpContext http, ServeEndpoint endpoint, ServedModel model, ServeSettings settings, MicroBatcher batcher, ServeMetrics metrics, TextWriter log)
+    static async Task Answer(HttpContext http, ServeEndpoint endpoint, ServedModel model, ServeSettings settings, MicroBatcher batcher, LabelEmbeddingCache labels,
+        ServeMetrics metrics, TextWriter log)
     {
         long start = Stopwatch.GetTimestamp();
         using var inFlight = metrics.InFlight.TrackInProgress();
@@ -74,7 +80,7 @@ internal sealed class SieveServer : IAsyncDisposable
         object response;
         try
         {
-            var request = new ServeRequest(endpoint, await ReadBody(http), model, settings, batcher, metrics, http.RequestAborted);
+            var request = new ServeRequest(endpoint, await ReadBody(http), model, settings, batcher, labels, metrics, http.RequestAborted);
             response = await endpoint.Handle(request);
         }
         catch (ServeRequestException e)

@@ -141,11 +141,15 @@ public sealed class BlipGenerator : IModel
         Tokenizer.Decode(Caption(Preprocessor.Process(image), CaptionPrompt(prompt), options));
 
     /// <summary>The token ids of the caption of a preprocessed image, <paramref name="prompt"/> first (<see cref="CaptionPrompt"/>), the end token last when it came.</summary>
+    /// <param name="pixels">Preprocessed image [3, S, S] (<see cref="Preprocessor"/>).</param>
+    /// <param name="prompt">The decoder's prompt (<see cref="CaptionPrompt"/>).</param>
+    /// <param name="options">Decoding; null: the checkpoint's <see cref="Generation"/>.</param>
+    /// <param name="hook">Observes the vision tower's blocks, and is told the decoder's multiply-adds (<see cref="BlockHook.Outside"/>), or null.</param>
     /// <exception cref="ArgumentException">The image is not S × S, the prompt does not fit, or an option is out of range.</exception>
-    public int[] Caption(float[] pixels, int[] prompt, GenerationOptions? options = null)
+    public int[] Caption(float[] pixels, int[] prompt, GenerationOptions? options = null, BlockHook? hook = null)
     {
-        using var image = AttendImage(pixels);
-        return Decode(image, prompt, options);
+        using var image = AttendImage(pixels, hook);
+        return Decode(image, prompt, options, hook);
     }
 
     /// <summary>
@@ -168,30 +172,39 @@ public sealed class BlipGenerator : IModel
     }
 
     /// <summary>The token ids of the answer ([DEC] first, the end token last when it came) to a tokenized question about a preprocessed image.</summary>
+    /// <param name="pixels">Preprocessed image [3, S, S] (<see cref="Preprocessor"/>).</param>
+    /// <param name="question">The question's ids (<see cref="QuestionIds"/>).</param>
+    /// <param name="options">Decoding; null: the checkpoint's <see cref="Generation"/>.</param>
+    /// <param name="hook">Observes the vision tower's and then the question encoder's blocks, and is told the decoder's multiply-adds, or null.</param>
     /// <exception cref="SieveFormatException">The checkpoint is a captioning one (no text encoder).</exception>
-    public int[] Answer(float[] pixels, int[] question, GenerationOptions? options = null)
+    public int[] Answer(float[] pixels, int[] question, GenerationOptions? options = null, BlockHook? hook = null)
     {
         var encoder = _questionEncoder ?? throw new SieveFormatException(
             $"{_directory}: no text encoder (text_encoder.*): a BlipForConditionalGeneration checkpoint captions but cannot answer questions; use a BlipForQuestionAnswering one");
-        var (_, image) = Vision.EncodeWithTokens(ImageTokens.Pixels(TowerInput.Image(pixels, Config.ImageSize), Vision.Info, Config.ImageSize));
-        using var states = _decoder.Attend(encoder.States(question, image));
-        return Decode(states, [Config.BosTokenId], options);
+        var (_, image) = Vision.EncodeWithTokens(ImageTokens.Pixels(TowerInput.Image(pixels, Config.ImageSize), Vision.Info, Config.ImageSize), hook);
+        using var states = _decoder.Attend(encoder.States(question, image, hook));
+        return Decode(states, [Config.BosTokenId], options, hook);
     }
 
     /// <summary>The image tokens the vision tower leaves (with the bound reducer), projected for every decoder layer: what captioning decodes against.</summary>
-    internal DecoderContext AttendImage(float[] pixels)
+    internal DecoderContext AttendImage(float[] pixels, BlockHook? hook = null)
     {
-        var (_, tokens) = Vision.EncodeWithTokens(ImageTokens.Pixels(TowerInput.Image(pixels, Config.ImageSize), Vision.Info, Config.ImageSize));
+        var (_, tokens) = Vision.EncodeWithTokens(ImageTokens.Pixels(TowerInput.Image(pixels, Config.ImageSize), Vision.Info, Config.ImageSize), hook);
         return _decoder.Attend(tokens);
     }
 
-    /// <summary>Generates from <paramref name="prompt"/> against a projected context, ending at [SEP].</summary>
-    internal int[] Decode(DecoderContext context, int[] prompt, GenerationOptions? options)
+    /// <summary>
+    /// Generates from <paramref name="prompt"/> against a projected context, ending at [SEP]; <paramref name="hook"/> is
+    /// told the decoder's multiply-adds (<see cref="BlipTextDecoder.DecodeMacs"/>: the projection and every step × beams).
+    /// </summary>
+    internal int[] Decode(DecoderContext context, int[] prompt, GenerationOptions? options, BlockHook? hook = null)
     {
         var o = (options ?? Generation).Checked();
         if (o.MaxLength > Config.MaxPositions)
             throw new ArgumentException($"max length {o.MaxLength} exceeds the text decoder's {Config.MaxPositions} positions (max_position_embeddings)", nameof(options));
-        return TextGenerator.Generate(_decoder.Start(context), prompt, o, Config.SepTokenId);
+        var ids = TextGenerator.Generate(_decoder.Start(context), prompt, o, Config.SepTokenId);
+        hook?.Outside(_decoder.DecodeMacs(context.Layers[0].Count, ids.Length, o.Beams));
+        return ids;
     }
 
     /// <summary>The decoder, for tests and measurements.</summary>

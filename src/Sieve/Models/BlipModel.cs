@@ -154,7 +154,7 @@ public sealed class BlipModel : IPairMatcher
     /// <summary>Both scores of <paramref name="text"/> for <paramref name="image"/>.</summary>
     public BlipMatch Match(RgbImage image, string text) => Match(Preprocessor.Process(image), Tokenize(text).Ids);
 
-    /// <summary>Both scores of a tokenized text for a preprocessed image (see <see cref="Match(float[], IReadOnlyList{int[]})"/>).</summary>
+    /// <summary>Both scores of a tokenized text for a preprocessed image (see <see cref="Match(float[], IReadOnlyList{int[]}, BlockHook)"/>).</summary>
     public BlipMatch Match(float[] pixels, int[] ids) => Match(pixels, [ids])[0];
 
     /// <summary>
@@ -163,16 +163,17 @@ public sealed class BlipModel : IPairMatcher
     /// </summary>
     /// <param name="pixels">Preprocessed image [3, S, S] (<see cref="Preprocessor"/>).</param>
     /// <param name="texts">Token ids of each text, [CLS] … [SEP] (<see cref="Tokenize"/>).</param>
+    /// <param name="hook">Observes every forward's blocks (the image first), or null.</param>
     /// <exception cref="ArgumentException">The image is not S × S, or ids do not fit the text encoder.</exception>
-    public BlipMatch[] Match(float[] pixels, IReadOnlyList<int[]> texts)
+    public BlipMatch[] Match(float[] pixels, IReadOnlyList<int[]> texts, BlockHook? hook = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        var (image, tokens) = Vision.EncodeWithTokens(ImageTokens.Pixels(TowerInput.Image(pixels, Config.ImageSize), Vision.Info, Config.ImageSize));
+        var (image, tokens) = Vision.EncodeWithTokens(ImageTokens.Pixels(TowerInput.Image(pixels, Config.ImageSize), Vision.Info, Config.ImageSize), hook);
         var unitImage = ZeroShotClassifier.Normalized(image);
         return texts.Select(ids =>
         {
-            var text = ZeroShotClassifier.Normalized(Text.Encode(ids));
-            var logits = Text.MatchLogits(ids, tokens);
+            var text = ZeroShotClassifier.Normalized(Text.Encode(ids, hook));
+            var logits = Text.MatchLogits(ids, tokens, hook);
             // softmax(logits)[1] = σ(l₁ − l₀).
             return new BlipMatch(1 / (1 + MathF.Exp(logits[0] - logits[1])), System.Numerics.Tensors.TensorPrimitives.Dot(unitImage, text));
         }).ToArray();

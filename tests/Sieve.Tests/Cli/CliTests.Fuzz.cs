@@ -51,7 +51,7 @@ public sealed partial class CliTests
             ["convert"] = ["convert", "-m", vit.Directory, "--out", Out("converted")],
             ["quantize"] = ["quantize", "-m", vit.Directory, "--out", Out("quantized")], // later runs find it full: exit 2
             ["create-random"] = ["create-random", "--family", "clip", "--size", "tiny", "--out", Out("random")], // later runs find it full: exit 2
-            ["loadtest"] = ["loadtest", "--url", server.Client.BaseAddress!.ToString(), "--requests", "2", "--task", "classify"],
+            ["loadtest"] = ["loadtest", "--url", server.Client.BaseAddress!.ToString(), "--requests", "2", "--task", "classify", "--library", vit.Directory],
             // serve runs until a signal, so its line asks for help: the fuzz checks its options' parsing; Serve/ tests the server.
             ["serve"] = ["serve", "-m", vit.Directory, "--help"],
         };

@@ -39,6 +39,33 @@ public sealed class LoadtestCommandTests(ServeModels models) : IClassFixture<Ser
         Assert.Equal(answered, await server.MetricAsync("sieve_requests_total{endpoint=\"/v1/embeddings\",status=\"200\"}"));
     }
 
+    [Fact]
+    public async Task TheLibraryRunTimesTheSameImageAndGivesTheServedRatio()
+    {
+        await using var server = await ServeHarness.StartAsync(models.Vit.Directory);
+        var report = await LoadAsync(server.Client.BaseAddress!, "--clients", "2", "--requests", "6", "--task", "classify", "--library", models.Vit.Directory, "--batch", "4");
+        Assert.Equal(6, report.GetProperty("answered").GetInt32());
+        double library = report.GetProperty("library_throughput").GetDouble();
+        Assert.True(library > 0);
+        Assert.Equal(report.GetProperty("throughput").GetDouble() / library, report.GetProperty("served_over_library").GetDouble(), 1e-12);
+        // Without --library there is no library figure.
+        report = await LoadAsync(server.Client.BaseAddress!, "--requests", "2", "--task", "classify");
+        Assert.Equal(JsonValueKind.Null, report.GetProperty("library_throughput").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("vit", "text", "--library times image inputs: give --task classify or image, not text")]
+    [InlineData("clip", "classify", "is not a timm ViT classifier; --task classify needs one")]
+    public async Task TheLibraryRunIsRefusedWhereItWouldNotCompareLikeWithLike(string folder, string task, string expected)
+    {
+        await using var server = await ServeHarness.StartAsync(models.Vit.Directory);
+        var run = await CliRun.OfAsync(["loadtest", "--url", server.Client.BaseAddress!.ToString(), "--task", task, "--library",
+            folder == "vit" ? models.Vit.Directory : models.Clip.Directory]);
+        Assert.Equal(SieveCli.InputError, run.Code);
+        Assert.Contains(expected, run.Output);
+        Assert.Equal(0, await server.MetricAsync("sieve_batch_size_count")); // refused before any traffic
+    }
+
     [Theory]
     [InlineData("http://example.com:8080", "is not on this machine")]
     [InlineData("http://10.0.0.1:8080", "is not on this machine")]

@@ -11,7 +11,7 @@ namespace Sieve.Tests.Serve;
 internal sealed class ServeHarness : IAsyncDisposable
 {
     public static readonly ServeSettings Defaults = new(MaxBatch: 16, MaxWait: TimeSpan.FromMilliseconds(5), QueueCapacity: 256,
-        RequestTimeout: TimeSpan.FromSeconds(60), MaxBodyBytes: 1 << 20, MaxImageSide: 256, AllowDamagedImages: false);
+        RequestTimeout: TimeSpan.FromSeconds(60), MaxBodyBytes: 1 << 20, MaxImageSide: 256, AllowDamagedImages: false, LabelCache: 64, WarmupInputs: 0);
 
     readonly SieveServer _server;
 

@@ -22,8 +22,10 @@ public sealed class ServeProcessTests(ServeModels models) : IClassFixture<ServeM
         try
         {
             string? line;
-            while ((line = await process.StandardError.ReadLineAsync()) != null && !line.Contains("listening on ")) { }
+            var before = new List<string>();
+            while ((line = await process.StandardError.ReadLineAsync()) != null && !line.Contains("listening on ")) before.Add(line);
             Assert.NotNull(line);
+            Assert.Contains(before, l => l.StartsWith("sieve serve: warmed up on 16 example inputs per image tower")); // the default, before listening
             var address = new Uri(line.Split("listening on ")[1].Split(' ')[0]);
             using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
             var texts = Enumerable.Range(0, 6).Select(i => $"{i} dogs").ToArray();

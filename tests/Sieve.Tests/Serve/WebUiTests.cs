@@ -12,7 +12,7 @@ namespace Sieve.Tests.Serve;
 /// picked, and the page must show the server's answer, the dense and reduced rows and the merge map, with no console
 /// error, failed request or uncaught exception along the way.
 /// </summary>
-public sealed class WebUiTests(ServeModels models) : IClassFixture<ServeModels>
+public sealed class WebUiTests(ServeModels models, BlipServeModels blip) : IClassFixture<ServeModels>, IClassFixture<BlipServeModels>
 {
     [ChromiumFact]
     public async Task PickingAnImageShowsTheAnswerTheCostsAndTheMergeMap()
@@ -60,6 +60,24 @@ public sealed class WebUiTests(ServeModels models) : IClassFixture<ServeModels>
         Assert.Equal(3, lines.Length); // the page's default labels, cat,dog,car
         for (int i = 0; i < lines.Length; i++)
             Assert.StartsWith(lines[i], await page.EvaluateAsync<string>($"document.querySelectorAll('#answer li')[{i}].textContent"));
+        Assert.Empty(page.Errors);
+    }
+
+    [ChromiumFact]
+    public async Task ABlipCaptioningModelOffersCaptionAndShowsTheCaption()
+    {
+        await using var server = await ServeHarness.StartAsync(blip.Caption.Directory, reducer: "tome:r=2");
+        using var temp = new TempFolder("sieve-webui-");
+        string imagePath = Path.Combine(temp.Path, "picked.png");
+        File.WriteAllBytes(imagePath, ServeHarness.PngBytes(seed: 9));
+
+        await using var page = await PickImageAsync(server, temp.Path, imagePath);
+        Assert.Equal(["caption"], JsonSerializer.Deserialize<string[]>(await page.EvaluateAsync<string>("JSON.stringify([...document.getElementById('task').options].map(o => o.value))"))!);
+        var (_, captioned, _) = await server.PostAsync("/v1/caption", new { image = ServeHarness.Png(seed: 9), reducer = "tome:r=2" });
+        Assert.Equal(captioned.GetProperty("caption").GetString(), await page.EvaluateAsync<string>("document.querySelector('#answer li').textContent"));
+        Assert.Equal("17", await page.EvaluateAsync<string>("document.querySelector('#dense').children[3].textContent"));
+        Assert.Equal("13", await page.EvaluateAsync<string>("document.querySelector('#reduced').children[3].textContent"));
+        Assert.True(await page.EvaluateAsync<bool>("document.getElementById('mergemap').hidden")); // no image encoder of its own to draw
         Assert.Empty(page.Errors);
     }
 
