@@ -87,6 +87,7 @@ internal static class CliOptions
     /// <summary><c>--precision fp32|int8</c>: the arithmetic of the model's transformer-block linear layers (<see cref="Tensors.Precision"/>).</summary>
     public static Option<Precision> Precision() => new("--precision")
     {
+        HelpName = "fp32|int8",
         Description = "Block linear layers in fp32 (default) or int8 (weights quantized per channel at load, activations per token)",
         DefaultValueFactory = _ => Tensors.Precision.Float32,
         CustomParser = r => r.Tokens[^1].Value switch
