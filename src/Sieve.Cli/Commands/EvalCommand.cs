@@ -96,7 +96,7 @@ internal static class EvalCommand
         if (!outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             throw new SieveFormatException($"--out '{outPath}': a part's evidence is written as .safetensors");
         if (!TaskEvidence.Tasks.Contains(options.Task))
-            throw new ArgumentException($"--shard: --task {options.Task} does not split over machines yet; {string.Join(" and ", TaskEvidence.Tasks)} do");
+            throw new ArgumentException($"--shard: --task {options.Task} does not split over machines yet; {string.Join(", ", TaskEvidence.Tasks)} do");
         if (options.Rerank != null)
             throw new ArgumentException("--shard: --rerank re-scores pairs across all images with the matching head, which does not split over machines");
         OutputGuard.Check("--out", outPath, [options.Data, options.Classes, options.Guidance], [options.Data]);

@@ -46,13 +46,13 @@ internal static class EvalShards
 
     /// <summary>
     /// The identity of a task's data, the same on every machine that holds a copy: SHA-256 over a data file's bytes, or a
-    /// folder's file names and sizes, and the options that choose the items (--classes' bytes, --split, --limit, --template).
+    /// folder's file names and sizes, and the options that choose the items (--classes' bytes, --split, --limit, --template) or the captions' prompt (--prompt).
     /// </summary>
     public static string DataIdentity(EvalTasks.Options o)
     {
         var text = new StringBuilder();
         text.Append("data:").Append(Contents(o.Data)).Append("\nclasses:").Append(o.Classes == null ? "" : Contents(o.Classes))
-            .Append("\nsplit:").Append(o.Split).Append("\nlimit:").Append(o.Limit).Append("\ntemplates:").Append(string.Join('\n', o.Templates ?? []));
+            .Append("\nsplit:").Append(o.Split).Append("\nlimit:").Append(o.Limit).Append("\ntemplates:").Append(string.Join('\n', o.Templates ?? [])).Append("\nprompt:").Append(o.Prompt);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
 
         static string Contents(string path)

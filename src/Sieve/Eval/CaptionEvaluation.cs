@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Sieve.Models;
 using Sieve.Models.Generation;
 using Sieve.Nn;
@@ -37,7 +38,7 @@ internal sealed record CaptionResult(string Reducer, int Images, double Bleu4, d
 /// (<see cref="CaptionMetrics"/>), and by the share of captions identical to dense's. The decoder is not reduced: it
 /// cross-attends to the image tokens the vision reducer left, at every step.
 /// </summary>
-internal sealed class CaptionEvaluation : ITaskEvaluation
+internal sealed class CaptionEvaluation : IEvidenceEvaluation
 {
     readonly BlipGenerator _model;
     readonly IReadOnlyList<float[]> _images;
@@ -60,25 +61,28 @@ internal sealed class CaptionEvaluation : ITaskEvaluation
     }
 
     /// <summary>Dense, then each of <paramref name="reductions"/>: CIDEr-D, BLEU-4, same caption as dense, executed GMACs.</summary>
-    public IReadOnlyList<CaptionResult> Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null)
+    public IReadOnlyList<CaptionResult> Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null) =>
+        Collect(reductions, guidance, progress).Results();
+
+    /// <summary>Dense, then each of <paramref name="reductions"/>: every image's caption and its multiply-adds, the evidence <see cref="Evaluate"/> scores.</summary>
+    public CaptionEvidence Collect(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null)
     {
-        var results = new List<CaptionResult>();
-        string[]? dense = null;
-        foreach (var reduction in EmbeddingEvaluation.WithDense(reductions))
+        var all = EmbeddingEvaluation.WithDense(reductions);
+        var runs = all.Select(reduction =>
         {
             var model = _model.WithReduction(reduction, guidance);
             var captions = new string[_images.Count];
             var macs = new long[_images.Count];
+            long began = Stopwatch.GetTimestamp();
             Threading.ForEachSample(_images.Count, i =>
             {
                 (captions[i], macs[i]) = Caption(model, _images[i]);
                 progress?.Invoke();
             });
-            dense ??= captions;
-            results.Add(new CaptionResult(reduction.ToString(), _images.Count, CaptionMetrics.Bleu4(captions, _references).Bleu4,
-                CaptionMetrics.CiderD(captions, _references).CiderD, captions.Where((c, i) => c == dense[i]).Count() / (double)captions.Length, macs.Average() / 1e9));
-        }
-        return results;
+            return (Captions: captions, Macs: macs, Seconds: Stopwatch.GetElapsedTime(began).TotalSeconds);
+        }).ToArray();
+        return new CaptionEvidence([.. all.Select(r => r.ToString())], [.. _references.Select(r => r.ToArray())], [.. runs.Select(r => r.Captions)],
+            [.. runs.Select(r => r.Macs)], [.. runs.Select(r => r.Seconds)]);
     }
 
     /// <summary>
@@ -113,6 +117,7 @@ internal sealed class CaptionEvaluation : ITaskEvaluation
     IModel ITaskEvaluation.Model => _model;
     int ITaskEvaluation.StepsPerReducer => _images.Count;
     IReadOnlyList<ITaskResult> ITaskEvaluation.Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Evaluate(reductions, guidance, progress);
+    ITaskEvidence IEvidenceEvaluation.Collect(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Collect(reductions, guidance, progress);
 
     ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items)
     {

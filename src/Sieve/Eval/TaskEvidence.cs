@@ -11,7 +11,7 @@ namespace Sieve.Eval;
 internal static class TaskEvidence
 {
     /// <summary>The tasks whose evidence splits over items (<see cref="IEvidenceEvaluation"/>).</summary>
-    public static readonly IReadOnlyList<string> Tasks = ["classify", "zeroshot", "retrieval"];
+    public static readonly IReadOnlyList<string> Tasks = ["classify", "zeroshot", "retrieval", "caption"];
 
     const string JsonKey = "evidence";
     // A missing or null part of the JSON is refused while it is read, not met later as a null.
@@ -24,6 +24,7 @@ internal static class TaskEvidence
         ClassifierEvidence => ClassifierEvidence.Join([.. parts.Cast<ClassifierEvidence>()]),
         ZeroShotEvidence => ZeroShotEvidence.Join([.. parts.Cast<ZeroShotEvidence>()]),
         RetrievalEvidence => RetrievalEvidence.Join([.. parts.Cast<RetrievalEvidence>()]),
+        CaptionEvidence => CaptionEvidence.Join([.. parts.Cast<CaptionEvidence>()]),
         var other => throw new ArgumentException($"no join for {other.GetType().Name}", nameof(parts)),
     };
 
@@ -32,7 +33,7 @@ internal static class TaskEvidence
     {
         switch (evidence)
         {
-            case ClassifierEvidence or ZeroShotEvidence:
+            case ClassifierEvidence or ZeroShotEvidence or CaptionEvidence:
                 writer.AddMetadata(JsonKey, JsonSerializer.Serialize(evidence, evidence.GetType(), Json));
                 break;
             case RetrievalEvidence r:
@@ -66,6 +67,10 @@ internal static class TaskEvidence
                 var z = Parse<ZeroShotEvidence>(json);
                 (evidence, wrong) = (z, z.Inconsistency());
                 break;
+            case "caption":
+                var t = Parse<CaptionEvidence>(json);
+                (evidence, wrong) = (t, t.Inconsistency());
+                break;
             case "retrieval":
                 var n = Parse<RetrievalNumbers>(json);
                 if (n.ImageMacs.Length != n.Reducers.Length || n.Reducers.Length == 0 || n.ImageMacs.Concat(n.TextMacs).Any(m => m is null)) throw new SieveFormatException($"'{JsonKey}': {n.Reducers.Length} reducers but {n.ImageMacs.Length} lists of multiply-adds");
@@ -76,7 +81,7 @@ internal static class TaskEvidence
                 (evidence, wrong) = (r, r.Inconsistency());
                 break;
             default:
-                throw new SieveFormatException($"task '{task}' has no evidence that splits over items; {string.Join(" and ", Tasks)} do");
+                throw new SieveFormatException($"task '{task}' has no evidence that splits over items; {string.Join(", ", Tasks)} do");
         }
         return wrong == null ? evidence : throw new SieveFormatException($"'{JsonKey}': {wrong}");
     }

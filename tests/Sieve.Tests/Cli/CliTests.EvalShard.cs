@@ -71,6 +71,33 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public void EvalCaptionShardsMergeIntoTheUnshardedReport()
+    {
+        using var ck = TinyCaptioner(131);
+        // CIDEr-D weighs n-grams by how many images' references hold them, so the merge must score all references at once.
+        string[] references = ["a cat on the sofa", "a photo of a cat", "two dogs", "the dog on the sofa", "a photo", "two cats play",
+            "a red car", "a car on the road", "the sky", "a blue sky"];
+        string json = WriteCaptions(5, references);
+        string[] args = ["--task", "caption", "--model", ck.Directory, "--data", json, "--prompt", "a photo of", "--reducer", "vision=tome:r=3"];
+        var whole = CliRun.Of(["eval", .. args, .. FastTiming]);
+        Assert.True(whole.Code == 0, whole.Output);
+        var parts = EvalParts("caption", 3, args);
+        var merged = CliRun.Of(["eval", "--merge", .. parts, "--json"]);
+        Assert.True(merged.Code == 0, merged.Output);
+        AssertMergedEqualsWhole(whole.Stdout, merged.Stdout);
+        var rows = JsonDocument.Parse(merged.Stdout).RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.True(Metric(rows[0], "ciderD") > 0, "captions that share nothing with the references would make equality prove little");
+
+        // A part captioned with another prompt is another job.
+        string other = Path.Combine(_temp.Path, "caption-other-prompt.safetensors");
+        var odd = CliRun.Of(["eval", .. args[..^4], "--prompt", "a picture of", "--reducer", "vision=tome:r=3", "--shard", "0/3", "--out", other]);
+        Assert.True(odd.Code == 0, odd.Output);
+        var refused = CliRun.Of(["eval", "--merge", other, .. parts[..2]]);
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("data", refused.Stderr);
+    }
+
+    [Fact]
     public void EvalRetrievalShardsMergeIntoTheUnshardedReport()
     {
         using var ck = TinyModels.Clip(92, DType.F32);
