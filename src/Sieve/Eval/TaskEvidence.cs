@@ -11,7 +11,7 @@ namespace Sieve.Eval;
 internal static class TaskEvidence
 {
     /// <summary>The tasks whose evidence splits over items (<see cref="IEvidenceEvaluation"/>).</summary>
-    public static readonly IReadOnlyList<string> Tasks = ["classify", "zeroshot", "retrieval", "caption"];
+    public static readonly IReadOnlyList<string> Tasks = ["classify", "zeroshot", "retrieval", "caption", "vqa"];
 
     const string JsonKey = "evidence";
     // A missing or null part of the JSON is refused while it is read, not met later as a null.
@@ -25,6 +25,7 @@ internal static class TaskEvidence
         ZeroShotEvidence => ZeroShotEvidence.Join([.. parts.Cast<ZeroShotEvidence>()]),
         RetrievalEvidence => RetrievalEvidence.Join([.. parts.Cast<RetrievalEvidence>()]),
         CaptionEvidence => CaptionEvidence.Join([.. parts.Cast<CaptionEvidence>()]),
+        VqaEvidence => VqaEvidence.Join([.. parts.Cast<VqaEvidence>()]),
         var other => throw new ArgumentException($"no join for {other.GetType().Name}", nameof(parts)),
     };
 
@@ -33,7 +34,7 @@ internal static class TaskEvidence
     {
         switch (evidence)
         {
-            case ClassifierEvidence or ZeroShotEvidence or CaptionEvidence:
+            case ClassifierEvidence or ZeroShotEvidence or CaptionEvidence or VqaEvidence:
                 writer.AddMetadata(JsonKey, JsonSerializer.Serialize(evidence, evidence.GetType(), Json));
                 break;
             case RetrievalEvidence r:
@@ -70,6 +71,10 @@ internal static class TaskEvidence
             case "caption":
                 var t = Parse<CaptionEvidence>(json);
                 (evidence, wrong) = (t, t.Inconsistency());
+                break;
+            case "vqa":
+                var v = Parse<VqaEvidence>(json);
+                (evidence, wrong) = (v, v.Inconsistency());
                 break;
             case "retrieval":
                 var n = Parse<RetrievalNumbers>(json);

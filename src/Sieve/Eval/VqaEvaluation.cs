@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Sieve.Data;
 using Sieve.Models;
 using Sieve.Reduction;
@@ -43,7 +44,7 @@ internal sealed record VqaResult(string Reducer, int Questions, double Accuracy,
 /// against the human answers (<see cref="VqaAccuracy"/>), overall and per answer type, and compared with dense's top
 /// answer. Inputs are held in memory, preprocessed (questions about one image share its pixels).
 /// </summary>
-internal sealed class VqaEvaluation : ITaskEvaluation
+internal sealed class VqaEvaluation : IEvidenceEvaluation
 {
     /// <summary>The order of answer-type columns: VQAv2's three types as the papers list them, then any other type in ordinal order.</summary>
     public static readonly IReadOnlyList<string> TypeOrder = ["yes/no", "number", "other"];
@@ -51,7 +52,6 @@ internal sealed class VqaEvaluation : ITaskEvaluation
     readonly ViltModel _model;
     readonly IReadOnlyList<TowerInput> _inputs;
     readonly IReadOnlyList<VqaQuestion> _questions;
-    readonly string[] _types;
     readonly Embedder _answers = Embedder.Answers();
 
     /// <param name="model">The dense ViLT, with a VQA head.</param>
@@ -64,8 +64,6 @@ internal sealed class VqaEvaluation : ITaskEvaluation
         if (inputs.Count != questions.Count) throw new ArgumentException($"{inputs.Count} inputs but {questions.Count} questions", nameof(questions));
         if (questions.FirstOrDefault(q => q.Answers.Count == 0) is { } bare) throw new ArgumentException($"question {bare.QuestionId} has no human answer", nameof(questions));
         (_model, _inputs, _questions) = (model, inputs, questions);
-        var present = questions.Select(q => q.AnswerType).OfType<string>().ToHashSet();
-        _types = [.. TypeOrder.Where(present.Contains), .. present.Except(TypeOrder).Order(StringComparer.Ordinal)];
     }
 
     /// <summary>Questions evaluated.</summary>
@@ -75,25 +73,23 @@ internal sealed class VqaEvaluation : ITaskEvaluation
     /// <param name="reductions">The reducers (ViLT's one fusion tower takes one spec).</param>
     /// <param name="guidance">Fitted guidance, or null.</param>
     /// <param name="progress">Called once per question and reducer run (from worker threads).</param>
-    public IReadOnlyList<VqaResult> Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null)
+    public IReadOnlyList<VqaResult> Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null) =>
+        Collect(reductions, guidance, progress).Results();
+
+    /// <summary>Dense, then each of <paramref name="reductions"/>: every question's top answer, its VQA accuracy and its multiply-adds, the evidence <see cref="Evaluate"/> scores.</summary>
+    public VqaEvidence Collect(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null)
     {
-        var results = new List<VqaResult>();
-        int[]? dense = null;
-        foreach (var reduction in EmbeddingEvaluation.WithDense(reductions))
+        var all = EmbeddingEvaluation.WithDense(reductions);
+        var runs = all.Select(reduction =>
         {
+            long began = Stopwatch.GetTimestamp();
             var (logits, macs) = _answers.Run(_model.WithReduction(reduction, guidance), _inputs, progress);
             var top = logits.Select(l => Ranking.Top<float>(l, 1)[0]).ToArray();
-            dense ??= top;
             var accuracy = top.Select((answer, q) => VqaAccuracy.Score(_model.Answers[answer], _questions[q].Answers)).ToArray();
-            var byType = _types.Select(type =>
-            {
-                var of = Enumerable.Range(0, Questions).Where(q => _questions[q].AnswerType == type).ToArray();
-                return new VqaTypeAccuracy(type, of.Length, of.Average(q => accuracy[q]));
-            }).ToArray();
-            int same = Enumerable.Range(0, Questions).Count(q => top[q] == dense[q]);
-            results.Add(new VqaResult(reduction.ToString(), Questions, accuracy.Average(), byType, same / (double)Questions, Embedder.GMacs(macs)));
-        }
-        return results;
+            return (Top: top, Accuracy: accuracy, Macs: macs, Seconds: Stopwatch.GetElapsedTime(began).TotalSeconds);
+        }).ToArray();
+        return new VqaEvidence([.. all.Select(r => r.ToString())], [.. _questions.Select(q => q.AnswerType)], [.. runs.Select(r => r.Top)],
+            [.. runs.Select(r => r.Accuracy)], [.. runs.Select(r => r.Macs)], [.. runs.Select(r => r.Seconds)]);
     }
 
     /// <summary>
@@ -114,6 +110,7 @@ internal sealed class VqaEvaluation : ITaskEvaluation
     IModel ITaskEvaluation.Model => _model;
     int ITaskEvaluation.StepsPerReducer => Questions;
     IReadOnlyList<ITaskResult> ITaskEvaluation.Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Evaluate(reductions, guidance, progress);
+    ITaskEvidence IEvidenceEvaluation.Collect(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Collect(reductions, guidance, progress);
 
     ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items)
     {
