@@ -101,6 +101,8 @@ internal static class EvalCommand
             throw new ArgumentException("--shard: --rerank re-scores pairs across all images with the matching head, which does not split over machines");
         OutputGuard.Check("--out", outPath, [options.Data, options.Classes, options.Guidance], [options.Data]);
         var setup = await EvalTasks.OpenAsync(options, cancellationToken);
+        if (setup.Evaluations.Count > 1)
+            throw new ArgumentException("--shard: --task embedding with --texts evaluates images and texts as two tasks; shard each on its own (without --texts, then with the texts as --data)");
         var evaluation = setup.Evaluations[0] as IEvidenceEvaluation
             ?? throw new ArgumentException("--shard: retrieval with a fusion model's matching head (ViLT) does not split over machines yet; a dual encoder's (CLIP, BLIP) does");
         string dir = await CliOptions.ResolveModelAsync(options.Model, quiet, cancellationToken);

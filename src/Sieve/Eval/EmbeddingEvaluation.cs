@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Sieve.Models;
 using Sieve.Reduction;
 
@@ -31,7 +32,7 @@ internal sealed record EmbeddingResult(string Reducer, int Items, double MeanCos
 /// the reduced embeddings are (<see cref="EmbeddingFidelity"/>), what they cost (executed GMACs) and how fast they
 /// come (<see cref="Time"/>). The inputs are held in memory, preprocessed; so are the embeddings, n × d per reducer.
 /// </summary>
-internal sealed class EmbeddingEvaluation : ITaskEvaluation
+internal sealed class EmbeddingEvaluation : IEvidenceEvaluation
 {
     readonly IModel _model;
     readonly Embedder _embedder;
@@ -53,16 +54,20 @@ internal sealed class EmbeddingEvaluation : ITaskEvaluation
     /// <param name="reductions">The reducers per tower (a MADTP target must be calibrated into a temperature first).</param>
     /// <param name="guidance">Fitted guidance, or null.</param>
     /// <param name="progress">Called once per item and reducer run (from worker threads).</param>
-    public IReadOnlyList<EmbeddingResult> Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null)
+    public IReadOnlyList<EmbeddingResult> Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null) =>
+        Collect(reductions, guidance, progress).Results();
+
+    /// <summary>Dense, then each of <paramref name="reductions"/>: every item's embedding and its multiply-adds, the evidence <see cref="Evaluate"/> scores.</summary>
+    public EmbeddingEvidence Collect(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance = null, Action? progress = null)
     {
         var all = WithDense(reductions);
-        var runs = all.Select(r => _embedder.Run(_model.WithReduction(r, guidance), _inputs, progress)).ToArray();
-        return all.Select((reduction, s) =>
+        var runs = all.Select(r =>
         {
-            var f = EmbeddingFidelity.Measure(runs[s].Embeddings, runs[0].Embeddings);
-            return new EmbeddingResult(reduction.ToString(), Items, f.MeanCosine, f.Percentile5Cosine, f.WorstCosine, f.WorstItem,
-                f.Neighbours.Top1, f.Neighbours.OverlapAt10, Embedder.GMacs(runs[s].Macs));
+            long began = Stopwatch.GetTimestamp();
+            var (embeddings, macs) = _embedder.Run(_model.WithReduction(r, guidance), _inputs, progress);
+            return (Embeddings: embeddings, Macs: macs, Seconds: Stopwatch.GetElapsedTime(began).TotalSeconds);
         }).ToArray();
+        return new EmbeddingEvidence([.. all.Select(r => r.ToString())], [.. runs.Select(r => r.Embeddings)], [.. runs.Select(r => r.Macs)], [.. runs.Select(r => r.Seconds)]);
     }
 
     /// <summary>
@@ -87,6 +92,7 @@ internal sealed class EmbeddingEvaluation : ITaskEvaluation
     IModel ITaskEvaluation.Model => _model;
     int ITaskEvaluation.StepsPerReducer => Items;
     IReadOnlyList<ITaskResult> ITaskEvaluation.Evaluate(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Evaluate(reductions, guidance, progress);
+    ITaskEvidence IEvidenceEvaluation.Collect(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, Action? progress) => Collect(reductions, guidance, progress);
     ITaskEvaluation ITaskEvaluation.Subset(IReadOnlyList<int> items) =>
         new EmbeddingEvaluation(_model, _embedder, TaskEvaluations.CheckSubset(items, Items).Select(i => _inputs[i]).ToArray());
     IReadOnlyList<Timing> ITaskEvaluation.Time(IReadOnlyList<ModelReduction> reductions, ReductionGuidance? guidance, int items, int warmupRounds, int rounds, Action? afterRound) =>

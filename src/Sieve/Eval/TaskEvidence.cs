@@ -11,7 +11,7 @@ namespace Sieve.Eval;
 internal static class TaskEvidence
 {
     /// <summary>The tasks whose evidence splits over items (<see cref="IEvidenceEvaluation"/>).</summary>
-    public static readonly IReadOnlyList<string> Tasks = ["classify", "zeroshot", "retrieval", "caption", "vqa"];
+    public static readonly IReadOnlyList<string> Tasks = ["classify", "zeroshot", "embedding", "retrieval", "caption", "vqa"];
 
     const string JsonKey = "evidence";
     // A missing or null part of the JSON is refused while it is read, not met later as a null.
@@ -26,6 +26,7 @@ internal static class TaskEvidence
         RetrievalEvidence => RetrievalEvidence.Join([.. parts.Cast<RetrievalEvidence>()]),
         CaptionEvidence => CaptionEvidence.Join([.. parts.Cast<CaptionEvidence>()]),
         VqaEvidence => VqaEvidence.Join([.. parts.Cast<VqaEvidence>()]),
+        EmbeddingEvidence => EmbeddingEvidence.Join([.. parts.Cast<EmbeddingEvidence>()]),
         var other => throw new ArgumentException($"no join for {other.GetType().Name}", nameof(parts)),
     };
 
@@ -36,6 +37,10 @@ internal static class TaskEvidence
         {
             case ClassifierEvidence or ZeroShotEvidence or CaptionEvidence or VqaEvidence:
                 writer.AddMetadata(JsonKey, JsonSerializer.Serialize(evidence, evidence.GetType(), Json));
+                break;
+            case EmbeddingEvidence e:
+                writer.AddMetadata(JsonKey, JsonSerializer.Serialize(new EmbeddingNumbers(e.Reducers, e.Macs, e.Seconds), Json));
+                for (int s = 0; s < e.Reducers.Length; s++) AddRows(writer, $"embeddings.{s}", e.Embeddings[s]);
                 break;
             case RetrievalEvidence r:
                 writer.AddMetadata(JsonKey, JsonSerializer.Serialize(new RetrievalNumbers(r.Reducers, r.ImageOfText, r.TextIds, r.ImageMacs, r.TextMacs, r.Seconds), Json));
@@ -76,6 +81,12 @@ internal static class TaskEvidence
                 var v = Parse<VqaEvidence>(json);
                 (evidence, wrong) = (v, v.Inconsistency());
                 break;
+            case "embedding":
+                var m = Parse<EmbeddingNumbers>(json);
+                if (m.Reducers.Length == 0 || m.Macs.Length != m.Reducers.Length || m.Macs.Any(x => x is null)) throw new SieveFormatException($"'{JsonKey}': {m.Reducers.Length} reducers but {m.Macs.Length} lists of multiply-adds");
+                var e = new EmbeddingEvidence(m.Reducers, [.. Enumerable.Range(0, m.Reducers.Length).Select(s => ReadRows(file, $"embeddings.{s}", m.Macs[s].Length))], m.Macs, m.Seconds);
+                (evidence, wrong) = (e, e.Inconsistency());
+                break;
             case "retrieval":
                 var n = Parse<RetrievalNumbers>(json);
                 if (n.ImageMacs.Length != n.Reducers.Length || n.Reducers.Length == 0 || n.ImageMacs.Concat(n.TextMacs).Any(m => m is null)) throw new SieveFormatException($"'{JsonKey}': {n.Reducers.Length} reducers but {n.ImageMacs.Length} lists of multiply-adds");
@@ -90,6 +101,9 @@ internal static class TaskEvidence
         }
         return wrong == null ? evidence : throw new SieveFormatException($"'{JsonKey}': {wrong}");
     }
+
+    /// <summary>The whole-number parts of <see cref="EmbeddingEvidence"/>, its embeddings being tensors.</summary>
+    sealed record EmbeddingNumbers(string[] Reducers, long[][] Macs, double[] Seconds);
 
     /// <summary>The whole-number parts of <see cref="RetrievalEvidence"/>, its embeddings being tensors.</summary>
     sealed record RetrievalNumbers(string[] Reducers, int[] ImageOfText, int[] TextIds, long[][] ImageMacs, long[][] TextMacs, double[] Seconds);

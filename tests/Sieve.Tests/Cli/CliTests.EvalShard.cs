@@ -71,6 +71,24 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public void EvalEmbeddingShardsMergeIntoTheUnshardedReport()
+    {
+        using var ck = TinyModels.Vit(95, DType.F32);
+        string data = WriteDataset();
+        // Nearest neighbours are searched among all the images at the merge, across the parts.
+        string[] args = ["--task", "embedding", "--model", ck.Directory, "--data", data, "--reducer", "crossget:r=3"];
+        var whole = CliRun.Of(["eval", .. args, .. FastTiming]);
+        Assert.True(whole.Code == 0, whole.Output);
+        var merged = CliRun.Of(["eval", "--merge", .. EvalParts("embedding", 3, args), "--json"]);
+        Assert.True(merged.Code == 0, merged.Output);
+        AssertMergedEqualsWhole(whole.Stdout, merged.Stdout);
+        var rows = JsonDocument.Parse(merged.Stdout).RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.True(rows[1].GetProperty("metrics").GetProperty("meanCosine").GetDouble() < 1, "a reducer that changes nothing would make equality prove little");
+        // A part reports its own fidelity as it is written, so it needs two images of its own.
+        Assert.Contains("needs at least 2", Refused(CliRun.Of(["eval", .. args, "--shard", "0/6", "--out", Path.Combine(_temp.Path, "one.safetensors"), "--json"])));
+    }
+
+    [Fact]
     public void EvalCaptionShardsMergeIntoTheUnshardedReport()
     {
         using var ck = TinyCaptioner(131);
@@ -150,7 +168,7 @@ public sealed partial class CliTests
         Assert.Contains("a part's evidence is written as .safetensors", Refused(Eval([.. args, "--shard", "0/2", "--out", Path.Combine(_temp.Path, "p.json")])));
         Assert.Contains("--shard '2/2': expected I/N", Refused(Eval([.. args, "--shard", "2/2", "--out", never])));
         Assert.Contains("--shard 0/7: 6 images cannot make 7 shards", Refused(Eval([.. args, "--shard", "0/7", "--out", never])));
-        Assert.Contains("--task embedding does not split over machines yet", Refused(Eval([.. args, "--task", "embedding", "--shard", "0/2", "--out", never])));
+        Assert.Contains("--rerank re-scores pairs across all images", Refused(Eval([.. args, "--task", "retrieval", "--rerank", "2", "--shard", "0/2", "--out", never])));
         Assert.Contains("is inside", Refused(Eval([.. args, "--shard", "0/2", "--out", Path.Combine(data, "p.safetensors")])));
         Assert.Contains("Option '--model' is required", Refused(Eval("--data", data)));
 
