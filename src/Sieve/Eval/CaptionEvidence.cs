@@ -24,13 +24,12 @@ internal sealed record CaptionEvidence(string[] Reducers, string[][] References,
     /// <summary>The parts, each the evidence of the images after the previous part's, as one.</summary>
     public static CaptionEvidence Join(IReadOnlyList<CaptionEvidence> parts)
     {
-        int reducers = parts[0].Reducers.Length;
         return parts[0] with
         {
             References = [.. parts.SelectMany(p => p.References)],
-            Captions = [.. Enumerable.Range(0, reducers).Select(s => parts.SelectMany(p => p.Captions[s]).ToArray())],
-            Macs = [.. Enumerable.Range(0, reducers).Select(s => parts.SelectMany(p => p.Macs[s]).ToArray())],
-            Seconds = [.. Enumerable.Range(0, reducers).Select(s => parts.Sum(p => p.Seconds[s]))],
+            Captions = TaskEvidence.JoinItems(parts, p => p.Captions),
+            Macs = TaskEvidence.JoinItems(parts, p => p.Macs),
+            Seconds = TaskEvidence.SumSeconds(parts, p => p.Seconds),
         };
     }
 

@@ -34,14 +34,13 @@ internal sealed record ClassifierEvidence(string[] Reducers, int[] Labels, int[]
     public static ClassifierEvidence Join(IReadOnlyList<ClassifierEvidence> parts)
     {
         var first = parts[0];
-        int reducers = first.Reducers.Length;
         return first with
         {
             Labels = [.. parts.SelectMany(p => p.Labels)],
             ReferenceTop1 = first.ReferenceTop1 == null ? null : [.. parts.SelectMany(p => p.ReferenceTop1!)],
-            Top5 = [.. Enumerable.Range(0, reducers).Select(s => parts.SelectMany(p => p.Top5[s]).ToArray())],
-            Macs = [.. Enumerable.Range(0, reducers).Select(s => parts.SelectMany(p => p.Macs[s]).ToArray())],
-            Seconds = [.. Enumerable.Range(0, reducers).Select(s => parts.Sum(p => p.Seconds[s]))],
+            Top5 = TaskEvidence.JoinItems(parts, p => p.Top5),
+            Macs = TaskEvidence.JoinItems(parts, p => p.Macs),
+            Seconds = TaskEvidence.SumSeconds(parts, p => p.Seconds),
         };
     }
 

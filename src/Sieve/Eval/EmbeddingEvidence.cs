@@ -25,12 +25,11 @@ internal sealed record EmbeddingEvidence(string[] Reducers, float[][][] Embeddin
     /// <summary>The parts, each the evidence of the items after the previous part's, as one.</summary>
     public static EmbeddingEvidence Join(IReadOnlyList<EmbeddingEvidence> parts)
     {
-        int reducers = parts[0].Reducers.Length;
         return parts[0] with
         {
-            Embeddings = [.. Enumerable.Range(0, reducers).Select(s => parts.SelectMany(p => p.Embeddings[s]).ToArray())],
-            Macs = [.. Enumerable.Range(0, reducers).Select(s => parts.SelectMany(p => p.Macs[s]).ToArray())],
-            Seconds = [.. Enumerable.Range(0, reducers).Select(s => parts.Sum(p => p.Seconds[s]))],
+            Embeddings = TaskEvidence.JoinItems(parts, p => p.Embeddings),
+            Macs = TaskEvidence.JoinItems(parts, p => p.Macs),
+            Seconds = TaskEvidence.SumSeconds(parts, p => p.Seconds),
         };
     }
 

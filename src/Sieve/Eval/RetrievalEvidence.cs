@@ -55,11 +55,11 @@ internal sealed record RetrievalEvidence(string[] Reducers, int[] ImageOfText, i
         {
             ImageOfText = [.. texts.Select(x => parts[x.Part].ImageOfText[x.Text] + offsets[x.Part])],
             TextIds = [.. texts.Select(x => x.Id)],
-            ImageEmbeddings = [.. Enumerable.Range(0, reducers).Select(s => parts.SelectMany(p => p.ImageEmbeddings[s]).ToArray())],
+            ImageEmbeddings = TaskEvidence.JoinItems(parts, p => p.ImageEmbeddings),
             TextEmbeddings = [.. Enumerable.Range(0, reducers).Select(s => Texts(p => p.TextEmbeddings[s]))],
-            ImageMacs = [.. Enumerable.Range(0, reducers).Select(s => parts.SelectMany(p => p.ImageMacs[s]).ToArray())],
+            ImageMacs = TaskEvidence.JoinItems(parts, p => p.ImageMacs),
             TextMacs = [.. Enumerable.Range(0, reducers).Select(s => Texts(p => p.TextMacs[s]))],
-            Seconds = [.. Enumerable.Range(0, reducers).Select(s => parts.Sum(p => p.Seconds[s]))],
+            Seconds = TaskEvidence.SumSeconds(parts, p => p.Seconds),
         };
     }
 

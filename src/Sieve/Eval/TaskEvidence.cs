@@ -30,6 +30,14 @@ internal static class TaskEvidence
         var other => throw new ArgumentException($"no join for {other.GetType().Name}", nameof(parts)),
     };
 
+    /// <summary>Per reducer, the parts' per-item lists (<paramref name="of"/> a part, reducer by reducer) joined in part order.</summary>
+    public static T[][] JoinItems<TPart, T>(IReadOnlyList<TPart> parts, Func<TPart, T[][]> of) =>
+        [.. Enumerable.Range(0, of(parts[0]).Length).Select(s => parts.SelectMany(p => of(p)[s]).ToArray())];
+
+    /// <summary>Per reducer, the parts' seconds summed: work time, not a measurement of one machine.</summary>
+    public static double[] SumSeconds<TPart>(IReadOnlyList<TPart> parts, Func<TPart, double[]> of) =>
+        [.. Enumerable.Range(0, of(parts[0]).Length).Select(s => parts.Sum(p => of(p)[s]))];
+
     /// <summary>Adds <paramref name="evidence"/> to a file being written.</summary>
     public static SafetensorsWriter Write(ITaskEvidence evidence, SafetensorsWriter writer)
     {

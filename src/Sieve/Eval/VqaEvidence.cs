@@ -34,14 +34,13 @@ internal sealed record VqaEvidence(string[] Reducers, string?[] Types, int[][] A
     /// <summary>The parts, each the evidence of the questions after the previous part's, as one.</summary>
     public static VqaEvidence Join(IReadOnlyList<VqaEvidence> parts)
     {
-        int reducers = parts[0].Reducers.Length;
         return parts[0] with
         {
             Types = [.. parts.SelectMany(p => p.Types)],
-            Answers = [.. Enumerable.Range(0, reducers).Select(s => parts.SelectMany(p => p.Answers[s]).ToArray())],
-            Accuracy = [.. Enumerable.Range(0, reducers).Select(s => parts.SelectMany(p => p.Accuracy[s]).ToArray())],
-            Macs = [.. Enumerable.Range(0, reducers).Select(s => parts.SelectMany(p => p.Macs[s]).ToArray())],
-            Seconds = [.. Enumerable.Range(0, reducers).Select(s => parts.Sum(p => p.Seconds[s]))],
+            Answers = TaskEvidence.JoinItems(parts, p => p.Answers),
+            Accuracy = TaskEvidence.JoinItems(parts, p => p.Accuracy),
+            Macs = TaskEvidence.JoinItems(parts, p => p.Macs),
+            Seconds = TaskEvidence.SumSeconds(parts, p => p.Seconds),
         };
     }
 
