@@ -22,11 +22,20 @@ public sealed partial class CliTests
         }),
     ];
 
-    /// <summary>The merged report's rows equal the unsharded run's in everything but speed (which is measured differently), as JSON text.</summary>
-    static void AssertMergedEqualsWhole(string wholeJson, string mergedJson, params string[] facts)
+    /// <summary>
+    /// Runs <paramref name="args"/> whole and as <paramref name="count"/> shards (<see cref="EvalParts"/>), merges the
+    /// parts, and checks that the merged report's rows equal the unsharded run's in everything but speed (which is
+    /// measured differently) and that it carries the <paramref name="facts"/> alike; returns the merged rows and the parts.
+    /// </summary>
+    (List<JsonElement> Rows, string[] Parts) AssertShardsMergeIntoTheWhole(string name, int count, string[] args, params string[] facts)
     {
-        var whole = JsonDocument.Parse(wholeJson).RootElement;
-        var merged = JsonDocument.Parse(mergedJson).RootElement;
+        var wholeRun = CliRun.Of(["eval", .. args, .. FastTiming]);
+        Assert.True(wholeRun.Code == 0, wholeRun.Output);
+        var parts = EvalParts(name, count, args);
+        var mergedRun = CliRun.Of(["eval", "--merge", .. parts, "--json"]);
+        Assert.True(mergedRun.Code == 0, mergedRun.Output);
+        var whole = JsonDocument.Parse(wholeRun.Stdout).RootElement;
+        var merged = JsonDocument.Parse(mergedRun.Stdout).RootElement;
         AssertSameMetrics(whole, merged, ["task", "precision", "items", "itemName", .. facts]);
         var (wholeRows, mergedRows) = (whole.GetProperty("results").EnumerateArray().ToList(), merged.GetProperty("results").EnumerateArray().ToList());
         Assert.Equal(wholeRows.Count, mergedRows.Count);
@@ -36,6 +45,7 @@ public sealed partial class CliTests
             Assert.True(mergedRows[s].GetProperty("itemsPerSecond").GetDouble() > 0);
         }
         Assert.Equal("summed work time", merged.GetProperty("timing").GetProperty("kind").GetString());
+        return (mergedRows, parts);
     }
 
     [Fact]
@@ -45,23 +55,13 @@ public sealed partial class CliTests
         string data = WriteDataset();
         // A MADTP target is calibrated on the whole task's first items in every part, so the parts run one temperature.
         string[] args = ["--model", ck.Directory, "--data", data, "--reducer", "tome:r=3", "--reducer", "vision=madtp:target=0.7", "--calibration", "3"];
-        var whole = CliRun.Of(["eval", .. args, .. FastTiming]);
-        Assert.True(whole.Code == 0, whole.Output);
-        var parts = EvalParts("classify", 4, args);
-        var merged = CliRun.Of(["eval", "--merge", .. parts, "--json"]);
-        Assert.True(merged.Code == 0, merged.Output);
-        AssertMergedEqualsWhole(whole.Stdout, merged.Stdout);
-        var rows = JsonDocument.Parse(merged.Stdout).RootElement.GetProperty("results").EnumerateArray().ToList();
+        var (rows, parts) = AssertShardsMergeIntoTheWhole("classify", 4, args);
         Assert.True(rows[1].GetProperty("gMacs").GetDouble() < rows[0].GetProperty("gMacs").GetDouble(), "the reducers must cut work, or equality proves little");
         Assert.Contains("madtp:", rows[2].GetProperty("reducer").GetString());
 
         // int8: agreement is with float32 dense, whose answers each part keeps beside its own.
         string[] int8 = [.. args[..4], "--reducer", "tome:r=3", "--precision", "int8"];
-        whole = CliRun.Of(["eval", .. int8, .. FastTiming]);
-        Assert.True(whole.Code == 0, whole.Output);
-        merged = CliRun.Of(["eval", "--merge", .. EvalParts("int8", 2, int8), "--json"]);
-        Assert.True(merged.Code == 0, merged.Output);
-        AssertMergedEqualsWhole(whole.Stdout, merged.Stdout);
+        AssertShardsMergeIntoTheWhole("int8", 2, int8);
 
         // The table: the unsharded title, and speed stated as summed work time.
         var table = CliRun.Of(["eval", "--merge", .. parts]);
@@ -77,12 +77,7 @@ public sealed partial class CliTests
         string data = WriteDataset();
         // Nearest neighbours are searched among all the images at the merge, across the parts.
         string[] args = ["--task", "embedding", "--model", ck.Directory, "--data", data, "--reducer", "crossget:r=3"];
-        var whole = CliRun.Of(["eval", .. args, .. FastTiming]);
-        Assert.True(whole.Code == 0, whole.Output);
-        var merged = CliRun.Of(["eval", "--merge", .. EvalParts("embedding", 3, args), "--json"]);
-        Assert.True(merged.Code == 0, merged.Output);
-        AssertMergedEqualsWhole(whole.Stdout, merged.Stdout);
-        var rows = JsonDocument.Parse(merged.Stdout).RootElement.GetProperty("results").EnumerateArray().ToList();
+        var rows = AssertShardsMergeIntoTheWhole("embedding", 3, args).Rows;
         Assert.True(rows[1].GetProperty("metrics").GetProperty("meanCosine").GetDouble() < 1, "a reducer that changes nothing would make equality prove little");
         // A part reports its own fidelity as it is written, so it needs two images of its own.
         Assert.Contains("needs at least 2", Refused(CliRun.Of(["eval", .. args, "--shard", "0/6", "--out", Path.Combine(_temp.Path, "one.safetensors"), "--json"])));
@@ -97,13 +92,7 @@ public sealed partial class CliTests
             "a red car", "a car on the road", "the sky", "a blue sky"];
         string json = WriteCaptions(5, references);
         string[] args = ["--task", "caption", "--model", ck.Directory, "--data", json, "--prompt", "a photo of", "--reducer", "vision=tome:r=3"];
-        var whole = CliRun.Of(["eval", .. args, .. FastTiming]);
-        Assert.True(whole.Code == 0, whole.Output);
-        var parts = EvalParts("caption", 3, args);
-        var merged = CliRun.Of(["eval", "--merge", .. parts, "--json"]);
-        Assert.True(merged.Code == 0, merged.Output);
-        AssertMergedEqualsWhole(whole.Stdout, merged.Stdout);
-        var rows = JsonDocument.Parse(merged.Stdout).RootElement.GetProperty("results").EnumerateArray().ToList();
+        var (rows, parts) = AssertShardsMergeIntoTheWhole("caption", 3, args);
         Assert.True(Metric(rows[0], "ciderD") > 0, "captions that share nothing with the references would make equality prove little");
 
         // A part captioned with another prompt is another job.
@@ -131,12 +120,7 @@ public sealed partial class CliTests
             annotations = captions.Select((c, k) => new { image_id = k % 5, id = k, caption = c }),
         }));
         string[] args = ["--task", "retrieval", "--model", ck.Directory, "--data", json, "--reducer", "vision=tome:r=3", "--reducer", "text=tome:r=2"];
-        var whole = CliRun.Of(["eval", .. args, .. FastTiming]);
-        Assert.True(whole.Code == 0, whole.Output);
-        var merged = CliRun.Of(["eval", "--merge", .. EvalParts("retrieval", 3, args), "--json"]);
-        Assert.True(merged.Code == 0, merged.Output);
-        AssertMergedEqualsWhole(whole.Stdout, merged.Stdout, "texts");
-        var rows = JsonDocument.Parse(merged.Stdout).RootElement.GetProperty("results").EnumerateArray().ToList();
+        var rows = AssertShardsMergeIntoTheWhole("retrieval", 3, args, "texts").Rows;
         Assert.NotEqual(Metric(rows[0], "gMacsPerText"), Metric(rows[2], "gMacsPerText"));
     }
 
@@ -148,11 +132,7 @@ public sealed partial class CliTests
         int image = 0;
         string data = WriteZeroShotFolder(_ => image++ % ZeroShotNames.Length, ZeroShotNames);
         string[] args = ["--task", "zeroshot", "--model", ck.Directory, "--data", data, "--reducer", "vision=tome:r=3", "--reducer", "text=tome:r=2"];
-        var whole = CliRun.Of(["eval", .. args, .. FastTiming]);
-        Assert.True(whole.Code == 0, whole.Output);
-        var merged = CliRun.Of(["eval", "--merge", .. EvalParts("zeroshot", 3, args), "--json"]);
-        Assert.True(merged.Code == 0, merged.Output);
-        AssertMergedEqualsWhole(whole.Stdout, merged.Stdout, "classes", "templates", "prompts");
+        AssertShardsMergeIntoTheWhole("zeroshot", 3, args, "classes", "templates", "prompts");
     }
 
     [Fact]

@@ -96,11 +96,7 @@ public sealed partial class CliTests
         // Sharded in three (the answer types spread over the parts: the merge chooses the columns from all of them).
         string[] args = ["--task", "vqa", "--model", ck.Directory, "--data", questions, "--annotations", annotations, "--image-map", map, "--image-root", root,
             "--reducer", "tome:r=2"];
-        var whole = CliRun.Of(["eval", .. args, .. FastTiming]);
-        Assert.True(whole.Code == 0, whole.Output);
-        var merged = CliRun.Of(["eval", "--merge", .. EvalParts("vqa", 3, args), "--json"]);
-        Assert.True(merged.Code == 0, merged.Output);
-        AssertMergedEqualsWhole(whole.Stdout, merged.Stdout, "images");
+        AssertShardsMergeIntoTheWhole("vqa", 3, args, "images");
     }
 
     [Fact]
