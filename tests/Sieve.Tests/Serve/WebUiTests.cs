@@ -19,11 +19,9 @@ public sealed class WebUiTests(ServeModels models, BlipServeModels blip) : IClas
     {
         await using var server = await ServeHarness.StartAsync(models.Vit.Directory, reducer: "tome:r=2");
         using var temp = new TempFolder("sieve-webui-");
-        string imagePath = Path.Combine(temp.Path, "picked.png");
-        File.WriteAllBytes(imagePath, ServeHarness.PngBytes(seed: 3));
         string dataUrl = ServeHarness.Png(seed: 3);
 
-        await using var page = await PickImageAsync(server, temp.Path, imagePath);
+        await using var page = await PickImageAsync(server, temp.Path, seed: 3);
         Assert.Equal("classify", await page.EvaluateAsync<string>("document.getElementById('task').value"));
         Assert.Equal("tome:r=2", await page.EvaluateAsync<string>("document.getElementById('reducer').value"));
 
@@ -50,10 +48,8 @@ public sealed class WebUiTests(ServeModels models, BlipServeModels blip) : IClas
     {
         await using var server = await ServeHarness.StartAsync(models.Clip.Directory, reducer: "tome:r=1");
         using var temp = new TempFolder("sieve-webui-");
-        string imagePath = Path.Combine(temp.Path, "picked.png");
-        File.WriteAllBytes(imagePath, ServeHarness.PngBytes(seed: 8));
 
-        await using var page = await PickImageAsync(server, temp.Path, imagePath);
+        await using var page = await PickImageAsync(server, temp.Path, seed: 8);
         Assert.Equal("zeroshot", await page.EvaluateAsync<string>("document.getElementById('task').value"));
         var (_, zeroShot, _) = await server.PostAsync("/v1/zeroshot", new { image = ServeHarness.Png(seed: 8), labels = new[] { "cat", "dog", "car" }, reducer = "tome:r=1" });
         var lines = zeroShot.GetProperty("predictions").EnumerateArray().Select(p => $"{p.GetProperty("label").GetString()} ({p.GetProperty("index").GetInt32()}) ").ToArray();
@@ -68,10 +64,8 @@ public sealed class WebUiTests(ServeModels models, BlipServeModels blip) : IClas
     {
         await using var server = await ServeHarness.StartAsync(blip.Caption.Directory, reducer: "tome:r=2");
         using var temp = new TempFolder("sieve-webui-");
-        string imagePath = Path.Combine(temp.Path, "picked.png");
-        File.WriteAllBytes(imagePath, ServeHarness.PngBytes(seed: 9));
 
-        await using var page = await PickImageAsync(server, temp.Path, imagePath);
+        await using var page = await PickImageAsync(server, temp.Path, seed: 9);
         Assert.Equal(["caption"], JsonSerializer.Deserialize<string[]>(await page.EvaluateAsync<string>("JSON.stringify([...document.getElementById('task').options].map(o => o.value))"))!);
         var (_, captioned, _) = await server.PostAsync("/v1/caption", new { image = ServeHarness.Png(seed: 9), reducer = "tome:r=2" });
         Assert.Equal(captioned.GetProperty("caption").GetString(), await page.EvaluateAsync<string>("document.querySelector('#answer li').textContent"));
@@ -81,9 +75,14 @@ public sealed class WebUiTests(ServeModels models, BlipServeModels blip) : IClas
         Assert.Empty(page.Errors);
     }
 
-    /// <summary>Opens the served page in a fresh Chromium, picks <paramref name="imagePath"/> and waits until the page shows a result without an error.</summary>
-    static async Task<DevToolsPage> PickImageAsync(ServeHarness server, string folder, string imagePath)
+    /// <summary>
+    /// Opens the served page in a fresh Chromium (its profile in <paramref name="folder"/>), picks a PNG written there
+    /// (<see cref="ServeHarness.PngBytes"/> of <paramref name="seed"/>) and waits until the page shows a result without an error.
+    /// </summary>
+    static async Task<DevToolsPage> PickImageAsync(ServeHarness server, string folder, int seed)
     {
+        string imagePath = Path.Combine(folder, "picked.png");
+        File.WriteAllBytes(imagePath, ServeHarness.PngBytes(seed: seed));
         Assert.True(ChromiumFactAttribute.Binary != null, "SIEVE_REQUIRE_SHARED=1 requires Chromium at /usr/bin/chromium");
         var page = await DevToolsPage.OpenAsync(ChromiumFactAttribute.Binary!, Path.Combine(folder, "profile"));
         try
