@@ -51,9 +51,7 @@ internal static class ServeTasks
             }
             var model = request.Model<ITextModel>("a CLIP or BLIP model for texts");
             if (inputs[i].Length == 0) throw ServeRequestException.Bad($"{param}: empty text", "input");
-            TokenizedText tokens;
-            try { tokens = model.Tokenize(inputs[i]); }
-            catch (ArgumentException e) { throw ServeRequestException.Bad($"{param}: {UsageError.Message(e)}", "input"); }
+            var tokens = ServeRequestException.For("input", () => model.Tokenize(inputs[i]), param);
             if (tokens.Warning != null) warnings.Add($"{param}: {tokens.Warning}");
             textTokens += tokens.Ids.Length;
             var input = TowerInput.Text(tokens.Ids);
@@ -149,9 +147,7 @@ internal static class ServeTasks
         if (blip.QuestionEncoder == null)
             throw ServeRequestException.Bad($"the BLIP model '{request.ModelId}' is a captioning one (BlipForConditionalGeneration, no text encoder): use /v1/caption; /v1/vqa needs {needs}");
         string question = request.RequiredString("question");
-        int[] ids;
-        try { ids = blip.QuestionIds(question); }
-        catch (Exception e) when (e is ArgumentException or SieveFormatException) { throw ServeRequestException.Bad($"question: {UsageError.Message(e)}", "question"); }
+        int[] ids = ServeRequestException.For("question", () => blip.QuestionIds(question));
         var options = Decoding(request, blip, 1);
         var image = request.ImageInBatch("image");
         var ran = (await request.RunAsync([hook => blip.Answer(blip.Preprocessor.Process(image()), ids, options, hook)]))[0];
@@ -168,9 +164,7 @@ internal static class ServeTasks
         var blip = request.Model<BlipGenerator>("a BLIP captioning model (BlipForConditionalGeneration)");
         if (blip.Architecture != BlipArchitecture.ConditionalGeneration)
             throw ServeRequestException.Bad($"the BLIP model '{request.ModelId}' is a BlipForQuestionAnswering: use /v1/vqa; /v1/caption needs a BlipForConditionalGeneration");
-        int[] prompt;
-        try { prompt = blip.CaptionPrompt(request.OptionalString("prompt")); }
-        catch (Exception e) when (e is ArgumentException or SieveFormatException) { throw ServeRequestException.Bad($"prompt: {UsageError.Message(e)}", "prompt"); }
+        int[] prompt = ServeRequestException.For("prompt", () => blip.CaptionPrompt(request.OptionalString("prompt")));
         var options = Decoding(request, blip, prompt.Length);
         var image = request.ImageInBatch("image");
         var ran = (await request.RunAsync([hook => blip.Caption(blip.Preprocessor.Process(image()), prompt, options, hook)]))[0];
@@ -209,8 +203,7 @@ internal static class ServeTasks
         {
             string param = texts.Length == 1 ? "text" : $"text[{i}]";
             if (texts[i].Length == 0) throw ServeRequestException.Bad($"{param}: empty text", "text");
-            try { ids[i] = blip.Tokenize(texts[i]).Ids; }
-            catch (Exception e) when (e is ArgumentException or SieveFormatException) { throw ServeRequestException.Bad($"{param}: {UsageError.Message(e)}", "text"); }
+            ids[i] = ServeRequestException.For("text", () => blip.Tokenize(texts[i]).Ids, param);
         }
         var image = request.ImageInBatch("image");
         var ran = (await request.RunAsync([hook => blip.Match(blip.Preprocessor.Process(image()), ids, hook)]))[0];
