@@ -16,8 +16,8 @@ internal sealed class LlavaChatTemplate
     /// <summary>The image placeholder the prompt holds once; it stands for every visual token.</summary>
     public const string ImageToken = "<image>";
 
-    /// <summary>LLaVA-1.5's prompt, for folders without a template of their own.</summary>
-    public static readonly LlavaChatTemplate Llava15 = new(null, "", "");
+    /// <summary>LLaVA-1.5's prompt, for folders without a template of their own: <see cref="Llava15Jinja"/>, rendered as any template is.</summary>
+    public static readonly LlavaChatTemplate Llava15 = new(JinjaTemplate.Parse(Llava15Jinja, "LLaVA-1.5's built-in chat template"), file: null, "", "");
 
     /// <summary>
     /// LLaVA-1.5's chat template in the form llava-hf's <c>chat_template.json</c> holds it (written from its
@@ -32,16 +32,17 @@ internal sealed class LlavaChatTemplate
 
     static readonly string[] Files = ["chat_template.jinja", "chat_template.json", "tokenizer_config.json"];
 
-    readonly JinjaTemplate? _jinja;
+    readonly JinjaTemplate _jinja;
+    readonly string? _file;
     readonly string _bos, _eos;
 
-    LlavaChatTemplate(JinjaTemplate? jinja, string bos, string eos) => (_jinja, _bos, _eos) = (jinja, bos, eos);
+    LlavaChatTemplate(JinjaTemplate jinja, string? file, string bos, string eos) => (_jinja, _file, _bos, _eos) = (jinja, file, bos, eos);
 
     /// <summary>The file the template came from, or null for LLaVA-1.5's built-in prompt.</summary>
-    public string? Source => _jinja?.Source;
+    public string? Source => _file;
 
     /// <summary>A template's text, with the file it came from (for errors).</summary>
-    public static LlavaChatTemplate Parse(string template, string source, string bos, string eos) => new(JinjaTemplate.Parse(template, source), bos, eos);
+    public static LlavaChatTemplate Parse(string template, string source, string bos, string eos) => new(JinjaTemplate.Parse(template, source), source, bos, eos);
 
     /// <summary>
     /// The template <paramref name="directory"/> ships, or <see cref="Llava15"/> when it has none. <c>bos_token</c> and
@@ -103,7 +104,6 @@ internal sealed class LlavaChatTemplate
         if (string.IsNullOrWhiteSpace(question)) throw new ArgumentException("the question is empty", nameof(question));
         if (question.Contains(ImageToken, StringComparison.Ordinal))
             throw new ArgumentException($"the question contains \"{ImageToken}\"; the prompt holds the image's placeholder once, before the question", nameof(question));
-        if (_jinja == null) return ($"USER: {ImageToken}\n{question} ASSISTANT:", true);
         var content = new List<object?>
         {
             new Dictionary<string, object?> { ["type"] = "image" },
