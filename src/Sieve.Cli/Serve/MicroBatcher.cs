@@ -24,6 +24,7 @@ internal sealed class MicroBatcher : IAsyncDisposable
     readonly ServeMetrics _metrics;
     readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     readonly Task _worker;
+    readonly CancellationTokenSource _draining = new();
     int _queued;
 
     public MicroBatcher(ServeSettings settings, ServeMetrics metrics)
@@ -76,7 +77,7 @@ internal sealed class MicroBatcher : IAsyncDisposable
                     continue;
                 }
                 var left = deadline - DateTime.UtcNow;
-                if (batch.Count == 0 || left <= TimeSpan.Zero || !await MoreWithin(reader, left)) break;
+                if (batch.Count == 0 || left <= TimeSpan.Zero || !await MoreWithin(reader, left, _draining.Token)) break;
             }
             if (batch.Count > 0) Run(batch);
         }
@@ -88,10 +89,11 @@ internal sealed class MicroBatcher : IAsyncDisposable
         _metrics.QueueDepth.Dec();
     }
 
-    /// <summary>Whether another input arrives within <paramref name="wait"/> (false also when the queue is closed).</summary>
-    static async Task<bool> MoreWithin(ChannelReader<Item> reader, TimeSpan wait)
+    /// <summary>Whether another input arrives within <paramref name="wait"/> (false also when the queue is closed or draining).</summary>
+    static async Task<bool> MoreWithin(ChannelReader<Item> reader, TimeSpan wait, CancellationToken draining)
     {
-        using var timer = new CancellationTokenSource(wait);
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(draining);
+        timer.CancelAfter(wait);
         try { return await reader.WaitToReadAsync(timer.Token); }
         catch (OperationCanceledException) { return false; }
     }
@@ -112,9 +114,16 @@ internal sealed class MicroBatcher : IAsyncDisposable
         });
     }
 
+    /// <summary>
+    /// From now on a batch runs with what is queued instead of waiting to fill: on shutdown the accepted requests are
+    /// answered at once, not <see cref="ServeSettings.MaxWait"/> later. Inputs are still taken.
+    /// </summary>
+    public void Drain() => _draining.Cancel();
+
     /// <summary>Stops taking inputs and finishes every one already queued.</summary>
     public async ValueTask DisposeAsync()
     {
+        Drain();
         _queue.Writer.TryComplete();
         await _worker;
     }

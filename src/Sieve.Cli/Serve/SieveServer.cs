@@ -49,6 +49,7 @@ internal sealed class SieveServer : IAsyncDisposable
         var app = builder.Build();
         var metrics = new ServeMetrics();
         var batcher = new MicroBatcher(settings, metrics);
+        app.Lifetime.ApplicationStopping.Register(batcher.Drain); // requests accepted before a stop need not wait for their batch to fill
         var labels = new LabelEmbeddingCache(settings.LabelCache, metrics);
         app.MapGet("/", () => Results.Content(ServeWebPage.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Json(new

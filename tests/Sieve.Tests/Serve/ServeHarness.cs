@@ -36,6 +36,17 @@ internal sealed class ServeHarness : IAsyncDisposable
         return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), response);
     }
 
+    /// <summary>Waits until the metric <paramref name="sample"/> reaches <paramref name="value"/>; fails (never hangs) after 60 s.</summary>
+    public async Task UntilAsync(string sample, double value)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (await MetricAsync(sample) < value)
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(60)) Assert.Fail($"{sample} never reached {value} in 60 s (it is {await MetricAsync(sample)})");
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>The value of one sample line of <c>/metrics</c> (e.g. <c>sieve_batch_size_count</c>), 0 when absent.</summary>
     public async Task<double> MetricAsync(string sample)
     {

@@ -17,21 +17,28 @@ public sealed class ServeProcessTests(ServeModels models) : IClassFixture<ServeM
     {
         string cli = typeof(SieveCli).Assembly.Location;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { cli, "serve", "--model", models.Clip.Directory, "--port", "0", "--max-wait-ms", "1000" }) start.ArgumentList.Add(a);
+        foreach (var a in new[] { cli, "serve", "--model", models.Clip.Directory, "--port", "0", "--max-wait-ms", "10000", "--timeout-ms", "8000" }) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         try
         {
             string? line;
             var before = new List<string>();
-            while ((line = await process.StandardError.ReadLineAsync()) != null && !line.Contains("listening on ")) before.Add(line);
+            using var starting = new CancellationTokenSource(TimeSpan.FromSeconds(120)); // fail, never hang, if it does not start
+            while ((line = await process.StandardError.ReadLineAsync(starting.Token)) != null && !line.Contains("listening on ")) before.Add(line);
             Assert.NotNull(line);
             Assert.Contains(before, l => l.StartsWith("sieve serve: warmed up on 16 example inputs per image tower")); // the default, before listening
             var address = new Uri(line.Split("listening on ")[1].Split(' ')[0]);
             using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
             var texts = Enumerable.Range(0, 6).Select(i => $"{i} dogs").ToArray();
             var pending = texts.Select(t => client.PostAsJsonAsync("/v1/embeddings", new { input = t })).ToArray();
-            // Every request accepted (the batch waits a second to fill), then SIGTERM.
-            while (!(await client.GetStringAsync("/metrics")).Contains($"sieve_requests_in_flight {texts.Length}")) await Task.Delay(10);
+            // Every request accepted (the batch would wait 10 s to fill, past the requests' 8 s timeout: only the
+            // stop's drain answers them in time), then SIGTERM.
+            var waited = Stopwatch.StartNew();
+            while (!(await client.GetStringAsync("/metrics")).Contains($"sieve_requests_in_flight {texts.Length}"))
+            {
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "the requests were never all in flight");
+                await Task.Delay(10);
+            }
             using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()])) await kill.WaitForExitAsync();
             var clip = ClipModel.Load(models.Clip.Directory);
             for (int i = 0; i < texts.Length; i++)

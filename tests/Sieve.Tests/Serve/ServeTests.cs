@@ -242,12 +242,14 @@ public sealed class ServeTests(ServeModels models) : IClassFixture<ServeModels>
     [Fact]
     public async Task StoppingAnswersEveryAcceptedRequestThenRefusesConnections()
     {
-        var settings = ServeHarness.Defaults with { MaxWait = TimeSpan.FromSeconds(1) };
+        // A batch that would wait ten minutes to fill: every request is surely in flight when the stop comes, and
+        // only the stop's drain (not the wait) can answer them before their 20 s timeout.
+        var settings = ServeHarness.Defaults with { MaxWait = TimeSpan.FromMinutes(10), RequestTimeout = TimeSpan.FromSeconds(20) };
         var server = await ServeHarness.StartAsync(models.Clip.Directory, settings);
         var clip = ClipModel.Load(models.Clip.Directory);
         var texts = Enumerable.Range(0, 6).Select(i => $"a photo of {i} cats").ToArray();
         var pending = texts.Select(text => server.PostAsync("/v1/embeddings", new { input = text })).ToArray();
-        while (await server.MetricAsync("sieve_requests_in_flight") < texts.Length) await Task.Delay(10);
+        await server.UntilAsync("sieve_requests_in_flight", texts.Length);
         await server.StopAsync(); // returns once every accepted request is answered
         for (int i = 0; i < texts.Length; i++)
         {
