@@ -229,7 +229,11 @@ public sealed class WebUiTests(ServeModels models, BlipServeModels blip) : IClas
         public async ValueTask DisposeAsync()
         {
             if (!_browser.HasExited) _browser.Kill(entireProcessTree: true);
-            await _browser.WaitForExitAsync();
+            // Bounded: the wait also waits for the end of Chromium's stdout, which a helper process it detached from
+            // its tree (the crash handler) could hold open after the kill.
+            using var exited = new CancellationTokenSource(Timeout);
+            try { await _browser.WaitForExitAsync(exited.Token); }
+            catch (OperationCanceledException) { }
             _socket.Dispose();
             await _reader.ContinueWith(_ => { });
             _browser.Dispose();
