@@ -37,7 +37,7 @@ internal static class BlipGraph
 
         // Text: LayerNorm(word + position), post-norm layers; the [CLS] row of each run.
         string length = g.Op("Shape", [ids], Attr.Of("start", 1L), Attr.Of("end", 2L));
-        string words = g.Op("Gather", [t.Weight(BlipLayout.Text.Words, c.VocabSize, dt), ids], Attr.Of("axis", 0L));
+        string words = t.Embedding(ids, BlipLayout.Text.Words, c.VocabSize, dt);
         string positions = g.Op("Slice", [t.Weight(BlipLayout.Text.Positions, c.MaxPositions, dt), g.Int64s(0), length, g.Int64s(0)]);
         string embedded = t.LayerNorm(g.Op("Add", [words, positions]), BlipLayout.Text.EmbeddingNorm, dt, text.LayerNormEps);
         string TextClass(string? context)

@@ -150,7 +150,7 @@ public static class OnnxExporter
         // The first `length` rows of an [n, …] constant: positions, ramp.
         string Prefix(string table) => g.Op("Slice", [table, g.Int64s(0), length, g.Int64s(0)]);
 
-        string x = g.Op("Gather", [t.Weight(ClipLayout.Text.TokenEmbedding, config.VocabSize, d), ids], Attr.Of("axis", 0L));
+        string x = t.Embedding(ids, ClipLayout.Text.TokenEmbedding, config.VocabSize, d);
         x = g.Op("Add", [x, Prefix(t.Weight(ClipLayout.Text.Positions, n, d))]);
         string mask = g.Op("Slice", [g.FloatConstant("causal_mask", CausalMask(n), n, n), g.Int64s(0, 0),
             g.Op("Concat", [length, length], Attr.Of("axis", 0L)), g.Int64s(0, 1)]);
@@ -179,7 +179,7 @@ public static class OnnxExporter
         string pixels = g.Input("pixel_values", DataType.Float, "batch", 3, "height", "width");
 
         // Text: LayerNorm(word + position + token type 0) + modality type 0.
-        string words = g.Op("Gather", [t.Weight(layout.Words, c.VocabSize, d), ids], Attr.Of("axis", 0L));
+        string words = t.Embedding(ids, layout.Words, c.VocabSize, d);
         string length = g.Op("Shape", [ids], Attr.Of("start", 1L), Attr.Of("end", 2L));
         string positions = g.Op("Slice", [t.Weight(layout.TextPositions, c.MaxPositions, d), g.Int64s(0), length, g.Int64s(0)]);
         var tokenType = t.Read(layout.TextTokenTypes, c.TypeVocabSize, d);

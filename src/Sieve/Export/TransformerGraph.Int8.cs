@@ -42,4 +42,19 @@ internal sealed partial class TransformerGraph
         string y = g.Op("Mul", [g.Op("Cast", [products], Attr.Of("to", (long)DataType.Float)), scale]);
         return g.Op("Add", [y, g.Weight(prefix + ".bias", bias, outF)]);
     }
+
+    /// <summary>
+    /// The rows <paramref name="ids"/> [batch, tokens] picks from the lookup table <paramref name="name"/> [<paramref name="rows"/>,
+    /// <paramref name="width"/>] as Sieve's model holds it (<see cref="CheckpointReader.Embedding"/>): a float32 Gather, or in
+    /// int8 Gather of the int8 rows and of their scales [rows, 1], then Cast and Mul (q·scale, as Sieve dequantizes them).
+    /// </summary>
+    public string Embedding(string ids, string name, int rows, int width)
+    {
+        if (w.Precision == Precision.Float32) return g.Op("Gather", [Weight(name, rows, width), ids], Attr.Of("axis", 0L));
+        var (q, scales) = (new sbyte[rows * width], new float[rows]);
+        w.Quantized([(name, rows)], width, q, scales);
+        string values = g.Op("Gather", [g.Int8Weight(name + "_quantized", q, rows, width), ids], Attr.Of("axis", 0L));
+        string rowScales = g.Op("Gather", [g.Weight(name + Int8Checkpoint.ScaleSuffix, scales, rows, 1), ids], Attr.Of("axis", 0L));
+        return g.Op("Mul", [g.Op("Cast", [values], Attr.Of("to", (long)DataType.Float)), rowScales]);
+    }
 }

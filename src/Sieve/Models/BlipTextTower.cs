@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Sieve.Nn;
 using Sieve.Reduction;
 
@@ -13,7 +12,8 @@ namespace Sieve.Models;
 /// </summary>
 public sealed class BlipTextTower : ITower
 {
-    readonly float[] _words, _positions;
+    readonly EmbeddingTable _words;
+    readonly float[] _positions;
     readonly Nn.LayerNorm _embeddingNorm;
     readonly Encoder _encoder;
     readonly Linear? _projection, _matchHead;
@@ -25,7 +25,7 @@ public sealed class BlipTextTower : ITower
         _config = config;
         var c = config.Text;
         int d = c.Width;
-        _words = w.Tensor(BlipLayout.Text.Words, config.VocabSize, d);
+        _words = w.Embedding(BlipLayout.Text.Words, config.VocabSize, d, w.Precision);
         _positions = w.Tensor(BlipLayout.Text.Positions, config.MaxPositions, d);
         _embeddingNorm = w.LayerNorm(BlipLayout.Text.EmbeddingNorm, d, c.LayerNormEps);
         if (w.Has(BlipLayout.Text.Block(c.Layers).Norm1 + ".weight"))
@@ -104,7 +104,7 @@ public sealed class BlipTextTower : ITower
         {
             var x = set.Features;
             for (int i = 0; i < tokens; i++)
-                TensorPrimitives.Add(_words.AsSpan(ids[i] * d, d), _positions.AsSpan(i * d, d), x.Slice(i * d, d));
+                _words.AddRow(ids[i], _positions.AsSpan(i * d, d), x.Slice(i * d, d));
             _embeddingNorm.Forward(x, x, tokens);
             // [CLS] is pooled and guides; [SEP] closes the text: neither is merged.
             set.Protect(0);

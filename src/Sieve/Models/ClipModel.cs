@@ -35,8 +35,9 @@ public sealed class ClipModel : IDualEncoder
     {
         _directory = directory;
         Config = config;
-        Vision = LoadVision(config, weights);
+        // Text first: an int8 load quantizes its token table from a transient float copy, best held while little else is.
         Text = new ClipTextTower(config, weights);
+        Vision = LoadVision(config, weights);
         LogitScale = MathF.Exp(weights.Tensor(ClipLayout.LogitScale)[0]);
         _tokenizer = tokenizer;
         Preprocessor = new ImagePreprocessor(preprocess);

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Sieve.Nn;
 using Sieve.Reduction;
 
@@ -12,7 +11,8 @@ namespace Sieve.Models;
 /// </summary>
 public sealed class ClipTextTower : IReadoutTower
 {
-    readonly float[] _tokenEmbedding, _positions;
+    readonly EmbeddingTable _tokens;
+    readonly float[] _positions;
     readonly Encoder _encoder;
     readonly Nn.LayerNorm _finalNorm;
     readonly Linear _projection;
@@ -24,7 +24,7 @@ public sealed class ClipTextTower : IReadoutTower
         _config = config;
         var c = config.Text;
         int d = c.Width;
-        _tokenEmbedding = w.Tensor(ClipLayout.Text.TokenEmbedding, config.VocabSize, d);
+        _tokens = w.Embedding(ClipLayout.Text.TokenEmbedding, config.VocabSize, d, w.Precision);
         _positions = w.Tensor(ClipLayout.Text.Positions, config.MaxPositions, d);
         _encoder = new Encoder(Enumerable.Range(0, c.Layers)
             .Select(i => w.Block(ClipLayout.Text.Block(i), i, d, c.Heads, c.MlpHidden, c.LayerNormEps, c.Activation))
@@ -80,7 +80,7 @@ public sealed class ClipTextTower : IReadoutTower
             int id = ids[i];
             if ((uint)id >= (uint)_config.VocabSize)
                 throw new ArgumentException($"token id {id} at position {i} is outside the vocabulary of {_config.VocabSize}", nameof(ids));
-            TensorPrimitives.Add(_tokenEmbedding.AsSpan(id * d, d), _positions.AsSpan(i * d, d), x.Slice(i * d, d));
+            _tokens.AddRow(id, _positions.AsSpan(i * d, d), x.Slice(i * d, d));
         }
         // Start and end-of-text are text's class tokens: never merged; end-of-text guides and is pooled.
         set.Protect(0);

@@ -12,7 +12,8 @@ namespace Sieve.Models;
 /// </summary>
 internal sealed class ViltEmbeddings
 {
-    readonly float[] _words, _positions, _textType, _modalityTypes, _cls, _imagePositions;
+    readonly EmbeddingTable _words;
+    readonly float[] _positions, _textType, _modalityTypes, _cls, _imagePositions;
     readonly Nn.LayerNorm _textNorm;
     readonly PatchEmbedding _patches;
     readonly ViltConfig _config;
@@ -21,7 +22,7 @@ internal sealed class ViltEmbeddings
     {
         _config = config;
         int d = config.Width;
-        _words = w.Tensor(layout.Words, config.VocabSize, d);
+        _words = w.Embedding(layout.Words, config.VocabSize, d, w.Precision);
         _positions = w.Tensor(layout.TextPositions, config.MaxPositions, d);
         // Sieve feeds token type 0 only (ViLT's processor does too): keep that row.
         _textType = w.Tensor(layout.TextTokenTypes, config.TypeVocabSize, d)[..d];
@@ -73,7 +74,7 @@ internal sealed class ViltEmbeddings
             int id = ids[i];
             // The original position i, not the row: padding left out changes no kept token's position.
             var y = x.Slice(row++ * d, d);
-            TensorPrimitives.Add(_words.AsSpan(id * d, d), _positions.AsSpan(i * d, d), y);
+            _words.AddRow(id, _positions.AsSpan(i * d, d), y);
             TensorPrimitives.Add(y, _textType, y);
         }
         _textNorm.Forward(x, x, text);

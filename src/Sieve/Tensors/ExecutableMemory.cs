@@ -7,10 +7,8 @@ namespace Sieve.Tensors;
 /// once (W^X): it is mapped read+write, the code copied in, and then switched to read+execute before anything can
 /// call it. Linux x64 only (<c>mmap</c>/<c>mprotect</c>); the mapping is released on <see cref="Dispose"/>.
 /// </summary>
-internal sealed unsafe partial class ExecutableMemory : IDisposable
+internal sealed unsafe class ExecutableMemory : IDisposable
 {
-    const int ProtRead = 1, ProtWrite = 2, ProtExec = 4, MapPrivate = 2, MapAnonymous = 0x20;
-
     nint _address;
 
     /// <summary>Start of the code.</summary>
@@ -22,7 +20,7 @@ internal sealed unsafe partial class ExecutableMemory : IDisposable
     ExecutableMemory(nint address, nuint length) => (_address, Length) = (address, length);
 
     /// <summary>True where <see cref="Map(ReadOnlySpan{byte})"/> can work at all: Linux on x64.</summary>
-    public static bool IsAvailable => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+    public static bool IsAvailable => AnonymousPages.IsAvailable;
 
     /// <summary>Maps <paramref name="code"/> read+execute.</summary>
     /// <exception cref="PlatformNotSupportedException">Not Linux x64.</exception>
@@ -37,37 +35,25 @@ internal sealed unsafe partial class ExecutableMemory : IDisposable
     {
         if (!IsAvailable) throw new PlatformNotSupportedException("run-time generated code needs Linux on x64");
         if (code.IsEmpty) throw new ArgumentException("no code to map", nameof(code));
-        nuint page = (nuint)Environment.SystemPageSize;
-        nuint length = ((nuint)code.Length + page - 1) / page * page;
-        nint address = mmap(0, length, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
-        if (address == -1) throw new IOException($"mmap of {length} bytes for generated code failed (errno {Marshal.GetLastPInvokeError()})");
+        nuint length = AnonymousPages.Round((nuint)code.Length);
+        nint address = AnonymousPages.Map(length);
         code.CopyTo(new Span<byte>((void*)address, code.Length));
-        int error = protect(address, length, ProtRead | ProtExec);
+        int error = protect(address, length, AnonymousPages.Read | AnonymousPages.Execute);
         if (error != 0)
         {
-            munmap(address, length);
+            AnonymousPages.Unmap(address, length);
             throw new IOException($"mprotect(PROT_READ | PROT_EXEC) on generated code failed (errno {error})");
         }
         return new ExecutableMemory(address, length);
     }
 
     /// <summary>The real switch: <c>mprotect</c>, 0 or its errno.</summary>
-    internal static int Protect(nint address, nuint length, int protection) =>
-        mprotect(address, length, protection) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    internal static int Protect(nint address, nuint length, int protection) => AnonymousPages.Protect(address, length, protection);
 
     public void Dispose()
     {
         if (_address == 0) return;
-        munmap(_address, Length);
+        AnonymousPages.Unmap(_address, Length);
         _address = 0;
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int mprotect(nint address, nuint length, int protection);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int munmap(nint address, nuint length);
 }

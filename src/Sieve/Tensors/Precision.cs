@@ -7,8 +7,8 @@ public enum Precision
     Float32,
     /// <summary>
     /// int8: the q/k/v, output-projection and MLP weights quantized per output channel at load, activations per
-    /// token at run time, int32 sums and a float32 epilogue. Embeddings, norms, attention's QKᵀ and ·V, and the
-    /// heads stay float32.
+    /// token at run time, int32 sums and a float32 epilogue; text token tables held in int8 per row. Position and patch
+    /// embeddings, norms, attention's QKᵀ and ·V, and the heads stay float32.
     /// </summary>
     Int8,
 }

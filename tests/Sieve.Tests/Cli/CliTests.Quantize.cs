@@ -73,6 +73,12 @@ public sealed partial class CliTests
     {
         using var ck = TinyModels.Clip(312, DType.F32);
         string output = Quantize(ck.Directory, "clip-int8");
+        using (var savedFile = SafetensorsFile.Open(Path.Combine(output, CheckpointFiles.SingleFile)))
+        {
+            // The text tower's token table is int8 too, one scale per row (an int8 load holds it so).
+            Assert.Equal(DType.I8, savedFile.Get(ClipLayout.Text.TokenEmbedding).DType);
+            Assert.Equal([TinyModels.ClipVocab], savedFile.Get(ClipLayout.Text.TokenEmbedding + Int8Checkpoint.ScaleSuffix).Shape.ToArray());
+        }
         var atLoad = ClipModel.Load(ck.Directory, Precision.Int8);
         var saved = ClipModel.Load(output);
         var image = ImageDecoder.Decode(WriteImage("q.png", 31));
