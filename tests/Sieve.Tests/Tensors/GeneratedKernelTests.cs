@@ -13,17 +13,20 @@ public unsafe class GeneratedKernelTests
 {
     const int EAcces = 13;
 
-    // The permissions /proc/self/maps lists for the mapping that holds address, e.g. "r-xp".
-    static string Permissions(nint address)
+    // The line /proc/self/maps gives for the mapping that holds address ("start-end perms offset dev inode [path]"), or null.
+    static string? Mapping(nint address)
     {
         foreach (string line in File.ReadLines("/proc/self/maps"))
         {
             var range = line[..line.IndexOf(' ')].Split('-');
             ulong start = ulong.Parse(range[0], NumberStyles.HexNumber), end = ulong.Parse(range[1], NumberStyles.HexNumber);
-            if ((ulong)address >= start && (ulong)address < end) return line.Split(' ')[1];
+            if ((ulong)address >= start && (ulong)address < end) return line;
         }
-        return "unmapped";
+        return null;
     }
+
+    // The permissions of the mapping that holds address, e.g. "r-xp".
+    static string Permissions(nint address) => Mapping(address)?.Split(' ')[1] ?? "unmapped";
 
     [Fact]
     public void CodeIsWrittenWhileWritableAndRunsOnlyOnceReadAndExecute()
@@ -40,8 +43,11 @@ public unsafe class GeneratedKernelTests
         Assert.Equal("rw-p", before);
         Assert.Equal("r-xp", Permissions(memory.Address));
         nint address = memory.Address;
+        string mapped = Mapping(address)!;
         memory.Dispose();
-        Assert.Equal("unmapped", Permissions(address));
+        // Gone: another test's mapping made meanwhile may take the address (a file, rw-s), but not this one again.
+        Assert.NotEqual(mapped, Mapping(address));
+        Assert.Throws<ObjectDisposedException>(() => memory.Address);
     }
 
     [Fact]
