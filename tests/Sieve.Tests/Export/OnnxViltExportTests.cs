@@ -11,7 +11,7 @@ public class OnnxViltExportTests
 {
     const double Tolerance = 1e-4;
 
-    static (float[] Logits, float[] Match) RunOnnx(InferenceSession session, int[] ids, float[] pixels, int height, int width)
+    internal static (float[] Logits, float[] Match) RunOnnx(InferenceSession session, int[] ids, float[] pixels, int height, int width)
     {
         using var idValue = OrtValue.CreateTensorValueFromMemory(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
         using var pixelValue = OrtValue.CreateTensorValueFromMemory(pixels, [1, 3, height, width]);
