@@ -95,9 +95,7 @@ internal static class BenchWorkloads
         var images = Enumerable.Range(0, b).Select(i => blip.Vision.Example(i).Pixels!).ToArray();
         int[] ids = blip.Text.Example(0, t).Ids!;
         long dense = MatchMacsOf(blip, images[0], ids);
-        PeerInputs Peer(int rows) => new(PeerGraph.Image,
-            [PeerTensor.Of(images.Take(rows).SelectMany(p => p).ToArray(), rows, 3, size, size),
-             PeerTensor.Of(Enumerable.Repeat(ids, rows).SelectMany(row => row).Select(id => (long)id).ToArray(), rows, t)]);
+        PeerInputs Peer(int rows) => MatchPeer(images, ids, size, rows);
 
         yield return new()
         {
@@ -195,6 +193,11 @@ internal static class BenchWorkloads
     public static IEnumerable<BenchWorkload> Int8(IModel float32, IModel int8, Options s)
     {
         int batchRuns = Math.Max(Math.Min(3, s.Runs), s.Runs / s.Batch), batchWarmup = Math.Min(s.Warmup, 1), b = s.Batch;
+        if (float32 is BlipModel blip) // image–text matching, both towers at once, as For times it
+        {
+            foreach (var workload in Int8Matches(blip, (BlipModel)int8, s, batchRuns, batchWarmup)) yield return workload;
+            yield break;
+        }
         foreach (var (reference, tower) in float32.Towers.Zip(int8.Towers))
         {
             bool text = tower.Info.Modality == Modality.Text;
@@ -226,6 +229,48 @@ internal static class BenchWorkloads
                 yield return batch;
                 yield return batch with { Name = batch.Name + against, Dense = null, DenseMacs = 0, Peer = PeerOf(tower, inputs, b, peer), PeerMacs = b * dense };
             }
+        }
+    }
+
+    /// <summary>The ONNX Runtime peer's inputs for the first <paramref name="rows"/> image–text pairs of BLIP's matching graph.</summary>
+    static PeerInputs MatchPeer(float[][] images, int[] ids, int size, int rows, Precision precision = Precision.Float32) => new(PeerGraph.Image,
+        [PeerTensor.Of(images.Take(rows).SelectMany(p => p).ToArray(), rows, 3, size, size),
+         PeerTensor.Of(Enumerable.Repeat(ids, rows).SelectMany(row => row).Select(id => (long)id).ToArray(), rows, ids.Length)], precision);
+
+    /// <summary>
+    /// BLIP's int8 matching beside the float32 one, as <see cref="Int8"/> times a tower: one pair and the throughput batch,
+    /// alone and with each reducer, against float32 dense Sieve, then against ONNX Runtime's int8 (dense) or float32
+    /// dense (reduced) matching graph.
+    /// </summary>
+    static IEnumerable<BenchWorkload> Int8Matches(BlipModel float32, BlipModel int8, Options s, int batchRuns, int batchWarmup)
+    {
+        int b = s.Batch, size = int8.Config.ImageSize, t = Math.Min(BlipTextTokens, int8.Config.MaxPositions);
+        var images = Enumerable.Range(0, b).Select(i => int8.Vision.Example(i).Pixels!).ToArray();
+        int[] ids = int8.Text.Example(0, t).Ids!;
+        long dense = MatchMacsOf(float32, images[0], ids);
+        var reducers = s.Reducers.Select(spec =>
+        {
+            foreach (var tower in int8.Towers) CliOptions.CheckMerges(spec.For(tower.Info), tower);
+            return (Name: $", {spec}", Model: int8.WithReduction(spec), Peer: Precision.Float32, Against: " vs ORT fp32 dense");
+        }).Prepend((Name: "", Model: int8, Peer: Precision.Int8, Against: " vs ORT int8"));
+        foreach (var (name, model, peer, against) in reducers)
+        {
+            var alone = new BenchWorkload
+            {
+                Name = $"match, batch 1, int8{name}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MatchMacsOf(model, images[0], ids),
+                Sieve = () => model.Match(images[0], ids), Dense = () => float32.Match(images[0], ids), DenseMacs = dense,
+            };
+            yield return alone;
+            yield return alone with { Name = alone.Name + against, Dense = null, DenseMacs = 0, Peer = MatchPeer(images, ids, size, 1, peer), PeerMacs = dense };
+            var batch = new BenchWorkload
+            {
+                Name = $"match, batch {b} (throughput), int8{name}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
+                SieveMacs = images.Sum(image => MatchMacsOf(model, image, ids)),
+                Sieve = () => Threading.ForEachSample(b, i => model.Match(images[i], ids)),
+                Dense = () => Threading.ForEachSample(b, i => float32.Match(images[i], ids)), DenseMacs = b * dense,
+            };
+            yield return batch;
+            yield return batch with { Name = batch.Name + against, Dense = null, DenseMacs = 0, Peer = MatchPeer(images, ids, size, b, peer), PeerMacs = b * dense };
         }
     }
 

@@ -73,9 +73,9 @@ public static class OnnxExporter
     public static OnnxExportInfo ExportRandomVilt(ViltConfig config, int seed, int answers, Stream output, Precision precision = Precision.Float32) =>
         Write(ViltGraph(config, CheckpointReader.Random(seed, precision: precision), ViltLayout.WithBothHeads(answers)), output);
 
-    /// <summary>Exports <see cref="BlipModel.CreateRandom"/>(<paramref name="config"/>, <paramref name="seed"/>) with the same weights (<see cref="BlipGraph"/>).</summary>
-    public static OnnxExportInfo ExportRandomBlip(BlipConfig config, int seed, Stream output) =>
-        Write(BlipGraph.Match(config, CheckpointReader.Random(seed)), output);
+    /// <summary>Exports <see cref="BlipModel.CreateRandom"/>(<paramref name="config"/>, <paramref name="seed"/>, <paramref name="precision"/>) with the same weights (<see cref="BlipGraph"/>).</summary>
+    public static OnnxExportInfo ExportRandomBlip(BlipConfig config, int seed, Stream output, Precision precision = Precision.Float32) =>
+        Write(BlipGraph.Match(config, CheckpointReader.Random(seed, precision: precision)), output);
 
     static OnnxExportInfo Write(OnnxGraph graph, Stream stream) => Describe(graph, OnnxModelWriter.Write(graph, stream));
 

@@ -74,7 +74,11 @@ public sealed class BlipModel : IPairMatcher
     }
 
     /// <summary>A model of the given shape with seeded random weights and no tokenizer: for timing and memory measurements.</summary>
-    public static BlipModel CreateRandom(BlipConfig config, int seed = 0) => Create(config, CheckpointReader.Random(seed));
+    /// <param name="config">The shape.</param>
+    /// <param name="seed">Seed of the weights.</param>
+    /// <param name="precision">The blocks' linear layers: float32, or int8 quantized at creation.</param>
+    public static BlipModel CreateRandom(BlipConfig config, int seed = 0, Precision precision = Precision.Float32) =>
+        Create(config, CheckpointReader.Random(seed, precision: precision));
 
     /// <summary>The model with <paramref name="weights"/>, no tokenizer, BLIP's default preprocessing.</summary>
     internal static BlipModel Create(BlipConfig config, CheckpointReader weights) =>

@@ -68,7 +68,6 @@ public sealed partial class CliTests
         Assert.Contains("more than the model's 16", Refused(CliRun.Of("embed", "--model", ck.Directory, "--texts", texts, "--out", Path.Combine(_temp.Path, "never.json"))));
         Assert.False(File.Exists(Path.Combine(_temp.Path, "never.json")));
         Assert.Contains("is a BLIP model; use `sieve match` or `sieve embed`", Refused(CliRun.Of("classify", "--model", ck.Directory, image)));
-        Assert.Contains("bench --precision int8 does not time BLIP yet", Refused(CliRun.Of("bench", "--model", ck.Directory, "--runs", "1", "--precision", "int8")));
         // A question on a retrieval-only BLIP: no decoder to answer with.
         Assert.Contains("no text decoder", Refused(CliRun.Of("vqa", "--model", ck.Directory, "--image", image, "--question", "what?")));
     }

@@ -220,6 +220,31 @@ public sealed class ExportBenchCliTests : IDisposable
     }
 
     [Fact]
+    public void BenchWithInt8OnABlipTimesInt8MatchingAgainstFloat32DenseAndOnnxRuntime()
+    {
+        using var ck = TinyBlip.Write(88);
+        var (code, output) = Run("bench", "--model", ck.Directory, "--runs", "2", "--warmup", "0", "--batch", "2", "--json", "--precision", "int8", "--reducer", "tome:r=2");
+        Assert.True(code == 0, output);
+        var results = JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("workload").GetString()!);
+        string[] int8 = ["match, batch 1, int8", "match, batch 2 (throughput), int8", "match, batch 1, int8, tome:r=2", "match, batch 2 (throughput), int8, tome:r=2"];
+        string[] againstOrt = [.. int8.Select(name => name + (name.Contains("tome") ? " vs ORT fp32 dense" : " vs ORT int8"))];
+        Assert.Equal(int8.Zip(againstOrt).SelectMany(pair => new[] { pair.First, pair.Second }), results.Keys.Where(k => k.Contains("int8")));
+        foreach (string name in int8)
+        {
+            Assert.True(results[name].GetProperty("speedupOverDense").GetDouble() > 0, name);
+            Assert.Equal(JsonValueKind.Null, results[name].GetProperty("onnxRuntime").ValueKind);
+        }
+        foreach (string name in againstOrt)
+        {
+            Assert.True(results[name].GetProperty("onnxRuntime").GetProperty("medianMs").GetDouble() > 0, name);
+            Assert.Equal(results[name[..name.IndexOf(" vs ORT", StringComparison.Ordinal)]].GetProperty("sieve").GetProperty("gMacs").GetDouble(),
+                results[name].GetProperty("sieve").GetProperty("gMacs").GetDouble());
+        }
+        Assert.Equal(1.0, results["match, batch 1, int8"].GetProperty("gMacsRatio").GetDouble());
+        Assert.InRange(results["match, batch 1, int8, tome:r=2"].GetProperty("gMacsRatio").GetDouble(), 0.3, 0.99);
+    }
+
+    [Fact]
     public void BenchOnAViltTimesQuestionsAgainstOnnxRuntimeAndPumerAgainstDense()
     {
         using var ck = TinyVilt.Write(86);
