@@ -75,10 +75,13 @@ public sealed partial class CliTests
             foreach (string arg in args) start.ArgumentList.Add(arg);
             start.Environment[Int8Vnni512Kernel.SettingName] = codegen;
             using var process = System.Diagnostics.Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            string stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, stdout, stderr.Result);
+            var (stdout, stderr) = (process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+            if (!process.WaitForExit(TimeSpan.FromMinutes(2))) // fail, never hang
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail($"sieve {string.Join(' ', args)} still running after 2 minutes");
+            }
+            return (process.ExitCode, stdout.Result, stderr.Result);
         }
     }
 
