@@ -91,39 +91,80 @@ internal static class BenchWorkloads
     /// </summary>
     static IEnumerable<BenchWorkload> Matches(BlipModel blip, Options s, int batchRuns, int batchWarmup)
     {
-        int b = s.Batch, size = blip.Config.ImageSize, t = Math.Min(BlipTextTokens, blip.Config.MaxPositions);
-        var images = Enumerable.Range(0, b).Select(i => blip.Vision.Example(i).Pixels!).ToArray();
-        int[] ids = blip.Text.Example(0, t).Ids!;
-        long dense = MatchMacsOf(blip, images[0], ids);
-        PeerInputs Peer(int rows) => MatchPeer(images, ids, size, rows);
-
+        var pairs = new MatchPairs(blip, s, batchRuns, batchWarmup);
+        int b = s.Batch, size = blip.Config.ImageSize;
         yield return new()
         {
-            Name = $"match (vision + ITM + ITC), {t} tokens + {size}×{size} image, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs,
-            SieveMacs = dense, PeerMacs = dense, Sieve = () => blip.Match(images[0], ids), Peer = Peer(1),
+            Name = $"match (vision + ITM + ITC), {pairs.Ids.Length} tokens + {size}×{size} image, batch 1", Items = 1, Warmup = s.Warmup, Runs = s.Runs,
+            SieveMacs = pairs.DenseMacs, PeerMacs = pairs.DenseMacs, Sieve = () => blip.Match(pairs.Images[0], pairs.Ids), Peer = pairs.Peer(1),
         };
         yield return new()
         {
-            Name = $"match, batch {b} (throughput)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * dense, PeerMacs = b * dense,
-            Sieve = () => Threading.ForEachSample(b, i => blip.Match(images[i], ids)), Peer = Peer(b),
+            Name = $"match, batch {b} (throughput)", Items = b, Warmup = batchWarmup, Runs = batchRuns, SieveMacs = b * pairs.DenseMacs, PeerMacs = b * pairs.DenseMacs,
+            Sieve = () => Threading.ForEachSample(b, i => blip.Match(pairs.Images[i], pairs.Ids)), Peer = pairs.Peer(b),
         };
         foreach (var spec in s.Reducers)
         {
-            foreach (var tower in blip.Towers) CliOptions.CheckMerges(spec.For(tower.Info), tower);
-            var reduced = blip.WithReduction(spec);
-            yield return new()
-            {
-                Name = $"match, batch 1, {spec}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MatchMacsOf(reduced, images[0], ids),
-                Sieve = () => reduced.Match(images[0], ids), Dense = () => blip.Match(images[0], ids), DenseMacs = dense,
-            };
-            yield return new()
-            {
-                Name = $"match, batch {b} (throughput), {spec}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
-                SieveMacs = images.Sum(image => MatchMacsOf(reduced, image, ids)),
-                Sieve = () => Threading.ForEachSample(b, i => reduced.Match(images[i], ids)),
-                Dense = () => Threading.ForEachSample(b, i => blip.Match(images[i], ids)), DenseMacs = b * dense,
-            };
+            var (alone, batch) = pairs.AgainstDense(MatchPairs.Reduced(blip, spec), spec.ToString());
+            yield return alone;
+            yield return batch;
         }
+    }
+
+    /// <summary>
+    /// The image–text pairs BLIP's matching rows time (the batch's example images, each with one
+    /// <see cref="BlipTextTokens"/>-token text), float32 dense <see cref="BlipModel.Match(float[], int[])"/> on them, and
+    /// the rows built from them.
+    /// </summary>
+    sealed class MatchPairs
+    {
+        readonly BlipModel _dense;
+        readonly Options _s;
+        readonly int _batchRuns, _batchWarmup;
+
+        public MatchPairs(BlipModel dense, Options s, int batchRuns, int batchWarmup)
+        {
+            (_dense, _s, _batchRuns, _batchWarmup) = (dense, s, batchRuns, batchWarmup);
+            Images = [.. Enumerable.Range(0, s.Batch).Select(i => dense.Vision.Example(i).Pixels!)];
+            Ids = dense.Text.Example(0, Math.Min(BlipTextTokens, dense.Config.MaxPositions)).Ids!;
+            DenseMacs = MatchMacsOf(dense, Images[0], Ids);
+        }
+
+        public float[][] Images { get; }
+        public int[] Ids { get; }
+
+        /// <summary>Multiply-adds of one float32 dense match.</summary>
+        public long DenseMacs { get; }
+
+        /// <summary><paramref name="model"/> with <paramref name="spec"/>, each tower's part of it checked to fit.</summary>
+        public static BlipModel Reduced(BlipModel model, ModelReduction spec)
+        {
+            foreach (var tower in model.Towers) CliOptions.CheckMerges(spec.For(tower.Info), tower);
+            return model.WithReduction(spec);
+        }
+
+        /// <summary>One pair and the throughput batch of <paramref name="model"/>'s matching, each timed against float32 dense; <paramref name="label"/> ends their names.</summary>
+        public (BenchWorkload Alone, BenchWorkload Batch) AgainstDense(BlipModel model, string label)
+        {
+            int b = _s.Batch;
+            var (dense, images, ids) = (_dense, Images, Ids);
+            return (new BenchWorkload
+            {
+                Name = $"match, batch 1, {label}", Items = 1, Warmup = _s.Warmup, Runs = _s.Runs, SieveMacs = MatchMacsOf(model, images[0], ids),
+                Sieve = () => model.Match(images[0], ids), Dense = () => dense.Match(images[0], ids), DenseMacs = DenseMacs,
+            }, new BenchWorkload
+            {
+                Name = $"match, batch {b} (throughput), {label}", Items = b, Warmup = _batchWarmup, Runs = _batchRuns,
+                SieveMacs = images.Sum(image => MatchMacsOf(model, image, ids)),
+                Sieve = () => Threading.ForEachSample(b, i => model.Match(images[i], ids)),
+                Dense = () => Threading.ForEachSample(b, i => dense.Match(images[i], ids)), DenseMacs = b * DenseMacs,
+            });
+        }
+
+        /// <summary>The ONNX Runtime peer's inputs for the first <paramref name="rows"/> pairs, for its graph in <paramref name="precision"/>.</summary>
+        public PeerInputs Peer(int rows, Precision precision = Precision.Float32) => new(PeerGraph.Image,
+            [PeerTensor.Of(Images.Take(rows).SelectMany(p => p).ToArray(), rows, 3, _dense.Config.ImageSize, _dense.Config.ImageSize),
+             PeerTensor.Of(Enumerable.Repeat(Ids, rows).SelectMany(row => row).Select(id => (long)id).ToArray(), rows, Ids.Length)], precision);
     }
 
     /// <summary>Multiply-adds of one <see cref="BlipModel.Match(float[], int[])"/> as executed: the same three passes, traced.</summary>
@@ -217,7 +258,7 @@ internal static class BenchWorkloads
                     Sieve = () => tower.Forward(inputs[0], reducer), Dense = () => reference.Forward(inputs[0]), DenseMacs = dense,
                 };
                 yield return alone;
-                yield return alone with { Name = alone.Name + against, Dense = null, DenseMacs = 0, Peer = PeerOf(tower, inputs, 1, peer), PeerMacs = dense };
+                yield return AgainstPeer(alone, against, PeerOf(tower, inputs, 1, peer), dense);
                 if (text) continue;
                 var batch = new BenchWorkload
                 {
@@ -227,15 +268,10 @@ internal static class BenchWorkloads
                     Dense = () => Threading.ForEachSample(b, i => reference.Forward(inputs[i])), DenseMacs = b * dense,
                 };
                 yield return batch;
-                yield return batch with { Name = batch.Name + against, Dense = null, DenseMacs = 0, Peer = PeerOf(tower, inputs, b, peer), PeerMacs = b * dense };
+                yield return AgainstPeer(batch, against, PeerOf(tower, inputs, b, peer), b * dense);
             }
         }
     }
-
-    /// <summary>The ONNX Runtime peer's inputs for the first <paramref name="rows"/> image–text pairs of BLIP's matching graph.</summary>
-    static PeerInputs MatchPeer(float[][] images, int[] ids, int size, int rows, Precision precision = Precision.Float32) => new(PeerGraph.Image,
-        [PeerTensor.Of(images.Take(rows).SelectMany(p => p).ToArray(), rows, 3, size, size),
-         PeerTensor.Of(Enumerable.Repeat(ids, rows).SelectMany(row => row).Select(id => (long)id).ToArray(), rows, ids.Length)], precision);
 
     /// <summary>
     /// BLIP's int8 matching beside the float32 one, as <see cref="Int8"/> times a tower: one pair and the throughput batch,
@@ -244,35 +280,26 @@ internal static class BenchWorkloads
     /// </summary>
     static IEnumerable<BenchWorkload> Int8Matches(BlipModel float32, BlipModel int8, Options s, int batchRuns, int batchWarmup)
     {
-        int b = s.Batch, size = int8.Config.ImageSize, t = Math.Min(BlipTextTokens, int8.Config.MaxPositions);
-        var images = Enumerable.Range(0, b).Select(i => int8.Vision.Example(i).Pixels!).ToArray();
-        int[] ids = int8.Text.Example(0, t).Ids!;
-        long dense = MatchMacsOf(float32, images[0], ids);
-        var reducers = s.Reducers.Select(spec =>
-        {
-            foreach (var tower in int8.Towers) CliOptions.CheckMerges(spec.For(tower.Info), tower);
-            return (Name: $", {spec}", Model: int8.WithReduction(spec), Peer: Precision.Float32, Against: " vs ORT fp32 dense");
-        }).Prepend((Name: "", Model: int8, Peer: Precision.Int8, Against: " vs ORT int8"));
+        var pairs = new MatchPairs(float32, s, batchRuns, batchWarmup);
+        long dense = pairs.DenseMacs;
+        var reducers = s.Reducers.Select(spec => (Name: $", {spec}", Model: MatchPairs.Reduced(int8, spec), Peer: Precision.Float32, Against: " vs ORT fp32 dense"))
+            .Prepend((Name: "", Model: int8, Peer: Precision.Int8, Against: " vs ORT int8"));
         foreach (var (name, model, peer, against) in reducers)
         {
-            var alone = new BenchWorkload
-            {
-                Name = $"match, batch 1, int8{name}", Items = 1, Warmup = s.Warmup, Runs = s.Runs, SieveMacs = MatchMacsOf(model, images[0], ids),
-                Sieve = () => model.Match(images[0], ids), Dense = () => float32.Match(images[0], ids), DenseMacs = dense,
-            };
+            var (alone, batch) = pairs.AgainstDense(model, $"int8{name}");
             yield return alone;
-            yield return alone with { Name = alone.Name + against, Dense = null, DenseMacs = 0, Peer = MatchPeer(images, ids, size, 1, peer), PeerMacs = dense };
-            var batch = new BenchWorkload
-            {
-                Name = $"match, batch {b} (throughput), int8{name}", Items = b, Warmup = batchWarmup, Runs = batchRuns,
-                SieveMacs = images.Sum(image => MatchMacsOf(model, image, ids)),
-                Sieve = () => Threading.ForEachSample(b, i => model.Match(images[i], ids)),
-                Dense = () => Threading.ForEachSample(b, i => float32.Match(images[i], ids)), DenseMacs = b * dense,
-            };
+            yield return AgainstPeer(alone, against, pairs.Peer(1, peer), dense);
             yield return batch;
-            yield return batch with { Name = batch.Name + against, Dense = null, DenseMacs = 0, Peer = MatchPeer(images, ids, size, b, peer), PeerMacs = b * dense };
+            yield return AgainstPeer(batch, against, pairs.Peer(s.Batch, peer), s.Batch * dense);
         }
     }
+
+    /// <summary>
+    /// <paramref name="row"/>'s Sieve run timed again, against ONNX Runtime on <paramref name="peer"/> instead of float32
+    /// dense Sieve; <paramref name="against"/> ends its name.
+    /// </summary>
+    static BenchWorkload AgainstPeer(BenchWorkload row, string against, PeerInputs peer, long peerMacs) =>
+        row with { Name = row.Name + against, Dense = null, DenseMacs = 0, Peer = peer, PeerMacs = peerMacs };
 
     /// <summary>Multiply-adds of one reduced forward as executed.</summary>
     static long MacsOf(ITower tower, TowerInput input, TokenReducer reducer)
