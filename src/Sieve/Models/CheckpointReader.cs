@@ -20,6 +20,7 @@ internal sealed class CheckpointReader
     readonly ReadInto _read;
     readonly Func<string, bool> _has;
     readonly ReadQuantizedInto? _readQuantized;
+    readonly CheckpointFiles? _files;
     readonly Precision _precision;
 
     /// <summary>The weights the int8 path reads while <see cref="TraceQuantized"/> is active on this flow (for <see cref="Int8Checkpoint.Save"/>).</summary>
@@ -28,6 +29,7 @@ internal sealed class CheckpointReader
     /// <summary>Reads <paramref name="file"/>; a saved int8 checkpoint's blocks load in int8 whatever <see cref="Precision"/> says.</summary>
     public CheckpointReader(CheckpointFiles file) : this((name, shape, destination) => file.ReadFloats(name, shape, destination), file.Contains)
     {
+        _files = file;
         if (Int8Checkpoint.IsQuantized(file))
             _readQuantized = (name, shape, values, scales) =>
             {
@@ -179,13 +181,24 @@ internal sealed class CheckpointReader
     /// <summary>
     /// The lookup table <paramref name="name"/> [<paramref name="rows"/>, <paramref name="width"/>] (token embeddings): float32,
     /// or with <paramref name="precision"/> int8 quantized per row like an int8 layer's weight (so <c>sieve quantize</c> saves it so).
+    /// A safetensors checkpoint's table stays in the file, mapped (<see cref="MappedTensor"/>): float32 rows are quantized as
+    /// they are looked up, to the values quantizing the table at load gives; a saved int8 table's scales are read.
     /// </summary>
     public EmbeddingTable Embedding(string name, int rows, int width, Precision precision)
     {
-        if (precision == Precision.Float32) return new EmbeddingTable(Tensor(name, rows, width), rows, width);
+        int[] shape = [rows, width];
+        if (precision == Precision.Int8 && _readQuantized == null) QuantizedTrace.Value?.Add(name);
+        var mapped = _files?.Map(name, shape, _readQuantized != null ? DType.I8 : DType.F32);
+        if (mapped != null && _readQuantized != null)
+        {
+            var savedScales = new float[rows];
+            _files!.ReadFloats(name + Int8Checkpoint.ScaleSuffix, [rows], savedScales);
+            return new EmbeddingTable(mapped, savedScales, rows, width, Precision.Int8);
+        }
+        if (mapped != null) return new EmbeddingTable(mapped, null, rows, width, precision);
+        if (precision == Precision.Float32) return new EmbeddingTable(Tensor(name, shape), rows, width);
         var (values, scales) = (new sbyte[checked(rows * width)], new float[rows]);
         Quantized([(name, rows)], width, values, scales);
-        if (_readQuantized == null) QuantizedTrace.Value?.Add(name);
         return new EmbeddingTable(values, scales, rows, width);
     }
 

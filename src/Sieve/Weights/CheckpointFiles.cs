@@ -178,6 +178,18 @@ internal sealed class CheckpointFiles : IDisposable
         }
     }
 
+    /// <summary>
+    /// The tensor <paramref name="name"/> left in its file and mapped (<see cref="MappedTensor"/>) when it is stored as
+    /// <paramref name="dtype"/> with shape <paramref name="expectedShape"/> in a file that allows it (safetensors); otherwise null, to be read.
+    /// </summary>
+    /// <exception cref="SieveFormatException">The tensor is missing, or holds NaN or ±∞.</exception>
+    public MappedTensor? Map(string name, ReadOnlySpan<int> expectedShape, DType dtype)
+    {
+        var shard = Shard(name);
+        var info = shard.Get(name);
+        return info.DType == dtype && info.HasShape(expectedShape) ? shard.Map(info) : null;
+    }
+
     TensorFile Shard(string name)
     {
         if (_byTensor.TryGetValue(name, out var file)) return file;

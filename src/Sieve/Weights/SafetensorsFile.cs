@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace Sieve.Weights;
 
@@ -68,6 +69,20 @@ internal sealed class SafetensorsFile : TensorFile
     {
         TensorBytes.Copy(_file, _dataOffset + info.Offset, info.ByteLength, destination);
         _file.Evict(_dataOffset + info.Offset, info.ByteLength);
+    }
+
+    /// <inheritdoc/>
+    public override MappedTensor? Map(TensorInfo info)
+    {
+        if (info.DType is not (DType.F32 or DType.I8) || info.ByteLength > int.MaxValue) return null;
+        long start = _dataOffset + info.Offset;
+        if (info.DType == DType.F32)
+        {
+            // Checked where it lies, as a read would check it; then its pages are dropped again.
+            FiniteValues.Require(MemoryMarshal.Cast<byte, float>(_file.Span(start, (int)info.ByteLength)), info.Name, Path, info.Shape.AsSpan());
+            _file.Evict(start, info.ByteLength);
+        }
+        return MappedTensor.Open(Path, start, info.ByteLength, info.DType);
     }
 
     /// <inheritdoc/>

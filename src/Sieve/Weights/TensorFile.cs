@@ -80,6 +80,12 @@ internal abstract class TensorFile : IDisposable
     /// </summary>
     public abstract void CopyBytes(TensorInfo info, Stream destination);
 
+    /// <summary>
+    /// The tensor's stored bytes left in the file and mapped for as long as the result lives (see <see cref="MappedTensor"/>),
+    /// its float values checked finite; null where this kind of file cannot (a PyTorch checkpoint's tensor may be a strided view).
+    /// </summary>
+    public virtual MappedTensor? Map(TensorInfo info) => null;
+
     /// <summary>Converts the tensor, whose dtype is readable as float, into <paramref name="destination"/> (exactly its elements).</summary>
     protected abstract void Read(TensorInfo info, Span<float> destination);
 

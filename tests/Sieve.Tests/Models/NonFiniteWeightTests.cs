@@ -1,5 +1,6 @@
 using Sieve.Models;
 using Sieve.Reduction;
+using Sieve.Tensors;
 using Sieve.Tests.Support;
 using Sieve.Weights;
 
@@ -50,6 +51,18 @@ public class NonFiniteWeightTests
         Plant(ck.Directory, "text_model.encoder.layers.1.mlp.fc1.weight", last, value);
         var e = Assert.Throws<SieveFormatException>(() => ClipModel.Load(ck.Directory));
         Assert.Contains($"tensor 'text_model.encoder.layers.1.mlp.fc1.weight' in {Path.Combine(ck.Directory, "model.safetensors")} holds {shown} at [{TinyModels.ClipTextHidden - 1}, {TinyModels.ClipTextWidth - 1}]", e.Message);
+    }
+
+    [Theory]
+    [InlineData(Precision.Float32)]
+    [InlineData(Precision.Int8)]
+    public void ANaNInATokenTableLeftInTheFileIsRefusedAsARead(Precision precision)
+    {
+        // An F32 table is not read at load but mapped (EmbeddingTable): it is checked where it lies.
+        using var ck = TinyModels.Clip(74, DType.F32);
+        Plant(ck.Directory, "text_model.embeddings.token_embedding.weight", 2 * TinyModels.ClipTextWidth + 3, float.NaN);
+        var e = Assert.Throws<SieveFormatException>(() => ClipModel.Load(ck.Directory, precision));
+        Assert.Contains($"tensor 'text_model.embeddings.token_embedding.weight' in {Path.Combine(ck.Directory, "model.safetensors")} holds NaN at [2, 3]", e.Message);
     }
 
     [Fact]

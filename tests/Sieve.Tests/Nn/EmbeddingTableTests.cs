@@ -1,10 +1,14 @@
 using Sieve.Models;
 using Sieve.Nn;
 using Sieve.Tensors;
+using Sieve.Weights;
 
 namespace Sieve.Tests.Nn;
 
-/// <summary>Token tables in float32 and in int8 (one symmetric scale per row), checked by hand and against float64.</summary>
+/// <summary>
+/// Token tables in float32 and in int8 (one symmetric scale per row), checked by hand and against float64; held in memory
+/// or left in a safetensors file, mapped, and the same either way.
+/// </summary>
 public sealed class EmbeddingTableTests
 {
     [Fact]
@@ -45,6 +49,48 @@ public sealed class EmbeddingTableTests
             // The row's largest value is one of ±127 steps: the scale is max|v|/127, not coarser.
             Assert.Equal(127, Enumerable.Range(0, width).Max(i => Math.Round(Math.Abs(got[i]) / scale)));
         }
+    }
+
+    [Fact]
+    public void ATableLeftInItsSafetensorsFileReadsBitForBitAsTheHeldOne()
+    {
+        const int rows = 29, width = 40; // 4,640 bytes of F32: rows straddle a page
+        var values = CheckpointReader.Random(6).Tensor("t", rows, width);
+        values.AsSpan(3 * width, width).Clear(); // an all-zero row quantizes with scale 0
+        var (q, scales) = (new sbyte[rows * width], new float[rows]);
+        for (int r = 0; r < rows; r++) scales[r] = Int8Matrix.QuantizeRow(values.AsSpan(r * width, width), q.AsSpan(r * width, width));
+        using var dir = new Support.TempFolder();
+        new SafetensorsWriter()
+            .Add("pad", [3], [1f, 2f, 3f]) // the table does not start on a page
+            .Add("floats", [rows, width], values)
+            .AddBytes("bytes", [rows, width], DType.I8, s => s.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(q.AsSpan())))
+            .Add("bytes" + Int8Checkpoint.ScaleSuffix, [rows], scales)
+            .Save(dir.File(CheckpointFiles.SingleFile));
+
+        EmbeddingTable fp32, int8, saved;
+        using (var files = CheckpointFiles.Open(dir.Path))
+        {
+            var reader = new CheckpointReader(files); // a saved int8 checkpoint: I8 "bytes" beside "bytes_scale"
+            saved = reader.Embedding("bytes", rows, width, Precision.Int8);
+            fp32 = new EmbeddingTable(files.Map("floats", [rows, width], DType.F32)!, null, rows, width, Precision.Float32);
+            int8 = new EmbeddingTable(files.Map("floats", [rows, width], DType.F32)!, null, rows, width, Precision.Int8);
+            Assert.Null(files.Map("floats", [width, rows], DType.F32)); // another shape is read, and refused there
+            Assert.Null(files.Map("floats", [rows, width], DType.I8));
+        }
+        // The file is closed: the tables' own mappings still read.
+        Assert.True(fp32.IsMapped && int8.IsMapped && saved.IsMapped);
+        var heldFp32 = new EmbeddingTable(values, rows, width);
+        var heldInt8 = new EmbeddingTable(q, scales, rows, width);
+        var position = CheckpointReader.Random(7).Tensor("p", width);
+        var (got, expected) = (new float[width], new float[width]);
+        foreach (var (table, held) in new[] { (fp32, heldFp32), (int8, heldInt8), (saved, heldInt8) })
+            for (int r = rows - 1; r >= 0; r--)
+            {
+                table.AddRow(r, position, got);
+                held.AddRow(r, position, expected);
+                Assert.Equal(expected, got);
+            }
+        Assert.Equal((Precision.Float32, Precision.Int8, Precision.Int8), (fp32.Precision, int8.Precision, saved.Precision));
     }
 
     [Fact]
