@@ -134,6 +134,13 @@ internal static unsafe class Int8Gemm
                 float rowScale = ((float*)RowScales)[r0 + r];
                 int zeroPoint = ((int*)ZeroPoints)[r0 + r];
                 int j = 0;
+                if (Vector512.IsHardwareAccelerated)
+                    for (; j + 16 <= width; j += 16)
+                    {
+                        var exact = Vector512.Load(acc + j) - Vector512.Create(zeroPoint) * Vector512.Load(sums + j);
+                        var addend = Bias != 0 ? Vector512.Load(bias + j) : Vector512<float>.Zero;
+                        Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(exact), Vector512.Create(rowScale) * Vector512.Load(scales + j), addend).Store(y + j);
+                    }
                 if (Vector256.IsHardwareAccelerated)
                     for (; j + 8 <= width; j += 8)
                     {

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Sieve.Tensors;
 
@@ -76,14 +77,28 @@ internal sealed class QuantizedRows : IDisposable
     internal void QuantizeRow(ReadOnlySpan<float> x, int row)
     {
         var q = Values.Slice(row * Stride, Stride);
-        float min = Math.Min(0f, TensorPrimitives.Min(x)), max = Math.Max(0f, TensorPrimitives.Max(x));
+        var (min, max) = Range(x);
         float scale = (max - min) / 255f;
         int zeroPoint = scale > 0 ? (int)Math.Clamp(MathF.Round(-min / scale), 0f, 255f) : 0;
         Scales[row] = scale;
         ZeroPoints[row] = zeroPoint;
         float inverse = scale > 0 ? 1f / scale : 0f;
         int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx512F.IsSupported)
+        {
+            // vmulps, vcvtps2dq (rounding to nearest even, the default mode), vpaddd, vpmaxsd/vpminsd, vpmovdb: the
+            // scalar formula's values, since round(x/scale) + zeroPoint is a small integer (|·| ≤ 510), exact in float too, and
+            // NaN's integer (int.MinValue) clamps to 0 as the scalar NaN converts to 0. The Vector256 body below, with
+            // IEEE Clamp and a saturating unsigned conversion, took 0.34 ns a value: 15% of a 197×3072×768 int8 GEMM.
+            var inverse16 = Vector512.Create(inverse);
+            var zero16 = Vector512.Create(zeroPoint);
+            for (; i + 16 <= x.Length; i += 16)
+            {
+                var v = Avx512F.ConvertToVector512Int32(Vector512.Create(x.Slice(i)) * inverse16) + zero16;
+                Avx512F.ConvertToVector128Byte(Vector512.Min(Vector512.Max(v, Vector512<int>.Zero), Vector512.Create(255))).CopyTo(q.Slice(i));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
         {
             var inverse8 = Vector256.Create(inverse);
             var zero8 = Vector256.Create((float)zeroPoint);
@@ -99,6 +114,32 @@ internal sealed class QuantizedRows : IDisposable
         }
         for (; i < x.Length; i++) q[i] = (byte)Math.Clamp(MathF.Round(x[i] * inverse) + zeroPoint, 0f, 255f);
         q[x.Length..].Clear();
+    }
+
+    /// <summary>[min(x, 0), max(x, 0)] of the row; NaN for both when it holds a NaN.</summary>
+    static (float Min, float Max) Range(ReadOnlySpan<float> x)
+    {
+        if (!Vector512.IsHardwareAccelerated) return (Math.Min(0f, TensorPrimitives.Min(x)), Math.Max(0f, TensorPrimitives.Max(x)));
+        // One pass for both (TensorPrimitives makes one each); vminps/vmaxps drop NaNs, so a NaN is tracked apart.
+        Vector512<float> low = Vector512<float>.Zero, high = low;
+        var ordered = Vector512<int>.AllBitsSet;
+        int i = 0;
+        for (; i + 16 <= x.Length; i += 16)
+        {
+            var v = Vector512.Create(x.Slice(i));
+            low = Vector512.MinNative(low, v);
+            high = Vector512.MaxNative(high, v);
+            ordered &= Vector512.Equals(v, v).AsInt32();
+        }
+        // Folded by halves: reading the 16 lanes one by one cost ~100 ns a row, as much as the two passes over 768 values.
+        var low256 = Vector256.MinNative(low.GetLower(), low.GetUpper());
+        var high256 = Vector256.MaxNative(high.GetLower(), high.GetUpper());
+        var low4 = Vector128.MinNative(low256.GetLower(), low256.GetUpper());
+        var high4 = Vector128.MaxNative(high256.GetLower(), high256.GetUpper());
+        float min = Math.Min(Math.Min(low4[0], low4[1]), Math.Min(low4[2], low4[3]));
+        float max = Math.Max(Math.Max(high4[0], high4[1]), Math.Max(high4[2], high4[3]));
+        for (; i < x.Length; i++) (min, max) = (Math.Min(min, x[i]), Math.Max(max, x[i]));
+        return ordered == Vector512<int>.AllBitsSet ? (min, max) : (float.NaN, float.NaN);
     }
 
     public void Dispose()

@@ -216,6 +216,34 @@ public class Int8GemmTests
     }
 
     [Fact]
+    public void LongRowsQuantizeToTheScalarFormulaExactly()
+    {
+        // Rows long enough for the vector bodies (16 and 32 values a step) with ragged tails; row 0 spans [0, 255], so
+        // scale 1 and its half-integers are ties that must round to even (2.5 → 2, 3.5 → 4), as MathF.Round does.
+        var rng = new Random(8);
+        int m = 4, k = 3 * 64 + 37;
+        var x = Rand.Normal(rng, m * k, 2f);
+        for (int p = 0; p < k; p++) x[p] = p % 2 == 0 ? p % 256 + 0.5f : p % 255;
+        (x[0], x[1]) = (255f, 3.5f);
+        x[3 * k + 100] = float.NaN; // in the vector body: the whole row's scale is NaN
+        using var a = QuantizedRows.Quantize(x, k, m, k, parallel: false);
+        Assert.Equal(1f, a.Scales[0]);
+        Assert.Equal((2, 4), (a.Values[2], a.Values[1])); // 2.5 and 3.5; the loop below checks every element
+        for (int i = 0; i < 3; i++)
+        {
+            var row = x.AsSpan(i * k, k);
+            float min = 0f, max = 0f;
+            foreach (var v in row) (min, max) = (Math.Min(min, v), Math.Max(max, v));
+            float scale = (max - min) / 255f, inverse = 1f / scale;
+            int zeroPoint = (int)Math.Clamp(MathF.Round(-min / scale), 0f, 255f);
+            Assert.Equal((scale, zeroPoint), (a.Scales[i], a.ZeroPoints[i]));
+            for (int p = 0; p < k; p++)
+                Assert.True((byte)Math.Clamp(MathF.Round(row[p] * inverse) + zeroPoint, 0f, 255f) == a.Values[i * a.Stride + p], $"row {i}, k {p}: {row[p]}");
+        }
+        Assert.True(float.IsNaN(a.Scales[3]));
+    }
+
+    [Fact]
     public void WeightQuantizationRoundTrips()
     {
         var rng = new Random(6);
