@@ -20,10 +20,14 @@ internal sealed partial class TransformerGraph
         return LayerNorm(g.Op("Add", [x, mlp]), names.Norm2, width, eps);
     }
 
-    /// <summary>Queries from x (D → D), keys and values from the context (D_c → D), the heads' outputs projected (D → D).</summary>
+    /// <summary>
+    /// Queries from x (D → D), keys and values from the context (D_c → D), the heads' outputs projected (D → D), each in the
+    /// tower's precision as Sieve's cross-attention has them (key and value quantized apart give what Sieve's stack does: per row).
+    /// </summary>
     string CrossAttention(string x, string context, CrossAttentionNames names, int d, int contextWidth, int heads)
     {
-        string q = Linear(x, names.Q, d, d), k = Linear(context, names.K, contextWidth, d), v = Linear(context, names.V, contextWidth, d);
-        return Linear(MultiHead(q, k, v, d, heads, mask: null), names.Proj, d, d);
+        string q = BlockLinear(x, names.Q, d, d, w.Precision);
+        string k = BlockLinear(context, names.K, contextWidth, d, w.Precision), v = BlockLinear(context, names.V, contextWidth, d, w.Precision);
+        return BlockLinear(MultiHead(q, k, v, d, heads, mask: null), names.Proj, d, d, w.Precision);
     }
 }

@@ -14,7 +14,7 @@ internal sealed partial class TransformerGraph
     /// <summary>
     /// A transformer block's q/k/v-free linear layer (output projection, MLP) in <paramref name="precision"/>, which
     /// <see cref="CheckpointReader.BlockPrecision"/> gives as it gives Sieve's layers, so int8 is exactly where Sieve's
-    /// layers are int8 and attention's products, embeddings, cross-attention and heads stay float32 in both.
+    /// layers are int8 and attention's products, embeddings and heads stay float32 in both.
     /// </summary>
     string BlockLinear(string x, string prefix, int inF, int outF, Precision precision) => precision == Precision.Int8
         ? QuantizedLinear(x, prefix, [(prefix + ".weight", outF)], w.Bias(prefix, outF), inF)

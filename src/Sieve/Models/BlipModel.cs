@@ -49,7 +49,7 @@ public sealed class BlipModel : IPairMatcher
     /// <c>preprocessor_config.json</c>. The tokenizer is optional until text is encoded.
     /// </summary>
     /// <param name="directory">The model folder.</param>
-    /// <param name="precision">The blocks' linear layers: float32, or int8 quantized at load (cross-attention stays float32).</param>
+    /// <param name="precision">The blocks' linear layers and cross-attention: float32, or int8 quantized at load.</param>
     /// <exception cref="SieveFormatException">A file is missing or malformed, or a tensor is missing or has the wrong shape (named).</exception>
     public static BlipModel Load(string directory, Precision precision = Precision.Float32)
     {

@@ -255,7 +255,7 @@ internal sealed class CheckpointReader
 
     /// <summary>
     /// The block <paramref name="names"/> describes, block <paramref name="layer"/> (0-based) of its tower, normalising as
-    /// <paramref name="placement"/> says, its q/k/v, output projection and MLP layers in <see cref="BlockPrecision"/>; a cross-attention sublayer (<see cref="BlockNames.Cross"/>, float32) reads a context
+    /// <paramref name="placement"/> says, its q/k/v, output projection and MLP layers in <see cref="BlockPrecision"/>; a cross-attention sublayer (<see cref="BlockNames.Cross"/>, in <see cref="Precision"/>) reads a context
     /// <paramref name="contextWidth"/> wide.
     /// </summary>
     public TransformerBlock Block(BlockNames names, int layer, int width, int heads, int hidden, float eps, Activation activation,
@@ -281,16 +281,20 @@ internal sealed class CheckpointReader
     /// </summary>
     internal Precision BlockPrecision(int layer, bool qkvOrFc2) => qkvOrFc2 && layer == 0 ? Precision.Float32 : Precision;
 
-    /// <summary>A cross-attention from a sequence <paramref name="width"/> wide to a context <paramref name="contextWidth"/> wide, key and value stacked.</summary>
+    /// <summary>
+    /// A cross-attention from a sequence <paramref name="width"/> wide to a context <paramref name="contextWidth"/> wide, key and
+    /// value stacked, its four layers in <see cref="Precision"/> like a block's output projection: BLIP's key/value
+    /// projections read all 577 image tokens in each of 12 text layers (8.2 of BLIP-base matching's 70.5 GMACs).
+    /// </summary>
     CrossAttention CrossAttention(CrossAttentionNames names, int width, int contextWidth, int heads)
     {
-        using var keyValueWeight = new NativeFloats(2 * width * contextWidth);
-        var keyValueBias = new float[2 * width];
-        _read(names.K + ".weight", [width, contextWidth], keyValueWeight.Span[..(width * contextWidth)]);
-        _read(names.V + ".weight", [width, contextWidth], keyValueWeight.Span[(width * contextWidth)..]);
-        _read(names.K + ".bias", [width], keyValueBias.AsSpan(0, width));
-        _read(names.V + ".bias", [width], keyValueBias.AsSpan(width));
-        return new CrossAttention(Linear(names.Q, width, width), new Linear(keyValueWeight.Span, keyValueBias, contextWidth, 2 * width),
-            Linear(names.Proj, width, width), heads);
+        var keyValue = Stacked([(names.K + ".weight", width), (names.V + ".weight", width)], contextWidth, () =>
+        {
+            var bias = new float[2 * width];
+            _read(names.K + ".bias", [width], bias.AsSpan(0, width));
+            _read(names.V + ".bias", [width], bias.AsSpan(width));
+            return bias;
+        }, Precision);
+        return new CrossAttention(Linear(names.Q, width, width, precision: Precision), keyValue, Linear(names.Proj, width, width, precision: Precision), heads);
     }
 }
