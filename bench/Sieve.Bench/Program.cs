@@ -83,10 +83,16 @@ static double[] Interleaved(Action[] actions, int runs)
     return [.. InterleavedTiming.Measure(repeated, warmupRounds: 20, runs).Select((t, i) => t.Median / reps[i])];
 }
 
-// Float GEMM (best path) against each int8 path on the linear shapes, 1 and 2 threads.
+// Float GEMM (best path) against each int8 path on the linear shapes, 1 and 2 threads; where the machine has AVX-512
+// VNNI and can map generated code, each VNNI kernel against the vpdpbusd peak of its width, the register-only loops
+// timed in the same interleaved rounds (a peak timed apart moved by 20% between runs on this shared machine).
 static int Int8Table(int runs, bool markdown)
 {
     Int8GemmPath[] paths = [.. Enum.GetValues<Int8GemmPath>().Where(p => p != Int8GemmPath.Scalar && Int8GemmPaths.IsSupported(p))];
+    bool peaks = Int8Vnni512Kernel.HardwareHasIt && ExecutableMemory.IsAvailable;
+    using var wide = peaks ? new VnniPeak(512) : null;
+    using var narrow = peaks ? new VnniPeak(256) : null;
+    const long Iterations = 200_000; // ≈ 1 ms at the 512-bit peak, as long as a ViT-B GEMM
     var rng = new Random(1);
     var table = new List<string[]>();
     foreach (var (m, k, n, what) in new[] { (197, 768, 2304, "ViT-B qkv"), (197, 768, 768, "ViT-B attn proj"), (197, 768, 3072, "ViT-B fc1"),
@@ -102,47 +108,31 @@ static int Int8Table(int runs, bool markdown)
         foreach (int threads in new[] { 1, 2 })
         {
             Threading.MaxThreads = threads;
-            var contenders = paths.Select(p => (Action)(() => Int8Gemm.Multiply(a, k, m, quantized, c, n, default, Activation.None, true, p)))
-                .Prepend(() => Gemm.Multiply(a, k, m, packed, c, n)).ToArray();
-            double[] gops = [.. Interleaved(contenders, runs).Select(ms => 2.0 * m * k * n / ms / 1e6)];
-            table.Add([what, $"{m}×{k}×{n}", threads.ToString(), .. gops.Select(g => g.ToString("F0")), .. gops.Skip(1).Select(g => (g / gops[0]).ToString("F2"))]);
+            Action Loop(VnniPeak peak) => () => Threading.For(threads, _ => peak.Run(Iterations));
+            Action[] contenders = [() => Gemm.Multiply(a, k, m, packed, c, n),
+                .. paths.Select(p => (Action)(() => Int8Gemm.Multiply(a, k, m, quantized, c, n, default, Activation.None, true, p))),
+                .. peaks ? new[] { Loop(wide!), Loop(narrow!) } : []];
+            double[] ms = Interleaved(contenders, runs);
+            double[] gops = [.. ms.Take(paths.Length + 1).Select(t => 2.0 * m * k * n / t / 1e6)];
+            string[] row = [what, $"{m}×{k}×{n}", threads.ToString(), .. gops.Select(g => g.ToString("F0")), .. gops.Skip(1).Select(g => (g / gops[0]).ToString("F2"))];
+            if (peaks)
+            {
+                double peakWide = threads * wide!.Operations(Iterations) / ms[^2] / 1e6, peakNarrow = threads * narrow!.Operations(Iterations) / ms[^1] / 1e6;
+                double Of(Int8GemmPath path) => Array.IndexOf(paths, path) is var at and >= 0 ? gops[at + 1] : double.NaN;
+                row = [.. row, peakWide.ToString("F0"), (Of(Int8GemmPath.Avx512Vnni) / peakWide).ToString("P0"),
+                    peakNarrow.ToString("F0"), (Of(Int8GemmPath.AvxVnni) / peakNarrow).ToString("P0")];
+            }
+            table.Add(row);
         }
     }
     string[] header = ["shape", "M×K×N", "threads", "float32 GFLOP/s", .. paths.Select(p => $"int8 {p} GOP/s"), .. paths.Select(p => $"{p}/float32")];
-    var peak = VnniPeaks(runs);
-    int wide = Array.IndexOf(paths, Int8GemmPath.Avx512Vnni);
-    if (peak != null && wide >= 0)
-    {
-        // The generated kernel against the 512-bit vpdpbusd peak at the same thread count.
-        header = [.. header, "Avx512Vnni/peak"];
-        for (int i = 0; i < table.Count; i++)
-            table[i] = [.. table[i], (double.Parse(table[i][4 + wide]) / peak[int.Parse(table[i][2])].Wide).ToString("P0")];
-    }
+    if (peaks) header = [.. header, "512-bit peak GOP/s", "Avx512Vnni/peak", "256-bit peak GOP/s", "AvxVnni/peak"];
     Print(header, table, markdown);
     Console.WriteLine();
-    Console.WriteLine($"{Environment.ProcessorCount} cores, {InterleavedTiming.TimedRounds(paths.Length + 1, runs)} interleaved samples per figure (median); float32 on {GemmPaths.Best}" +
-        (peak == null ? "" : "; vpdpbusd peak (register-only loop) " + string.Join(", ", peak.Select(p => $"{p.Value.Wide:F0} GOP/s 512-bit, {p.Value.Narrow:F0} GOP/s 256-bit at {p.Key} thread(s)"))) +
+    Console.WriteLine($"{Environment.ProcessorCount} cores, {InterleavedTiming.TimedRounds(paths.Length + 1 + (peaks ? 2 : 0), runs)} interleaved samples per figure (median); float32 on {GemmPaths.Best}" +
+        (peaks ? "; peaks: a register-only loop of 24 independent vpdpbusd per iteration on each thread" : "") +
         (Int8GemmPaths.Notice is { } notice ? $"; {notice}" : ""));
     return 0;
-}
-
-// GOP/s of a register-only vpdpbusd loop, 512- and 256-bit, on 1 and 2 threads (each thread its own loop), timed
-// interleaved like the kernels; null where the machine lacks AVX-512 VNNI or cannot map generated code.
-static Dictionary<int, (double Wide, double Narrow)>? VnniPeaks(int runs)
-{
-    if (!Int8Vnni512Kernel.HardwareHasIt || !ExecutableMemory.IsAvailable) return null;
-    using var wide = new VnniPeak(512);
-    using var narrow = new VnniPeak(256);
-    const long Iterations = 20_000;
-    var peaks = new Dictionary<int, (double, double)>();
-    foreach (int threads in new[] { 1, 2 })
-    {
-        Threading.MaxThreads = threads;
-        Action Loop(VnniPeak peak) => () => Threading.For(threads, _ => peak.Run(Iterations));
-        double[] ms = Interleaved([Loop(wide), Loop(narrow)], runs);
-        peaks[threads] = (threads * wide.Operations(Iterations) / ms[0] / 1e6, threads * narrow.Operations(Iterations) / ms[1] / 1e6);
-    }
-    return peaks;
 }
 
 static void Print(string[] header, List<string[]> rows, bool markdown)
