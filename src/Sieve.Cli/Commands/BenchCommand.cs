@@ -58,13 +58,14 @@ internal static class BenchCommand
             bool asJson = r.GetValue(json), asMarkdown = r.GetValue(markdown);
             if (asJson && asMarkdown) throw new ArgumentException("give at most one of --json and --markdown");
             bool profiled = r.GetValue(profile);
-            if (profiled && r.GetValue(model) == null && r.GetValue(random) is BlipCaption or LlavaBench.Name)
-                throw new ArgumentException($"--profile times the ViT, CLIP, ViLT and BLIP-matching benchmarks; not --random {r.GetValue(random)}");
+            if (profiled && r.GetValue(model) == null && r.GetValue(random) == LlavaBench.Name)
+                throw new ArgumentException($"--profile times the ViT, CLIP, ViLT and BLIP matching and captioning benchmarks; not --random {r.GetValue(random)}");
             if (r.GetValue(model) == null && r.GetValue(random) == LlavaBench.Name)
                 return LlavaBench.Run(r.GetValue(reducers) ?? [], r.GetValue(runs), r.GetValue(warmup), r.GetValue(precision), asJson, r.InvocationConfiguration.Output);
             var specs = (r.GetValue(reducers) ?? []).Select(spec => CliOptions.Reduction(spec, null).Spec).Where(spec => !spec.IsNone).ToList();
             if (r.GetValue(model) == null && r.GetValue(random) == BlipCaption)
-                return CaptionBenchmark.Run(specs, r.GetValue(runs), r.GetValue(warmup), asJson, asMarkdown, Seed);
+                return CaptionBenchmark.Run(BlipGenerator.CreateRandom(BlipConfig.Base, BlipArchitecture.ConditionalGeneration, Seed), specs,
+                    r.GetValue(runs), r.GetValue(warmup), asJson, asMarkdown, profiled);
             var settings = new Settings(r.GetValue(model) is { } m ? await CliOptions.ResolveModelAsync(m, asJson || asMarkdown, cancellationToken) : null, r.GetValue(random)!,
                 new BenchWorkloads.Options(r.GetValue(runs), r.GetValue(warmup), r.GetValue(batch), specs), r.GetValue(precision));
             // Built before the progress display, so that a reducer the model cannot take is refused before anything is shown.
@@ -141,7 +142,13 @@ internal static class BenchCommand
         CliConsole.Out.Write(table);
         CliConsole.Out.WriteLine(report.MemoryLine);
         CliConsole.Out.WriteLine(report.Notes);
-        foreach (var profile in report.Profiles ?? [])
+        if (report.Profiles != null) WriteProfiles(report.Profiles);
+    }
+
+    /// <summary>Each profile as a Spectre table on the console, then what they mean.</summary>
+    internal static void WriteProfiles(IReadOnlyList<BenchProfile> profiles)
+    {
+        foreach (var profile in profiles)
         {
             var breakdown = new Table().Title(Markup.Escape(profile.Title));
             foreach (var (header, i) in BenchProfile.Headers.Select((h, i) => (h, i)))
@@ -149,7 +156,7 @@ internal static class BenchCommand
             foreach (var row in profile.Rows()) breakdown.AddRow(row.Select(Markup.Escape).ToArray());
             CliConsole.Out.Write(breakdown);
         }
-        if (report.Profiles != null) CliConsole.Out.WriteLine(BenchProfile.Notes);
+        CliConsole.Out.WriteLine(BenchProfile.Notes);
     }
 
     /// <summary>Writes the image, ViLT or BLIP matching (and, for CLIP, text) graph with the model's weights in <paramref name="precision"/>; returns the parameter count.</summary>

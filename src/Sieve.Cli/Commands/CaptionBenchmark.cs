@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Sieve.Eval;
 using Sieve.Models;
 using Sieve.Models.Generation;
@@ -27,10 +28,13 @@ internal static class CaptionBenchmark
         public double TokensPerSecond => Tokens * 1000 / CaptionMs;
     }
 
-    /// <summary>Builds the model, times every case and prints the table (or JSON / Markdown).</summary>
-    public static int Run(IReadOnlyList<ModelReduction> reducers, int runs, int warmup, bool json, bool markdown, int seed)
+    /// <summary>
+    /// Times every case on <paramref name="dense"/> (BLIP-base with random weights from the CLI) and prints the table (or JSON /
+    /// Markdown); with <paramref name="profile"/>, each case's captions are then run again under the per-operation profiler
+    /// (<see cref="BenchProfile"/>), apart from the timing.
+    /// </summary>
+    public static int Run(BlipGenerator dense, IReadOnlyList<ModelReduction> reducers, int runs, int warmup, bool json, bool markdown, bool profile)
     {
-        var dense = BlipGenerator.CreateRandom(BlipConfig.Base, BlipArchitecture.ConditionalGeneration, seed);
         var models = new[] { dense }.Concat(reducers.Select(r => dense.WithReduction(r))).ToList();
         var names = new[] { "none" }.Concat(reducers.Select(r => r.ToString())).ToList();
         var pixels = ImageTokens.ExamplePixels(0, dense.Config.ImageSize);
@@ -45,6 +49,9 @@ internal static class CaptionBenchmark
         }
         if (!json && !markdown) CliConsole.Error.WriteLine($"timing {models.Count} × 2 cases, {warmup} warm-up + {runs} rounds (a caption takes seconds on BLIP-base) …");
         var timings = InterleavedTiming.Measure(cases, warmup, runs);
+        var profiles = profile
+            ? models.Select((model, i) => BenchProfile.Measure($"caption, {names[i]}", 1, runs, () => model.Caption(pixels, prompt, options))).ToList()
+            : null;
         var rows = models.Select((model, i) =>
         {
             var trace = new ForwardTrace();
@@ -62,7 +69,8 @@ internal static class CaptionBenchmark
                     reducer = r.Reducer, visionGMacs = r.VisionGMacs, decoderGMacs = r.DecoderGMacs, imageTokens = r.ImageTokens, msPerCaption = r.CaptionMs,
                     visionMs = r.VisionMs, decoderShare = r.DecoderShare, tokensPerSecond = r.TokensPerSecond, speedUp = r.SpeedUp,
                 }),
-            }, EvalOptions.JsonOptions));
+                profiles,
+            }, new JsonSerializerOptions(EvalOptions.JsonOptions) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull }));
             return 0;
         }
         string[] headers = ["reducer", "vision GMACs", "decoder GMACs", "image tokens", "ms / caption", "vision ms", "decoder share", "tokens/s", "speed-up"];
@@ -86,6 +94,18 @@ internal static class CaptionBenchmark
             CliConsole.Out.Write(table);
         }
         CliConsole.WriteRaw($"medians of {InterleavedTiming.TimedRounds(cases.Count, runs)} interleaved rounds; decoder share = 1 − vision ms ÷ ms per caption (the decoder's {Tokens + 1} steps and its projection of the image tokens' keys and values); decoder GMACs include that projection, which shrinks with the image tokens.");
+        if (profiles == null) return 0;
+        if (!markdown)
+        {
+            BenchCommand.WriteProfiles(profiles);
+            return 0;
+        }
+        foreach (var p in profiles)
+        {
+            CliConsole.WriteRaw("");
+            p.WriteMarkdown(CliConsole.Out.Profile.Out.Writer);
+        }
+        CliConsole.WriteRaw(Environment.NewLine + BenchProfile.Notes);
         return 0;
     }
 }

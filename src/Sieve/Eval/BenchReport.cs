@@ -111,11 +111,7 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
         foreach (var profile in Profiles ?? [])
         {
             output.WriteLine();
-            output.WriteLine(profile.Title);
-            output.WriteLine();
-            output.WriteLine($"| {string.Join(" | ", BenchProfile.Headers)} |");
-            output.WriteLine($"|---|{string.Concat(Enumerable.Repeat("---:|", BenchProfile.Headers.Count - 1))}");
-            foreach (var row in profile.Rows()) output.WriteLine($"| {string.Join(" | ", row)} |");
+            profile.WriteMarkdown(output);
         }
         if (Profiles != null) output.WriteLine(Environment.NewLine + BenchProfile.Notes);
     }

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using Sieve.Cli;
+using Sieve.Cli.Commands;
 using Sieve.Models;
+using Sieve.Reduction;
 using Sieve.Tests.Export;
 using Sieve.Tests.Support;
 using Sieve.Weights;
@@ -184,7 +186,47 @@ public sealed class ExportBenchCliTests : IDisposable
         Assert.False(JsonDocument.Parse(output).RootElement.TryGetProperty("profiles", out _)); // only when asked
         (code, output) = Run("bench", "--random", "llava-tiny", "--profile");
         Assert.Equal(SieveCli.InputError, code);
-        Assert.Contains("--profile times the ViT, CLIP, ViLT and BLIP-matching benchmarks", output);
+        Assert.Contains("--profile times the ViT, CLIP, ViLT and BLIP matching and captioning benchmarks", output);
+    }
+
+    /// <summary>
+    /// The captioning benchmark (<c>--random blip-caption</c> builds BLIP-base, too big for a test; here a tiny captioner) profiles
+    /// each case's whole caption: the vision tower's and the decoder's operations, cross-attention's projections among them.
+    /// </summary>
+    [Fact]
+    public void CaptionBenchProfilesTheWholeCaption()
+    {
+        using var ck = TinyBlip.Write(88, new TinyBlip.Shape(Positions: 32), architecture: BlipArchitecture.ConditionalGeneration); // room for 21 tokens
+        var generator = BlipGenerator.Load(ck.Directory);
+        string Bench(bool json, bool profile)
+        {
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            using (CliConsole.Redirect(output, error))
+                Assert.Equal(0, CaptionBenchmark.Run(generator, [ModelReduction.Parse("tome:r=2")], 1, 0, json, markdown: !json, profile));
+            return output.ToString();
+        }
+        var report = JsonDocument.Parse(Bench(json: true, profile: true)).RootElement;
+        var profiles = report.GetProperty("profiles").EnumerateArray().ToList();
+        Assert.Equal(["caption, none", "caption, tome:r=2"], profiles.Select(p => p.GetProperty("workload").GetString()));
+        foreach (var profile in profiles)
+        {
+            var operations = profile.GetProperty("operations").EnumerateArray().ToDictionary(o => o.GetProperty("kind").GetString()!);
+            foreach (string kind in new[] { "PatchEmbedding", "LayerNorm", "QkvProjection", "OutProjection", "AttentionScores", "Softmax", "Fc1", "Fc2" })
+                Assert.True(operations[kind].GetProperty("msPerItem").GetDouble() > 0, kind);
+            Assert.Equal(profile.GetProperty("workload").GetString()!.Contains("tome"), operations["Reducer"].GetProperty("msPerItem").GetDouble() > 0);
+            Assert.Equal(profile.GetProperty("recordedMsPerItem").GetDouble(), operations.Values.Sum(o => o.GetProperty("msPerItem").GetDouble()), 6);
+        }
+        // The decoder is in it: fc1's multiply-adds (GFLOP/s × ms of the one run) exceed the vision tower's by at least 20 steps'.
+        var shape = new TinyBlip.Shape(Positions: 32);
+        var fc1 = profiles[0].GetProperty("operations").EnumerateArray().Single(o => o.GetProperty("kind").GetString() == "Fc1");
+        double macs = fc1.GetProperty("gFlops").GetDouble() * fc1.GetProperty("msPerItem").GetDouble() * 1e6 / 2;
+        long vision = (long)shape.Tokens * shape.VisionWidth * shape.VisionHidden * shape.VisionLayers;
+        Assert.InRange(macs, vision + 20.0 * shape.TextWidth * shape.TextHidden * shape.TextLayers - 1, double.MaxValue);
+        Assert.False(JsonDocument.Parse(Bench(json: true, profile: false)).RootElement.TryGetProperty("profiles", out _)); // only when asked
+        string markdown = Bench(json: false, profile: true);
+        Assert.Contains("profile of Sieve, caption, tome:r=2: 1 runs", markdown);
+        Assert.Contains("| GEMM MLP fc1 |", markdown);
     }
 
     [Fact]
