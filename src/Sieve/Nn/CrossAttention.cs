@@ -50,7 +50,7 @@ internal sealed class CrossAttention
             throw new ArgumentException($"the context is {context.Width} wide; this cross-attention reads {ContextWidth}", nameof(context));
         var rows = new Tensors.Scratch(context.Count * 2 * Width);
         using (Tensors.OpProfile.Time(Tensors.OpKind.QkvProjection, _keyValue.MacsFor(context.Count))) _keyValue.Forward(context.Features, context.Count, rows.Span);
-        return new ContextKeyValues(rows, context.Count, context.LogSizes);
+        return new ContextKeyValues(rows, context.Count, context.LogSizes, Width, Heads);
     }
 
     /// <summary>y = CrossAttn(x, context) over a context's projected keys and values (from this cross-attention's <see cref="Project"/>).</summary>
@@ -60,7 +60,8 @@ internal sealed class CrossAttention
         using var queries = new Tensors.Scratch(tokens * d);
         using var heads = new Tensors.Scratch(tokens * d);
         using (Tensors.OpProfile.Time(Tensors.OpKind.QkvProjection, _query.MacsFor(tokens))) _query.Forward(x, tokens, queries.Span);
-        AttentionHeads.Run(queries.Array, d, context.Rows, 0, d, 2 * d, tokens, context.Count, d, Heads, heads.Array, causal: false, context.LogSizes, probabilities: null);
+        AttentionHeads.Run(queries.Array, d, context.Rows, 0, d, 2 * d, tokens, context.Count, d, Heads, heads.Array, causal: false, context.LogSizes, probabilities: null,
+            packed: (context.KeyPanels, context.ValuePanels));
         using var time = Tensors.OpProfile.Time(Tensors.OpKind.OutProjection, _proj.MacsFor(tokens));
         _proj.Forward(heads.Span, tokens, y);
     }
