@@ -12,8 +12,6 @@ internal static class AttentionHeads
 {
     [ThreadStatic] static PackedMatrix? _keys, _values;
 
-    const int ScoreFloats = 32 * 1024; // 128 KB of scores a block
-
     /// <summary>
     /// Writes every head's output into <paramref name="context"/> [queries, width] (head h in columns h·width/heads …).
     /// Query row i's head h starts at <c>i·qStride + h·dh</c> of <paramref name="q"/>; key row j's at
@@ -47,32 +45,25 @@ internal static class AttentionHeads
                 using (OpProfile.Time(OpKind.AttentionScores)) keyPanel.PackOutputRows(kv.AsSpan(kOffset + h / group * dh), keys, dh, kvStride);
                 using (OpProfile.Time(OpKind.AttentionValues)) valuePanel.PackInputRows(kv.AsSpan(vOffset + h / group * dh), keys, dh, kvStride);
             }
-            // Queries in blocks whose scores (≤ 128 KB) stay in L2 from q·kᵀ through the softmax to ·v: BLIP's 577 image
-            // tokens made a head's whole score matrix 1.3 MB, and q·kᵀ ran at 45 GFLOP/s against 159 at CLIP's 197 tokens.
-            int block = Math.Min(queries, Math.Max(6, ScoreFloats / keys / 6 * 6));
-            using var scoresBuffer = new Scratch(block * keys);
-            for (int q0 = 0; q0 < queries; q0 += block)
+            using var scoresBuffer = new Scratch(queries * keys);
+            var scores = scoresBuffer.Span;
+            using (OpProfile.Time(OpKind.AttentionScores))
+                Gemm.Multiply(q.AsSpan(h * dh), qStride, queries, keyPanel, scores, keys, parallel: false);
+            using (OpProfile.Time(OpKind.Softmax))
             {
-                int rows = Math.Min(block, queries - q0);
-                var scores = scoresBuffer.Span[..(rows * keys)];
-                using (OpProfile.Time(OpKind.AttentionScores))
-                    Gemm.Multiply(q.AsSpan(q0 * qStride + h * dh), qStride, rows, keyPanel, scores, keys, parallel: false);
-                using (OpProfile.Time(OpKind.Softmax))
+                for (int i = 0; i < queries; i++)
                 {
-                    for (int i = 0; i < rows; i++)
-                    {
-                        var row = scores.Slice(i * keys, keys);
-                        int visible = causal ? keys - queries + q0 + i + 1 : keys;
-                        TensorPrimitives.Multiply(row[..visible], scale, row[..visible]);
-                        if (keyBias != null) TensorPrimitives.Add(row[..visible], keyBias.AsSpan(0, visible), row[..visible]);
-                        Softmax.InPlace(row[..visible]);
-                        row[visible..].Clear();
-                    }
+                    var row = scores.Slice(i * keys, keys);
+                    int visible = causal ? keys - queries + i + 1 : keys;
+                    TensorPrimitives.Multiply(row[..visible], scale, row[..visible]);
+                    if (keyBias != null) TensorPrimitives.Add(row[..visible], keyBias.AsSpan(0, visible), row[..visible]);
+                    Softmax.InPlace(row[..visible]);
+                    row[visible..].Clear();
                 }
-                if (probabilities != null) scores.CopyTo(probabilities.AsSpan((h * queries + q0) * keys, rows * keys));
-                using var values = OpProfile.Time(OpKind.AttentionValues);
-                Gemm.Multiply(scores, keys, rows, valuePanel, context.AsSpan(q0 * width + h * dh), width, parallel: false);
             }
+            if (probabilities != null) scores.CopyTo(probabilities.AsSpan(h * queries * keys, queries * keys));
+            using var values = OpProfile.Time(OpKind.AttentionValues);
+            Gemm.Multiply(scores, keys, queries, valuePanel, context.AsSpan(h * dh), width, parallel: false);
         });
     }
 }

@@ -39,18 +39,20 @@ internal sealed class CrossAttention
     /// <param name="y">Output, [tokens, D]; overwritten.</param>
     public void Forward(ReadOnlySpan<float> x, int tokens, TokenContext context, Span<float> y)
     {
-        using var keyValues = Project(context);
+        using var keyValues = Project(context, forDecoding: false);
         Forward(x, tokens, keyValues, y);
     }
 
     /// <summary>The context's keys and values, to attend to with <see cref="Forward(ReadOnlySpan{float}, int, ContextKeyValues, Span{float})"/> as often as needed.</summary>
-    public ContextKeyValues Project(TokenContext context)
+    /// <param name="context">The tokens attended to.</param>
+    /// <param name="forDecoding">Whether many steps will attend to it: then each head's keys and values are packed once here.</param>
+    public ContextKeyValues Project(TokenContext context, bool forDecoding)
     {
         if (context.Width != ContextWidth)
             throw new ArgumentException($"the context is {context.Width} wide; this cross-attention reads {ContextWidth}", nameof(context));
         var rows = new Tensors.Scratch(context.Count * 2 * Width);
         using (Tensors.OpProfile.Time(Tensors.OpKind.QkvProjection, _keyValue.MacsFor(context.Count))) _keyValue.Forward(context.Features, context.Count, rows.Span);
-        return new ContextKeyValues(rows, context.Count, context.LogSizes, Width, Heads);
+        return new ContextKeyValues(rows, context.Count, context.LogSizes, Width, Heads, pack: forDecoding);
     }
 
     /// <summary>y = CrossAttn(x, context) over a context's projected keys and values (from this cross-attention's <see cref="Project"/>).</summary>
@@ -61,7 +63,7 @@ internal sealed class CrossAttention
         using var heads = new Tensors.Scratch(tokens * d);
         using (Tensors.OpProfile.Time(Tensors.OpKind.QkvProjection, _query.MacsFor(tokens))) _query.Forward(x, tokens, queries.Span);
         AttentionHeads.Run(queries.Array, d, context.Rows, 0, d, 2 * d, tokens, context.Count, d, Heads, heads.Array, causal: false, context.LogSizes, probabilities: null,
-            packed: (context.KeyPanels, context.ValuePanels));
+            packed: context.Packed);
         using var time = Tensors.OpProfile.Time(Tensors.OpKind.OutProjection, _proj.MacsFor(tokens));
         _proj.Forward(heads.Span, tokens, y);
     }

@@ -107,7 +107,7 @@ internal sealed class TransformerBlock
     /// <summary>The keys and values this block's cross-attention reads from <paramref name="context"/>, for <see cref="Decode"/>.</summary>
     /// <exception cref="InvalidOperationException">The block has no cross-attention.</exception>
     public ContextKeyValues ProjectContext(TokenContext context) =>
-        _cross is var (cross, _) ? cross.Project(context) : throw new InvalidOperationException("this block has no cross-attention");
+        _cross is var (cross, _) ? cross.Project(context, forDecoding: true) : throw new InvalidOperationException("this block has no cross-attention");
 
     /// <summary>x ← x + update, then x ← LN(x) for a post-norm sublayer.</summary>
     static void AddResidual(TokenSet tokens, ReadOnlySpan<float> update, int count, LayerNorm? postNorm) =>

@@ -1,12 +1,14 @@
 using Sieve.Nn;
+using Sieve.Tensors;
 using Sieve.Tests.Support;
 
 namespace Sieve.Tests.Nn;
 
 /// <summary>
-/// The per-head attention core against float64, on sequences long enough that it runs its queries in several blocks
-/// (scores of at most 128 KB a block: 230 keys make blocks of 138 queries), with a key bias, causal masks over a
-/// cache and grouped key/value heads; and each query's output the same bits whichever block it falls in.
+/// The per-head attention core against float64 on sequences of a few hundred tokens, with a key bias, causal masks over
+/// a cache, grouped key/value heads and the probabilities kept; each query's output the same bits alone as among all
+/// (the decoder's one-token steps against a full recompute); and keys and values packed once (a cross-attention's
+/// context) the same bits as packed per call.
 /// </summary>
 public sealed class AttentionHeadsTests
 {
@@ -77,5 +79,16 @@ public sealed class AttentionHeadsTests
             AttentionHeads.Run(q[(i * Width)..((i + 1) * Width)], Width, kv, 0, Width, 2 * Width, 1, seen, Width, Heads, one, causal, bias, null, kvHeads);
             Assert.Equal(context.AsSpan(i * Width, Width).ToArray(), one);
         }
+        if (causal) return;
+        var (keyPanels, valuePanels) = (new PackedMatrix[kvHeads], new PackedMatrix[kvHeads]);
+        for (int g = 0; g < kvHeads; g++)
+        {
+            (keyPanels[g], valuePanels[g]) = (new PackedMatrix(), new PackedMatrix());
+            keyPanels[g].PackOutputRows(kv.AsSpan(g * Dh), keys, Dh, 2 * Width);
+            valuePanels[g].PackInputRows(kv.AsSpan(Width + g * Dh), keys, Dh, 2 * Width);
+        }
+        var prepacked = new float[queries * Width];
+        AttentionHeads.Run(q, Width, kv, 0, Width, 2 * Width, queries, keys, Width, Heads, prepacked, causal, bias, null, kvHeads, (keyPanels, valuePanels));
+        Assert.Equal(context, prepacked);
     }
 }
