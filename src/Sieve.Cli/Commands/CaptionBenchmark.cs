@@ -79,12 +79,7 @@ internal static class CaptionBenchmark
             r.Reducer, $"{r.VisionGMacs:F2}", $"{r.DecoderGMacs:F2}", $"{r.ImageTokens}", $"{r.CaptionMs:F1}", $"{r.VisionMs:F1}", $"{r.DecoderShare:P0}",
             $"{r.TokensPerSecond:F1}", $"{r.SpeedUp:F2}×",
         }).ToList();
-        if (markdown)
-        {
-            CliConsole.WriteRaw("| " + string.Join(" | ", headers) + " |");
-            CliConsole.WriteRaw("|---|" + string.Join("", headers.Skip(1).Select(_ => "---:|")));
-            foreach (var c in cells) CliConsole.WriteRaw("| " + string.Join(" | ", c) + " |");
-        }
+        if (markdown) MarkdownTable.Write(CliConsole.Out.Profile.Out.Writer, null, headers, cells);
         else
         {
             var table = new Table().Title($"BLIP-base captioning, greedy {Tokens} tokens (random weights)");

@@ -79,14 +79,7 @@ internal sealed record BenchProfile(string Workload, int Runs, double WallMsPerI
     public string Title => $"profile of Sieve, {Workload}: {Runs} runs, {WallMsPerItem:F2} ms per item wall-clock, {RecordedMsPerItem:F2} ms recorded";
 
     /// <summary>The title and a GitHub Markdown table of <see cref="Rows"/>.</summary>
-    public void WriteMarkdown(TextWriter output)
-    {
-        output.WriteLine(Title);
-        output.WriteLine();
-        output.WriteLine($"| {string.Join(" | ", Headers)} |");
-        output.WriteLine($"|---|{string.Concat(Enumerable.Repeat("---:|", Headers.Count - 1))}");
-        foreach (var row in Rows()) output.WriteLine($"| {string.Join(" | ", row)} |");
-    }
+    public void WriteMarkdown(TextWriter output) => MarkdownTable.Write(output, Title, Headers, Rows());
 
     /// <summary>One row per kind that took any time, then the total.</summary>
     public IEnumerable<string[]> Rows() =>

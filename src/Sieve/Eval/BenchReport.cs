@@ -101,11 +101,7 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
     /// <summary>A GitHub Markdown table, for documents.</summary>
     public void WriteMarkdown(TextWriter output)
     {
-        output.WriteLine(Title);
-        output.WriteLine();
-        output.WriteLine($"| {string.Join(" | ", Headers)} |");
-        output.WriteLine($"|---|{string.Concat(Enumerable.Repeat("---:|", Headers.Count - 1))}");
-        foreach (var row in Rows()) output.WriteLine($"| {string.Join(" | ", row)} |");
+        MarkdownTable.Write(output, Title, Headers, Rows());
         output.WriteLine();
         output.WriteLine(MemoryLine + ". " + Notes + ".");
         foreach (var profile in Profiles ?? [])
