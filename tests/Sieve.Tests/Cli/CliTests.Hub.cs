@@ -18,7 +18,10 @@ public sealed partial class CliTests
         using var cache = new TempFolder("sieve-cli-hub-");
         hub.Add("tiny-org/vit-tiny", model.Directory);
         var saved = CliOptions.Hub;
-        CliOptions.Hub = () => new HubOptions(hub.Endpoint, cache.Path) { RetryDelay = TimeSpan.Zero };
+        // Time-outs far above the default 10 s: while the suite's other tests hold the 2 cores, the fake Hub's listener
+        // once went unscheduled that long, the client retried, and a test counting requests saw two (CI-style run).
+        CliOptions.Hub = () => new HubOptions(hub.Endpoint, cache.Path)
+            { RetryDelay = TimeSpan.Zero, ConnectTimeout = TimeSpan.FromMinutes(2), ReadTimeout = TimeSpan.FromMinutes(2) };
         try { await test(hub, model, cache.Path); }
         finally { CliOptions.Hub = saved; }
     }

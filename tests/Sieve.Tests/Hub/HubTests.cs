@@ -22,8 +22,11 @@ public sealed class HubTests : IDisposable
         _model.Dispose();
     }
 
+    // Time-outs far above the default 10 s, as in CliTests.WithHub: a busy test host can leave the fake Hub unscheduled
+    // that long, and a retry would add to the requests these tests count.
     HubOptions Options(string? token = null, bool offline = false) =>
-        new(_hub.Endpoint, _cache.Path, token, offline) { RetryDelay = TimeSpan.FromMilliseconds(10) };
+        new(_hub.Endpoint, _cache.Path, token, offline)
+            { RetryDelay = TimeSpan.FromMilliseconds(10), ConnectTimeout = TimeSpan.FromMinutes(2), ReadTimeout = TimeSpan.FromMinutes(2) };
 
     string RepoFolder => Path.Combine(_cache.Path, "models--tiny-org--vit-tiny");
 
