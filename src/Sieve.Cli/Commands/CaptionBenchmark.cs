@@ -90,17 +90,8 @@ internal static class CaptionBenchmark
         }
         CliConsole.WriteRaw($"medians of {InterleavedTiming.TimedRounds(cases.Count, runs)} interleaved rounds; decoder share = 1 − vision ms ÷ ms per caption (the decoder's {Tokens + 1} steps and its projection of the image tokens' keys and values); decoder GMACs include that projection, which shrinks with the image tokens.");
         if (profiles == null) return 0;
-        if (!markdown)
-        {
-            BenchCommand.WriteProfiles(profiles);
-            return 0;
-        }
-        foreach (var p in profiles)
-        {
-            CliConsole.WriteRaw("");
-            p.WriteMarkdown(CliConsole.Out.Profile.Out.Writer);
-        }
-        CliConsole.WriteRaw(Environment.NewLine + BenchProfile.Notes);
+        if (markdown) BenchProfile.WriteMarkdown(CliConsole.Out.Profile.Out.Writer, profiles);
+        else BenchCommand.WriteProfiles(profiles);
         return 0;
     }
 }

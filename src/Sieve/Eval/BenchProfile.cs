@@ -78,8 +78,16 @@ internal sealed record BenchProfile(string Workload, int Runs, double WallMsPerI
     /// <summary>The table's title.</summary>
     public string Title => $"profile of Sieve, {Workload}: {Runs} runs, {WallMsPerItem:F2} ms per item wall-clock, {RecordedMsPerItem:F2} ms recorded";
 
-    /// <summary>The title and a GitHub Markdown table of <see cref="Rows"/>.</summary>
-    public void WriteMarkdown(TextWriter output) => MarkdownTable.Write(output, Title, Headers, Rows());
+    /// <summary>Each profile's title and GitHub Markdown table, after a blank line, then <see cref="Notes"/>.</summary>
+    public static void WriteMarkdown(TextWriter output, IReadOnlyList<BenchProfile> profiles)
+    {
+        foreach (var profile in profiles)
+        {
+            output.WriteLine();
+            MarkdownTable.Write(output, profile.Title, Headers, profile.Rows());
+        }
+        output.WriteLine(Environment.NewLine + Notes);
+    }
 
     /// <summary>One row per kind that took any time, then the total.</summary>
     public IEnumerable<string[]> Rows() =>

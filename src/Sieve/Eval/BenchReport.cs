@@ -104,12 +104,7 @@ internal sealed record BenchReport(string Model, int Threads, string SieveGemm, 
         MarkdownTable.Write(output, Title, Headers, Rows());
         output.WriteLine();
         output.WriteLine(MemoryLine + ". " + Notes + ".");
-        foreach (var profile in Profiles ?? [])
-        {
-            output.WriteLine();
-            profile.WriteMarkdown(output);
-        }
-        if (Profiles != null) output.WriteLine(Environment.NewLine + BenchProfile.Notes);
+        if (Profiles != null) BenchProfile.WriteMarkdown(output, Profiles);
     }
 
     /// <summary>Indented camelCase JSON; the peer's fields are named after it ("onnxRuntime", "sieveOverOnnxRuntime", …).</summary>

@@ -35,7 +35,8 @@ public sealed class ClipModel : IDualEncoder
     {
         _directory = directory;
         Config = config;
-        // Text first: an int8 load quantizes its token table from a transient float copy, best held while little else is.
+        // Text first: where its token table cannot stay mapped (a PyTorch or F16/BF16 checkpoint), an int8 load quantizes it
+        // from a transient float copy, best held while little else is.
         Text = new ClipTextTower(config, weights);
         Vision = LoadVision(config, weights);
         LogitScale = MathF.Exp(weights.Tensor(ClipLayout.LogitScale)[0]);

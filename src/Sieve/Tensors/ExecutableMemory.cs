@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Sieve.Tensors;
 
 /// <summary>
@@ -25,7 +23,7 @@ internal sealed unsafe class ExecutableMemory : IDisposable
     /// <summary>Maps <paramref name="code"/> read+execute.</summary>
     /// <exception cref="PlatformNotSupportedException">Not Linux x64.</exception>
     /// <exception cref="IOException">The OS refused the mapping or the switch to execute (the message says which and why).</exception>
-    public static ExecutableMemory Map(ReadOnlySpan<byte> code) => Map(code, Protect);
+    public static ExecutableMemory Map(ReadOnlySpan<byte> code) => Map(code, AnonymousPages.Protect);
 
     /// <summary>
     /// <see cref="Map(ReadOnlySpan{byte})"/> with the read+execute switch done by <paramref name="protect"/>
@@ -46,9 +44,6 @@ internal sealed unsafe class ExecutableMemory : IDisposable
         }
         return new ExecutableMemory(address, length);
     }
-
-    /// <summary>The real switch: <c>mprotect</c>, 0 or its errno.</summary>
-    internal static int Protect(nint address, nuint length, int protection) => AnonymousPages.Protect(address, length, protection);
 
     public void Dispose()
     {

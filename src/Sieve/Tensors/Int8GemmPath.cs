@@ -28,7 +28,7 @@ internal static class Int8GemmPaths
     static readonly Lazy<(Int8Vnni512Kernel? Kernel, string? Notice)> Generated = new(() =>
     {
         var generated = Int8Vnni512Kernel.TryCreate(Int8Vnni512Kernel.HardwareHasIt,
-            Environment.GetEnvironmentVariable(Int8Vnni512Kernel.SettingName), ExecutableMemory.Protect, Portable);
+            Environment.GetEnvironmentVariable(Int8Vnni512Kernel.SettingName), AnonymousPages.Protect, Portable);
         // Once per process, the first time an int8 path is chosen: why the faster kernel is not in use.
         if (generated.Notice != null) Console.Error.WriteLine(generated.Notice);
         return generated;

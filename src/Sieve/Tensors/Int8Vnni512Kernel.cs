@@ -47,7 +47,7 @@ internal sealed unsafe class Int8Vnni512Kernel : IDisposable
     /// </summary>
     /// <param name="hardware">Whether the processor has AVX-512 VNNI (<see cref="HardwareHasIt"/>).</param>
     /// <param name="setting">The value of <see cref="SettingName"/> (<c>0</c> turns generation off).</param>
-    /// <param name="protect">The read+execute switch (<see cref="ExecutableMemory.Protect"/>, or a staged refusal).</param>
+    /// <param name="protect">The read+execute switch (<see cref="AnonymousPages.Protect"/>, or a staged refusal).</param>
     /// <param name="fallback">The path that runs instead, for the notice.</param>
     internal static (Int8Vnni512Kernel? Kernel, string? Notice) TryCreate(bool hardware, string? setting, Func<nint, nuint, int, int> protect, Int8GemmPath fallback)
     {

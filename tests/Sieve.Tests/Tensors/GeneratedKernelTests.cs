@@ -38,7 +38,7 @@ public unsafe class GeneratedKernelTests
         {
             before = Permissions(address);
             Assert.Equal(code, new ReadOnlySpan<byte>((void*)address, code.Length).ToArray()); // written before the switch
-            return ExecutableMemory.Protect(address, length, protection);
+            return AnonymousPages.Protect(address, length, protection);
         });
         Assert.Equal("rw-p", before);
         Assert.Equal("r-xp", Permissions(memory.Address));
@@ -63,7 +63,7 @@ public unsafe class GeneratedKernelTests
     [Fact]
     public void TheSettingTurnsGenerationOffWithANotice()
     {
-        var (kernel, notice) = Int8Vnni512Kernel.TryCreate(hardware: true, setting: "0", ExecutableMemory.Protect, Int8GemmPath.Avx2);
+        var (kernel, notice) = Int8Vnni512Kernel.TryCreate(hardware: true, setting: "0", AnonymousPages.Protect, Int8GemmPath.Avx2);
         Assert.Null(kernel);
         Assert.Equal("note: SIEVE_CODEGEN=0: the generated 512-bit VNNI kernel is off; int8 GEMMs use the Avx2 kernel instead", notice);
     }
