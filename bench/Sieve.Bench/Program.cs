@@ -1,6 +1,7 @@
 // GEMM speed against the peer: GFLOP/s of Sieve's packed GEMM (Vector512 and Vector256 paths) and of ONNX
 // Runtime's MatMul on the ViT-B and attention shapes, 1 and 2 threads. The contenders take turns sample by
 // sample (Sieve.Eval.InterleavedTiming), so load from other processes hits all of them alike; each figure is a median.
+// Beside them, the float32 FMA peak a register-only loop reaches on every thread at once (FmaPeak), timed in the same rounds.
 // With --int8: the int8 GEMM (every int8 path this machine has, activations quantized inside the call) against
 // the float GEMM's best path on the ViT-B linear shapes, in GOP/s (2·M·K·N operations per call either way), and the
 // generated 512-bit kernel against the vpdpbusd peak a register-only loop reaches (VnniPeak).
@@ -27,7 +28,8 @@ if (int8) return Int8Table(runs, markdown);
     (197, 64, 197, "QKᵀ per head"), (197, 197, 64, "P·V per head"),
 ];
 GemmPath[] paths = [.. new[] { GemmPath.Vector512, GemmPath.Vector256 }.Where(GemmPaths.IsSupported)];
-var rows = new List<(string What, string Shape, int Threads, double[] Gflops)>();
+var rows = new List<(string What, string Shape, int Threads, double[] Gflops, double Peak)>();
+const long PeakIterations = 1_000_000; // ≈ 10 ms at the 512-bit peak: a helper's wake-up (≈ 0.1 ms) is lost in it
 var rng = new Random(1);
 foreach (var (m, k, n, what) in shapes)
 {
@@ -45,9 +47,10 @@ foreach (var (m, k, n, what) in shapes)
         using var ort = new OnnxMatMul(a, bt, cOrt, m, k, n, threads);
         Threading.MaxThreads = threads;
         var contenders = paths.Select(p => (Action)(() => Gemm.Multiply(a, k, m, packed, c, n, default, Activation.None, true, p)))
-            .Append(ort.Run).ToArray();
+            .Append(ort.Run).Append(OnEveryThread(threads, () => FmaPeak.Run(PeakIterations))).ToArray();
         double[] median = Interleaved(contenders, runs);
-        rows.Add((what, $"{m}×{k}×{n}", threads, [.. median.Select(ms => 2.0 * m * k * n / ms / 1e6)]));
+        rows.Add((what, $"{m}×{k}×{n}", threads, [.. median.SkipLast(1).Select(ms => 2.0 * m * k * n / ms / 1e6)],
+            threads * FmaPeak.Operations(PeakIterations) / median[^1] / 1e6));
         double worst = c.Zip(cOrt, (x, y) => Math.Abs(x - y)).Max();
         if (worst > 1e-3 * Math.Sqrt(k)) Console.Error.WriteLine($"warning: {what} Sieve and ORT differ by {worst}");
     }
@@ -57,15 +60,17 @@ foreach (var (m, k, n, what) in shapes)
 int v256 = Array.IndexOf(paths, GemmPath.Vector256), ortColumn = paths.Length;
 var peak256 = v256 < 0 ? [] : rows.GroupBy(r => r.Threads).ToDictionary(g => g.Key, g => g.Max(r => r.Gflops[v256]));
 string[] header = ["shape", "M×K×N", "threads", .. paths.Select(p => $"{p} GFLOP/s"), "ORT GFLOP/s", .. paths.Select(p => $"{p}/ORT"),
-    .. v256 < 0 ? Array.Empty<string>() : ["Vector256/peak"]];
+    "FMA peak GFLOP/s", $"{paths[0]}/peak", "ORT/peak", .. v256 < 0 ? Array.Empty<string>() : ["Vector256/best"]];
 var table = rows.Select(r => new[] { r.What, r.Shape, r.Threads.ToString() }
     .Concat(r.Gflops.Select(g => g.ToString("F0")))
     .Concat(paths.Select((_, p) => (r.Gflops[p] / r.Gflops[ortColumn]).ToString("F2")))
+    .Concat([r.Peak.ToString("F0"), (r.Gflops[0] / r.Peak).ToString("P0"), (r.Gflops[ortColumn] / r.Peak).ToString("P0")])
     .Concat(v256 < 0 ? [] : [(r.Gflops[v256] / peak256[r.Threads]).ToString("P0")]).ToArray()).ToList();
 Print(header, table, markdown);
 Console.WriteLine();
-Console.WriteLine($"{Environment.ProcessorCount} cores, {InterleavedTiming.TimedRounds(paths.Length + 1, runs)} interleaved samples per figure (median)" +
-    (v256 < 0 ? "" : $"; Vector256 peak {string.Join(", ", peak256.Select(p => $"{p.Value:F0} GFLOP/s at {p.Key} thread(s)"))}"));
+Console.WriteLine($"{Environment.ProcessorCount} cores, {InterleavedTiming.TimedRounds(paths.Length + 2, runs)} interleaved samples per figure (median); " +
+    $"FMA peak: a register-only loop of 24 independent {(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512 : 256)}-bit FMA chains on each thread, timed in the same rounds" +
+    (v256 < 0 ? "" : $"; Vector256/best: against Vector256's best shape, {string.Join(", ", peak256.Select(p => $"{p.Value:F0} GFLOP/s at {p.Key} thread(s)"))}"));
 return 0;
 
 // Median milliseconds per call of each action, timed in interleaved rounds by the library's routine (as
@@ -83,6 +88,19 @@ static double[] Interleaved(Action[] actions, int runs)
     return [.. InterleavedTiming.Measure(repeated, warmupRounds: 20, runs).Select((t, i) => t.Median / reps[i])];
 }
 
+// A peak loop run once on each of `threads` threads at the same time. Handed out as parallel items, a loop could run
+// twice on the caller while a helper was still waking (and the "two-thread peak" be one thread's); the barrier holds
+// every item until all threads hold one.
+static Action OnEveryThread(int threads, Action loop) => () =>
+{
+    using var start = new Barrier(threads);
+    Threading.For(threads, _ =>
+    {
+        start.SignalAndWait();
+        loop();
+    });
+};
+
 // Float GEMM (best path) against each int8 path on the linear shapes, 1 and 2 threads; where the machine has AVX-512
 // VNNI and can map generated code, each VNNI kernel against the vpdpbusd peak of its width, the register-only loops
 // timed in the same interleaved rounds (a peak timed apart moved by 20% between runs on this shared machine).
@@ -92,7 +110,7 @@ static int Int8Table(int runs, bool markdown)
     bool peaks = Int8Vnni512Kernel.HardwareHasIt && ExecutableMemory.IsAvailable;
     using var wide = peaks ? new VnniPeak(512) : null;
     using var narrow = peaks ? new VnniPeak(256) : null;
-    const long Iterations = 200_000; // ≈ 1 ms at the 512-bit peak, as long as a ViT-B GEMM
+    const long Iterations = 2_000_000; // ≈ 10 ms at the 512-bit peak: a helper's wake-up (≈ 0.1 ms) is lost in it
     var rng = new Random(1);
     var table = new List<string[]>();
     foreach (var (m, k, n, what) in new[] { (197, 768, 2304, "ViT-B qkv"), (197, 768, 768, "ViT-B attn proj"), (197, 768, 3072, "ViT-B fc1"),
@@ -108,7 +126,7 @@ static int Int8Table(int runs, bool markdown)
         foreach (int threads in new[] { 1, 2 })
         {
             Threading.MaxThreads = threads;
-            Action Loop(VnniPeak peak) => () => Threading.For(threads, _ => peak.Run(Iterations));
+            Action Loop(VnniPeak peak) => OnEveryThread(threads, () => peak.Run(Iterations));
             Action[] contenders = [() => Gemm.Multiply(a, k, m, packed, c, n),
                 .. paths.Select(p => (Action)(() => Int8Gemm.Multiply(a, k, m, quantized, c, n, default, Activation.None, true, p))),
                 .. peaks ? new[] { Loop(wide!), Loop(narrow!) } : []];
