@@ -59,10 +59,8 @@ internal static class BenchCommand
             if (asJson && asMarkdown) throw new ArgumentException("give at most one of --json and --markdown");
             bool profiled = r.GetValue(profile);
             if (r.GetValue(model) == null && r.GetValue(random) == LlavaBench.Name)
-            {
-                if (profiled) throw new ArgumentException($"--profile times the ViT, CLIP, ViLT and BLIP matching and captioning benchmarks; not --random {LlavaBench.Name}");
-                return LlavaBench.Run(r.GetValue(reducers) ?? [], r.GetValue(runs), r.GetValue(warmup), r.GetValue(precision), asJson, r.InvocationConfiguration.Output);
-            }
+                return LlavaBench.Run(() => LlavaBench.CreateRandom(r.GetValue(precision)), r.GetValue(precision), r.GetValue(reducers) ?? [], r.GetValue(runs),
+                    r.GetValue(warmup), asJson, asMarkdown, profiled, r.InvocationConfiguration.Output);
             var specs = (r.GetValue(reducers) ?? []).Select(spec => CliOptions.Reduction(spec, null).Spec).Where(spec => !spec.IsNone).ToList();
             if (r.GetValue(model) == null && r.GetValue(random) == BlipCaption)
                 return CaptionBenchmark.Run(BlipGenerator.CreateRandom(BlipConfig.Base, BlipArchitecture.ConditionalGeneration, Seed), specs,

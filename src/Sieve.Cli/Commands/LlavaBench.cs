@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Sieve.Eval;
 using Sieve.Models;
 using Sieve.Reduction;
@@ -13,7 +14,8 @@ namespace Sieve.Cli.Commands;
 /// tokens; a 0.49 B-parameter Llama decoder) answering one image + question, dense and with each <c>--reducer</c>: time
 /// to first token (vision tower, projector and prefill), prefill tokens/s, decode tokens/s, key/value cache and peak
 /// memory; with the memory-bandwidth bound on decode (the decoder's weights read once per token at the bandwidth
-/// measured here by streaming a buffer).
+/// measured here by streaming a buffer); with <c>--profile</c>, each variant's answers again under the per-operation
+/// profiler (<see cref="BenchProfile"/>), apart from the timing.
 /// </summary>
 internal static class LlavaBench
 {
@@ -26,19 +28,30 @@ internal static class LlavaBench
     sealed record Row(string Reducer, int VisualTokens, int PromptTokens, double VisionMs, double PrefillMs, double TimeToFirstTokenMs,
         double PrefillTokensPerSecond, double DecodeTokensPerSecond, long KvCacheBytes, long PeakBytes);
 
-    /// <summary>Runs the benchmark and prints it (a table, or JSON); progress on stderr.</summary>
-    public static int Run(IReadOnlyList<string> reducers, int runs, int warmup, Precision precision, bool json, TextWriter output)
+    /// <summary>The llava-tiny shape with random weights in <paramref name="precision"/>, announced on stderr.</summary>
+    public static LlavaModel CreateRandom(Precision precision)
     {
         var config = LlavaConfig.FromHuggingFace(JsonConfig.FromElement(
             JsonSerializer.SerializeToElement(RandomModelFolder.LlavaConfigJson(RandomModelSize.Base, 32064, 32000)), Name));
+        CliConsole.Error.Profile.Out.Writer.WriteLine($"building {Name} with random weights ({precision})…");
+        return LlavaModel.CreateRandom(config, 0, precision);
+    }
+
+    /// <summary>
+    /// Runs the benchmark on the model <paramref name="build"/> gives (its linear layers in <paramref name="precision"/>), built once the
+    /// reducers have parsed, and prints it (a table, Markdown profiles, or JSON); progress on stderr.
+    /// </summary>
+    public static int Run(Func<LlavaModel> build, Precision precision, IReadOnlyList<string> reducers, int runs, int warmup, bool json, bool markdown, bool profile,
+        TextWriter output)
+    {
         var variants = new List<(string Spec, Func<LlavaModel, LlavaModel> Apply)> { ("none", m => m) };
         foreach (string spec in reducers)
         {
             var (tower, zip, fastV) = VisualTokenSelection.Parse(spec);
             variants.Add((spec, m => m.WithReduction(tower == null ? ModelReduction.None : ModelReduction.Parse(tower)).WithTokenSelection(zip, fastV)));
         }
-        CliConsole.Error.Profile.Out.Writer.WriteLine($"building {Name} with random weights ({precision})…");
-        var model = LlavaModel.CreateRandom(config, 0, precision);
+        var model = build();
+        var config = model.Config;
         var built = variants.Select(v => (v.Spec, Model: v.Apply(model))).ToList(); // a spec the model cannot take fails here, before timing
         var pixels = ImageTokens.ExamplePixels(0, config.ImageSize);
         CliConsole.Error.Profile.Out.Writer.WriteLine($"timing {built.Count} variants in {warmup} warm-up and {runs} timed rounds, each round running every variant once…");
@@ -65,6 +78,9 @@ internal static class LlavaBench
                 PrefillTokensPerSecond = Median(r => r.PrefillTokensPerSecond), DecodeTokensPerSecond = Median(r => r.DecodeTokensPerSecond), PeakBytes = peaks[v],
             });
         }
+        var profiles = profile
+            ? built.Select(v => BenchProfile.Measure($"answer ({DecodeTokens + 1} tokens), {v.Spec}", 1, runs, () => Measure(v.Model, pixels, config.ImageTokenId))).ToList()
+            : null;
         double bandwidth = Bandwidth();
         long weightBytes = model.Decoder.StepWeightBytes(precision);
         double bound = bandwidth / weightBytes;
@@ -81,13 +97,17 @@ internal static class LlavaBench
                     prefill_tokens_per_second = r.PrefillTokensPerSecond, decode_tokens_per_second = r.DecodeTokensPerSecond,
                     decode_fraction_of_bound = r.DecodeTokensPerSecond / bound, kv_cache_bytes = r.KvCacheBytes, peak_bytes = r.PeakBytes,
                 }),
-            }));
+                profiles,
+            }, new JsonSerializerOptions(EvalOptions.JsonOptions) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull }));
             return 0;
         }
         output.WriteLine($"{Name} (random weights, {CliOptions.PrecisionName(precision)}): memory bandwidth {bandwidth / 1e9:F1} GB/s, decoder weights {weightBytes / 1e6:F0} MB a step → decode bound {bound:F2} tokens/s");
         output.WriteLine($"{"reducer",-34} {"visual",6} {"prompt",6} {"vision ms",10} {"prefill ms",10} {"TTFT ms",9} {"speed-up",8} {"prefill tok/s",13} {"decode tok/s",12} {"of bound",8} {"KV MB",7} {"peak MB",8}");
         foreach (var r in rows)
             output.WriteLine($"{r.Reducer,-34} {r.VisualTokens,6} {r.PromptTokens,6} {r.VisionMs,10:F0} {r.PrefillMs,10:F0} {r.TimeToFirstTokenMs,9:F0} {rows[0].TimeToFirstTokenMs / r.TimeToFirstTokenMs,7:F2}× {r.PrefillTokensPerSecond,13:F0} {r.DecodeTokensPerSecond,12:F2} {r.DecodeTokensPerSecond / bound,7:P0} {r.KvCacheBytes / 1e6,7:F1} {r.PeakBytes / 1e6,8:F0}");
+        if (profiles == null) return 0;
+        if (markdown) BenchProfile.WriteMarkdown(output, profiles);
+        else BenchCommand.WriteProfiles(profiles);
         return 0;
     }
 
@@ -97,8 +117,12 @@ internal static class LlavaBench
         var clock = Stopwatch.StartNew();
         var image = model.ImageFeatures(pixels);
         double vision = clock.Elapsed.TotalMilliseconds;
-        // LLaVA-1.5's prompt around the image with a 14-token question, as llava-hf's tokenizer gives it.
-        int[] ids = [1, 3148, 1001, 29901, 29871, .. Enumerable.Repeat(imageToken, image.Count), 29871, 13, .. Enumerable.Range(1724, 14), 319, 1799, 9047, 13566, 29901];
+        // LLaVA-1.5's prompt around the image with a 14-token question, as llava-hf's tokenizer gives it. Its text ids are
+        // taken modulo the image token's, which follows the text vocabulary in llava-hf's checkpoints (32000): the same ids
+        // at llava-tiny's size, and ids a test's tiny vocabulary has.
+        int Text(int id) => id % imageToken;
+        int[] ids = [.. new[] { 1, 3148, 1001, 29901, 29871 }.Select(Text), .. Enumerable.Repeat(imageToken, image.Count),
+            .. new[] { 29871, 13 }.Concat(Enumerable.Range(1724, 14)).Concat([319, 1799, 9047, 13566, 29901]).Select(Text)];
         var (session, logits) = model.Prefill(ids, image);
         int next = ArgMax(logits);
         double ttft = clock.Elapsed.TotalMilliseconds;

@@ -95,6 +95,7 @@ internal sealed class BlipTextDecoder
         _transform.Forward(x.Slice((tokens - 1) * d, d), 1, hidden.Span, _activation);
         _transformNorm.Forward(hidden.Span, hidden.Span, 1);
         var logits = new float[VocabSize];
+        using var time = OpProfile.Time(OpKind.Head, _logits.MacsFor(1));
         _logits.Forward(hidden.Span, 1, logits);
         return logits;
     }

@@ -151,6 +151,7 @@ internal sealed class LlamaDecoder
             using var last = new Scratch(d);
             _decoder._norm.Forward(x.Slice((count - 1) * d, d), last.Span, 1);
             var logits = new float[c.VocabSize];
+            using var time = OpProfile.Time(OpKind.Head, _decoder._lmHead.MacsFor(1));
             _decoder._lmHead.Forward(last.Span, 1, logits);
             return logits;
         }

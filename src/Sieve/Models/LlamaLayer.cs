@@ -40,9 +40,10 @@ internal sealed class LlamaLayer(RmsNorm inputNorm, GroupedQueryAttention attent
         using var delta = new Scratch(tokens * d);
         inputNorm.Forward(x, normed.Span, tokens);
         attention.Forward(normed.Span, tokens, positions, delta.Span, cache, keyBias, probabilities);
-        TensorPrimitives.Add(x, delta.Span, x);
+        using (OpProfile.Time(OpKind.Residual)) TensorPrimitives.Add(x, delta.Span, x);
         postAttentionNorm.Forward(x, normed.Span, tokens);
         mlp.Forward(normed.Span, tokens, delta.Span);
+        using var time = OpProfile.Time(OpKind.Residual);
         TensorPrimitives.Add(x, delta.Span, x);
     }
 

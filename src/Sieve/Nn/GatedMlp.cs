@@ -28,17 +28,21 @@ internal sealed class GatedMlp
         int h = Hidden;
         using var gateUp = new Scratch(rows * 2 * h);
         using var hidden = new Scratch(rows * h);
-        _gateUp.Forward(x, rows, gateUp.Span);
-        for (int r = 0; r < rows; r++)
+        using (OpProfile.Time(OpKind.Fc1, _gateUp.MacsFor(rows))) _gateUp.Forward(x, rows, gateUp.Span);
+        using (OpProfile.Time(OpKind.Activation))
         {
-            var gate = gateUp.Span.Slice(r * 2 * h, h);
-            var up = gateUp.Span.Slice(r * 2 * h + h, h);
-            var output = hidden.Span.Slice(r * h, h);
-            // silu(g) = g · σ(g)
-            TensorPrimitives.Sigmoid(gate, output);
-            TensorPrimitives.Multiply(output, gate, output);
-            TensorPrimitives.Multiply(output, up, output);
+            for (int r = 0; r < rows; r++)
+            {
+                var gate = gateUp.Span.Slice(r * 2 * h, h);
+                var up = gateUp.Span.Slice(r * 2 * h + h, h);
+                var output = hidden.Span.Slice(r * h, h);
+                // silu(g) = g · σ(g)
+                TensorPrimitives.Sigmoid(gate, output);
+                TensorPrimitives.Multiply(output, gate, output);
+                TensorPrimitives.Multiply(output, up, output);
+            }
         }
+        using var time = OpProfile.Time(OpKind.Fc2, _down.MacsFor(rows));
         _down.Forward(hidden.Span, rows, y);
     }
 

@@ -55,13 +55,17 @@ internal sealed class GroupedQueryAttention
         if (cache.Width != KeyWidth) throw new ArgumentException($"the cache is {cache.Width} wide; this attention's keys are {KeyWidth}", nameof(cache));
         using var qkv = new Scratch(tokens * stride);
         using var context = new Scratch(tokens * qWidth);
-        _qkv.Forward(x, tokens, qkv.Span);
-        _rotary.Apply(qkv.Span, 0, stride, tokens, Heads, positions);
-        _rotary.Apply(qkv.Span, qWidth, stride, tokens, KvHeads, positions);
-        cache.Append(qkv.Span, tokens, stride, qWidth);
+        using (OpProfile.Time(OpKind.QkvProjection, _qkv.MacsFor(tokens))) _qkv.Forward(x, tokens, qkv.Span);
+        using (OpProfile.Time(OpKind.Rotary))
+        {
+            _rotary.Apply(qkv.Span, 0, stride, tokens, Heads, positions);
+            _rotary.Apply(qkv.Span, qWidth, stride, tokens, KvHeads, positions);
+        }
+        using (OpProfile.Time(OpKind.KeyValueCache)) cache.Append(qkv.Span, tokens, stride, qWidth);
         if (keyBias != null && keyBias.Length < cache.Count) throw new ArgumentException($"key bias has {keyBias.Length} values for {cache.Count} keys", nameof(keyBias));
         AttentionHeads.Run(qkv.Array, stride, cache.Rows, 0, KeyWidth, 2 * KeyWidth, tokens, cache.Count, qWidth, Heads, context.Array,
             causal: true, keyBias, probabilities, KvHeads);
+        using var time = OpProfile.Time(OpKind.OutProjection, _output.MacsFor(tokens));
         _output.Forward(context.Span, tokens, y);
     }
 

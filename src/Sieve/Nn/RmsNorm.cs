@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Sieve.Tensors;
 
 namespace Sieve.Nn;
 
@@ -14,6 +15,7 @@ internal sealed class RmsNorm(float[] weight, float eps)
     /// <summary>Normalises <paramref name="rows"/> rows of <paramref name="x"/> into <paramref name="y"/> (may be the same span).</summary>
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
     {
+        using var time = OpProfile.Time(OpKind.LayerNorm);
         int d = weight.Length;
         for (int r = 0; r < rows; r++)
         {

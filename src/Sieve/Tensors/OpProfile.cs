@@ -7,10 +7,14 @@ internal enum OpKind
 {
     /// <summary>Unfolding the image into patches and their projection.</summary>
     PatchEmbedding,
-    /// <summary>Every LayerNorm, pre- or post-norm.</summary>
+    /// <summary>Every LayerNorm, pre- or post-norm, and Llama's RMSNorm.</summary>
     LayerNorm,
     /// <summary>The attention's input projections (self-attention's fused q, k, v; cross-attention's q and context k, v).</summary>
     QkvProjection,
+    /// <summary>Rotary position embedding of a decoder's queries and keys.</summary>
+    Rotary,
+    /// <summary>Appending a decoder's new keys and values to its cache.</summary>
+    KeyValueCache,
     /// <summary>The attention's output projection.</summary>
     OutProjection,
     /// <summary>q·kᵀ of every head.</summary>
@@ -19,14 +23,16 @@ internal enum OpKind
     Softmax,
     /// <summary>The probabilities times v, every head.</summary>
     AttentionValues,
-    /// <summary>The MLP's first linear layer (its bias; its activation is <see cref="Activation"/>).</summary>
+    /// <summary>The MLP's first linear layer (its bias; its activation is <see cref="Activation"/>); Llama's stacked gate and up projections.</summary>
     Fc1,
-    /// <summary>The MLP's second linear layer.</summary>
+    /// <summary>The MLP's second linear layer (Llama's down projection).</summary>
     Fc2,
-    /// <summary>GELU / QuickGELU, fused into the first MLP layer's GEMM.</summary>
+    /// <summary>GELU / QuickGELU, fused into the first MLP layer's GEMM; Llama's SiLU gate.</summary>
     Activation,
     /// <summary>The residual sums.</summary>
     Residual,
+    /// <summary>A language model's head: the next token's logits over the vocabulary.</summary>
+    Head,
     /// <summary>The block hook: a reducer's matching and merging (and any observer).</summary>
     Reducer,
     /// <summary>A parallel region's fork (queueing the helpers) and join (waiting for the last of them).</summary>
