@@ -187,6 +187,34 @@ public sealed class ExportBenchCliTests : IDisposable
         Assert.False(JsonDocument.Parse(output).RootElement.TryGetProperty("profiles", out _)); // only when asked
     }
 
+    /// <summary>What <paramref name="bench"/> printed to stdout (given the writer it is to print to), stderr aside; it must exit 0.</summary>
+    static string Captured(Func<TextWriter, int> bench)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        using (CliConsole.Redirect(output, error))
+            Assert.Equal(0, bench(output));
+        return output.ToString();
+    }
+
+    /// <summary>
+    /// The operations by kind of each profile in a benchmark's JSON, checked to be <paramref name="workloads"/> in order, to spend time
+    /// on each of <paramref name="kinds"/> and on the reducer exactly where one is named, and to add up to the recorded total.
+    /// </summary>
+    static List<Dictionary<string, JsonElement>> ProfileOperations(string json, string[] workloads, string[] kinds)
+    {
+        var profiles = JsonDocument.Parse(json).RootElement.GetProperty("profiles").EnumerateArray().ToList();
+        Assert.Equal(workloads, profiles.Select(p => p.GetProperty("workload").GetString()));
+        return [.. profiles.Select(profile =>
+        {
+            var operations = profile.GetProperty("operations").EnumerateArray().ToDictionary(o => o.GetProperty("kind").GetString()!);
+            foreach (string kind in kinds) Assert.True(operations[kind].GetProperty("msPerItem").GetDouble() > 0, kind);
+            Assert.Equal(profile.GetProperty("workload").GetString()!.Contains("tome"), operations["Reducer"].GetProperty("msPerItem").GetDouble() > 0);
+            Assert.Equal(profile.GetProperty("recordedMsPerItem").GetDouble(), operations.Values.Sum(o => o.GetProperty("msPerItem").GetDouble()), 6);
+            return operations;
+        })];
+    }
+
     /// <summary>
     /// The LLaVA benchmark (<c>--random llava-tiny</c> builds a 0.49 B-parameter model, too big for a test; here a tiny LLaVA) profiles
     /// each variant's whole answer: the vision tower's operations and the Llama decoder's, its LM head once per generated token.
@@ -197,25 +225,13 @@ public sealed class ExportBenchCliTests : IDisposable
         var shape = new TinyLlava.Shape();
         using var ck = TinyLlava.Write(89, shape);
         var model = LlavaModel.Load(ck.Directory);
-        string Bench(bool json, bool profile)
+        string Bench(bool json, bool profile) =>
+            Captured(output => LlavaBench.Run(() => model, Precision.Float32, ["tome:r=2"], 1, 0, json, markdown: !json, profile, output));
+        var profiles = ProfileOperations(Bench(json: true, profile: true), ["answer (33 tokens), none", "answer (33 tokens), tome:r=2"],
+            ["PatchEmbedding", "LayerNorm", "QkvProjection", "Rotary", "KeyValueCache", "AttentionScores", "Softmax", "AttentionValues", "OutProjection",
+                "Fc1", "Activation", "Fc2", "Residual", "Head"]);
+        foreach (var operations in profiles)
         {
-            using var output = new StringWriter();
-            using var error = new StringWriter();
-            using (CliConsole.Redirect(output, error))
-                Assert.Equal(0, LlavaBench.Run(() => model, Precision.Float32, ["tome:r=2"], 1, 0, json, markdown: !json, profile, output));
-            return output.ToString();
-        }
-        var report = JsonDocument.Parse(Bench(json: true, profile: true)).RootElement;
-        var profiles = report.GetProperty("profiles").EnumerateArray().ToList();
-        Assert.Equal(["answer (33 tokens), none", "answer (33 tokens), tome:r=2"], profiles.Select(p => p.GetProperty("workload").GetString()));
-        foreach (var profile in profiles)
-        {
-            var operations = profile.GetProperty("operations").EnumerateArray().ToDictionary(o => o.GetProperty("kind").GetString()!);
-            foreach (string kind in new[] { "PatchEmbedding", "LayerNorm", "QkvProjection", "Rotary", "KeyValueCache", "AttentionScores", "Softmax",
-                "AttentionValues", "OutProjection", "Fc1", "Activation", "Fc2", "Residual", "Head" })
-                Assert.True(operations[kind].GetProperty("msPerItem").GetDouble() > 0, kind);
-            Assert.Equal(profile.GetProperty("workload").GetString()!.Contains("tome"), operations["Reducer"].GetProperty("msPerItem").GetDouble() > 0);
-            Assert.Equal(profile.GetProperty("recordedMsPerItem").GetDouble(), operations.Values.Sum(o => o.GetProperty("msPerItem").GetDouble()), 6);
             // The LM head ran once per generated token: 33 × width × vocabulary multiply-adds (GFLOP/s × ms of the one run ÷ 2).
             var head = operations["Head"];
             double macs = head.GetProperty("gFlops").GetDouble() * head.GetProperty("msPerItem").GetDouble() * 1e6 / 2;
@@ -237,28 +253,13 @@ public sealed class ExportBenchCliTests : IDisposable
     {
         using var ck = TinyBlip.Write(88, new TinyBlip.Shape(Positions: 32), architecture: BlipArchitecture.ConditionalGeneration); // room for 21 tokens
         var generator = BlipGenerator.Load(ck.Directory);
-        string Bench(bool json, bool profile)
-        {
-            using var output = new StringWriter();
-            using var error = new StringWriter();
-            using (CliConsole.Redirect(output, error))
-                Assert.Equal(0, CaptionBenchmark.Run(generator, [ModelReduction.Parse("tome:r=2")], 1, 0, json, markdown: !json, profile));
-            return output.ToString();
-        }
-        var report = JsonDocument.Parse(Bench(json: true, profile: true)).RootElement;
-        var profiles = report.GetProperty("profiles").EnumerateArray().ToList();
-        Assert.Equal(["caption, none", "caption, tome:r=2"], profiles.Select(p => p.GetProperty("workload").GetString()));
-        foreach (var profile in profiles)
-        {
-            var operations = profile.GetProperty("operations").EnumerateArray().ToDictionary(o => o.GetProperty("kind").GetString()!);
-            foreach (string kind in new[] { "PatchEmbedding", "LayerNorm", "QkvProjection", "OutProjection", "AttentionScores", "Softmax", "Fc1", "Fc2" })
-                Assert.True(operations[kind].GetProperty("msPerItem").GetDouble() > 0, kind);
-            Assert.Equal(profile.GetProperty("workload").GetString()!.Contains("tome"), operations["Reducer"].GetProperty("msPerItem").GetDouble() > 0);
-            Assert.Equal(profile.GetProperty("recordedMsPerItem").GetDouble(), operations.Values.Sum(o => o.GetProperty("msPerItem").GetDouble()), 6);
-        }
+        string Bench(bool json, bool profile) =>
+            Captured(_ => CaptionBenchmark.Run(generator, [ModelReduction.Parse("tome:r=2")], 1, 0, json, markdown: !json, profile));
+        var profiles = ProfileOperations(Bench(json: true, profile: true), ["caption, none", "caption, tome:r=2"],
+            ["PatchEmbedding", "LayerNorm", "QkvProjection", "OutProjection", "AttentionScores", "Softmax", "Fc1", "Fc2"]);
         // The decoder is in it: fc1's multiply-adds (GFLOP/s × ms of the one run) exceed the vision tower's by at least 20 steps'.
         var shape = new TinyBlip.Shape(Positions: 32);
-        var fc1 = profiles[0].GetProperty("operations").EnumerateArray().Single(o => o.GetProperty("kind").GetString() == "Fc1");
+        var fc1 = profiles[0]["Fc1"];
         double macs = fc1.GetProperty("gFlops").GetDouble() * fc1.GetProperty("msPerItem").GetDouble() * 1e6 / 2;
         long vision = (long)shape.Tokens * shape.VisionWidth * shape.VisionHidden * shape.VisionLayers;
         Assert.InRange(macs, vision + 20.0 * shape.TextWidth * shape.TextHidden * shape.TextLayers - 1, double.MaxValue);
