@@ -27,7 +27,7 @@ internal sealed class BlipTextDecoder
     {
         var c = config.Text;
         int d = c.Width;
-        (Width, VocabSize, MaxPositions, ContextWidth, _activation) = (d, config.VocabSize, config.MaxPositions, contextWidth, c.Activation);
+        (Width, Heads, VocabSize, MaxPositions, ContextWidth, _activation) = (d, c.Heads, config.VocabSize, config.MaxPositions, contextWidth, c.Activation);
         _words = w.Tensor(BlipLayout.Decoder.Words, VocabSize, d);
         _positions = w.Tensor(BlipLayout.Decoder.Positions, MaxPositions, d);
         _embeddingNorm = w.LayerNorm(BlipLayout.Decoder.EmbeddingNorm, d, c.LayerNormEps);
@@ -47,6 +47,9 @@ internal sealed class BlipTextDecoder
 
     /// <summary>Model width D.</summary>
     public int Width { get; }
+
+    /// <summary>Attention heads.</summary>
+    public int Heads { get; }
 
     /// <summary>Rows of the logits.</summary>
     public int VocabSize { get; }
@@ -121,7 +124,7 @@ internal sealed class BlipTextDecoder
     /// <summary>A sequence's key/value caches over one context.</summary>
     sealed class Session(BlipTextDecoder decoder, DecoderContext context, KeyValueCache[]? caches) : IDecoderSession
     {
-        readonly KeyValueCache[] _caches = caches ?? Enumerable.Range(0, decoder.Layers).Select(_ => new KeyValueCache(decoder.Width)).ToArray();
+        readonly KeyValueCache[] _caches = caches ?? Enumerable.Range(0, decoder.Layers).Select(_ => new KeyValueCache(decoder.Width, decoder.Heads)).ToArray();
 
         public int Length => _caches[0].Count;
 

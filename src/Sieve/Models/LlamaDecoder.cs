@@ -66,7 +66,7 @@ internal sealed class LlamaDecoder
     }
 
     /// <summary>A fresh sequence.</summary>
-    public Session Start() => new(this, _layers.Select(l => new KeyValueCache(l.Attention.KeyWidth)).ToArray(), 0, new float[]?[_layers.Length]);
+    public Session Start() => new(this, _layers.Select(l => new KeyValueCache(l.Attention.KeyWidth, l.Attention.KvHeads)).ToArray(), 0, new float[]?[_layers.Length]);
 
     /// <summary>Multiply-adds of running <paramref name="tokens"/> new tokens after <paramref name="before"/> cached ones, with the logits of the last.</summary>
     public long MacsFor(int tokens, int before) =>

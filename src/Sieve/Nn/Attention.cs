@@ -73,8 +73,9 @@ internal sealed class Attention
         using var qkv = new Scratch(tokens * 3 * d);
         using var context = new Scratch(tokens * d);
         using (OpProfile.Time(OpKind.QkvProjection, _qkv.MacsFor(tokens))) _qkv.Forward(x, tokens, qkv.Span);
-        cache.Append(qkv.Span, tokens);
-        AttentionHeads.Run(qkv.Array, 3 * d, cache.Rows, 0, d, 2 * d, tokens, cache.Count, d, Heads, context.Array, causal: true, keyBias: null, probabilities: null);
+        using (OpProfile.Time(OpKind.KeyValueCache)) cache.Append(qkv.Span, tokens);
+        AttentionHeads.Run(qkv.Array, 3 * d, [], 0, 0, 0, tokens, cache.Count, d, Heads, context.Array, causal: true, keyBias: null, probabilities: null,
+            packed: cache.Packed);
         using var time = OpProfile.Time(OpKind.OutProjection, _proj.MacsFor(tokens));
         _proj.Forward(context.Span, tokens, y);
     }

@@ -63,8 +63,8 @@ internal sealed class GroupedQueryAttention
         }
         using (OpProfile.Time(OpKind.KeyValueCache)) cache.Append(qkv.Span, tokens, stride, qWidth);
         if (keyBias != null && keyBias.Length < cache.Count) throw new ArgumentException($"key bias has {keyBias.Length} values for {cache.Count} keys", nameof(keyBias));
-        AttentionHeads.Run(qkv.Array, stride, cache.Rows, 0, KeyWidth, 2 * KeyWidth, tokens, cache.Count, qWidth, Heads, context.Array,
-            causal: true, keyBias, probabilities, KvHeads);
+        AttentionHeads.Run(qkv.Array, stride, [], 0, 0, 0, tokens, cache.Count, qWidth, Heads, context.Array,
+            causal: true, keyBias, probabilities, KvHeads, cache.Packed);
         using var time = OpProfile.Time(OpKind.OutProjection, _output.MacsFor(tokens));
         _output.Forward(context.Span, tokens, y);
     }

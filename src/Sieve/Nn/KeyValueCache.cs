@@ -1,63 +1,57 @@
+using Sieve.Tensors;
+
 namespace Sieve.Nn;
 
 /// <summary>
-/// The keys and values a causal self-attention has computed for the tokens it has seen so far, [Count, 2D] rows
-/// (k then v), so that each generation step projects only its new tokens and attends to all of them.
+/// The keys and values a causal self-attention has computed for the tokens it has seen so far, so that each generation
+/// step projects only its new tokens and attends to all of them. They are kept per key/value head as attention
+/// multiplies them — keys packed for q·kᵀ, values for ·v — and each step packs only its own tokens: repacking the whole
+/// cache at every step had made llava-tiny's q·kᵀ run at 63–78 GFLOP/s, as much copying as multiplying.
 /// </summary>
 internal sealed class KeyValueCache
 {
-    float[] _rows;
+    readonly PackedMatrix[] _keys, _values;
 
-    /// <param name="width">Model width D.</param>
-    /// <param name="capacity">Tokens to make room for at once (it grows past them when needed).</param>
-    public KeyValueCache(int width, int capacity = 16)
+    /// <param name="width">Width of the keys (and of the values): heads × head width.</param>
+    /// <param name="heads">Key/value heads.</param>
+    public KeyValueCache(int width, int heads)
+        : this(width, [.. Enumerable.Range(0, heads).Select(_ => PackedMatrix.GrowingColumns(width / heads))],
+            [.. Enumerable.Range(0, heads).Select(_ => PackedMatrix.GrowingDepth(width / heads))])
     {
-        Width = width;
-        _rows = new float[Math.Max(1, capacity) * 2 * width];
+        if (heads <= 0 || width % heads != 0) throw new ArgumentException($"{heads} heads do not divide the width {width}", nameof(heads));
     }
 
-    /// <summary>Model width D.</summary>
+    KeyValueCache(int width, PackedMatrix[] keys, PackedMatrix[] values) => (Width, _keys, _values) = (width, keys, values);
+
+    /// <summary>Width of the keys (and of the values).</summary>
     public int Width { get; }
 
     /// <summary>Tokens cached.</summary>
-    public int Count { get; private set; }
+    public int Count => _keys[0].N;
 
-    /// <summary>The rows, [Count, 2D] at the start (the array may be longer).</summary>
-    public float[] Rows => _rows;
+    /// <summary>Each head's keys packed for q·kᵀ and values for ·v (<see cref="AttentionHeads.Run"/>'s <c>packed</c>).</summary>
+    public (IReadOnlyList<PackedMatrix> Keys, IReadOnlyList<PackedMatrix> Values) Packed => (_keys, _values);
 
-    /// <summary>Appends the k and v of <paramref name="tokens"/> fused [q; k; v] rows (3D wide).</summary>
+    /// <summary>Appends the k and v of <paramref name="tokens"/> fused [q; k; v] rows (3 · <see cref="Width"/> wide).</summary>
     public void Append(ReadOnlySpan<float> qkv, int tokens) => Append(qkv, tokens, 3 * Width, Width);
 
     /// <summary>
-    /// Appends <paramref name="tokens"/> [k; v] pairs (2D wide) that start at <paramref name="offset"/> of rows
+    /// Appends <paramref name="tokens"/> [k; v] pairs (2 · <see cref="Width"/> wide) that start at <paramref name="offset"/> of rows
     /// <paramref name="stride"/> apart (a grouped-query attention's [q; k; v] rows, whose q is wider than k and v).
     /// </summary>
     public void Append(ReadOnlySpan<float> rows, int tokens, int stride, int offset)
     {
-        int d = Width, needed = (Count + tokens) * 2 * d;
-        if (needed > _rows.Length) Grow(needed);
-        for (int i = 0; i < tokens; i++)
-            rows.Slice(i * stride + offset, 2 * d).CopyTo(_rows.AsSpan((Count + i) * 2 * d, 2 * d));
-        Count += tokens;
-    }
-
-    // Half as much again as needed, at least double: a prompt's prefill fills the cache exactly, and growing again at the
-    // first decoded token copied every layer's cache into a fresh array twice its size (llava-tiny's 28 layers of 602
-    // tokens: 100 MB of new pages an answer; the profile showed the appends at 5 % of it). Uninitialised: only the first
-    // Count rows are ever read, and zeroing would touch every page.
-    void Grow(int needed)
-    {
-        var grown = GC.AllocateUninitializedArray<float>(Math.Max(needed + needed / 2, 2 * _rows.Length));
-        _rows.AsSpan(0, Count * 2 * Width).CopyTo(grown);
-        _rows = grown;
+        if (tokens <= 0) return;
+        if (rows.Length < (long)(tokens - 1) * stride + offset + 2 * Width)
+            throw new ArgumentException($"{rows.Length} floats hold no {tokens} rows of {stride} with k and v at {offset}", nameof(rows));
+        int dh = Width / _keys.Length;
+        for (int h = 0; h < _keys.Length; h++)
+        {
+            _keys[h].AppendOutputRows(rows[(offset + h * dh)..], tokens, stride);
+            _values[h].AppendInputRows(rows[(offset + Width + h * dh)..], tokens, stride);
+        }
     }
 
     /// <summary>An independent copy (a beam that continues from this one).</summary>
-    public KeyValueCache Clone()
-    {
-        var copy = new KeyValueCache(Width, Count);
-        _rows.AsSpan(0, Count * 2 * Width).CopyTo(copy._rows);
-        copy.Count = Count;
-        return copy;
-    }
+    public KeyValueCache Clone() => new(Width, [.. _keys.Select(k => k.Clone())], [.. _values.Select(v => v.Clone())]);
 }

@@ -51,7 +51,7 @@ internal static unsafe class Gemm
 
         fixed (float* pa = a, pc = c, pbias = bias, pb = b.Data)
         {
-            var job = new Job((nint)pa, lda, m, (nint)pb, k, n, (nint)pc, ldc, (nint)pbias, activation, path,
+            var job = new Job((nint)pa, lda, m, (nint)pb, b.PanelStride, k, n, (nint)pc, ldc, (nint)pbias, activation, path,
                 fullPanels, group, panelGroups, rowBlocks, rowGroups);
             int items = panelGroups * rowGroups;
             if (!parallel || items == 1)
@@ -76,7 +76,7 @@ internal static unsafe class Gemm
 
     internal const int MaxKBlock = 768;
 
-    readonly record struct Job(nint A, int Lda, int M, nint B, int K, int N, nint C, int Ldc, nint Bias,
+    readonly record struct Job(nint A, int Lda, int M, nint B, long PanelStride, int K, int N, nint C, int Ldc, nint Bias,
         Activation Activation, GemmPath Path, int FullPanels, int Group, int PanelGroups, int RowBlocks, int RowGroups)
     {
         public void Run(int item)
@@ -108,7 +108,7 @@ internal static unsafe class Gemm
                 for (int panel = first; panel < end; panel++)
                 {
                     int n0 = panel * PackedMatrix.PanelWidth;
-                    float* b = (float*)B + ((long)panel * K + k0) * PackedMatrix.PanelWidth;
+                    float* b = (float*)B + panel * PanelStride + (long)k0 * PackedMatrix.PanelWidth;
                     for (int r0 = rowStart; r0 < rowEnd; r0 += RowBlock)
                     {
                         int rows = Math.Min(RowBlock, rowEnd - r0);
