@@ -48,7 +48,8 @@ internal static class LlavaBench
         foreach (string spec in reducers)
         {
             var (tower, zip, fastV) = VisualTokenSelection.Parse(spec);
-            variants.Add((spec, m => m.WithReduction(tower == null ? ModelReduction.None : ModelReduction.Parse(tower)).WithTokenSelection(zip, fastV)));
+            var reduction = tower == null ? ModelReduction.None : ModelReduction.Parse(tower); // a bad spec fails before the model is built
+            variants.Add((spec, m => m.WithReduction(reduction).WithTokenSelection(zip, fastV)));
         }
         var model = build();
         var config = model.Config;
