@@ -21,8 +21,9 @@ internal static class AttentionHeads
     /// log(size) for proportional attention) is added to every scaled logit; <paramref name="probabilities"/> (null, or
     /// [heads, queries, keys]) keeps the softmax. With <paramref name="kvHeads"/> fewer than the heads (grouped-query
     /// attention), each run of heads / kvHeads query heads shares one key/value head; 0 means as many as the heads.
-    /// <paramref name="packed"/> (null, or each key/value head's keys and values packed already from these rows, as
-    /// <see cref="ContextKeyValues"/> keeps them) saves packing them again.
+    /// <paramref name="packed"/> (null, or each key/value head's keys and values packed already, as
+    /// <see cref="ContextKeyValues"/> and <see cref="KeyValueCache"/> keep them) saves packing them: <paramref name="kv"/>
+    /// and its offsets are then not read.
     /// </summary>
     public static void Run(float[] q, int qStride, float[] kv, int kOffset, int vOffset, int kvStride, int queries, int keys, int width, int heads,
         float[] context, bool causal, float[]? keyBias, float[]? probabilities, int kvHeads = 0,

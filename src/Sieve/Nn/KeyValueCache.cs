@@ -15,13 +15,17 @@ internal sealed class KeyValueCache
     /// <param name="width">Width of the keys (and of the values): heads × head width.</param>
     /// <param name="heads">Key/value heads.</param>
     public KeyValueCache(int width, int heads)
-        : this(width, [.. Enumerable.Range(0, heads).Select(_ => PackedMatrix.GrowingColumns(width / heads))],
-            [.. Enumerable.Range(0, heads).Select(_ => PackedMatrix.GrowingDepth(width / heads))])
+        : this(width, PerHead(width, heads, PackedMatrix.GrowingColumns), PerHead(width, heads, PackedMatrix.GrowingDepth))
     {
-        if (heads <= 0 || width % heads != 0) throw new ArgumentException($"{heads} heads do not divide the width {width}", nameof(heads));
     }
 
     KeyValueCache(int width, PackedMatrix[] keys, PackedMatrix[] values) => (Width, _keys, _values) = (width, keys, values);
+
+    /// <summary>One empty matrix per head, <paramref name="make"/> given the head width.</summary>
+    static PackedMatrix[] PerHead(int width, int heads, Func<int, PackedMatrix> make) =>
+        heads > 0 && width > 0 && width % heads == 0
+            ? [.. Enumerable.Range(0, heads).Select(_ => make(width / heads))]
+            : throw new ArgumentException($"{heads} heads do not divide the width {width}", nameof(heads));
 
     /// <summary>Width of the keys (and of the values).</summary>
     public int Width { get; }
