@@ -7,7 +7,7 @@ namespace Sieve.Bench;
 /// The float32 FMA peak of this machine: a loop of 24 independent register-only <c>vfmadd</c> chains per iteration
 /// (512-bit where the machine has it, else 256-bit), no loads, enough chains to hide the latency of both FMA pipes, so
 /// its rate is what the execution units give. Timed on every thread at once, it is the peak a parallel GEMM is measured
-/// against: on this 2-core VM both cores together gave 1.9× one core's rate, not 2×.
+/// against: on this 2-core VM both cores together gave 1.8–1.9× one core's rate, not 2×.
 /// </summary>
 static class FmaPeak
 {
