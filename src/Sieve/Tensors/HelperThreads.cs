@@ -9,14 +9,13 @@ namespace Sieve.Tensors;
 /// depends on a helper.
 /// </summary>
 /// <remarks>
-/// A forward opens a region per GEMM, attention and norm, microseconds to a few hundred apart. Offered to the thread
-/// pool, a region waited 90–160 µs for a worker woken from sleep (measured on this 2-core VM) and was sometimes left to
-/// its caller alone for over a millisecond, unless the application set the pool's spin limit up (the CLI had set
-/// <c>System.Threading.ThreadPool.UnfairSemaphoreSpinLimit</c> to 500); a lingering helper joins the next region 1–3 µs
-/// after it opens, with no setting. In one process, 50–80 forwards each alternated (2026-11-29), CLIP ViT-B/16 medians
-/// were level with the spin-500 pool (float32 113.6 / 113.0 ms against 114.1 / 113.3, int8 44.7 / 48.2 against 45.1 /
-/// 47.6) and lower than the default pool's (float32 113.4 / 126.7 against 122.9 / 146.1, int8 46.3 / 41.9 / 47.3
-/// against 49.6 / 47.7 / 49.1).
+/// A forward opens a region per GEMM, attention and norm, microseconds to a few hundred apart. Regions used to be
+/// offered to the thread pool, whose worker, once asleep, took 90–160 µs to start (measured on this 2-core VM), and
+/// sometimes left a region to its caller alone for over a millisecond; a lingering helper joins the next region
+/// 1–3 µs after it opens. In one process, alternating with the thread pool, 50–80 forwards each (2026-11-29): CLIP
+/// ViT-B/16 float32 medians 116.7 / 107.5 / 113.4 / 126.7 ms against 119.6 / 107.7 / 122.9 / 146.1, int8 46.3 / 41.9
+/// / 47.3 against 49.6 / 47.7 / 49.1, a llava-tiny decoding step 56.4 against 57.4 ms; the best runs (p10) alike,
+/// the gain is in the runs a late wake-up had slowed.
 /// </remarks>
 internal static class HelperThreads
 {
