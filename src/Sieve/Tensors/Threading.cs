@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace Sieve.Tensors;
 
 /// <summary>
@@ -46,11 +48,37 @@ public static class Threading
 
     static void RunParallel(int count, int threads, Action<int> body)
     {
-        var region = new ParallelRegion(count, threads - 1, body);
-        using (OpProfile.Time(OpKind.HandOff)) HelperThreads.Post(region, threads - 1);
-        region.Work();
-        using (OpProfile.Time(OpKind.HandOff)) region.Wait();
-        HelperThreads.Close(region);
+        var loop = new Loop(count, body);
+        using (OpProfile.Time(OpKind.HandOff))
+            for (int t = 1; t < threads; t++) ThreadPool.UnsafeQueueUserWorkItem(static l => l.Work(), loop, preferLocal: false);
+        loop.Work();
+        using (OpProfile.Time(OpKind.HandOff)) loop.Wait();
+    }
+
+    sealed class Loop(int count, Action<int> body)
+    {
+        // Spins briefly, then blocks: GEMM items end within microseconds, attention heads or text encodes may not.
+        readonly ManualResetEventSlim _finished = new();
+        readonly int _count = count;
+        int _next = -1, _left = count;
+        Exception? _error;
+
+        public void Work()
+        {
+            for (int i; (i = Interlocked.Increment(ref _next)) < _count;)
+            {
+                try { body(i); }
+                catch (Exception e) { Interlocked.CompareExchange(ref _error, e, null); }
+                if (Interlocked.Decrement(ref _left) == 0) _finished.Set();
+            }
+        }
+
+        public void Wait()
+        {
+            // Not disposed: the last helper may still be inside Set, and without WaitHandle no OS handle exists.
+            _finished.Wait();
+            if (_error != null) ExceptionDispatchInfo.Throw(_error);
+        }
     }
 
     /// <summary>

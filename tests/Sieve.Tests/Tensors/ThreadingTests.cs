@@ -28,28 +28,6 @@ public class ThreadingTests
         Assert.All(hits, h => Assert.InRange(h, 0, 1)); // later items may or may not have run, never twice
     }
 
-    /// <summary>
-    /// Regions opened at once from many threads, and regions opened inside another's items, share the helper threads: every
-    /// region still runs each of its indices exactly once and returns, however the helpers were spread over them.
-    /// </summary>
-    [Fact]
-    public void ConcurrentAndNestedRegionsRunEveryIndexOnce()
-    {
-        ThreadCountCollection.With(3, () =>
-        {
-            var hits = new int[8][];
-            var callers = Enumerable.Range(0, hits.Length).Select(c => Task.Run(() =>
-            {
-                hits[c] = new int[40 * 30];
-                for (int round = 0; round < 100; round++)
-                    Threading.For(40, i => Threading.For(30, j => Interlocked.Increment(ref hits[c][i * 30 + j])));
-            })).ToArray();
-            Assert.True(Task.WaitAll(callers, TimeSpan.FromMinutes(2)), "a region never finished");
-            foreach (var h in hits) Assert.All(h, count => Assert.Equal(100, count));
-            return 0;
-        });
-    }
-
     [Fact]
     public void ForEachSampleMatchesSequentialAndRunsInnerLoopsInline()
     {
