@@ -141,12 +141,17 @@ internal static class BenchCommand
         CliConsole.Out.Write(table);
         CliConsole.Out.WriteLine(report.MemoryLine);
         CliConsole.Out.WriteLine(report.Notes);
-        if (report.Profiles != null) WriteProfiles(report.Profiles);
+        if (report.Profiles != null) WriteProfiles(report.Profiles, markdown: null);
     }
 
-    /// <summary>Each profile as a Spectre table on the console, then what they mean.</summary>
-    internal static void WriteProfiles(IReadOnlyList<BenchProfile> profiles)
+    /// <summary>Each profile as Markdown on <paramref name="markdown"/> when given, else as a Spectre table on the console; then what they mean.</summary>
+    internal static void WriteProfiles(IReadOnlyList<BenchProfile> profiles, TextWriter? markdown)
     {
+        if (markdown != null)
+        {
+            BenchProfile.WriteMarkdown(markdown, profiles);
+            return;
+        }
         foreach (var profile in profiles)
         {
             var breakdown = new Table().Title(Markup.Escape(profile.Title));

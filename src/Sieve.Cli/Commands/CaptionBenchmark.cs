@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Sieve.Eval;
 using Sieve.Models;
 using Sieve.Models.Generation;
@@ -70,7 +69,7 @@ internal static class CaptionBenchmark
                     visionMs = r.VisionMs, decoderShare = r.DecoderShare, tokensPerSecond = r.TokensPerSecond, speedUp = r.SpeedUp,
                 }),
                 profiles,
-            }, new JsonSerializerOptions(EvalOptions.JsonOptions) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull }));
+            }, EvalOptions.JsonOptionsOmittingNulls));
             return 0;
         }
         string[] headers = ["reducer", "vision GMACs", "decoder GMACs", "image tokens", "ms / caption", "vision ms", "decoder share", "tokens/s", "speed-up"];
@@ -89,9 +88,7 @@ internal static class CaptionBenchmark
             CliConsole.Out.Write(table);
         }
         CliConsole.WriteRaw($"medians of {InterleavedTiming.TimedRounds(cases.Count, runs)} interleaved rounds; decoder share = 1 − vision ms ÷ ms per caption (the decoder's {Tokens + 1} steps and its projection of the image tokens' keys and values); decoder GMACs include that projection, which shrinks with the image tokens.");
-        if (profiles == null) return 0;
-        if (markdown) BenchProfile.WriteMarkdown(CliConsole.Out.Profile.Out.Writer, profiles);
-        else BenchCommand.WriteProfiles(profiles);
+        if (profiles != null) BenchCommand.WriteProfiles(profiles, markdown ? CliConsole.Out.Profile.Out.Writer : null);
         return 0;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Sieve.Eval;
 
 namespace Sieve.Cli.Commands;
@@ -53,4 +54,7 @@ internal static class EvalOptions
     public static SpeedOptions Speed(int timingItems, int rounds) => new(timingItems, rounds, WarmupRounds);
 
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    /// <summary><see cref="JsonOptions"/>, leaving out null fields (a report's profiles when none were asked for).</summary>
+    public static readonly JsonSerializerOptions JsonOptionsOmittingNulls = new(JsonOptions) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Sieve.Eval;
 using Sieve.Models;
 using Sieve.Reduction;
@@ -99,16 +98,14 @@ internal static class LlavaBench
                     decode_fraction_of_bound = r.DecodeTokensPerSecond / bound, kv_cache_bytes = r.KvCacheBytes, peak_bytes = r.PeakBytes,
                 }),
                 profiles,
-            }, new JsonSerializerOptions(EvalOptions.JsonOptions) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull }));
+            }, EvalOptions.JsonOptionsOmittingNulls));
             return 0;
         }
         output.WriteLine($"{Name} (random weights, {CliOptions.PrecisionName(precision)}): memory bandwidth {bandwidth / 1e9:F1} GB/s, decoder weights {weightBytes / 1e6:F0} MB a step → decode bound {bound:F2} tokens/s");
         output.WriteLine($"{"reducer",-34} {"visual",6} {"prompt",6} {"vision ms",10} {"prefill ms",10} {"TTFT ms",9} {"speed-up",8} {"prefill tok/s",13} {"decode tok/s",12} {"of bound",8} {"KV MB",7} {"peak MB",8}");
         foreach (var r in rows)
             output.WriteLine($"{r.Reducer,-34} {r.VisualTokens,6} {r.PromptTokens,6} {r.VisionMs,10:F0} {r.PrefillMs,10:F0} {r.TimeToFirstTokenMs,9:F0} {rows[0].TimeToFirstTokenMs / r.TimeToFirstTokenMs,7:F2}× {r.PrefillTokensPerSecond,13:F0} {r.DecodeTokensPerSecond,12:F2} {r.DecodeTokensPerSecond / bound,7:P0} {r.KvCacheBytes / 1e6,7:F1} {r.PeakBytes / 1e6,8:F0}");
-        if (profiles == null) return 0;
-        if (markdown) BenchProfile.WriteMarkdown(output, profiles);
-        else BenchCommand.WriteProfiles(profiles);
+        if (profiles != null) BenchCommand.WriteProfiles(profiles, markdown ? output : null);
         return 0;
     }
 
